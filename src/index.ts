@@ -1,0 +1,8 @@
+/**
+ * The one entry point of the bundle, for both the main and the post step (action.yml names the same
+ * file twice, as actions/checkout does): the main step saves the `is-post` state, which the runner
+ * hands back to the post step only.
+ */
+import { entry } from './entry.js'
+
+await entry()
