@@ -1,0 +1,68 @@
+/**
+ * What one step of the action concluded, in a form every report writer (outputs, job summary, JSON
+ * report, SARIF, JUnit, annotations, pull-request comment) can render without knowing how it was
+ * obtained. Built by the action layer; pure data.
+ */
+import type { Conclusion, Mode } from '../constants.js'
+import type { TestRun } from '../wallarm/types.js'
+
+/** One vulnerability, from the full details (`POST /v1/objects/vuln`) where the token may read them, else from the run's own `vulns`. */
+export interface Finding {
+  id: number
+  type: string
+  /** 1..100, higher is worse. */
+  threat: number
+  code?: string
+  method?: string
+  domain?: string
+  path?: string
+  parameter?: string
+  title?: string
+  description?: string
+  exploitExample?: string
+  status?: string
+}
+
+/** Where the run happened, from the runner's environment (GITHUB_*). All optional: reports work outside Actions too. */
+export interface WorkflowContext {
+  serverUrl?: string
+  repository?: string
+  workflow?: string
+  /** `owner/repo/.github/workflows/ci.yml@refs/heads/main` */
+  workflowRef?: string
+  job?: string
+  runId?: string
+  runNumber?: string
+  runAttempt?: string
+  sha?: string
+  ref?: string
+}
+
+export interface RunReport {
+  mode: Mode
+  conclusion: Conclusion
+  /** One sentence that explains the conclusion, for the verdict line and the failure annotation. */
+  reason: string
+  /** Whether the step fails (the gate's decision, or an error). */
+  failed: boolean
+  testRunId?: number
+  testRecordId?: number
+  /** The last state of the run that was seen, if any. */
+  run?: TestRun
+  /** Every finding, sorted by threat, highest first. */
+  findings: Finding[]
+  /** Findings below this threat do not count towards the gate, the count or the annotations. */
+  minThreat: number
+  /** `details` when the full vulnerability objects were read; `summary` when only the run's `vulns` were. */
+  findingsSource: 'details' | 'summary'
+  /** Link to this test run in the Wallarm console. */
+  runUrl?: string
+  /** Notes for the reader (no baselines recorded, details not readable, pre-empted run, …). */
+  warnings: string[]
+  context: WorkflowContext
+}
+
+/** The findings that count: at or above the threshold. */
+export function countedFindings(report: Pick<RunReport, 'findings' | 'minThreat'>): Finding[] {
+  return report.findings.filter((f) => f.threat >= report.minThreat)
+}
