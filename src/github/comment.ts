@@ -1,0 +1,275 @@
+/**
+ * The sticky pull-request comment: one comment per workflow, job and run name, found again by a hidden
+ * marker and updated in place on every push, so a pull request never collects one comment per push.
+ *
+ * Nothing here imports `@actions/core`: every function returns what happened (or throws an `Error` with
+ * context) and the action layer decides what to log. Rendering the report is not done here either; the
+ * caller passes Markdown through {@link renderCommentBody}.
+ *
+ * GitHub Enterprise Server: the REST base URL comes from `GITHUB_API_URL`, read when {@link upsertComment}
+ * is called (not when a module is loaded), and requests go through `@actions/github`'s `getOctokit`, which
+ * also routes them through `HTTPS_PROXY` / `NO_PROXY`. Nothing here names api.github.com.
+ */
+import { createHash } from 'node:crypto'
+import { getOctokit } from '@actions/github'
+
+/** The issue (every pull request is one) that the comment goes on. */
+export interface CommentTarget {
+  owner: string
+  repo: string
+  issueNumber: number
+}
+
+export type CommentResult =
+  | { outcome: 'created' | 'updated'; url?: string; id: number }
+  | { outcome: 'skipped'; reason: string }
+  | { outcome: 'forbidden'; reason: string }
+
+/** GitHub rejects comment bodies longer than this many characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536
+
+const MARKER_PREFIX = 'wallarm-fast-action:'
+
+/**
+ * The hidden HTML comment that identifies this step's comment on a pull request:
+ * `<!-- wallarm-fast-action:<sha1 of "workflow|job|runName"> -->`.
+ *
+ * It is stable across pushes and re-run attempts only if `runName` is: pass the part of the run name that
+ * tells jobs and matrix legs apart (the `name` input, or the matrix key), not one that carries the run
+ * number or attempt, or every push gets a new comment.
+ */
+export function commentMarker(parts: { workflow?: string; job?: string; runName: string }): string {
+  const key = [parts.workflow ?? '', parts.job ?? '', parts.runName].join('|')
+  const digest = createHash('sha1').update(key, 'utf8').digest('hex')
+  return `<!-- ${MARKER_PREFIX}${digest} -->`
+}
+
+/**
+ * The pull request that the event is about, or `undefined` when there is none to comment on.
+ *
+ * - `pull_request`, `pull_request_target`: the pull request of the payload.
+ * - `workflow_run`: the first of `workflow_run.pull_requests` (GitHub leaves that list empty for pull
+ *   requests from forks; the two-stage recipe then has to pass the number in an artifact).
+ * - `issue_comment` on a pull request (chat-ops triggers): that pull request.
+ * - anything else (`push`, `schedule`, …): `undefined`.
+ *
+ * The owner and repository come from the payload's `repository` (the base repository, also for forks),
+ * else from `repository` (`GITHUB_REPOSITORY`, `owner/repo`).
+ */
+export function pullRequestTarget(
+  eventName: string | undefined,
+  payload: unknown,
+  repository: string | undefined
+): CommentTarget | undefined {
+  if (!isRecord(payload)) return undefined
+  let issueNumber: number | undefined
+  switch (eventName) {
+    case 'pull_request':
+    case 'pull_request_target': {
+      const pr = payload['pull_request']
+      issueNumber = positiveInt(isRecord(pr) ? pr['number'] : undefined) ?? positiveInt(payload['number'])
+      break
+    }
+    case 'workflow_run': {
+      const run = payload['workflow_run']
+      const prs = isRecord(run) ? run['pull_requests'] : undefined
+      const first: unknown = Array.isArray(prs) ? prs[0] : undefined
+      issueNumber = positiveInt(isRecord(first) ? first['number'] : undefined)
+      break
+    }
+    case 'issue_comment': {
+      const issue = payload['issue']
+      if (isRecord(issue) && isRecord(issue['pull_request'])) issueNumber = positiveInt(issue['number'])
+      break
+    }
+    default:
+      return undefined
+  }
+  if (issueNumber === undefined) return undefined
+  const repo = repositoryOf(payload['repository'], repository)
+  return repo ? { ...repo, issueNumber } : undefined
+}
+
+/**
+ * The comment body: the marker on the first line, then `markdown`, cut to at most `maxChars` characters
+ * (GitHub's limit is {@link GITHUB_COMMENT_LIMIT}; the default leaves room to spare) with a note saying
+ * so. The cut falls on a line break where one is near, closes a code fence or `<details>` left open, and
+ * never touches the marker (with an absurdly small `maxChars` the result is the marker and the note, whole).
+ * A marker already at the start of `markdown` is not repeated.
+ */
+export function renderCommentBody(markdown: string, marker: string, maxChars = 65_000): string {
+  const text = markdown.startsWith(marker) ? markdown.slice(marker.length).replace(/^\r?\n/, '') : markdown
+  const head = `${marker}\n`
+  if (head.length + text.length <= maxChars) return head + text
+
+  const note = `\n\n---\n_This comment was cut to GitHub's size limit for comments; the job summary and the report files have everything._\n`
+  let budget = maxChars - head.length - note.length
+  for (;;) {
+    let cut = text.slice(0, Math.max(0, budget))
+    // Never split a surrogate pair, and end on a line break where one is near.
+    if (cut.length > 0 && isHighSurrogate(cut.charCodeAt(cut.length - 1))) cut = cut.slice(0, -1)
+    const lastBreak = cut.lastIndexOf('\n')
+    if (lastBreak >= 0 && lastBreak >= cut.length - 2_000) cut = cut.slice(0, lastBreak)
+    const out = head + cut + closers(cut) + note
+    // The closers take room too; cut again until it all fits (or nothing but the marker and note is left).
+    if (out.length <= maxChars || cut.length === 0) return out
+    budget = cut.length - (out.length - maxChars)
+  }
+}
+
+/**
+ * Creates this step's comment on the pull request, or updates it in place when one with `marker` is
+ * there already.
+ *
+ * Which comment is "ours": the issue comments are listed (100 a page, every page if need be) and the first
+ * whose body starts with the marker wins, else the first that contains it anywhere. The token's own
+ * login is not looked up: with the job's token `GET /user` is refused and the bot's login differs between
+ * github.com, GHES and GitHub Apps, while the marker (a SHA-1 of workflow, job and run name) is specific
+ * enough on its own.
+ *
+ * Never throws for a token that may not write (403, or 404 where GitHub hides what the token may not
+ * see): that is `{ outcome: 'forbidden' }` with what to change. No token is `{ outcome: 'skipped' }`.
+ * Anything else (401, 5xx, rate limits, network) throws `could not write the pull-request comment: …`.
+ */
+export async function upsertComment(opts: {
+  token: string
+  target: CommentTarget
+  marker: string
+  body: string
+  /** REST base URL. Default: `GITHUB_API_URL` at the time of the call, else `@actions/github`'s default. */
+  baseUrl?: string
+  /** For tests: replaces `@actions/github`'s proxy-aware fetch. */
+  fetch?: typeof fetch
+}): Promise<CommentResult> {
+  const { token, target, marker } = opts
+  if (!token.trim())
+    return { outcome: 'skipped', reason: 'no GitHub token was given for the pull-request comment' }
+  if (!marker.trim()) throw new Error('could not write the pull-request comment: the comment marker is empty')
+  const body = opts.body.includes(marker) ? opts.body : `${marker}\n${opts.body}`
+
+  const baseUrl = (opts.baseUrl ?? process.env['GITHUB_API_URL'])?.trim().replace(/\/+$/, '')
+  const octokit = getOctokit(token, {
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(opts.fetch ? { request: { fetch: opts.fetch } } : {})
+  })
+  const where = `${target.owner}/${target.repo}#${target.issueNumber}`
+
+  let step = 'list the comments of'
+  try {
+    let found: number | undefined
+    let startsWith: number | undefined
+    const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
+      owner: target.owner,
+      repo: target.repo,
+      issue_number: target.issueNumber,
+      per_page: 100
+    })
+    for await (const page of pages) {
+      for (const comment of page.data) {
+        const text = comment.body ?? ''
+        if (startsWith === undefined && text.startsWith(marker)) startsWith = comment.id
+        else if (found === undefined && text.includes(marker)) found = comment.id
+      }
+      if (startsWith !== undefined) break
+    }
+    const existing = startsWith ?? found
+
+    if (existing !== undefined) {
+      step = 'update the comment on'
+      const { data } = await octokit.rest.issues.updateComment({
+        owner: target.owner,
+        repo: target.repo,
+        comment_id: existing,
+        body
+      })
+      return { outcome: 'updated', id: data.id, url: data.html_url }
+    }
+    step = 'create a comment on'
+    const { data } = await octokit.rest.issues.createComment({
+      owner: target.owner,
+      repo: target.repo,
+      issue_number: target.issueNumber,
+      body
+    })
+    return { outcome: 'created', id: data.id, url: data.html_url }
+  } catch (error) {
+    const status = statusOf(error)
+    const message = error instanceof Error ? error.message : String(error)
+    if ((status === 403 && !isRateLimited(error, message)) || status === 404) {
+      return { outcome: 'forbidden', reason: forbiddenReason(status, message, step, where) }
+    }
+    // Octokit reports a network failure as status 500 with no response; say HTTP only for real answers.
+    const answered = isRecord(error) && isRecord(error['response'])
+    const detail = answered && status !== undefined ? `HTTP ${status}: ${message}` : message
+    const hint = status === 401 ? ' (the GitHub token was rejected: check the `github-token` input)' : ''
+    throw new Error(
+      `could not write the pull-request comment: failed to ${step} ${where}: ${detail}${hint}`,
+      {
+        cause: error
+      }
+    )
+  }
+}
+
+function forbiddenReason(status: 403 | 404, message: string, step: string, where: string): string {
+  return (
+    `GitHub refused to ${step} ${where} (HTTP ${status}: ${message}), so the result was not commented. ` +
+    'Give the job `permissions: pull-requests: write` (or pass a `github-token` that may write pull-request ' +
+    'comments). On pull requests from forks the job token is read-only whatever the workflow asks for: ' +
+    'comment from a separate `workflow_run` workflow instead.'
+  )
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number') {
+    return error.status
+  }
+  return undefined
+}
+
+/** A 403 that is a rate limit, not a permission: worth a retry later, not a permissions hint. */
+function isRateLimited(error: unknown, message: string): boolean {
+  if (/rate limit/i.test(message)) return true
+  const response = isRecord(error) ? error['response'] : undefined
+  const headers = isRecord(response) ? response['headers'] : undefined
+  return isRecord(headers) && String(headers['x-ratelimit-remaining']) === '0'
+}
+
+function repositoryOf(
+  fromPayload: unknown,
+  fallback: string | undefined
+): { owner: string; repo: string } | undefined {
+  if (isRecord(fromPayload)) {
+    const owner = fromPayload['owner']
+    const login = isRecord(owner) ? owner['login'] : undefined
+    const name = fromPayload['name']
+    if (typeof login === 'string' && login && typeof name === 'string' && name)
+      return { owner: login, repo: name }
+  }
+  const [owner, repo, ...rest] = (fallback ?? '').trim().split('/')
+  if (owner && repo && rest.length === 0) return { owner, repo }
+  return undefined
+}
+
+/** Closes a code fence and `<details>` blocks that a cut left open. */
+function closers(text: string): string {
+  let out = ''
+  const fences = text.match(/^ {0,3}(```|~~~)/gm) ?? []
+  if (fences.length % 2 === 1) out += `\n${fences[fences.length - 1]?.trim() ?? '```'}`
+  const opened = (text.match(/<details[\s>]/gi) ?? []).length
+  const closed = (text.match(/<\/details>/gi) ?? []).length
+  for (let i = closed; i < opened; i++) out += '\n</details>'
+  return out
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff
+}
+
+function positiveInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -1,0 +1,473 @@
+/**
+ * The sticky pull-request comment against a local stand-in of the GitHub REST API (`node:http` on
+ * 127.0.0.1), through the real `@actions/github` client, pointed at it by `GITHUB_API_URL`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
+  GITHUB_COMMENT_LIMIT,
+  commentMarker,
+  pullRequestTarget,
+  renderCommentBody,
+  upsertComment,
+  type CommentTarget
+} from '../../src/github/comment.js'
+
+interface Recorded {
+  method: string
+  path: string
+  authorization: string | undefined
+  body: unknown
+}
+
+interface StoredComment {
+  id: number
+  body: string
+  issue: number
+}
+
+interface Failure {
+  method: string
+  status: number
+  message: string
+  headers?: Record<string, string>
+}
+
+/** A stand-in for the three issue-comment endpoints, with `Link` pagination like GitHub's. */
+class FakeGitHub {
+  readonly requests: Recorded[] = []
+  comments: StoredComment[] = []
+  failures: Failure[] = []
+  private nextId = 1000
+  private server: Server | undefined
+  port = 0
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res))
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    this.port = (this.server.address() as AddressInfo).port
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()))
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  reset(): void {
+    this.requests.length = 0
+    this.comments = []
+    this.failures = []
+  }
+
+  seed(issue: number, body: string): number {
+    const id = this.nextId++
+    this.comments.push({ id, body, issue })
+    return id
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const raw = Buffer.concat(chunks).toString('utf8')
+    const url = new URL(req.url ?? '/', this.url)
+    const method = req.method ?? 'GET'
+    this.requests.push({
+      method,
+      path: url.pathname + url.search,
+      authorization: req.headers.authorization,
+      body: raw ? JSON.parse(raw) : undefined
+    })
+    const failure = this.failures.find((f) => f.method === method)
+    if (failure) {
+      return send(res, failure.status, { message: failure.message }, failure.headers)
+    }
+    // GitHub Enterprise Server serves the REST API under /api/v3.
+    const path = url.pathname.replace(/^\/api\/v3(?=\/)/, '')
+    const prefix = url.pathname.slice(0, url.pathname.length - path.length)
+
+    let m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path)
+    if (m && method === 'GET') {
+      const issue = Number(m[3])
+      const perPage = Number(url.searchParams.get('per_page') ?? '30')
+      const page = Number(url.searchParams.get('page') ?? '1')
+      const all = this.comments.filter((c) => c.issue === issue)
+      const slice = all.slice((page - 1) * perPage, page * perPage)
+      const headers: Record<string, string> = {}
+      if (page * perPage < all.length) {
+        const next = new URL(`${this.url}${prefix}${path}`)
+        next.searchParams.set('per_page', String(perPage))
+        next.searchParams.set('page', String(page + 1))
+        headers['link'] = `<${next.href}>; rel="next"`
+      }
+      return send(res, 200, slice.map(toApi(this.url)), headers)
+    }
+    if (m && method === 'POST') {
+      const body = (JSON.parse(raw) as { body: string }).body
+      const id = this.seed(Number(m[3]), body)
+      return send(res, 201, toApi(this.url)({ id, body, issue: Number(m[3]) }))
+    }
+    m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path)
+    if (m && method === 'PATCH') {
+      const id = Number(m[3])
+      const comment = this.comments.find((c) => c.id === id)
+      if (!comment) return send(res, 404, { message: 'Not Found' })
+      comment.body = (JSON.parse(raw) as { body: string }).body
+      return send(res, 200, toApi(this.url)(comment))
+    }
+    return send(res, 404, { message: 'Not Found' })
+  }
+}
+
+function toApi(base: string) {
+  return (c: StoredComment) => ({
+    id: c.id,
+    body: c.body,
+    html_url: `${base}/acme/shop/pull/${c.issue}#issuecomment-${c.id}`,
+    user: { login: 'github-actions[bot]', type: 'Bot' }
+  })
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  data: unknown,
+  headers: Record<string, string> = {}
+): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+  res.end(JSON.stringify(data))
+}
+
+const github = new FakeGitHub()
+const target: CommentTarget = { owner: 'acme', repo: 'shop', issueNumber: 7 }
+const marker = commentMarker({ workflow: 'CI', job: 'dast', runName: 'shop api' })
+const savedApiUrl = process.env['GITHUB_API_URL']
+
+beforeAll(async () => {
+  await github.start()
+})
+afterAll(async () => {
+  await github.stop()
+})
+beforeEach(() => {
+  github.reset()
+  // Set after @actions/github was loaded: upsertComment must read it at call time.
+  process.env['GITHUB_API_URL'] = github.url
+})
+afterEach(() => {
+  if (savedApiUrl === undefined) delete process.env['GITHUB_API_URL']
+  else process.env['GITHUB_API_URL'] = savedApiUrl
+})
+
+const writes = () => github.requests.filter((r) => r.method !== 'GET')
+
+describe('upsertComment', () => {
+  it('creates the comment on the first call, with the marker and the token', async () => {
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'FAST: passed' })
+
+    expect(result).toEqual({
+      outcome: 'created',
+      id: expect.any(Number),
+      url: expect.stringContaining('/acme/shop/pull/7#issuecomment-')
+    })
+    const post = writes()
+    expect(post).toHaveLength(1)
+    expect(post[0]).toMatchObject({ method: 'POST', path: '/repos/acme/shop/issues/7/comments' })
+    expect(post[0]!.authorization).toMatch(/^(token|Bearer) t0ken$/)
+    expect((post[0]!.body as { body: string }).body).toBe(`${marker}\nFAST: passed`)
+    const list = github.requests.find((r) => r.method === 'GET')
+    expect(list?.path).toContain('per_page=100')
+  })
+
+  it('updates the same comment on the next push instead of adding one', async () => {
+    const first = await upsertComment({
+      token: 't0ken',
+      target,
+      marker,
+      body: renderCommentBody('run 1', marker)
+    })
+    const second = await upsertComment({
+      token: 't0ken',
+      target,
+      marker,
+      body: renderCommentBody('run 2', marker)
+    })
+
+    expect(first.outcome).toBe('created')
+    expect(second.outcome).toBe('updated')
+    if (first.outcome !== 'created' || second.outcome !== 'updated') return
+    expect(second.id).toBe(first.id)
+    expect(writes().map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /repos/acme/shop/issues/7/comments',
+      `PATCH /repos/acme/shop/issues/comments/${first.id}`
+    ])
+    expect(github.comments).toEqual([{ id: first.id, issue: 7, body: `${marker}\nrun 2` }])
+  })
+
+  it("leaves another matrix leg's comment alone", async () => {
+    const otherMarker = commentMarker({ workflow: 'CI', job: 'dast', runName: 'shop api (eu)' })
+    const otherId = github.seed(7, `${otherMarker}\nthe other leg`)
+    github.seed(7, 'LGTM')
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'this leg' })
+
+    expect(result.outcome).toBe('created')
+    expect(writes().map((r) => r.method)).toEqual(['POST'])
+    expect(github.comments.find((c) => c.id === otherId)?.body).toBe(`${otherMarker}\nthe other leg`)
+  })
+
+  it('finds the comment on the second page of comments', async () => {
+    for (let i = 0; i < 130; i++) github.seed(7, `comment ${i}`)
+    const ours = github.seed(7, `${marker}\nold result`)
+    for (let i = 0; i < 20; i++) github.seed(7, `later comment ${i}`)
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'new result' })
+
+    expect(result).toMatchObject({ outcome: 'updated', id: ours })
+    const gets = github.requests.filter((r) => r.method === 'GET').map((r) => r.path)
+    expect(gets).toHaveLength(2)
+    expect(gets[1]).toContain('page=2')
+    expect(writes().map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /repos/acme/shop/issues/comments/${ours}`
+    ])
+    expect(github.comments.find((c) => c.id === ours)?.body).toBe(`${marker}\nnew result`)
+  })
+
+  it('prefers a comment that starts with the marker over one that only quotes it', async () => {
+    github.seed(7, `someone pasted it: ${marker}`)
+    const ours = github.seed(7, `${marker}\nold result`)
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'new result' })
+
+    expect(result).toMatchObject({ outcome: 'updated', id: ours })
+  })
+
+  it('falls back to a comment that contains the marker anywhere', async () => {
+    const ours = github.seed(7, `edited by hand\n${marker}\nold result`)
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'new result' })
+
+    expect(result).toMatchObject({ outcome: 'updated', id: ours })
+  })
+
+  it('reports a read-only token (403) as forbidden, naming the permission and forks', async () => {
+    github.failures.push({ method: 'POST', status: 403, message: 'Resource not accessible by integration' })
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'x' })
+
+    expect(result.outcome).toBe('forbidden')
+    if (result.outcome !== 'forbidden') return
+    expect(result.reason).toContain('pull-requests: write')
+    expect(result.reason).toContain('Resource not accessible by integration')
+    expect(result.reason).toMatch(/fork/i)
+    expect(result.reason).toContain('acme/shop#7')
+  })
+
+  it('reports 404 as forbidden', async () => {
+    github.failures.push({ method: 'GET', status: 404, message: 'Not Found' })
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'x' })
+
+    expect(result.outcome).toBe('forbidden')
+    if (result.outcome !== 'forbidden') return
+    expect(result.reason).toContain('HTTP 404')
+    expect(result.reason).toContain('pull-requests: write')
+    expect(writes()).toHaveLength(0)
+  })
+
+  it('throws with context on a server error', async () => {
+    github.failures.push({ method: 'GET', status: 500, message: 'Internal Server Error' })
+
+    await expect(upsertComment({ token: 't0ken', target, marker, body: 'x' })).rejects.toThrow(
+      /^could not write the pull-request comment: failed to list the comments of acme\/shop#7: HTTP 500: Internal Server Error/
+    )
+  })
+
+  it('throws on a 403 that is a rate limit, not a permission', async () => {
+    github.failures.push({
+      method: 'GET',
+      status: 403,
+      message: 'API rate limit exceeded for installation',
+      headers: { 'x-ratelimit-remaining': '0' }
+    })
+
+    await expect(upsertComment({ token: 't0ken', target, marker, body: 'x' })).rejects.toThrow(
+      /could not write the pull-request comment: .*HTTP 403: API rate limit exceeded/
+    )
+  })
+
+  it('throws with context when GitHub cannot be reached', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+
+    await expect(
+      upsertComment({ token: 't0ken', target, marker, body: 'x', baseUrl: `http://127.0.0.1:${port}` })
+    ).rejects.toThrow(
+      /^could not write the pull-request comment: failed to list the comments of acme\/shop#7: /
+    )
+  })
+
+  it('skips without a token, sending nothing', async () => {
+    const result = await upsertComment({ token: '', target, marker, body: 'x' })
+
+    expect(result).toEqual({ outcome: 'skipped', reason: expect.stringContaining('no GitHub token') })
+    expect(github.requests).toHaveLength(0)
+  })
+
+  it('adds the marker to a body that lacks it, and does not repeat it', async () => {
+    await upsertComment({ token: 't0ken', target, marker, body: 'plain' })
+    await upsertComment({ token: 't0ken', target, marker, body: `${marker}\nrendered` })
+
+    expect(github.comments.map((c) => c.body)).toEqual([`${marker}\nrendered`])
+  })
+})
+
+describe('the GitHub API base URL', () => {
+  it('follows GITHUB_API_URL at call time, with a GHES-style /api/v3 path', async () => {
+    process.env['GITHUB_API_URL'] = `${github.url}/api/v3/`
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'x' })
+
+    expect(result.outcome).toBe('created')
+    expect(github.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'GET /api/v3/repos/acme/shop/issues/7/comments',
+      'POST /api/v3/repos/acme/shop/issues/7/comments'
+    ])
+  })
+
+  it('lets an explicit baseUrl win over GITHUB_API_URL', async () => {
+    process.env['GITHUB_API_URL'] = 'http://127.0.0.1:1'
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'x', baseUrl: github.url })
+
+    expect(result.outcome).toBe('created')
+    expect(github.requests).toHaveLength(2)
+  })
+
+  it('sends the requests through an injected fetch', async () => {
+    const seen: string[] = []
+    const spy: typeof fetch = (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+      seen.push(`${init?.method ?? 'GET'} ${url}`)
+      return fetch(input, init)
+    }
+
+    await upsertComment({ token: 't0ken', target, marker, body: 'x', fetch: spy })
+
+    expect(seen).toHaveLength(2)
+    expect(seen[0]).toMatch(new RegExp(`^GET ${github.url}/repos/acme/shop/issues/7/comments`))
+  })
+})
+
+describe('pullRequestTarget', () => {
+  const repository = { name: 'shop', owner: { login: 'acme' } }
+
+  it('reads pull_request and pull_request_target events', () => {
+    const payload = {
+      number: 7,
+      pull_request: { number: 7, head: { repo: { full_name: 'fork/shop' } } },
+      repository
+    }
+    expect(pullRequestTarget('pull_request', payload, 'acme/shop')).toEqual(target)
+    // From a fork: the comment goes on the base repository, which is the payload's repository.
+    expect(pullRequestTarget('pull_request_target', payload, 'acme/shop')).toEqual(target)
+  })
+
+  it('falls back to GITHUB_REPOSITORY when the payload has no repository', () => {
+    expect(pullRequestTarget('pull_request', { pull_request: { number: 3 } }, 'acme/shop')).toEqual({
+      owner: 'acme',
+      repo: 'shop',
+      issueNumber: 3
+    })
+    expect(pullRequestTarget('pull_request', { pull_request: { number: 3 } }, undefined)).toBeUndefined()
+    expect(pullRequestTarget('pull_request', { pull_request: { number: 3 } }, 'not-a-repo')).toBeUndefined()
+  })
+
+  it('is undefined for other events and malformed payloads', () => {
+    expect(pullRequestTarget('push', { ref: 'refs/heads/main', repository }, 'acme/shop')).toBeUndefined()
+    expect(pullRequestTarget('schedule', {}, 'acme/shop')).toBeUndefined()
+    expect(pullRequestTarget(undefined, { pull_request: { number: 7 } }, 'acme/shop')).toBeUndefined()
+    expect(pullRequestTarget('pull_request', undefined, 'acme/shop')).toBeUndefined()
+    expect(pullRequestTarget('pull_request', { pull_request: { number: '7' } }, 'acme/shop')).toBeUndefined()
+  })
+
+  it('reads the first pull request of a workflow_run event', () => {
+    const payload = { workflow_run: { pull_requests: [{ number: 7 }, { number: 9 }] }, repository }
+    expect(pullRequestTarget('workflow_run', payload, 'acme/shop')).toEqual(target)
+    expect(
+      pullRequestTarget('workflow_run', { workflow_run: { pull_requests: [] } }, 'acme/shop')
+    ).toBeUndefined()
+  })
+
+  it('reads an issue_comment only when the issue is a pull request', () => {
+    const onPr = { issue: { number: 7, pull_request: { url: 'x' } }, repository }
+    expect(pullRequestTarget('issue_comment', onPr, 'acme/shop')).toEqual(target)
+    expect(
+      pullRequestTarget('issue_comment', { issue: { number: 7 }, repository }, 'acme/shop')
+    ).toBeUndefined()
+  })
+})
+
+describe('commentMarker', () => {
+  it('is a hidden HTML comment, stable for the same workflow, job and name', () => {
+    const a = commentMarker({ workflow: 'CI', job: 'dast', runName: 'shop api' })
+    expect(a).toMatch(/^<!-- wallarm-fast-action:[0-9a-f]{40} -->$/)
+    expect(commentMarker({ workflow: 'CI', job: 'dast', runName: 'shop api' })).toBe(a)
+  })
+
+  it('differs between matrix legs, jobs and workflows', () => {
+    const markers = new Set([
+      commentMarker({ workflow: 'CI', job: 'dast', runName: 'shop api (us)' }),
+      commentMarker({ workflow: 'CI', job: 'dast', runName: 'shop api (eu)' }),
+      commentMarker({ workflow: 'CI', job: 'dast-2', runName: 'shop api (us)' }),
+      commentMarker({ workflow: 'Nightly', job: 'dast', runName: 'shop api (us)' }),
+      commentMarker({ runName: 'shop api (us)' })
+    ])
+    expect(markers.size).toBe(5)
+  })
+})
+
+describe('renderCommentBody', () => {
+  it('puts the marker on the first line and keeps a short body whole', () => {
+    expect(renderCommentBody('## FAST: passed', marker)).toBe(`${marker}\n## FAST: passed`)
+    expect(renderCommentBody(`${marker}\n## FAST: passed`, marker)).toBe(`${marker}\n## FAST: passed`)
+  })
+
+  it("cuts a long body under GitHub's limit, with a note", () => {
+    const line = `| 1 | SQL injection | GET /api/items?id= | ${'x'.repeat(60)} |\n`
+    const markdown = `## FAST: failed\n\n${line.repeat(5_000)}`
+    const body = renderCommentBody(markdown, marker)
+
+    expect(markdown.length).toBeGreaterThan(GITHUB_COMMENT_LIMIT)
+    expect(body.length).toBeLessThanOrEqual(65_000)
+    expect(body.startsWith(`${marker}\n## FAST: failed`)).toBe(true)
+    expect(body).toContain('cut to GitHub')
+    // Cut on a line break: every table row is whole.
+    const rows = body.split('\n').filter((l) => l.startsWith('| 1 '))
+    expect(rows.every((r) => r === line.trimEnd())).toBe(true)
+  })
+
+  it('honours a smaller maxChars and closes an open code fence and <details>', () => {
+    const markdown = `<details><summary>Top findings</summary>\n\n\`\`\`http\n${'GET /?q=1 HTTP/1.1\n'.repeat(500)}\`\`\`\n</details>\n`
+    const body = renderCommentBody(markdown, marker, 2_000)
+
+    expect(body.length).toBeLessThanOrEqual(2_000)
+    expect(body.match(/^```/gm)).toHaveLength(2)
+    expect(body).toContain('</details>')
+  })
+
+  it('never splits the marker or a surrogate pair', () => {
+    const tiny = renderCommentBody('a'.repeat(500), marker, 10)
+    expect(tiny.startsWith(`${marker}\n`)).toBe(true)
+    expect(tiny).toContain('cut to GitHub')
+
+    const emoji = renderCommentBody('🔥'.repeat(40_000), marker, 1_000)
+    expect(emoji.length).toBeLessThanOrEqual(1_000)
+    expect(emoji).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/)
+  })
+})
