@@ -1,0 +1,455 @@
+/**
+ * Reads and validates every input in one place, before any API call, into one typed {@link Settings}.
+ * No `@actions/core` here: the action layer passes a reader (e.g. `(n) => core.getInput(n)`) and the
+ * environment, masks the token, and applies `if-no-token`.
+ *
+ * Decisions on the rules action.yml leaves open:
+ *
+ * - Enumerations (`mode`, `if-no-token`, `fail-on`) are strict lowercase, like every value action.yml
+ *   documents. `Record` is rejected with a message that suggests `record`, so a workflow has one
+ *   spelling that works everywhere.
+ * - An input left empty takes the same default as action.yml ({@link InputDefaults}), so an explicit
+ *   `wait-timeout: ''` behaves like no input at all.
+ * - Mode requirements (reuse needs `test-record-id`; stop and wait need `test-run-id` or
+ *   `WALLARM_FAST_TEST_RUN_ID`) are checked only when a token is available. Without one the step never
+ *   reaches the API: the action layer skips (`if-no-token: skip`, e.g. a fork pull request, where the
+ *   record step was skipped too and exported no run id) or fails on the missing token, which is the root
+ *   cause. Every other input is validated whatever the token, so a typo fails on forks and upstream alike.
+ * - Inputs that a mode does not use are harmless: they are ignored (cleared in the result) and reported
+ *   in `warnings`, which the action layer logs. The one contradiction is `test-record-id` in record mode,
+ *   which would silently record into a new test record instead of testing the given one: an error.
+ */
+import { Env, Inputs, Modes, type Mode } from './constants.js'
+import { DurationError, parseDuration, type DurationLimits } from './duration.js'
+
+/** Returns the raw value of an input, `''` when unset. Values are trimmed here. */
+export type InputReader = (name: string) => string
+
+type InputName = (typeof Inputs)[keyof typeof Inputs]
+
+/** A bad input. The message names the input, its value (`***` for secrets) and what is allowed. */
+export class InputError extends Error {
+  /** The input's name as action.yml spells it. */
+  readonly input: string
+  /** The value as shown in the message (`***` for secrets). */
+  readonly value: string
+
+  constructor(input: string, value: string, expected: string) {
+    super(`Input "${input}" has the value ${show(value)}: ${expected.replace(/\.$/, '')}.`)
+    this.name = 'InputError'
+    this.input = input
+    this.value = value
+  }
+}
+
+/** The defaults of action.yml, applied here too when an input is empty (a test keeps them in step). */
+export const InputDefaults: Partial<Record<InputName, string>> = {
+  [Inputs.IfNoToken]: 'fail',
+  [Inputs.ApiHost]: 'us',
+  [Inputs.InactivityTimeout]: '600',
+  [Inputs.StopOnFirstFail]: 'false',
+  [Inputs.SkipDuplicatedBaselines]: 'true',
+  [Inputs.Wait]: 'true',
+  [Inputs.WaitTimeout]: '60m',
+  [Inputs.ReadyTimeout]: '5m',
+  [Inputs.PollInterval]: '30s',
+  [Inputs.StopGracePeriod]: '3s',
+  [Inputs.FailOn]: 'vulnerabilities',
+  [Inputs.MinThreat]: '1',
+  [Inputs.AutoStop]: 'true',
+  [Inputs.Sarif]: 'true',
+  [Inputs.Comment]: 'false'
+}
+
+export interface Settings {
+  /** What this step does: `record`, `stop`, `reuse` or `wait`. */
+  mode: Mode
+  /** FAST node token: the `token` input, else `WALLARM_API_TOKEN`; undefined when both are empty. Mask it. */
+  token: string | undefined
+  /** What to do without a token: `fail`, or `skip` (conclusion `skipped`). */
+  ifNoToken: 'fail' | 'skip'
+  /** `us`, `eu`, a host name or an http(s) URL, as given (the form is checked, not resolved). */
+  apiHost: string
+  /** Console base URL without a trailing slash; undefined derives it from the API host. */
+  consoleUrl: string | undefined
+  /** Test run name: the input, else one made from the repository, workflow, run number.attempt and job. */
+  name: string
+  /** Test run description: the input, else a link to the workflow run, else ''. */
+  description: string
+  /** Test policy id; undefined uses the account's default policy. */
+  policyId?: number
+  /** record mode: name of the new test record; undefined uses the run name (and in other modes). */
+  testRecordName?: string
+  /** reuse mode: the test record to copy a run from (required there; undefined in other modes). */
+  testRecordId?: number
+  /** stop and wait modes: the test run, from the input or `WALLARM_FAST_TEST_RUN_ID` (undefined in other modes). */
+  testRunId?: number
+  /** Cap on test requests per second for the whole run, 1..1000; undefined is unlimited. */
+  rps?: number
+  /** Cap on test requests per second for each baseline, 1..500; undefined is unlimited. */
+  rpsPerBaseline?: number
+  /** record mode: seconds without a new baseline before the node stops recording, 300..86400. */
+  inactivityTimeout: number
+  /** End the test run at the first vulnerability found. */
+  stopOnFirstFail: boolean
+  /** record mode: test identical baselines once. */
+  skipDuplicatedBaselines: boolean
+  /** Extensions of baseline paths not to test, as the API takes them (`jpg|png`); undefined tests all. */
+  fileExtensionsToExclude?: string
+  /** Poll until the run finishes (stop, reuse, wait); false returns at once with conclusion `running`. */
+  wait: boolean
+  /** How long to wait for the run to finish, in ms (at least 1 s). */
+  waitTimeoutMs: number
+  /** How long to wait for the node to pick a new run up, or for a record to become copyable, in ms (≥ 1 s). */
+  readyTimeoutMs: number
+  /** The longest gap between two status checks, in ms (1 s..1 h). */
+  pollIntervalMs: number
+  /** stop mode: pause before stopping the recording, in ms (0..5 min). */
+  stopGracePeriodMs: number
+  /** `vulnerabilities` fails the step on findings at or above `minThreat` (and on interrupted/timeout/error); `never` only on errors. */
+  failOn: 'vulnerabilities' | 'never'
+  /** Lowest threat score (1..100) that counts. */
+  minThreat: number
+  /** The post step stops a recording this job's record step left running. */
+  autoStop: boolean
+  /** Write a SARIF file. */
+  sarif: boolean
+  /** Write a sticky pull-request comment. */
+  comment: boolean
+  /** Token for the pull-request comment; undefined when empty. Mask it. */
+  githubToken: string | undefined
+  /** Harmless mismatches (an input the mode ignores, an unusable run id in the environment), to log as warnings. */
+  warnings: string[]
+}
+
+/**
+ * Reads every input through `read`, with `env` for the fallbacks (`WALLARM_API_TOKEN`,
+ * `WALLARM_FAST_TEST_RUN_ID`) and the default name and description (`GITHUB_*`).
+ *
+ * @throws InputError for the first bad input
+ */
+export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Settings {
+  const raw = (name: InputName): string => (read(name) ?? '').trim()
+  const withDefault = (name: InputName): string => raw(name) || (InputDefaults[name] ?? '')
+  const warnings: string[] = []
+
+  const mode = oneOf(Inputs.Mode, raw(Inputs.Mode), Modes, 'the input is required')
+
+  const token = readToken(raw(Inputs.Token), env)
+  const ifNoToken = oneOf(Inputs.IfNoToken, withDefault(Inputs.IfNoToken), ['fail', 'skip'] as const)
+  const apiHost = checkApiHost(withDefault(Inputs.ApiHost))
+  const consoleUrl = checkConsoleUrl(raw(Inputs.ConsoleUrl))
+
+  const name = raw(Inputs.Name) || defaultName(env)
+  const description = raw(Inputs.Description) || defaultDescription(env)
+
+  const policyId = id(Inputs.PolicyId, raw(Inputs.PolicyId))
+  const testRecordNameRaw = raw(Inputs.TestRecordName)
+  const testRecordIdRaw = raw(Inputs.TestRecordId)
+  const testRecordId = id(Inputs.TestRecordId, testRecordIdRaw)
+  const testRunIdRaw = raw(Inputs.TestRunId)
+  let testRunId = id(Inputs.TestRunId, testRunIdRaw)
+  if (testRunId === undefined) {
+    const fromEnv = (env[Env.TestRunId] ?? '').trim()
+    if (fromEnv !== '') {
+      testRunId = parsePositive(fromEnv)
+      if (testRunId === undefined && (mode === 'stop' || mode === 'wait')) {
+        warnings.push(`${Env.TestRunId} has the value ${show(fromEnv)}, which is not a test run id: ignored.`)
+      }
+    }
+  }
+
+  const rps = integer(Inputs.Rps, raw(Inputs.Rps), 1, 1000, 'for no cap')
+  const rpsPerBaseline = integer(Inputs.RpsPerBaseline, raw(Inputs.RpsPerBaseline), 1, 500, 'for no cap')
+  const inactivityTimeout = integer(
+    Inputs.InactivityTimeout,
+    withDefault(Inputs.InactivityTimeout),
+    300,
+    86400
+  ) as number
+  const stopOnFirstFail = bool(Inputs.StopOnFirstFail, withDefault(Inputs.StopOnFirstFail))
+  const skipDuplicatedBaselines = bool(
+    Inputs.SkipDuplicatedBaselines,
+    withDefault(Inputs.SkipDuplicatedBaselines)
+  )
+  const fileExtensionsToExclude = checkExtensions(raw(Inputs.FileExtensionsToExclude))
+
+  const wait = bool(Inputs.Wait, withDefault(Inputs.Wait))
+  const waitTimeoutMs = duration(Inputs.WaitTimeout, withDefault(Inputs.WaitTimeout), { min: 1000 })
+  const readyTimeoutMs = duration(Inputs.ReadyTimeout, withDefault(Inputs.ReadyTimeout), { min: 1000 })
+  const pollIntervalMs = duration(Inputs.PollInterval, withDefault(Inputs.PollInterval), {
+    min: 1000,
+    max: 3_600_000
+  })
+  const stopGracePeriodMs = duration(Inputs.StopGracePeriod, withDefault(Inputs.StopGracePeriod), {
+    min: 0,
+    max: 300_000
+  })
+
+  const failOn = oneOf(Inputs.FailOn, withDefault(Inputs.FailOn), ['vulnerabilities', 'never'] as const)
+  const minThreat = integer(Inputs.MinThreat, withDefault(Inputs.MinThreat), 1, 100) as number
+  const autoStop = bool(Inputs.AutoStop, withDefault(Inputs.AutoStop))
+  const sarif = bool(Inputs.Sarif, withDefault(Inputs.Sarif))
+  const comment = bool(Inputs.Comment, withDefault(Inputs.Comment))
+  const githubToken = raw(Inputs.GithubToken) || undefined
+
+  // Inputs a mode does not use: ignored with a warning; test-record-id in record mode is a contradiction.
+  const ignored = (input: InputName, usedBy: string): void => {
+    warnings.push(`Input "${input}" is used by ${usedBy} only: ignored in ${mode} mode.`)
+  }
+  if (testRecordIdRaw !== '' && mode === 'record') {
+    throw new InputError(
+      Inputs.TestRecordId,
+      testRecordIdRaw,
+      'expected empty in record mode, which records into a new test record; to test an existing test record, use mode reuse'
+    )
+  }
+  if (testRecordIdRaw !== '' && mode !== 'reuse') ignored(Inputs.TestRecordId, 'reuse mode')
+  if (testRecordNameRaw !== '' && mode !== 'record') ignored(Inputs.TestRecordName, 'record mode')
+  if (testRunIdRaw !== '' && (mode === 'record' || mode === 'reuse')) {
+    warnings.push(
+      `Input "${Inputs.TestRunId}" is used by stop and wait modes only: ${mode} mode starts a new test run, so it is ignored.`
+    )
+  }
+  if (mode !== 'record') {
+    if (isSetAndNotDefault(raw, Inputs.InactivityTimeout)) ignored(Inputs.InactivityTimeout, 'record mode')
+    if (isSetAndNotDefault(raw, Inputs.SkipDuplicatedBaselines)) {
+      ignored(Inputs.SkipDuplicatedBaselines, 'record mode')
+    }
+  }
+  if (mode !== 'stop' && isSetAndNotDefault(raw, Inputs.StopGracePeriod))
+    ignored(Inputs.StopGracePeriod, 'stop mode')
+
+  // Mode requirements, only when the step will reach the API (see the module comment).
+  if (token !== undefined) {
+    if (mode === 'reuse' && testRecordId === undefined) {
+      throw new InputError(
+        Inputs.TestRecordId,
+        '',
+        'expected the id of the test record to copy a test run from (a positive whole number): reuse mode needs it'
+      )
+    }
+    if ((mode === 'stop' || mode === 'wait') && testRunId === undefined) {
+      throw new InputError(
+        Inputs.TestRunId,
+        testRunIdRaw,
+        `expected the id of a test run (a positive whole number): ${mode} mode needs it, from this input or from ${Env.TestRunId}, which a record step earlier in the same job sets`
+      )
+    }
+  }
+
+  return {
+    mode,
+    token,
+    ifNoToken,
+    apiHost,
+    consoleUrl,
+    name,
+    description,
+    policyId,
+    testRecordName: mode === 'record' && testRecordNameRaw !== '' ? testRecordNameRaw : undefined,
+    testRecordId: mode === 'reuse' ? testRecordId : undefined,
+    testRunId: mode === 'stop' || mode === 'wait' ? testRunId : undefined,
+    rps,
+    rpsPerBaseline,
+    inactivityTimeout,
+    stopOnFirstFail,
+    skipDuplicatedBaselines,
+    fileExtensionsToExclude,
+    wait,
+    waitTimeoutMs,
+    readyTimeoutMs,
+    pollIntervalMs,
+    stopGracePeriodMs,
+    failOn,
+    minThreat,
+    autoStop,
+    sarif,
+    comment,
+    githubToken,
+    warnings
+  }
+}
+
+/** `Run name` for a test run that tells jobs, attempts and runs apart: `owner/repo · CI #12.2 · test`. */
+export function defaultName(env: NodeJS.ProcessEnv): string {
+  const get = (key: string): string => (env[key] ?? '').trim()
+  const parts: string[] = []
+  const repository = get('GITHUB_REPOSITORY')
+  if (repository) parts.push(repository)
+  const runNumber = get('GITHUB_RUN_NUMBER')
+  const attempt = get('GITHUB_RUN_ATTEMPT')
+  const number = runNumber
+    ? `#${runNumber}${attempt ? `.${attempt}` : ''}`
+    : attempt
+      ? `attempt ${attempt}`
+      : ''
+  const run = [get('GITHUB_WORKFLOW'), number].filter((s) => s !== '').join(' ')
+  if (run) parts.push(run)
+  const job = get('GITHUB_JOB')
+  if (job) parts.push(job)
+  return parts.length > 0 ? parts.join(' · ') : 'wallarm-fast-action'
+}
+
+/** A link to the workflow run (`<server>/<repo>/actions/runs/<id>`), or '' outside Actions. */
+export function defaultDescription(env: NodeJS.ProcessEnv): string {
+  const repository = (env.GITHUB_REPOSITORY ?? '').trim()
+  const runId = (env.GITHUB_RUN_ID ?? '').trim()
+  if (!repository || !runId) return ''
+  const server = ((env.GITHUB_SERVER_URL ?? '').trim() || 'https://github.com').replace(/\/+$/, '')
+  return `${server}/${repository}/actions/runs/${runId}`
+}
+
+// --- helpers ---------------------------------------------------------------------------------------
+
+function show(value: string): string {
+  const shown = value.length > 200 ? `${value.slice(0, 200)}…` : value
+  return JSON.stringify(shown)
+}
+
+function oneOf<const T extends string>(
+  input: InputName,
+  value: string,
+  allowed: readonly T[],
+  note?: string
+): T {
+  const names: readonly string[] = allowed
+  if (isOneOf(value, allowed)) return value
+  const list = allowed.join(', ')
+  const lower = value.toLowerCase()
+  let expected = `expected one of ${list}`
+  if (value !== '' && names.includes(lower)) {
+    expected += `, in lowercase: use "${lower}"`
+  } else if (value === '' && note) {
+    expected += ` (${note})`
+  }
+  throw new InputError(input, value, expected)
+}
+
+function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
+  return (allowed as readonly string[]).includes(value)
+}
+
+function readToken(input: string, env: NodeJS.ProcessEnv): string | undefined {
+  const fromEnv = (env[Env.Token] ?? '').trim()
+  const token = input || fromEnv
+  if (token === '') return undefined
+  if (/\s/.test(token)) {
+    const source = input ? 'the secret passed' : `${Env.Token}`
+    throw new InputError(
+      Inputs.Token,
+      '***',
+      `expected a FAST node token without spaces or line breaks; check that ${source} holds the token alone`
+    )
+  }
+  return token
+}
+
+const HOST_NAME =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?(?::[0-9]{1,5})?$/
+
+function checkApiHost(value: string): string {
+  const expected =
+    'expected us, eu, a host name such as us1.api.wallarm.com, or an http(s) URL such as https://wallarm-api.example.com'
+  if (value === 'us' || value === 'eu') return value
+  if (/\s/.test(value)) throw new InputError(Inputs.ApiHost, value, expected)
+  if (value.includes('://')) {
+    if (!isHttpUrl(value)) throw new InputError(Inputs.ApiHost, value, expected)
+    return value
+  }
+  if (!HOST_NAME.test(value)) throw new InputError(Inputs.ApiHost, value, expected)
+  return value
+}
+
+function checkConsoleUrl(value: string): string | undefined {
+  if (value === '') return undefined
+  if (/\s/.test(value) || !isHttpUrl(value)) {
+    throw new InputError(
+      Inputs.ConsoleUrl,
+      value,
+      'expected empty (derived from api-host) or an http(s) URL such as https://my.wallarm.com'
+    )
+  }
+  return value.replace(/\/+$/, '')
+}
+
+function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+function parsePositive(value: string): number | undefined {
+  if (!/^[0-9]+$/.test(value)) return undefined
+  const n = Number(value)
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined
+}
+
+/** A positive id; '' is undefined. */
+function id(input: InputName, value: string): number | undefined {
+  if (value === '') return undefined
+  const n = parsePositive(value)
+  if (n === undefined)
+    throw new InputError(input, value, 'expected a positive whole number such as 42, or empty')
+  return n
+}
+
+/** A whole number in min..max; '' is undefined (callers pass defaults in for inputs that have one). */
+function integer(
+  input: InputName,
+  value: string,
+  min: number,
+  max: number,
+  emptyMeans?: string
+): number | undefined {
+  if (value === '') return undefined
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new InputError(
+      input,
+      value,
+      `expected a whole number from ${min} to ${max}${emptyMeans ? `, or empty ${emptyMeans}` : ''}`
+    )
+  }
+  return n
+}
+
+const TRUE_VALUES = ['true', 'True', 'TRUE']
+const FALSE_VALUES = ['false', 'False', 'FALSE']
+
+/** The YAML 1.2 core schema booleans, as `core.getBooleanInput` takes them. */
+function bool(input: InputName, value: string): boolean {
+  if (TRUE_VALUES.includes(value)) return true
+  if (FALSE_VALUES.includes(value)) return false
+  throw new InputError(input, value, `expected one of ${[...TRUE_VALUES, ...FALSE_VALUES].join(', ')}`)
+}
+
+function duration(input: InputName, value: string, limits: DurationLimits): number {
+  try {
+    return parseDuration(input, value, limits)
+  } catch (err) {
+    if (err instanceof DurationError) throw new InputError(input, value, err.expected)
+    throw err
+  }
+}
+
+function checkExtensions(value: string): string | undefined {
+  if (value === '') return undefined
+  if (!/^[A-Za-z0-9|.*?,]+$/.test(value)) {
+    throw new InputError(
+      Inputs.FileExtensionsToExclude,
+      value,
+      'expected extensions joined by |, such as jpg|png|css|ico (letters, digits and the characters | . * ? , only), or empty'
+    )
+  }
+  return value
+}
+
+function isSetAndNotDefault(raw: (name: InputName) => string, name: InputName): boolean {
+  const value = raw(name)
+  return value !== '' && value !== InputDefaults[name]
+}

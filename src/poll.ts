@@ -1,0 +1,309 @@
+/**
+ * Waiting on a test run: adaptive, pure polling with an injectable clock, sleep and randomness, so tests
+ * and the benchmark run it on a virtual clock. No `@actions/core`: progress and errors are reported
+ * through callbacks.
+ *
+ * The delay between two status requests ({@link nextDelay}):
+ *
+ * 1. After a failed request: exponential backoff, `min × 2^(n−1)` for the n-th consecutive failure.
+ * 2. While the run records (`recording: true`) it cannot finish, whatever its estimate says, so the
+ *    delay only ramps: `min × k`, k being the number of requests since the run's phase (state or
+ *    `recording`) last changed: 1 s, 2 s, 3 s… A change (cloning → running, recording stopped) restarts
+ *    the ramp, so the end of recording is followed closely.
+ * 3. With `estimated_time_to_completion` (seconds, non-null only while checks run): `0.75 × ETA`. Each
+ *    request lands before the estimated end and the gap shrinks geometrically on it (a 40 s estimate is
+ *    polled at 30 s, 7.5 s, 1.9 s, then at the minimum), so the end is noticed within about the minimum
+ *    interval, with few requests on long runs.
+ * 4. Without an estimate but with baseline progress since the phase began (at least 5 s of it):
+ *    `0.75 × remaining baselines / observed rate`, and never more than the ramp.
+ * 5. Otherwise the ramp.
+ *
+ * Then: clamped to [min, max], ±10 % jitter (clamped again, so max is never exceeded), and never past
+ * the deadline: the last request happens at the deadline.
+ */
+import { isTerminalState, type TestRun } from './wallarm/types.js'
+
+export interface Clock {
+  /** Milliseconds, monotonic. */
+  now(): number
+}
+
+/** Resolves after `ms`, or early (resolving or rejecting) when `signal` aborts. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
+
+export interface PollProgress {
+  run: TestRun
+  /** Something worth logging changed since the previous report (always true on the first). */
+  changed: boolean
+  /** Nothing changed for `heartbeatMs`: a sign of life. */
+  heartbeat: boolean
+  /** Status requests made so far, failed ones included. */
+  polls: number
+  /** Since the wait began. */
+  elapsedMs: number
+}
+
+export interface WaitOptions {
+  /** One status request (its own retries live in the client). */
+  fetch: (signal?: AbortSignal) => Promise<TestRun>
+  /** Overall deadline from the call. */
+  timeoutMs: number
+  /** Never longer apart than this (input poll-interval). */
+  maxIntervalMs: number
+  /** Never closer together than this. Default 1000. */
+  minIntervalMs?: number
+  /** Report a heartbeat when nothing changed for this long. Default 60000. */
+  heartbeatMs?: number
+  /** Consecutive failed requests tolerated, each followed by a backoff. Default 5. */
+  errorBudget?: number
+  /**
+   * Errors that are not retryable end the wait at once (rethrown). Default: every error is retryable
+   * except one that carries `retryable: false` (as an API error for a 4xx does).
+   */
+  isRetryableError?: (err: unknown) => boolean
+  /** Called when state, recording, counters or vulnerabilities changed, or on a heartbeat. */
+  onProgress?: (p: PollProgress) => void
+  /** Called for each tolerated failure, with the count of consecutive failures so far. */
+  onError?: (err: unknown, consecutive: number) => void
+  clock?: Clock
+  sleep?: Sleep
+  /** Uniform in [0, 1), for the jitter. */
+  random?: () => number
+  signal?: AbortSignal
+}
+
+/**
+ * `finished`: the run is terminal. `timeout`: the deadline passed first (also in the middle of a streak
+ * of tolerated errors); never a pass. `aborted`: the signal aborted. `run` is the last run seen and
+ * `polls` counts status requests, failed ones included.
+ */
+export type WaitResult =
+  | { outcome: 'finished'; run: TestRun; polls: number }
+  | { outcome: 'timeout'; run?: TestRun; polls: number }
+  | { outcome: 'aborted'; run?: TestRun; polls: number }
+
+/** Options of {@link waitForReadyToRecord}: the same as {@link WaitOptions} (progress reports include readiness changes). */
+export type ReadyOptions = Omit<WaitOptions, 'onProgress'> & { onProgress?: (p: PollProgress) => void }
+
+export type ReadyResult =
+  | { outcome: 'ready'; run: TestRun; polls: number }
+  /** The run turned terminal (e.g. interrupted by a newer run on the same node) before it was ready. */
+  | { outcome: 'finished'; run: TestRun; polls: number }
+  | { outcome: 'timeout'; run?: TestRun; polls: number }
+  | { outcome: 'aborted'; run?: TestRun; polls: number }
+
+/** What {@link nextDelay} needs to know besides the last run. Times are in the clock's milliseconds. */
+export interface DelayState {
+  now: number
+  deadline: number
+  /** Requests since the run's phase (state, recording) last changed, the one that saw the change included: ≥ 1. */
+  phasePolls: number
+  /** When the phase began and how many baselines were terminated then. */
+  phaseStart: { at: number; terminated: number }
+  /** Consecutive failed requests just before this delay (0 after a success). */
+  consecutiveErrors: number
+}
+
+export interface DelayOptions {
+  minIntervalMs: number
+  maxIntervalMs: number
+  /** Uniform in [0, 1). */
+  random: () => number
+  /** Cap of the delay before jitter, below maxIntervalMs (readiness polling). */
+  capMs?: number
+}
+
+/** Fraction of the estimated time left to sleep: below 1 so that requests converge on the end. */
+export const ETA_FACTOR = 0.75
+/** ±10 % jitter. */
+export const JITTER = 0.1
+/** Readiness is polled at most this far apart: the workflow's tests wait on it. */
+export const READY_MAX_INTERVAL_MS = 3000
+/** Baseline progress shorter than this is too noisy to extrapolate. */
+const MIN_PROGRESS_WINDOW_MS = 5000
+
+export const defaultClock: Clock = { now: () => performance.now() }
+
+export const defaultSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) {
+      resolve()
+      return
+    }
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+
+/** The default {@link WaitOptions.isRetryableError}: anything but an error marked `retryable: false`. */
+export function isRetryableByDefault(err: unknown): boolean {
+  return !(typeof err === 'object' && err !== null && 'retryable' in err && err.retryable === false)
+}
+
+/** The delay before the next status request, in ms (see the module comment for the formula). */
+export function nextDelay(run: TestRun | undefined, state: DelayState, opts: DelayOptions): number {
+  const min = opts.minIntervalMs
+  const max = Math.max(min, Math.min(opts.maxIntervalMs, opts.capMs ?? Infinity))
+  const remaining = state.deadline - state.now
+  if (remaining <= 0) return 0
+
+  const ramp = min * Math.max(1, state.phasePolls)
+  let delay: number
+  if (state.consecutiveErrors > 0) {
+    delay = min * 2 ** Math.min(state.consecutiveErrors - 1, 20)
+  } else if (run === undefined || run.recording) {
+    delay = ramp
+  } else if (run.estimated_time_to_completion != null) {
+    delay = ETA_FACTOR * Math.max(0, run.estimated_time_to_completion) * 1000
+  } else {
+    const estimate = progressEstimate(run, state)
+    delay = estimate === undefined ? ramp : Math.min(ramp, ETA_FACTOR * estimate)
+  }
+
+  delay = clamp(delay, min, max)
+  delay = clamp(delay * (1 + JITTER * (2 * opts.random() - 1)), min, max)
+  return Math.min(Math.round(delay), remaining)
+}
+
+/** Milliseconds left by the rate baselines terminated at since the phase began, if it can be told. */
+function progressEstimate(run: TestRun, state: DelayState): number | undefined {
+  const window = state.now - state.phaseStart.at
+  const done = run.baseline_check_all_terminated_count - state.phaseStart.terminated
+  const left = run.baseline_count - run.baseline_check_all_terminated_count
+  if (window < MIN_PROGRESS_WINDOW_MS || done <= 0 || left < 0) return undefined
+  return (left * window) / done
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value))
+}
+
+/** Polls until the run is terminal (`passed`, `failed`, `interrupted`); `paused` and `cloning` are not. */
+export async function waitForRunToFinish(opts: WaitOptions): Promise<WaitResult> {
+  const result = await pollUntil(opts, (run) => isTerminalState(run.state), Infinity)
+  if (result.outcome === 'done') return { outcome: 'finished', run: result.run, polls: result.polls }
+  return result
+}
+
+/**
+ * Polls a freshly created run until the node has picked it up: `ready_for_recording === true`, or,
+ * where the API does not send that field, `node_active === true`. Ends with `finished` if the run turns
+ * terminal first. Polled at most {@link READY_MAX_INTERVAL_MS} apart.
+ */
+export async function waitForReadyToRecord(opts: ReadyOptions): Promise<ReadyResult> {
+  const result = await pollUntil(
+    opts,
+    (run) => isReadyToRecord(run) || isTerminalState(run.state),
+    READY_MAX_INTERVAL_MS
+  )
+  if (result.outcome !== 'done') return result
+  const outcome = isReadyToRecord(result.run) ? 'ready' : 'finished'
+  return { outcome, run: result.run, polls: result.polls }
+}
+
+export function isReadyToRecord(run: TestRun): boolean {
+  return run.ready_for_recording == null ? run.node_active === true : run.ready_for_recording === true
+}
+
+/** What a progress report compares: the fields whose change is worth a log line. */
+function progressKey(run: TestRun): string {
+  return JSON.stringify([
+    run.state,
+    run.recording,
+    run.baseline_count,
+    run.baseline_check_all_terminated_count,
+    run.vulns.length,
+    run.baseline_check_tech_fail_count,
+    run.ready_for_recording,
+    run.node_active
+  ])
+}
+
+function phaseKey(run: TestRun): string {
+  return `${run.state}|${run.recording}`
+}
+
+type PollResult =
+  | { outcome: 'done'; run: TestRun; polls: number }
+  | { outcome: 'timeout'; run?: TestRun; polls: number }
+  | { outcome: 'aborted'; run?: TestRun; polls: number }
+
+async function pollUntil(
+  opts: WaitOptions,
+  done: (run: TestRun) => boolean,
+  capMs: number
+): Promise<PollResult> {
+  const clock = opts.clock ?? defaultClock
+  const sleep = opts.sleep ?? defaultSleep
+  const random = opts.random ?? Math.random
+  const isRetryable = opts.isRetryableError ?? isRetryableByDefault
+  const errorBudget = opts.errorBudget ?? 5
+  const heartbeatMs = opts.heartbeatMs ?? 60_000
+  const delayOptions: DelayOptions = {
+    minIntervalMs: opts.minIntervalMs ?? 1000,
+    maxIntervalMs: opts.maxIntervalMs,
+    random,
+    capMs
+  }
+  const { signal } = opts
+
+  const start = clock.now()
+  const deadline = start + opts.timeoutMs
+  let run: TestRun | undefined
+  let polls = 0
+  let consecutiveErrors = 0
+  let lastKey: string | undefined
+  let lastReportAt = start
+  let phase: string | undefined
+  let phasePolls = 0
+  let phaseStart = { at: start, terminated: 0 }
+
+  for (;;) {
+    if (signal?.aborted) return { outcome: 'aborted', run, polls }
+    polls++
+    try {
+      run = await opts.fetch(signal)
+      consecutiveErrors = 0
+    } catch (err) {
+      if (signal?.aborted) return { outcome: 'aborted', run, polls }
+      if (!isRetryable(err)) throw err
+      consecutiveErrors++
+      if (consecutiveErrors > errorBudget) throw err
+      opts.onError?.(err, consecutiveErrors)
+    }
+    const now = clock.now()
+
+    if (consecutiveErrors === 0 && run !== undefined) {
+      const key = progressKey(run)
+      const changed = key !== lastKey
+      const heartbeat = !changed && now - lastReportAt >= heartbeatMs
+      if (changed || heartbeat) {
+        lastKey = key
+        lastReportAt = now
+        opts.onProgress?.({ run, changed, heartbeat, polls, elapsedMs: now - start })
+      }
+      if (done(run)) return { outcome: 'done', run, polls }
+
+      const runPhase = phaseKey(run)
+      if (runPhase !== phase) {
+        phase = runPhase
+        phasePolls = 0
+        phaseStart = { at: now, terminated: run.baseline_check_all_terminated_count }
+      }
+      phasePolls++
+    }
+
+    if (now >= deadline) return { outcome: 'timeout', run, polls }
+    const delay = nextDelay(run, { now, deadline, phasePolls, phaseStart, consecutiveErrors }, delayOptions)
+    try {
+      await sleep(delay, signal)
+    } catch (err) {
+      if (signal?.aborted) return { outcome: 'aborted', run, polls }
+      throw err
+    }
+  }
+}
