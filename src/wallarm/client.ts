@@ -1,0 +1,482 @@
+/**
+ * A small client for the Wallarm FAST test-run API (§2 of the API reference): one method per endpoint over
+ * one private `request()`.
+ *
+ * - HTTP goes through `@actions/http-client`, which honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY, with
+ *   keep-alive so that polling reuses its connection. Its own retries are off (they skip POST and 429 and
+ *   back off for milliseconds) and so are redirects (a redirect to another host would carry the token).
+ * - Retries (./retry.ts, full-jitter backoff): network errors and timeouts, 408, 429 (honouring
+ *   `Retry-After`), 5xx, and a 2xx whose body is not JSON (a truncated answer or a proxy's error page).
+ *   Never another 4xx. Each retry is reported through `onRetry`; nothing here logs.
+ * - Every request has a deadline (`timeoutMs`) covering the connection, the headers and the body; a
+ *   request that runs out of time is a retryable network error (`ETIMEDOUT`).
+ * - Responses: the `{status, body}` envelope is unwrapped (a missing envelope is tolerated) and the
+ *   payload is normalised (./normalize.ts).
+ * - The token is sent only in the `X-WallarmAPI-Token` header and never appears in an error: response
+ *   texts are redacted before they are quoted.
+ */
+import { HttpClient, type HttpClientResponse } from '@actions/http-client'
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import { abortReason, parseRetryAfter, retry } from '../retry.js'
+import { WallarmApiError, kindForStatus, type WallarmApiErrorInit } from './errors.js'
+import { isRecord, normalizeTestRun, normalizeVulnerability, toInt } from './normalize.js'
+import type { CopyTestRunParams, CreateTestRunParams, TestRun, Vulnerability } from './types.js'
+
+export const TOKEN_HEADER = 'X-WallarmAPI-Token'
+
+export const CLIENT_DEFAULTS = {
+  userAgent: 'wallarm-fast-action',
+  timeoutMs: 30_000,
+  attempts: 5,
+  baseDelayMs: 1_000,
+  maxDelayMs: 30_000
+} as const
+
+/** The page size of `listVulnerabilities` (the API accepts at most 1000). */
+export const VULN_PAGE_SIZE = { default: 500, max: 1000 } as const
+
+export interface FastRetryInfo {
+  operation: string
+  /** The attempt (1-based) that just failed. */
+  attempt: number
+  /** How long the client waits before the next attempt. */
+  delayMs: number
+  error: WallarmApiError
+}
+
+export interface FastClientOptions {
+  /** The API base URL (see ./hosts.ts `resolveApi`), e.g. `https://us1.api.wallarm.com`. */
+  baseUrl: string
+  /** The FAST node token. */
+  token: string
+  /** Default `wallarm-fast-action`. */
+  userAgent?: string
+  /** Deadline of one request (connect, headers and body), in ms. Default 30000. */
+  timeoutMs?: number
+  /** Attempts per call, the first included. Default 5. */
+  attempts?: number
+  /** Default 1000. */
+  baseDelayMs?: number
+  /** Cap of one backoff delay, `Retry-After` included. Default 30000. */
+  maxDelayMs?: number
+  onRetry?: (info: FastRetryInfo) => void
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  random?: () => number
+}
+
+export interface ListVulnerabilitiesOptions {
+  /** Items per request, 1..1000. Default 500. */
+  pageSize?: number
+  /** Stop after this many items. Default: no limit. */
+  max?: number
+}
+
+type Resource = { kind: string; id: number }
+
+interface Exchange {
+  status: number
+  text: string
+  headers: IncomingHttpHeaders
+}
+
+/** Network error codes that another attempt cannot fix: TLS verification and programming errors. */
+const PERMANENT_NETWORK_CODE =
+  /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|^ERR_TLS_CERT|^ERR_INVALID_|^ERR_HTTP_INVALID/i
+
+function assertId(what: string, id: number): void {
+  if (!Number.isSafeInteger(id) || id <= 0) {
+    throw new RangeError(`${what} must be a positive integer, got ${String(id)}`)
+  }
+}
+
+/** A copy of `o` without the keys whose value is undefined (the API gets only what was set). */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false }
+
+function parseJson(text: string): Parsed {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown }
+  } catch {
+    return { ok: false }
+  }
+}
+
+/** `{status, body}` → its parts; anything else is taken as the payload itself. */
+function unwrap(v: unknown): { status: number | undefined; body: unknown } {
+  if (isRecord(v) && 'body' in v) {
+    const status = toInt(v.status)
+    if (status !== undefined || Object.keys(v).length === 1) return { status, body: v.body }
+  }
+  return { status: undefined, body: v }
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+export class FastClient {
+  private readonly http: HttpClient
+  private readonly baseUrl: string
+  private readonly host: string
+  private readonly token: string
+  private readonly timeoutMs: number
+  private readonly attempts: number
+  private readonly baseDelayMs: number
+  private readonly maxDelayMs: number
+  private readonly onRetry: FastClientOptions['onRetry']
+  private readonly sleep: FastClientOptions['sleep']
+  private readonly random: FastClientOptions['random']
+
+  constructor(opts: FastClientOptions) {
+    let url: URL
+    try {
+      url = new URL(opts.baseUrl)
+    } catch {
+      throw new Error(`Invalid Wallarm API base URL ${JSON.stringify(opts.baseUrl)}`)
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`Invalid Wallarm API base URL ${JSON.stringify(opts.baseUrl)}: expected http(s)`)
+    }
+    if (!opts.token || /[\r\n]/.test(opts.token)) {
+      // Never quote the token.
+      throw new Error('The Wallarm API token is empty or contains a line break')
+    }
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '')
+    this.host = url.host
+    this.token = opts.token
+    this.timeoutMs = opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs
+    this.attempts = opts.attempts ?? CLIENT_DEFAULTS.attempts
+    this.baseDelayMs = opts.baseDelayMs ?? CLIENT_DEFAULTS.baseDelayMs
+    this.maxDelayMs = opts.maxDelayMs ?? CLIENT_DEFAULTS.maxDelayMs
+    this.onRetry = opts.onRetry
+    this.sleep = opts.sleep
+    this.random = opts.random
+    this.http = new HttpClient(opts.userAgent ?? CLIENT_DEFAULTS.userAgent, [], {
+      socketTimeout: this.timeoutMs,
+      keepAlive: true,
+      allowRetries: false,
+      allowRedirects: false
+    })
+  }
+
+  /** Closes the kept-alive connections. The client cannot be used afterwards. */
+  dispose(): void {
+    this.http.dispose()
+  }
+
+  /**
+   * E1: `POST /v1/test_run`, a new test run recording into a new test record.
+   *
+   * This call is retried like the others. If a first attempt reached the server but its answer was lost,
+   * the retry creates a second run; that is acceptable because the API allows one active run per node
+   * token (§4.3): the newer run replaces the older one, which ends `interrupted`, and we only know the
+   * newer one.
+   */
+  async createTestRun(params: CreateTestRunParams, signal?: AbortSignal): Promise<TestRun> {
+    const op = 'create test run'
+    const { test_record_id: _ignored, ...rest } = params as CreateTestRunParams & { test_record_id?: unknown }
+    const payload = await this.request(op, 'POST', '/v1/test_run', defined(rest), signal)
+    return this.testRun(op, payload)
+  }
+
+  /** E2: `POST /v1/test_run` with `test_record_id`, a new test run replaying an existing test record. */
+  async copyTestRun(params: CopyTestRunParams, signal?: AbortSignal): Promise<TestRun> {
+    assertId('test_record_id', params.test_record_id)
+    const op = 'copy test run'
+    const payload = await this.request(op, 'POST', '/v1/test_run', defined(params), signal, {
+      kind: 'test record',
+      id: params.test_record_id
+    })
+    return this.testRun(op, payload)
+  }
+
+  /** E3: `GET /v1/test_run/{id}`. */
+  async getTestRun(id: number, signal?: AbortSignal): Promise<TestRun> {
+    assertId('test run id', id)
+    const op = 'get test run'
+    const path = `/v1/test_run/${encodeURIComponent(String(id))}`
+    const payload = await this.request(op, 'GET', path, undefined, signal, { kind: 'test run', id })
+    return this.testRun(op, payload)
+  }
+
+  /** E4: `POST /v1/test_run/{id}/action/stop`: stop recording baselines (testing carries on). */
+  async stopRecording(id: number, signal?: AbortSignal): Promise<TestRun> {
+    assertId('test run id', id)
+    const op = 'stop recording'
+    const path = `/v1/test_run/${encodeURIComponent(String(id))}/action/stop`
+    const payload = await this.request(op, 'POST', path, {}, signal, { kind: 'test run', id })
+    return this.testRun(op, payload)
+  }
+
+  /**
+   * E7: `POST /v1/objects/vuln` filtered by test run, page by page until a short page (or `max`).
+   * Whether a node token may call this endpoint is undocumented: a 401/403 is thrown as an error for
+   * which `isAuthError()` is true, so that the caller can fall back to the run's `vulns`.
+   */
+  async listVulnerabilities(
+    testRunId: number,
+    opts: ListVulnerabilitiesOptions = {},
+    signal?: AbortSignal
+  ): Promise<Vulnerability[]> {
+    assertId('test run id', testRunId)
+    const op = 'list vulnerabilities'
+    const pageSize = Math.min(
+      VULN_PAGE_SIZE.max,
+      Math.max(1, Math.floor(opts.pageSize ?? VULN_PAGE_SIZE.default))
+    )
+    const max = opts.max === undefined ? Infinity : Math.max(0, Math.floor(opts.max))
+    const out: Vulnerability[] = []
+    const seen = new Set<number>()
+    let offset = 0
+    while (out.length < max) {
+      const limit = Math.min(pageSize, max - out.length)
+      const body = { filter: { testrun_id: [testRunId] }, limit, offset, order_desc: false }
+      const payload = await this.request(op, 'POST', '/v1/objects/vuln', body, signal, {
+        kind: 'test run',
+        id: testRunId
+      })
+      const items = Array.isArray(payload)
+        ? payload
+        : isRecord(payload) && Array.isArray(payload.objects)
+          ? (payload.objects as unknown[])
+          : undefined
+      if (items === undefined) {
+        throw this.unusable(op, payload, 'expected a list of vulnerabilities')
+      }
+      let fresh = 0
+      for (const raw of items) {
+        const v = normalizeVulnerability(raw)
+        if (v === undefined) continue
+        if (v.id > 0) {
+          if (seen.has(v.id)) continue
+          seen.add(v.id)
+        }
+        out.push(v)
+        fresh++
+      }
+      // A short page ends the list; a page of nothing new means the server ignores `offset`.
+      if (items.length < limit || fresh === 0) break
+      offset += items.length
+    }
+    return out.slice(0, max)
+  }
+
+  private testRun(operation: string, payload: unknown): TestRun {
+    const run = normalizeTestRun(payload)
+    if (run === undefined) throw this.unusable(operation, payload, 'no test run id in the response')
+    return run
+  }
+
+  /** A 2xx whose JSON we cannot use: not retried (the API answered on purpose; a retried create would
+   *  create another run). */
+  private unusable(operation: string, body: unknown, detail: string): WallarmApiError {
+    return new WallarmApiError({
+      operation,
+      kind: 'malformed',
+      body: this.redactDeep(body),
+      retryable: false,
+      detail
+    })
+  }
+
+  private async request(
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    resource?: Resource
+  ): Promise<unknown> {
+    let made = 0
+    try {
+      return await retry(
+        (attempt) => {
+          made = attempt
+          return this.send(operation, method, path, body, signal, resource)
+        },
+        {
+          attempts: this.attempts,
+          baseDelayMs: this.baseDelayMs,
+          maxDelayMs: this.maxDelayMs,
+          isRetryable: (e) => e instanceof WallarmApiError && e.retryable,
+          retryAfterMs: (e) => (e instanceof WallarmApiError ? e.retryAfterMs : undefined),
+          onRetry: ({ attempt, delayMs, error }) =>
+            this.onRetry?.({ operation, attempt, delayMs, error: error as WallarmApiError }),
+          ...(this.sleep ? { sleep: this.sleep } : {}),
+          ...(this.random ? { random: this.random } : {}),
+          ...(signal ? { signal } : {})
+        }
+      )
+    } catch (e) {
+      if (e instanceof WallarmApiError && e.retryable && made > 1) throw e.withAttempts(made)
+      throw e
+    }
+  }
+
+  /** One attempt: the HTTP exchange, then the envelope. */
+  private async send(
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    resource: Resource | undefined
+  ): Promise<unknown> {
+    const headers: OutgoingHttpHeaders = { [TOKEN_HEADER]: this.token, Accept: 'application/json' }
+    let data: string | null = null
+    if (method === 'POST') {
+      data = JSON.stringify(body ?? {})
+      headers['Content-Type'] = 'application/json'
+    }
+    let res: Exchange
+    try {
+      res = await this.exchange(method, `${this.baseUrl}${path}`, data, headers, signal)
+    } catch (err) {
+      if (signal?.aborted) throw abortReason(signal)
+      throw this.networkError(operation, err)
+    }
+
+    const base = { operation, status: res.status, ...(resource ? { resource } : {}) }
+    if (res.status >= 200 && res.status < 300) {
+      const parsed = parseJson(res.text)
+      if (!parsed.ok) {
+        const type = header(res.headers, 'content-type')
+        throw new WallarmApiError({
+          ...base,
+          kind: 'malformed',
+          body: this.redact(res.text),
+          retryable: true,
+          detail: `not JSON${type ? `: ${type}` : ''}`
+        })
+      }
+      const env = unwrap(parsed.value)
+      // An envelope that reports an error inside an HTTP 2xx is treated as that error.
+      if (env.status === undefined || env.status < 400) return env.body
+      throw this.statusError({ ...base, status: env.status }, res)
+    }
+    throw this.statusError(base, res)
+  }
+
+  private statusError(
+    base: Pick<WallarmApiErrorInit, 'operation' | 'status' | 'resource'>,
+    res: Exchange
+  ): WallarmApiError {
+    const status = base.status ?? res.status
+    const text = this.redact(res.text)
+    const parsed = parseJson(text)
+    const body = parsed.ok ? unwrap(parsed.value).body : text.trim()
+    const kind = kindForStatus(status, body)
+    const retryable = kind === 'rate_limited' || kind === 'unavailable'
+    const retryAfterMs = retryable
+      ? parseRetryAfter(header(res.headers, 'retry-after'), Date.now())
+      : undefined
+    let detail: string | undefined
+    if (status >= 300 && status < 400) {
+      const location = header(res.headers, 'location')
+      detail = `a redirect${location ? ` to ${this.redact(location)}` : ''}; redirects are not followed`
+    }
+    return new WallarmApiError({
+      ...base,
+      status,
+      kind,
+      body,
+      retryable,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      ...(detail === undefined ? {} : { detail })
+    })
+  }
+
+  private networkError(operation: string, err: unknown): WallarmApiError {
+    const e = err instanceof Error ? (err as Error & { code?: unknown }) : undefined
+    let code = typeof e?.code === 'string' ? e.code : undefined
+    if (code === undefined && e && /^Request timeout/i.test(e.message)) code = 'ETIMEDOUT'
+    if (code === undefined && e && /socket hang up/i.test(e.message)) code = 'ECONNRESET'
+    const disposed = e !== undefined && /disposed/i.test(e.message)
+    const retryable = !disposed && !(code !== undefined && PERMANENT_NETWORK_CODE.test(code))
+    return new WallarmApiError({
+      operation,
+      kind: 'network',
+      retryable,
+      host: this.host,
+      ...(code === undefined ? {} : { networkCode: code }),
+      ...(code === undefined && e ? { detail: this.redact(e.message) } : {}),
+      cause: err
+    })
+  }
+
+  /**
+   * Sends one request and reads its body, within `timeoutMs` and until `signal` aborts. On either, the
+   * response (if any) is destroyed; a request still waiting for its headers is ended by the socket
+   * timeout of the HTTP client, which is set to the same `timeoutMs`.
+   */
+  private exchange(
+    method: string,
+    url: string,
+    data: string | null,
+    headers: OutgoingHttpHeaders,
+    signal: AbortSignal | undefined
+  ): Promise<Exchange> {
+    return new Promise<Exchange>((resolve, reject) => {
+      let settled = false
+      let response: HttpClientResponse | undefined
+      const finish = (fn: () => void): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        fn()
+      }
+      const timer = setTimeout(() => {
+        response?.message.destroy()
+        const err = Object.assign(new Error(`no complete response within ${this.timeoutMs} ms`), {
+          code: 'ETIMEDOUT'
+        })
+        finish(() => reject(err))
+      }, this.timeoutMs)
+      const onAbort = (): void => {
+        response?.message.destroy()
+        finish(() => reject(abortReason(signal as AbortSignal)))
+      }
+      if (signal?.aborted) {
+        onAbort()
+        return
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.http.request(method, url, data, headers).then(
+        (res) => {
+          response = res
+          if (settled) {
+            res.message.destroy()
+            return
+          }
+          // Without this listener a connection reset mid-body would be an uncaught 'error'.
+          res.message.once('error', (err) => finish(() => reject(err)))
+          res.readBody().then(
+            (text) =>
+              finish(() =>
+                resolve({ status: res.message.statusCode ?? 0, text, headers: res.message.headers })
+              ),
+            (err: unknown) => finish(() => reject(err instanceof Error ? err : new Error(String(err))))
+          )
+        },
+        (err: unknown) => finish(() => reject(err instanceof Error ? err : new Error(String(err))))
+      )
+    })
+  }
+
+  private redact(text: string): string {
+    return text.split(this.token).join('***')
+  }
+
+  private redactDeep(v: unknown): unknown {
+    if (typeof v === 'string') return this.redact(v)
+    if (v === undefined) return v
+    const text = JSON.stringify(v)
+    if (text === undefined || !text.includes(this.token)) return v
+    return JSON.parse(this.redact(text)) as unknown
+  }
+}
