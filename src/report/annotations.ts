@@ -1,0 +1,55 @@
+/**
+ * Workflow annotations for the vulnerabilities that count (threat ≥ `min-threat`): `error` when the
+ * step fails (`report.failed`: the gate failed it with `fail-on: vulnerabilities`), else `warning`.
+ * GitHub shows at most 10 annotations of each level per step, so the list is capped at `max` and a
+ * final `notice` says how many more there are. Pure: the action layer calls core.error/warning/notice.
+ */
+import { oneLine } from './markdown.js'
+import { countedFindings } from './model.js'
+import type { Finding, RunReport } from './model.js'
+import { findingUrl, severityOf, typeTitle } from './findings.js'
+
+export type AnnotationLevel = 'error' | 'warning' | 'notice'
+
+export interface Annotation {
+  level: AnnotationLevel
+  title: string
+  message: string
+}
+
+export const DEFAULT_MAX_ANNOTATIONS = 10
+
+export function buildAnnotations(
+  report: RunReport,
+  opts: { max?: number } = {}
+): { annotations: Annotation[]; omitted: number } {
+  const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS))
+  const counted = countedFindings(report)
+  const level: AnnotationLevel = report.failed ? 'error' : 'warning'
+  const annotations = counted.slice(0, max).map((f) => findingAnnotation(f, level))
+  const omitted = counted.length - annotations.length
+  if (omitted > 0) {
+    annotations.push({
+      level: 'notice',
+      title: 'Wallarm FAST: more vulnerabilities',
+      message: `${omitted} more ${omitted === 1 ? 'vulnerability' : 'vulnerabilities'}: see the job summary${
+        report.runUrl === undefined ? '' : ` or ${report.runUrl}`
+      }.`
+    })
+  }
+  return { annotations, omitted }
+}
+
+function findingAnnotation(f: Finding, level: AnnotationLevel): Annotation {
+  const title = typeTitle(f.type)
+  const where = [f.method, findingUrl(f)].filter((v) => v !== undefined).join(' ')
+  let message = `${title === f.type ? f.type : `${title} (${f.type})`}, threat ${f.threat}/100 (${severityOf(f.threat)})`
+  if (where !== '') message += `: ${where}`
+  if (f.parameter !== undefined) message += `, parameter ${f.parameter}`
+  message += ` (Wallarm vulnerability ${f.id}${f.code === undefined ? '' : `, ${f.code}`})`
+  return {
+    level,
+    title: oneLine(`Wallarm FAST: ${title}, threat ${f.threat}`),
+    message: oneLine(message)
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * JUnit XML of a test run, for test-report actions: one test case per vulnerability that counts
+ * (threat ≥ `min-threat`) as a `<failure>`, whether or not `fail-on` fails the step (the vulnerability
+ * is there either way); one passing test case when there is none; and an `<error>` test case when the
+ * run did not reach a verdict (interrupted, timed out, errored). Pure.
+ */
+import { countedFindings } from './model.js'
+import type { Finding, RunReport } from './model.js'
+import { findingUrl, severityOf, typeTitle } from './findings.js'
+import { formatDuration } from './summary.js'
+
+interface TestCase {
+  classname: string
+  name: string
+  failure?: { message: string; type: string; body: string }
+  error?: { message: string; type: string; body: string }
+  skipped?: { message: string }
+}
+
+export function buildJunit(report: RunReport): string {
+  const run = report.run
+  const runName =
+    run?.name !== undefined && run.name !== ''
+      ? run.name
+      : `test run ${run?.id ?? report.testRunId ?? ''}`.trim()
+  const suiteName = `Wallarm FAST: ${runName}`
+  const classPrefix = 'wallarm-fast'
+  const cases: TestCase[] = []
+
+  const counted = countedFindings(report)
+  for (const f of counted) cases.push(findingCase(f, report))
+
+  const c = report.conclusion
+  if (c === 'timeout' || c === 'interrupted' || c === 'error') {
+    cases.push({
+      classname: classPrefix,
+      name: `Test run ${c === 'timeout' ? 'timed out' : c === 'error' ? 'errored' : 'interrupted'}`,
+      error: { message: report.reason, type: c, body: [report.reason, ...report.warnings].join('\n\n') }
+    })
+  } else if (c === 'skipped' || c === 'recording' || c === 'running') {
+    cases.push({ classname: classPrefix, name: `Test run ${c}`, skipped: { message: report.reason } })
+  } else if (counted.length === 0) {
+    const threshold = report.minThreat > 1 ? ` at or above threat ${report.minThreat}` : ''
+    cases.push({ classname: classPrefix, name: `No vulnerabilities${threshold}` })
+  }
+
+  const failures = cases.filter((t) => t.failure !== undefined).length
+  const errors = cases.filter((t) => t.error !== undefined).length
+  const skipped = cases.filter((t) => t.skipped !== undefined).length
+  const seconds = durationSeconds(run?.start_time, run?.end_time)
+  const counts = `tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds}"`
+  const timestamp =
+    run?.start_time !== null && run?.start_time !== undefined && Number.isFinite(run.start_time)
+      ? ` timestamp="${new Date(run.start_time * 1000).toISOString().replace(/\.\d{3}Z$/, '')}"`
+      : ''
+
+  const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>']
+  lines.push(`<testsuites name="Wallarm FAST" ${counts}>`)
+  lines.push(`  <testsuite name="${attr(suiteName)}" ${counts}${timestamp}>`)
+  const props = properties(report)
+  if (props.length > 0) {
+    lines.push('    <properties>')
+    for (const [k, v] of props) lines.push(`      <property name="${attr(k)}" value="${attr(v)}"/>`)
+    lines.push('    </properties>')
+  }
+  for (const t of cases) lines.push(...renderCase(t))
+  lines.push('  </testsuite>')
+  lines.push('</testsuites>')
+  return lines.join('\n') + '\n'
+}
+
+function findingCase(f: Finding, report: RunReport): TestCase {
+  const name = [f.type, f.method, f.path].filter((v) => v !== undefined).join(' ')
+  const located = f.method !== undefined || f.path !== undefined || f.parameter !== undefined
+  // Names stay the same from run to run (test history); only a finding with nothing but its type
+  // (known from the run's summary) takes its id, so that two of them are not one test case.
+  const full =
+    (f.parameter === undefined ? name : `${name} [${f.parameter}]`) +
+    (located ? '' : ` (vulnerability ${f.id})`)
+  const details: Array<[string, string | number | undefined]> = [
+    ['Type', typeTitle(f.type) === f.type ? f.type : `${typeTitle(f.type)} (${f.type})`],
+    ['Threat', `${f.threat}/100 (${severityOf(f.threat)})`],
+    ['Method', f.method],
+    ['URL', findingUrl(f)],
+    ['Parameter', f.parameter],
+    ['Code', f.code],
+    ['Vulnerability id', f.id],
+    ['Status', f.status],
+    ['Title', f.title],
+    ['Description', f.description],
+    ['Exploit example', f.exploitExample],
+    ['Test run', report.runUrl]
+  ]
+  return {
+    classname: f.domain ?? f.type,
+    name: full,
+    failure: {
+      message: `${typeTitle(f.type)}, threat ${f.threat} (${severityOf(f.threat)})`,
+      type: f.type,
+      body: details
+        .filter((d): d is [string, string | number] => d[1] !== undefined)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('\n')
+    }
+  }
+}
+
+function renderCase(t: TestCase): string[] {
+  const open = `    <testcase classname="${attr(t.classname)}" name="${attr(t.name)}" time="0"`
+  const detail = t.failure ?? t.error
+  if (detail !== undefined) {
+    const tag = t.failure !== undefined ? 'failure' : 'error'
+    return [
+      `${open}>`,
+      `      <${tag} message="${attr(detail.message)}" type="${attr(detail.type)}">${text(detail.body)}</${tag}>`,
+      '    </testcase>'
+    ]
+  }
+  if (t.skipped !== undefined) {
+    return [`${open}>`, `      <skipped message="${attr(t.skipped.message)}"/>`, '    </testcase>']
+  }
+  return [`${open}/>`]
+}
+
+function properties(report: RunReport): Array<[string, string]> {
+  const run = report.run
+  const out: Array<[string, string | number | undefined]> = [
+    ['conclusion', report.conclusion],
+    ['test-run-id', run?.id ?? report.testRunId],
+    ['test-record-id', run?.test_record_id ?? report.testRecordId],
+    ['state', run?.state],
+    ['url', report.runUrl],
+    ['min-threat', report.minThreat],
+    ['baselines', run?.baseline_count],
+    ['duration', durationText(run?.start_time, run?.end_time)]
+  ]
+  return out.filter((p): p is [string, string | number] => p[1] !== undefined).map(([k, v]) => [k, String(v)])
+}
+
+function durationSeconds(start: number | null | undefined, end: number | null | undefined): string {
+  if (typeof start !== 'number' || typeof end !== 'number' || !(end >= start)) return '0'
+  return String(end - start)
+}
+
+function durationText(start: number | null | undefined, end: number | null | undefined): string | undefined {
+  if (typeof start !== 'number' || typeof end !== 'number' || !(end >= start)) return undefined
+  return formatDuration(end - start)
+}
+
+/**
+ * Characters XML 1.0 does not allow at all (control characters but tab, LF and CR; lone surrogates;
+ * U+FFFE and U+FFFF): removed, since no escape can carry them.
+ */
+// eslint-disable-next-line no-control-regex
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|\p{Cs}/gu
+
+/** Element text: invalid characters removed, `&` and `<` and `>` escaped. */
+export function xmlText(value: string): string {
+  return value.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/** Attribute value (double-quoted): as `xmlText`, plus quotes, and tab/LF/CR as character references so they survive normalisation. */
+export function xmlAttr(value: string): string {
+  return xmlText(value)
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\t/g, '&#9;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+}
+
+const attr = xmlAttr
+const text = xmlText

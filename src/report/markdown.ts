@@ -1,0 +1,155 @@
+/**
+ * GitHub-flavoured Markdown helpers for text that comes from the Wallarm API (test-run names, paths,
+ * parameters, titles): whatever it holds, it renders as the text it is, inside a table cell or a line
+ * of prose. It cannot close a table cell, start a link, an image, HTML, a heading, a list, math, or
+ * mention a user or link an issue. Pure.
+ */
+
+const ZWSP = '&#8203;'
+
+/** Control characters (C0 but tab, LF and CR; DEL; C1), and lone surrogates. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cs}/gu
+
+/** One line: control characters dropped, every run of white space (newlines too) made one space, trimmed. */
+export function oneLine(text: string): string {
+  return text.replace(CONTROL, '').replace(/\s+/g, ' ').trim()
+}
+
+/**
+ * `text` as inert Markdown for a table cell or prose, on one line:
+ * - `\` and the Markdown punctuation `` ` * _ [ ] ~ | $ `` get a backslash (with `[` and `]` escaped,
+ *   `(`, `)` and `!` cannot start a link or an image, so they stay as they are);
+ * - `&`, `<`, `>` become entities (no HTML, no entity tricks);
+ * - `@name` and `#123` get a zero-width space after the sign (no mention, no issue link), and so do
+ *   `://` and `www.` (no bare-URL autolink);
+ * - a leading `-`, `+`, `=`, `1.` or `1)` is escaped (no list, no setext heading);
+ * - newlines and other white space runs collapse to one space; control characters go.
+ */
+export function escapeMarkdown(text: string): string {
+  return escapeSegment(oneLine(text), true)
+}
+
+/** `escapeMarkdown` of text already on one line, with the line-start escapes only when `atStart`. */
+function escapeSegment(s: string, atStart: boolean): string {
+  let out = ''
+  for (const ch of s) out += escapeChar(ch)
+  out = out.replace(/@(?=[\p{L}\p{N}])|#(?=\p{N})/gu, (sign) => sign + ZWSP)
+  // No bare-URL autolink (GFM links `http://…`, `www.…` and e-mail addresses by themselves).
+  out = out.replace(/:\/\//g, `:${ZWSP}//`).replace(/\b(www)\./gi, `$1${ZWSP}.`)
+  return atStart ? out.replace(/^([-+=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2') : out
+}
+
+function escapeChar(ch: string): string {
+  switch (ch) {
+    case '&':
+      return '&amp;'
+    case '<':
+      return '&lt;'
+    case '>':
+      return '&gt;'
+    default:
+      return '\\`*_[]~|$'.includes(ch) ? `\\${ch}` : ch
+  }
+}
+
+/**
+ * Prose written by this action that may quote API text: `code spans` are kept as they are (they are
+ * inert: no link, HTML or mention renders inside one), and everything else is escaped with
+ * `escapeMarkdown`. On one line.
+ */
+export function escapeProse(text: string): string {
+  const s = oneLine(text)
+  let out = ''
+  let plain = ''
+  let i = 0
+  while (i < s.length) {
+    if (s[i] !== '`') {
+      plain += s[i]
+      i++
+      continue
+    }
+    let n = 0
+    while (s[i + n] === '`') n++
+    const close = findRun(s, i + n, n)
+    if (close < 0) {
+      plain += s.slice(i, i + n)
+      i += n
+      continue
+    }
+    out += escapeSegment(plain, out === '') + s.slice(i, close + n)
+    plain = ''
+    i = close + n
+  }
+  return out + escapeSegment(plain, out === '')
+}
+
+/** Index of the next run of exactly `n` backticks at or after `from`, or -1. */
+function findRun(s: string, from: number, n: number): number {
+  let i = from
+  while (i < s.length) {
+    if (s[i] !== '`') {
+      i++
+      continue
+    }
+    let m = 0
+    while (s[i + m] === '`') m++
+    if (m === n) return i
+    i += m
+  }
+  return -1
+}
+
+/**
+ * `text` as an inline code span that survives backticks in it (the fence is one backtick longer than
+ * the longest run inside). `table: true` also escapes `|`, which GitHub needs even inside code spans
+ * in a table cell. Empty text gives an empty string.
+ */
+export function code(text: string, opts: { table?: boolean } = {}): string {
+  let s = oneLine(text)
+  if (s === '') return ''
+  if (opts.table === true) s = s.replace(/\|/g, '\\|')
+  let longest = 0
+  for (const run of s.match(/`+/g) ?? []) longest = Math.max(longest, run.length)
+  const fence = '`'.repeat(longest + 1)
+  const pad = s.startsWith('`') || s.endsWith('`') || (s.startsWith(' ') && s.endsWith(' ')) ? ' ' : ''
+  return `${fence}${pad}${s}${pad}${fence}`
+}
+
+/**
+ * At most `max` characters (code points, so no surrogate pair is split), the last one `…` when text
+ * was cut. Cut before escaping, so that no escape sequence or entity is cut in half.
+ */
+export function truncate(text: string, max: number, marker = '…'): string {
+  const chars = Array.from(text)
+  if (chars.length <= max) return text
+  if (max <= 0) return ''
+  const keep = Math.max(0, max - Array.from(marker).length)
+  return chars.slice(0, keep).join('') + marker
+}
+
+/**
+ * A Markdown link to an `http(s)` URL, the label escaped. Any other URL (or none) gives the escaped
+ * label alone: a `javascript:` URL from a misconfigured console-url cannot become a link.
+ */
+export function link(label: string, url: string | undefined): string {
+  const text = escapeMarkdown(label)
+  const href = safeUrl(url)
+  return href === undefined ? text : `[${text}](${href})`
+}
+
+/** `url` when it is an absolute http(s) URL, with the characters that could end a Markdown link destination encoded. */
+export function safeUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(url.trim())
+  } catch {
+    return undefined
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined
+  return parsed.href.replace(
+    /[()<> "'\\`]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`
+  )
+}

@@ -1,0 +1,350 @@
+/**
+ * SARIF 2.1.0 of a test run's vulnerabilities, in the form GitHub code scanning accepts and tracks.
+ *
+ * Decisions (a DAST finding has no source file, and code scanning needs one):
+ * - Which findings: only those that count (threat ≥ `min-threat`), the same set as the gate, the
+ *   `vulnerabilities` output and the annotations. `min-threat` is the user's noise filter; raising it
+ *   closes the alerts below it.
+ * - Location: the workflow file that ran the tests, line 1 (`workflowPath`, else derived from
+ *   GITHUB_WORKFLOW_REF, else `README.md`, a file most repositories have). The real target (method,
+ *   domain, path, parameter) is in the message, `webRequest` and `properties`.
+ * - Fingerprint: `partialFingerprints["wallarmFast/v1"]` = sha256 of `type|METHOD|domain|path|parameter`
+ *   (type and domain lower-cased). Neither the run id nor the vulnerability id goes in, so the same issue
+ *   found again is the same alert, and an issue no longer found closes. A finding known only from the
+ *   run's summary (no method, domain, path or parameter) uses `type|code` instead.
+ * - Category: `automationDetails.id` = `wallarm-fast/<workflow file>/<job>/` (or `category`). Code
+ *   scanning keeps one analysis per category and replaces it with the next upload of the same
+ *   category: it must differ between jobs (else one job's upload closes the other's alerts) and stay
+ *   the same from run to run (else nothing ever closes), so no run number or default run name goes in.
+ *   Matrix legs share a job id: pass `category` with the matrix key.
+ * - Level: threat ≥ 70 `error`, ≥ 40 `warning`, else `note`; `security-severity` = threat / 10 (the
+ *   rule's: the highest threat of its type in this run).
+ * Pure apart from hashing (node:crypto).
+ */
+import { createHash } from 'node:crypto'
+import { oneLine } from './markdown.js'
+import { countedFindings } from './model.js'
+import type { Finding, RunReport } from './model.js'
+import { clampThreat, findingUrl, securitySeverity, severityOf, typeTitle, vulnType } from './findings.js'
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json'
+export const FINGERPRINT_KEY = 'wallarmFast/v1'
+export const TOOL_NAME = 'Wallarm FAST'
+export const TOOL_INFORMATION_URI = 'https://docs.wallarm.com/fast/'
+export const VULN_LIST_URI = 'https://docs.wallarm.com/fast/vuln-list/'
+/** Where a result points when the workflow file is not known. */
+export const FALLBACK_LOCATION = 'README.md'
+
+export type SarifLevel = 'error' | 'warning' | 'note'
+
+export interface SarifOptions {
+  toolVersion: string
+  /** Repo-relative path of the workflow file (`.github/workflows/ci.yml`). Default: from `context.workflowRef`. */
+  workflowPath?: string
+  /** `automationDetails.id` category; a trailing `/` is added. Default `wallarm-fast/<workflow>/<job>`. */
+  category?: string
+}
+
+export interface SarifLog {
+  $schema: string
+  version: '2.1.0'
+  runs: [SarifRun]
+}
+
+export interface SarifRun {
+  tool: { driver: SarifDriver }
+  automationDetails: { id: string }
+  invocations: Array<Record<string, unknown>>
+  results: SarifResult[]
+  properties: Record<string, unknown>
+}
+
+export interface SarifDriver {
+  name: string
+  informationUri: string
+  version: string
+  semanticVersion?: string
+  rules: SarifRule[]
+}
+
+export interface SarifRule {
+  id: string
+  name: string
+  shortDescription: { text: string }
+  fullDescription: { text: string }
+  help: { text: string; markdown: string }
+  helpUri: string
+  defaultConfiguration: { level: SarifLevel }
+  properties: {
+    tags: string[]
+    'security-severity': string
+    precision: string
+    problem: { severity: string }
+  }
+}
+
+export interface SarifResult {
+  ruleId: string
+  ruleIndex: number
+  level: SarifLevel
+  message: { text: string }
+  locations: [
+    {
+      physicalLocation: {
+        artifactLocation: { uri: string; uriBaseId: string }
+        region: { startLine: number }
+      }
+    }
+  ]
+  partialFingerprints: Record<string, string>
+  webRequest?: { method?: string; target?: string }
+  properties: Record<string, unknown>
+}
+
+/** SARIF level of a threat: ≥ 70 error, ≥ 40 warning, else note. */
+export function sarifLevel(threat: number): SarifLevel {
+  const t = clampThreat(threat)
+  if (t >= 70) return 'error'
+  if (t >= 40) return 'warning'
+  return 'note'
+}
+
+/** `wallarm-fast/sqli`: the type lower-cased, anything but letters, digits, `.`, `_`, `-` made `-`. */
+export function ruleId(type: string): string {
+  return `wallarm-fast/${slug(type) || 'unknown'}`
+}
+
+/** The stable fingerprint of a finding (see the module comment). */
+export function fingerprint(f: Finding): string {
+  const located = [f.method, f.domain, f.path, f.parameter].some((v) => v !== undefined)
+  const parts = located
+    ? [
+        f.type.toLowerCase(),
+        (f.method ?? '').toUpperCase(),
+        (f.domain ?? '').toLowerCase(),
+        f.path ?? '',
+        f.parameter ?? ''
+      ]
+    : [f.type.toLowerCase(), f.code ?? '']
+  return createHash('sha256').update(parts.join('|'), 'utf8').digest('hex')
+}
+
+/** `.github/workflows/ci.yml` from `owner/repo/.github/workflows/ci.yml@refs/heads/main`. */
+export function workflowPathFromRef(ref: string | undefined): string | undefined {
+  if (ref === undefined) return undefined
+  // The ref after the path starts `@refs/`; a branch name may hold an `@` too, a workflow file rarely.
+  const refs = ref.indexOf('@refs/')
+  const at = refs >= 0 ? refs : ref.lastIndexOf('@')
+  const path = at >= 0 ? ref.slice(0, at) : ref
+  const i = path.indexOf('.github/')
+  return i >= 0 ? path.slice(i) : undefined
+}
+
+export function sarifCategory(
+  report: RunReport,
+  opts: Pick<SarifOptions, 'category' | 'workflowPath'>
+): string {
+  if (opts.category !== undefined && opts.category.trim() !== '') {
+    const c = opts.category.trim()
+    return c.endsWith('/') ? c : `${c}/`
+  }
+  const wf = opts.workflowPath ?? workflowPathFromRef(report.context.workflowRef)
+  const workflow = slug(
+    wf
+      ?.split('/')
+      .pop()
+      ?.replace(/\.ya?ml$/i, '') ??
+      report.context.workflow ??
+      ''
+  )
+  const job = slug(report.context.job ?? '')
+  return ['wallarm-fast', workflow, job].filter((p) => p !== '').join('/') + '/'
+}
+
+export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
+  const findings = countedFindings(report)
+  const uri =
+    cleanUri(opts.workflowPath) ??
+    cleanUri(workflowPathFromRef(report.context.workflowRef)) ??
+    FALLBACK_LOCATION
+
+  const rules: SarifRule[] = []
+  const ruleIndex = new Map<string, number>()
+  const maxThreat = new Map<string, number>()
+  for (const f of findings) {
+    const id = ruleId(f.type)
+    maxThreat.set(id, Math.max(maxThreat.get(id) ?? 0, clampThreat(f.threat)))
+  }
+  for (const f of findings) {
+    const id = ruleId(f.type)
+    if (ruleIndex.has(id)) continue
+    ruleIndex.set(id, rules.length)
+    rules.push(buildRule(id, f.type, maxThreat.get(id) ?? 0))
+  }
+
+  const runId = report.run?.id ?? report.testRunId
+  const results = findings.map((f): SarifResult => {
+    const id = ruleId(f.type)
+    const target = findingUrl(f)
+    const result: SarifResult = {
+      ruleId: id,
+      ruleIndex: ruleIndex.get(id) ?? 0,
+      level: sarifLevel(f.threat),
+      message: { text: resultMessage(f) },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: { uri, uriBaseId: '%SRCROOT%' },
+            region: { startLine: 1 }
+          }
+        }
+      ],
+      partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(f) },
+      properties: compact({
+        threat: f.threat,
+        severity: severityOf(f.threat),
+        'security-severity': securitySeverity(f.threat),
+        vulnerabilityId: f.id,
+        testRunId: runId,
+        code: f.code,
+        method: f.method,
+        domain: f.domain,
+        path: f.path,
+        parameter: f.parameter,
+        title: f.title
+      })
+    }
+    if (f.method !== undefined || target !== undefined) {
+      result.webRequest = compact({ method: f.method, target })
+    }
+    return result
+  })
+
+  const run = report.run
+  const invocation: Record<string, unknown> = {
+    executionSuccessful: report.conclusion === 'passed' || report.conclusion === 'failed'
+  }
+  const start = isoTime(run?.start_time)
+  const end = isoTime(run?.end_time)
+  if (start !== undefined) invocation.startTimeUtc = start
+  if (end !== undefined) invocation.endTimeUtc = end
+
+  const driver: SarifDriver = {
+    name: TOOL_NAME,
+    informationUri: TOOL_INFORMATION_URI,
+    version: opts.toolVersion,
+    rules
+  }
+  const semver = /^v?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)$/.exec(opts.toolVersion.trim())
+  if (semver?.[1] !== undefined) driver.semanticVersion = semver[1]
+
+  return {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver },
+        automationDetails: { id: sarifCategory(report, opts) },
+        invocations: [invocation],
+        results,
+        properties: compact({
+          conclusion: report.conclusion,
+          minThreat: report.minThreat,
+          testRunId: runId,
+          testRecordId: run?.test_record_id ?? report.testRecordId,
+          testRunName: run?.name,
+          url: report.runUrl,
+          findingsSource: report.findingsSource
+        })
+      }
+    ]
+  }
+}
+
+function buildRule(id: string, type: string, maxThreat: number): SarifRule {
+  const known = vulnType(type)
+  // The rule's texts are Markdown too: an unknown type is shown as its slug, which cannot inject any.
+  const title = known?.title ?? id.slice('wallarm-fast/'.length)
+  const tags = ['security', 'dast', ...(known?.cwe ?? []).map((c) => `external/cwe/cwe-${c}`)]
+  const cwes = (known?.cwe ?? []).map((c) => `CWE-${c}`).join(', ')
+  const full =
+    `Wallarm FAST found a ${title} vulnerability (type \`${id.slice('wallarm-fast/'.length)}\`) by sending test requests built from ` +
+    `the baselines it recorded, and confirming the result.` +
+    (cwes === '' ? '' : ` ${cwes}.`)
+  return {
+    id,
+    name: known?.name ?? pascal(type),
+    shortDescription: { text: title },
+    fullDescription: { text: full.replace(/`/g, '') },
+    help: {
+      text: `${full.replace(/`/g, '')} See ${VULN_LIST_URI} and the test run in the Wallarm console for the request that exploits it.`,
+      markdown: `${full} See the [FAST vulnerability list](${VULN_LIST_URI}) and the test run in the Wallarm console for the request that exploits it.`
+    },
+    helpUri: VULN_LIST_URI,
+    defaultConfiguration: { level: sarifLevel(maxThreat) },
+    properties: {
+      tags,
+      'security-severity': securitySeverity(maxThreat),
+      precision: 'high',
+      problem: { severity: sarifProblemSeverity(maxThreat) }
+    }
+  }
+}
+
+/** `problem.severity`, the non-security severity code scanning shows when `security-severity` is absent. */
+function sarifProblemSeverity(threat: number): string {
+  const level = sarifLevel(threat)
+  return level === 'note' ? 'recommendation' : level
+}
+
+/** "SQL injection (sqli), threat 80/100: POST app.example/api/login, parameter `password` (vulnerability 7001)". */
+function resultMessage(f: Finding): string {
+  let text = `${typeTitle(f.type)}`
+  if (typeTitle(f.type) !== f.type) text += ` (${f.type})`
+  text += `, threat ${f.threat}/100 (${severityOf(f.threat)})`
+  const where = [f.method, findingUrl(f)].filter((v) => v !== undefined).join(' ')
+  if (where !== '') text += `: ${where}`
+  if (f.parameter !== undefined) text += `, parameter ${f.parameter}`
+  if (f.title !== undefined) text += `. ${f.title}`
+  text += ` (Wallarm vulnerability ${f.id}${f.code === undefined ? '' : `, ${f.code}`}).`
+  return oneLine(text)
+}
+
+/** A repo-relative path usable as an artifact URI: forward slashes, no leading `./` or `/`, no `..`. */
+function cleanUri(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined
+  const p = path
+    .trim()
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/^\/+/, '')
+  if (p === '' || p.split('/').includes('..')) return undefined
+  return p
+    .split('/')
+    .map((seg) => encodeURIComponent(seg))
+    .join('/')
+}
+
+function slug(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+}
+
+function pascal(type: string): string {
+  const words = type.split(/[^A-Za-z0-9]+/).filter((w) => w !== '')
+  const name = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')
+  return name === '' ? 'Unknown' : name
+}
+
+function isoTime(seconds: number | null | undefined): string | undefined {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return undefined
+  const d = new Date(seconds * 1000)
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString()
+}
+
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k]
+  return o
+}

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest'
+import {
+  securitySeverity,
+  severityOf,
+  toFindings,
+  typeTitle,
+  vulnerabilitiesJson,
+  vulnType
+} from '../../src/report/findings.js'
+import type { TestRun, Vulnerability } from '../../src/wallarm/types.js'
+
+function run(vulns: TestRun['vulns']): TestRun {
+  return {
+    id: 5080,
+    name: 'ci',
+    desc: '',
+    state: 'failed',
+    allowed_actions: [],
+    test_record_id: 9058,
+    recording: false,
+    vulns,
+    baseline_count: 1,
+    baseline_check_all_terminated_count: 1,
+    baseline_check_fail_count: 1,
+    baseline_check_tech_fail_count: 0,
+    baseline_check_passed_count: 0,
+    baseline_check_running_count: 0,
+    baseline_check_interrupted_count: 0,
+    baseline_check_waiting_count: 0,
+    sended_requests_count: 70,
+    planing_requests_count: 70,
+    current_rps: null,
+    avg_rps: null,
+    estimated_time_to_completion: null,
+    start_time: 1555572038,
+    end_time: 1555572309,
+    domains: []
+  }
+}
+
+describe('toFindings', () => {
+  it('uses the run summary when there are no details', () => {
+    const f = toFindings(
+      run([
+        { id: 2, threat: 30, code: 'S2', type: 'xss' },
+        { id: 1, threat: 80, code: 'S1', type: 'sqli' }
+      ]),
+      undefined
+    )
+    expect(f).toEqual([
+      { id: 1, type: 'sqli', threat: 80, code: 'S1' },
+      { id: 2, type: 'xss', threat: 30, code: 'S2' }
+    ])
+  })
+
+  it('maps the full details, details win, and keeps a summary vuln with no detail', () => {
+    const details: Vulnerability[] = [
+      {
+        id: 1,
+        type: 'sqli',
+        threat: 85,
+        method: 'post',
+        domain: 'app.local',
+        path: '/login',
+        parameter: 'password',
+        title: 'SQLi in login',
+        description: 'd',
+        exploit_example: "' OR 1=1 --",
+        status: 'active',
+        template: 'x',
+        code: ''
+      }
+    ]
+    const f = toFindings(
+      run([
+        { id: 1, threat: 80, code: 'S1', type: 'sqli' },
+        { id: 3, threat: 85, code: 'S3', type: 'info' }
+      ]),
+      details
+    )
+    expect(f).toEqual([
+      {
+        id: 1,
+        type: 'sqli',
+        threat: 85,
+        code: 'S1',
+        method: 'POST',
+        domain: 'app.local',
+        path: '/login',
+        parameter: 'password',
+        title: 'SQLi in login',
+        description: 'd',
+        exploitExample: "' OR 1=1 --",
+        status: 'active'
+      },
+      { id: 3, type: 'info', threat: 85, code: 'S3' }
+    ])
+  })
+
+  it('takes details with no run at all, and sorts by threat then id', () => {
+    const f = toFindings(undefined, [
+      { id: 9, type: 'xss', threat: 50 },
+      { id: 4, type: 'rce', threat: 50 },
+      { id: 5, type: 'ssrf', threat: 99 }
+    ])
+    expect(f.map((x) => x.id)).toEqual([5, 4, 9])
+    expect(toFindings(undefined, undefined)).toEqual([])
+  })
+
+  it('clamps a threat outside 0..100', () => {
+    const f = toFindings(undefined, [
+      { id: 1, type: 'x', threat: 250 },
+      { id: 2, type: 'y', threat: Number.NaN }
+    ])
+    expect(f.map((x) => x.threat)).toEqual([100, 0])
+  })
+})
+
+describe('severityOf and securitySeverity', () => {
+  it.each([
+    [100, 'critical'],
+    [90, 'critical'],
+    [89, 'high'],
+    [70, 'high'],
+    [69, 'medium'],
+    [40, 'medium'],
+    [39, 'low'],
+    [1, 'low']
+  ] as const)('threat %d is %s', (threat, severity) => {
+    expect(severityOf(threat)).toBe(severity)
+  })
+
+  it('is threat / 10 with one decimal, within 0.0..10.0', () => {
+    expect(securitySeverity(80)).toBe('8.0')
+    expect(securitySeverity(1)).toBe('0.1')
+    expect(securitySeverity(100)).toBe('10.0')
+    expect(securitySeverity(150)).toBe('10.0')
+    expect(securitySeverity(-3)).toBe('0.0')
+  })
+})
+
+describe('vulnerabilitiesJson', () => {
+  it('keeps the compact fields only, where known', () => {
+    const json = vulnerabilitiesJson([
+      {
+        id: 1,
+        type: 'sqli',
+        threat: 80,
+        code: 'S1',
+        method: 'GET',
+        path: '/a',
+        description: 'long',
+        title: 't'
+      },
+      { id: 2, type: 'xss', threat: 20 }
+    ])
+    expect(json).toEqual([
+      { id: 1, type: 'sqli', threat: 80, code: 'S1', method: 'GET', path: '/a' },
+      { id: 2, type: 'xss', threat: 20 }
+    ])
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json)
+  })
+})
+
+describe('type names', () => {
+  it('knows the FAST types and not Object.prototype', () => {
+    expect(typeTitle('sqli')).toBe('SQL injection')
+    expect(typeTitle('SQLI')).toBe('SQL injection')
+    expect(typeTitle('weird')).toBe('weird')
+    expect(vulnType('constructor')).toBeUndefined()
+    expect(typeTitle('constructor')).toBe('constructor')
+  })
+})

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest'
+import { buildJsonReport } from '../../src/report/json-report.js'
+import type { RunReport } from '../../src/report/model.js'
+import type { TestRun } from '../../src/wallarm/types.js'
+
+const TOKEN = 'tok_9f8e7d6c5b4a39281706abcdef0123456789'
+
+function makeRun(over: Partial<TestRun> = {}): TestRun {
+  return {
+    id: 5080,
+    name: 'ci-build-123',
+    desc: '',
+    state: 'failed',
+    allowed_actions: [],
+    test_record_id: 9058,
+    recording: false,
+    policy_id: 104,
+    policy_name: 'Default Policy',
+    vulns: [{ id: 7001, threat: 80, code: 'S0001', type: 'sqli' }],
+    baseline_count: 3,
+    baseline_check_all_terminated_count: 3,
+    baseline_check_fail_count: 1,
+    baseline_check_tech_fail_count: 1,
+    baseline_check_passed_count: 1,
+    baseline_check_running_count: 0,
+    baseline_check_interrupted_count: 0,
+    baseline_check_waiting_count: 0,
+    sended_requests_count: 70,
+    planing_requests_count: 70,
+    current_rps: null,
+    avg_rps: null,
+    estimated_time_to_completion: null,
+    start_time: 1555572038,
+    end_time: 1555572309,
+    domains: ['app.local'],
+    ...over
+  }
+}
+
+function makeReport(over: Partial<RunReport> = {}): RunReport {
+  return {
+    mode: 'stop',
+    conclusion: 'failed',
+    reason: 'Found 1 vulnerability.',
+    failed: true,
+    testRunId: 5080,
+    testRecordId: 9058,
+    run: makeRun(),
+    findings: [
+      { id: 7001, type: 'sqli', threat: 80, code: 'S0001', method: 'POST', path: '/login' },
+      { id: 7002, type: 'info', threat: 10 }
+    ],
+    minThreat: 20,
+    findingsSource: 'details',
+    runUrl: 'https://us1.my.wallarm.com/testing/testruns/5080',
+    warnings: ['Something to know.'],
+    context: { repository: 'octo/app', job: 'dast', runId: '42', sha: 'abc' },
+    ...over
+  }
+}
+
+describe('buildJsonReport', () => {
+  it('has the documented shape', () => {
+    const json = buildJsonReport(makeReport(), '2026-01-02T03:04:05.000Z')
+    expect(json).toEqual({
+      schemaVersion: 1,
+      generatedAt: '2026-01-02T03:04:05.000Z',
+      conclusion: 'failed',
+      reason: 'Found 1 vulnerability.',
+      failed: true,
+      mode: 'stop',
+      testRun: {
+        id: 5080,
+        recordId: 9058,
+        name: 'ci-build-123',
+        state: 'failed',
+        url: 'https://us1.my.wallarm.com/testing/testruns/5080',
+        policy: { id: 104, name: 'Default Policy' },
+        startTime: '2019-04-18T07:20:38.000Z',
+        endTime: '2019-04-18T07:25:09.000Z',
+        baselines: {
+          recorded: 3,
+          checked: 3,
+          failed: 1,
+          technicalFailures: 1,
+          passed: 1,
+          running: 0,
+          interrupted: 0,
+          waiting: 0
+        },
+        requestsSent: 70,
+        domains: ['app.local']
+      },
+      minThreat: 20,
+      counted: 1,
+      findings: [
+        {
+          id: 7001,
+          type: 'sqli',
+          threat: 80,
+          severity: 'high',
+          counted: true,
+          code: 'S0001',
+          method: 'POST',
+          path: '/login'
+        },
+        { id: 7002, type: 'info', threat: 10, severity: 'low', counted: false }
+      ],
+      findingsSource: 'details',
+      warnings: ['Something to know.'],
+      context: { repository: 'octo/app', job: 'dast', runId: '42', sha: 'abc' }
+    })
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json)
+  })
+
+  it('works with no run at all', () => {
+    const json = buildJsonReport(
+      makeReport({
+        run: undefined,
+        testRunId: undefined,
+        testRecordId: 9058,
+        conclusion: 'error',
+        findings: []
+      }),
+      'now'
+    )
+    expect(json.testRun).toEqual({
+      id: null,
+      recordId: 9058,
+      name: null,
+      state: null,
+      url: 'https://us1.my.wallarm.com/testing/testruns/5080',
+      policy: null,
+      startTime: null,
+      endTime: null,
+      baselines: null,
+      requestsSent: null,
+      domains: []
+    })
+    expect(json.counted).toBe(0)
+  })
+
+  it('carries no token, and none of the extra fields of API objects or the context', () => {
+    const run = makeRun({ token: TOKEN, node_token: TOKEN })
+    const context = { repository: 'octo/app', token: TOKEN } as RunReport['context']
+    const report = makeReport({ run, context })
+    ;(report as unknown as Record<string, unknown>).token = TOKEN
+    const text = JSON.stringify(buildJsonReport(report, 'now'))
+    expect(text).not.toContain(TOKEN)
+    expect(text).not.toMatch(/token/i)
+  })
+})

@@ -1,0 +1,312 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { Ajv } from 'ajv'
+import { describe, expect, it } from 'vitest'
+import type { Finding, RunReport } from '../../src/report/model.js'
+import {
+  buildSarif,
+  FINGERPRINT_KEY,
+  sarifLevel,
+  workflowPathFromRef,
+  type SarifLog
+} from '../../src/report/sarif.js'
+import type { TestRun } from '../../src/wallarm/types.js'
+
+const require = createRequire(import.meta.url)
+const schemaPath = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json')
+const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>
+
+/**
+ * The official schema is draft-04 (`id`, not `$id`), which Ajv 8 does not take as such; no keyword
+ * in it differs between draft-04 and draft-07 (no boolean exclusiveMinimum), so it is checked as
+ * draft-07 with the draft-04 `id` and `$schema` taken out. One of its patterns is not valid with the
+ * `u` flag, hence `unicodeRegExp: false`; formats are not checked (ajv-formats is not installed).
+ */
+function validator(): (data: unknown) => string[] {
+  const s = { ...schema }
+  delete s.$schema
+  delete s.id
+  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true, unicodeRegExp: false })
+  const validate = ajv.compile(s)
+  return (data) =>
+    validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`)
+}
+const validate = validator()
+
+function makeRun(over: Partial<TestRun> = {}): TestRun {
+  return {
+    id: 5080,
+    name: 'ci-build-123',
+    desc: '',
+    state: 'failed',
+    allowed_actions: [],
+    test_record_id: 9058,
+    recording: false,
+    vulns: [],
+    baseline_count: 3,
+    baseline_check_all_terminated_count: 3,
+    baseline_check_fail_count: 2,
+    baseline_check_tech_fail_count: 0,
+    baseline_check_passed_count: 1,
+    baseline_check_running_count: 0,
+    baseline_check_interrupted_count: 0,
+    baseline_check_waiting_count: 0,
+    sended_requests_count: 70,
+    planing_requests_count: 70,
+    current_rps: null,
+    avg_rps: null,
+    estimated_time_to_completion: null,
+    start_time: 1555572038,
+    end_time: 1555572309,
+    domains: ['app.local'],
+    ...over
+  }
+}
+
+const FINDINGS: Finding[] = [
+  {
+    id: 7001,
+    type: 'sqli',
+    threat: 95,
+    code: 'S0001',
+    method: 'POST',
+    domain: 'app.local',
+    path: '/login',
+    parameter: 'password',
+    title: 'SQL injection in login'
+  },
+  { id: 7002, type: 'sqli', threat: 60, method: 'GET', domain: 'app.local', path: '/search', parameter: 'q' },
+  { id: 7003, type: 'xss', threat: 45, method: 'GET', domain: 'app.local', path: '/echo', parameter: 'msg' },
+  { id: 7004, type: 'strange type!', threat: 20, code: 'X1' },
+  { id: 7005, type: 'info', threat: 5, code: 'I1' }
+]
+
+function makeReport(over: Partial<RunReport> = {}): RunReport {
+  return {
+    mode: 'reuse',
+    conclusion: 'failed',
+    reason: 'Found vulnerabilities.',
+    failed: true,
+    testRunId: 5080,
+    testRecordId: 9058,
+    run: makeRun(),
+    findings: FINDINGS,
+    minThreat: 1,
+    findingsSource: 'details',
+    runUrl: 'https://us1.my.wallarm.com/testing/testruns/5080',
+    warnings: [],
+    context: {
+      repository: 'octo/app',
+      workflow: 'CI',
+      workflowRef: 'octo/app/.github/workflows/ci.yml@refs/heads/main',
+      job: 'dast'
+    },
+    ...over
+  }
+}
+
+function onlyRun(log: SarifLog) {
+  expect(log.runs).toHaveLength(1)
+  return log.runs[0]
+}
+
+describe('buildSarif', () => {
+  it('is valid SARIF 2.1.0 by the official schema', () => {
+    const log = buildSarif(makeReport(), { toolVersion: '1.2.3', workflowPath: '.github/workflows/ci.yml' })
+    expect(validate(JSON.parse(JSON.stringify(log)))).toEqual([])
+    expect(log.$schema).toBe('https://json.schemastore.org/sarif-2.1.0.json')
+    expect(log.version).toBe('2.1.0')
+    const driver = onlyRun(log).tool.driver
+    expect(driver).toMatchObject({ name: 'Wallarm FAST', version: '1.2.3', semanticVersion: '1.2.3' })
+    expect(driver.informationUri).toMatch(/^https:\/\//)
+  })
+
+  it('stays valid with no findings, no run, no context, and a summary-only source', () => {
+    const cases: RunReport[] = [
+      makeReport({ findings: [], conclusion: 'passed', failed: false }),
+      makeReport({ run: undefined, context: {}, runUrl: undefined }),
+      makeReport({ findingsSource: 'summary', findings: [{ id: 1, type: 'xss', threat: 50, code: 'S1' }] })
+    ]
+    for (const report of cases) {
+      const log = buildSarif(report, { toolVersion: 'dev' })
+      expect(validate(JSON.parse(JSON.stringify(log)))).toEqual([])
+    }
+    const noVersion = onlyRun(buildSarif(makeReport(), { toolVersion: 'dev' })).tool.driver
+    expect(noVersion.semanticVersion).toBeUndefined()
+  })
+
+  it('rejects what the schema rejects (the validator is live)', () => {
+    const log = buildSarif(makeReport(), { toolVersion: '1.0.0' }) as unknown as {
+      runs: Array<{ results: Array<{ level: string }> }>
+    }
+    const result = log.runs[0]?.results[0]
+    if (result) result.level = 'fatal'
+    expect(validate(log).length).toBeGreaterThan(0)
+  })
+
+  it('gives every result a location code scanning accepts', () => {
+    for (const opts of [{ workflowPath: '.github/workflows/ci.yml' }, {}]) {
+      for (const context of [makeReport().context, {}]) {
+        const run = onlyRun(buildSarif(makeReport({ context }), { toolVersion: '1.0.0', ...opts }))
+        expect(run.results.length).toBeGreaterThan(0)
+        for (const r of run.results) {
+          expect(r.locations).toHaveLength(1)
+          const loc = r.locations[0].physicalLocation
+          expect(loc.artifactLocation.uri).toMatch(/^[^/].+/)
+          expect(loc.region.startLine).toBe(1)
+        }
+      }
+    }
+    const fromRef = onlyRun(buildSarif(makeReport(), { toolVersion: '1' })).results[0]
+    expect(fromRef?.locations[0].physicalLocation.artifactLocation.uri).toBe('.github/workflows/ci.yml')
+    const fallback = onlyRun(buildSarif(makeReport({ context: {} }), { toolVersion: '1' })).results[0]
+    expect(fallback?.locations[0].physicalLocation.artifactLocation.uri).toBe('README.md')
+  })
+
+  it('has one rule per type, with CWE tags, help and the highest security-severity of the type', () => {
+    const run = onlyRun(buildSarif(makeReport(), { toolVersion: '1.0.0' }))
+    const ids = run.tool.driver.rules.map((r) => r.id)
+    expect(ids).toEqual([
+      'wallarm-fast/sqli',
+      'wallarm-fast/xss',
+      'wallarm-fast/strange-type',
+      'wallarm-fast/info'
+    ])
+    const sqli = run.tool.driver.rules[0]
+    expect(sqli?.properties.tags).toEqual(['security', 'dast', 'external/cwe/cwe-89'])
+    expect(sqli?.properties['security-severity']).toBe('9.5')
+    expect(sqli?.defaultConfiguration.level).toBe('error')
+    expect(sqli?.shortDescription.text).toBe('SQL injection')
+    expect(sqli?.helpUri).toMatch(/^https:\/\//)
+    expect(run.tool.driver.rules[1]?.properties.tags).toContain('external/cwe/cwe-79')
+    expect(run.tool.driver.rules[2]?.properties.tags).toEqual(['security', 'dast'])
+    for (const r of run.results) expect(run.tool.driver.rules[r.ruleIndex]?.id).toBe(r.ruleId)
+  })
+
+  it('has security-severity strings that parse as numbers 0..10', () => {
+    const run = onlyRun(buildSarif(makeReport(), { toolVersion: '1.0.0' }))
+    const values = [
+      ...run.tool.driver.rules.map((r) => r.properties['security-severity']),
+      ...run.results.map((r) => r.properties['security-severity'])
+    ]
+    expect(values.length).toBeGreaterThan(0)
+    for (const v of values) {
+      expect(typeof v).toBe('string')
+      const n = Number(v)
+      expect(Number.isFinite(n)).toBe(true)
+      expect(n).toBeGreaterThanOrEqual(0)
+      expect(n).toBeLessThanOrEqual(10)
+    }
+  })
+
+  it('maps threat to level', () => {
+    expect([95, 70, 69, 40, 39, 1].map(sarifLevel)).toEqual([
+      'error',
+      'error',
+      'warning',
+      'warning',
+      'note',
+      'note'
+    ])
+    const run = onlyRun(buildSarif(makeReport(), { toolVersion: '1.0.0' }))
+    expect(run.results.map((r) => r.level)).toEqual(['error', 'warning', 'warning', 'note', 'note'])
+  })
+
+  it('says what, how bad and where in the message', () => {
+    const run = onlyRun(buildSarif(makeReport(), { toolVersion: '1.0.0' }))
+    const text = run.results[0]?.message.text ?? ''
+    expect(text).toContain('SQL injection')
+    expect(text).toContain('threat 95/100')
+    expect(text).toContain('POST app.local/login')
+    expect(text).toContain('parameter password')
+    expect(run.results[0]?.properties).toMatchObject({
+      threat: 95,
+      vulnerabilityId: 7001,
+      testRunId: 5080,
+      code: 'S0001'
+    })
+    expect(run.results[0]?.webRequest).toEqual({ method: 'POST', target: 'app.local/login' })
+  })
+
+  it('includes only the findings at or above min-threat', () => {
+    const run = onlyRun(buildSarif(makeReport({ minThreat: 45 }), { toolVersion: '1.0.0' }))
+    expect(run.results.map((r) => r.properties.vulnerabilityId)).toEqual([7001, 7002, 7003])
+    expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['wallarm-fast/sqli', 'wallarm-fast/xss'])
+  })
+
+  it('fingerprints an issue the same in two runs, and different issues differently', () => {
+    const first = makeReport()
+    const second = makeReport({
+      testRunId: 6001,
+      run: makeRun({ id: 6001, name: 'another run' }),
+      findings: FINDINGS.map((f) => ({ ...f, id: f.id + 1000, title: 'changed', threat: f.threat }))
+    })
+    const a = onlyRun(buildSarif(first, { toolVersion: '1.0.0' })).results
+    const b = onlyRun(buildSarif(second, { toolVersion: '1.0.0' })).results
+    expect(a.map((r) => r.partialFingerprints[FINGERPRINT_KEY])).toEqual(
+      b.map((r) => r.partialFingerprints[FINGERPRINT_KEY])
+    )
+    const prints = a.map((r) => r.partialFingerprints[FINGERPRINT_KEY])
+    expect(new Set(prints).size).toBe(prints.length)
+    for (const p of prints) expect(p).toMatch(/^[0-9a-f]{64}$/)
+
+    const base = FINDINGS[0] as Finding
+    const otherPath = onlyRun(
+      buildSarif(makeReport({ findings: [{ ...base, path: '/login2' }] }), { toolVersion: '1' })
+    ).results[0]
+    expect(otherPath?.partialFingerprints[FINGERPRINT_KEY]).not.toBe(
+      a[0]?.partialFingerprints[FINGERPRINT_KEY]
+    )
+    const otherParam = onlyRun(
+      buildSarif(makeReport({ findings: [{ ...base, parameter: 'user' }] }), { toolVersion: '1' })
+    ).results[0]
+    expect(otherParam?.partialFingerprints[FINGERPRINT_KEY]).not.toBe(
+      a[0]?.partialFingerprints[FINGERPRINT_KEY]
+    )
+  })
+
+  it('sets a category per workflow and job that does not change from run to run', () => {
+    const a = onlyRun(buildSarif(makeReport(), { toolVersion: '1' })).automationDetails.id
+    const b = onlyRun(
+      buildSarif(makeReport({ run: makeRun({ id: 9, name: 'octo/app CI #43 dast' }) }), { toolVersion: '1' })
+    ).automationDetails.id
+    expect(a).toBe('wallarm-fast/ci/dast/')
+    expect(b).toBe(a)
+    const other = onlyRun(
+      buildSarif(makeReport({ context: { ...makeReport().context, job: 'dast-eu' } }), { toolVersion: '1' })
+    ).automationDetails.id
+    expect(other).not.toBe(a)
+    expect(
+      onlyRun(buildSarif(makeReport(), { toolVersion: '1', category: 'fast/linux' })).automationDetails.id
+    ).toBe('fast/linux/')
+    expect(onlyRun(buildSarif(makeReport({ context: {} }), { toolVersion: '1' })).automationDetails.id).toBe(
+      'wallarm-fast/'
+    )
+  })
+
+  it('says in the invocation whether the run reached a verdict', () => {
+    expect(onlyRun(buildSarif(makeReport(), { toolVersion: '1' })).invocations[0]).toMatchObject({
+      executionSuccessful: true,
+      startTimeUtc: '2019-04-18T07:20:38.000Z'
+    })
+    expect(
+      onlyRun(buildSarif(makeReport({ conclusion: 'timeout' }), { toolVersion: '1' })).invocations[0]
+    ).toMatchObject({ executionSuccessful: false })
+  })
+})
+
+describe('workflowPathFromRef', () => {
+  it('takes the path out of GITHUB_WORKFLOW_REF', () => {
+    expect(workflowPathFromRef('octo/app/.github/workflows/ci.yml@refs/heads/main')).toBe(
+      '.github/workflows/ci.yml'
+    )
+    expect(workflowPathFromRef('octo/app/.github/workflows/a@b.yml@refs/pull/1/merge')).toBe(
+      '.github/workflows/a@b.yml'
+    )
+    expect(workflowPathFromRef('octo/app/.github/workflows/ci.yml@refs/heads/x@y')).toBe(
+      '.github/workflows/ci.yml'
+    )
+    expect(workflowPathFromRef(undefined)).toBeUndefined()
+    expect(workflowPathFromRef('nonsense')).toBeUndefined()
+  })
+})
