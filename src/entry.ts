@@ -1,12 +1,32 @@
 import * as core from '@actions/core'
 import { State } from './constants.js'
+import { message } from './flow.js'
+import { runMain } from './main.js'
+import { runPost } from './post.js'
 
+/**
+ * Runs the main or the post step. When the workflow is cancelled the runner sends SIGINT (then SIGTERM
+ * 7.5 s later, then kills): the first signal aborts the work under way so the step can stop a recording
+ * it started and write what it knows; a second one ends the process as usual.
+ */
 export async function entry(): Promise<void> {
-  if (core.getState(State.IsPost) === 'true') {
-    core.info('post step: nothing to do yet')
-    return
+  const controller = new AbortController()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    core.info(`Received ${signal}: cancelling.`)
+    controller.abort()
   }
-  core.saveState(State.IsPost, 'true')
-  core.info('main step: not implemented yet')
-  await Promise.resolve()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const isPost = core.getState(State.IsPost) === 'true'
+  try {
+    if (isPost) await runPost(process.env)
+    else await runMain({ env: process.env, signal: controller.signal })
+  } catch (err) {
+    // The post step only cleans up: its own failures are warnings, never a failed job.
+    if (isPost) core.warning(message(err))
+    else core.setFailed(message(err))
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
 }

@@ -1,0 +1,295 @@
+/**
+ * The four modes as plain procedures over the API client and the poller. Nothing here knows of
+ * `@actions/core`: the action layer passes a logger and callbacks, and renders what comes back.
+ */
+import type { Conclusion } from './constants.js'
+import type { Settings } from './inputs.js'
+import { waitForReadyToRecord, waitForRunToFinish, type Clock, type Sleep } from './poll.js'
+import { retry } from './retry.js'
+import { formatDuration } from './duration.js'
+import type { FastClient } from './wallarm/client.js'
+import { WallarmApiError, isAuthError, isNotReadyForCloning } from './wallarm/errors.js'
+import { isTerminalState, type TestRun, type Vulnerability } from './wallarm/types.js'
+
+export interface Logger {
+  info(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+}
+
+export interface FlowDeps {
+  client: FastClient
+  log: Logger
+  clock: Clock
+  sleep: Sleep
+  random?: () => number
+  /** Aborted when the workflow is cancelled. */
+  signal: AbortSignal
+  /** Called as soon as the run's ids are known, before any long wait, so outputs never lose them. */
+  onRunKnown(run: TestRun): void
+  /** Called once a recording this step started is known to be running, and once it is known stopped. */
+  onRecording(runId: number, recording: boolean): void
+}
+
+export interface FlowResult {
+  conclusion: Conclusion
+  reason: string
+  run?: TestRun
+  /** Full vulnerability objects, when the token may read them. */
+  details?: Vulnerability[]
+  warnings: string[]
+}
+
+/** How the API's terminal state and the findings turn into this step's conclusion. */
+function finishedConclusion(run: TestRun): { conclusion: Conclusion; reason: string } {
+  switch (run.state) {
+    case 'passed':
+      return { conclusion: 'passed', reason: 'Testing finished and found no vulnerabilities.' }
+    case 'failed':
+      return { conclusion: 'failed', reason: 'Testing finished and found vulnerabilities.' }
+    default:
+      return {
+        conclusion: 'interrupted',
+        reason:
+          'The test run was interrupted before it finished: another test run was started on the same FAST node ' +
+          '(one node token runs one test run at a time), or it was interrupted in the Wallarm console.'
+      }
+  }
+}
+
+export async function runFlow(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
+  switch (settings.mode) {
+    case 'record':
+      return record(settings, deps)
+    case 'stop':
+      return stop(settings, deps)
+    case 'reuse':
+      return reuse(settings, deps)
+    case 'wait':
+      return waitMode(settings, deps)
+  }
+}
+
+async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
+  const { client, log } = deps
+  const created = await client.createTestRun(
+    {
+      name: settings.name,
+      desc: settings.description,
+      test_record_name: settings.testRecordName,
+      policy_id: settings.policyId,
+      rps: settings.rps,
+      rps_per_baseline: settings.rpsPerBaseline,
+      inactivity_timeout: settings.inactivityTimeout,
+      stop_on_first_fail: settings.stopOnFirstFail,
+      skip_duplicated_baselines: settings.skipDuplicatedBaselines,
+      file_extensions_to_exclude: settings.fileExtensionsToExclude
+    },
+    deps.signal
+  )
+  log.info(`Created test run ${created.id} recording into the new test record ${created.test_record_id}.`)
+  deps.onRunKnown(created)
+  deps.onRecording(created.id, true)
+
+  log.info(`Waiting up to ${formatDuration(settings.readyTimeoutMs)} for the FAST node to be ready to record…`)
+  const ready = await waitForReadyToRecord({
+    fetch: (signal) => client.getTestRun(created.id, signal),
+    timeoutMs: settings.readyTimeoutMs,
+    maxIntervalMs: Math.min(settings.pollIntervalMs, 5_000),
+    isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
+    onError: (err, n) => log.warning(`Checking test run ${created.id} failed (${n} in a row): ${message(err)}`),
+    clock: deps.clock,
+    sleep: deps.sleep,
+    random: deps.random,
+    signal: deps.signal
+  })
+  switch (ready.outcome) {
+    case 'ready':
+      log.info(`The FAST node is recording: send the tests' requests through its proxy now.`)
+      return {
+        conclusion: 'recording',
+        reason: `Test run ${created.id} is recording baselines into test record ${created.test_record_id}.`,
+        run: ready.run,
+        warnings: []
+      }
+    case 'finished':
+      deps.onRecording(created.id, false)
+      return { ...finishedConclusion(ready.run), run: ready.run, warnings: [] }
+    case 'aborted':
+      return { conclusion: 'error', reason: 'The job was cancelled.', run: ready.run ?? created, warnings: [] }
+    case 'timeout':
+      return {
+        conclusion: 'error',
+        reason:
+          `The FAST node did not pick test run ${created.id} up within ${formatDuration(settings.readyTimeoutMs)}. ` +
+          'Check that the wallarm/fast container is running with this same token, that it can reach the Wallarm ' +
+          'API of this cloud (api-host), and its log for "Node connected to Wallarm Cloud".',
+        run: ready.run ?? created,
+        warnings: []
+      }
+  }
+}
+
+async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
+  const { client, log } = deps
+  const id = requireRunId(settings)
+  if (settings.stopGracePeriodMs > 0) {
+    log.info(`Waiting ${formatDuration(settings.stopGracePeriodMs)} for the node to upload the last baselines…`)
+    await deps.sleep(settings.stopGracePeriodMs, deps.signal)
+  }
+  let run: TestRun
+  try {
+    run = await client.stopRecording(id, deps.signal)
+  } catch (err) {
+    // Stopping a run that no longer records is not an error (§6.2: the API's answer to that is
+    // undocumented, so look at the run instead of trusting the error).
+    if (!(err instanceof WallarmApiError) || err.status !== 400) throw err
+    run = await client.getTestRun(id, deps.signal)
+    if (run.recording) throw err
+  }
+  deps.onRunKnown(run)
+  deps.onRecording(run.id, false)
+  log.info(
+    `Recording of test run ${run.id} stopped with ${run.baseline_count} baseline request(s) in test record ${run.test_record_id}.`
+  )
+  return settings.wait ? finish(run, settings, deps) : notWaited(run)
+}
+
+async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
+  const { client, log } = deps
+  const recordId = settings.testRecordId
+  if (recordId === undefined) throw new Error('Input "test-record-id" is required in reuse mode.')
+  const started = deps.clock.now()
+  // While the record still records (the recording job may only just have stopped it), the API answers
+  // 400 not_ready_for_cloning: try again with backoff until ready-timeout.
+  const attempts = 1_000
+  const run = await retry(
+    () =>
+      client.copyTestRun(
+        {
+          name: settings.name,
+          desc: settings.description,
+          test_record_id: recordId,
+          policy_id: settings.policyId,
+          rps: settings.rps,
+          rps_per_baseline: settings.rpsPerBaseline,
+          stop_on_first_fail: settings.stopOnFirstFail,
+          file_extensions_to_exclude: settings.fileExtensionsToExclude
+        },
+        deps.signal
+      ),
+    {
+      attempts,
+      baseDelayMs: 2_000,
+      maxDelayMs: 15_000,
+      isRetryable: (err) =>
+        isNotReadyForCloning(err) && deps.clock.now() - started < settings.readyTimeoutMs,
+      onRetry: ({ delayMs }) =>
+        log.info(
+          `Test record ${recordId} is still recording; trying again in ${formatDuration(delayMs)} ` +
+            `(up to ${formatDuration(settings.readyTimeoutMs)} in all).`
+        ),
+      sleep: deps.sleep,
+      random: deps.random,
+      signal: deps.signal
+    }
+  ).catch((err: unknown) => {
+    if (isNotReadyForCloning(err)) {
+      throw new Error(
+        `Test record ${recordId} was still recording after ${formatDuration(settings.readyTimeoutMs)} ` +
+          '(ready-timeout). Stop its recording first (a stop step, or the record job finishing) and make this job ' +
+          'run after it with needs:.',
+        { cause: err }
+      )
+    }
+    throw err
+  })
+  log.info(`Copied test run ${run.id} from test record ${recordId} (state ${run.state}).`)
+  deps.onRunKnown(run)
+  return settings.wait ? finish(run, settings, deps) : notWaited(run)
+}
+
+async function waitMode(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
+  const run = await deps.client.getTestRun(requireRunId(settings), deps.signal)
+  deps.onRunKnown(run)
+  return settings.wait ? finish(run, settings, deps) : notWaited(run)
+}
+
+function requireRunId(settings: Settings): number {
+  if (settings.testRunId === undefined) {
+    throw new Error(
+      `Input "test-run-id" is empty and no earlier record step of this job set WALLARM_FAST_TEST_RUN_ID: ` +
+        `${settings.mode} mode needs the test run.`
+    )
+  }
+  return settings.testRunId
+}
+
+function notWaited(run: TestRun): FlowResult {
+  if (isTerminalState(run.state)) return { ...finishedConclusion(run), run, warnings: [] }
+  return { conclusion: 'running', reason: `Test run ${run.id} is ${run.state}; not waited for (wait: false).`, run, warnings: [] }
+}
+
+/** Poll to the end, then read the vulnerability details. */
+async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promise<FlowResult> {
+  const { client, log } = deps
+  let run = first
+  if (!isTerminalState(run.state)) {
+    log.info(`Waiting up to ${formatDuration(settings.waitTimeoutMs)} for test run ${run.id} to finish…`)
+    const result = await waitForRunToFinish({
+      fetch: (signal) => client.getTestRun(first.id, signal),
+      timeoutMs: settings.waitTimeoutMs,
+      maxIntervalMs: settings.pollIntervalMs,
+      isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
+      onProgress: ({ run: r, heartbeat, elapsedMs }) => log.info(progressLine(r, heartbeat, elapsedMs)),
+      onError: (err, n) => log.warning(`Checking test run ${first.id} failed (${n} in a row): ${message(err)}`),
+      clock: deps.clock,
+      sleep: deps.sleep,
+      random: deps.random,
+      signal: deps.signal
+    })
+    if (result.outcome === 'timeout') {
+      return {
+        conclusion: 'timeout',
+        reason:
+          `Test run ${first.id} did not finish within ${formatDuration(settings.waitTimeoutMs)} (wait-timeout). ` +
+          'It goes on in Wallarm; this is not a pass. Raise wait-timeout, or lower the load with rps limits.',
+        run: result.run ?? run,
+        warnings: []
+      }
+    }
+    if (result.outcome === 'aborted') {
+      return { conclusion: 'error', reason: 'The job was cancelled while waiting.', run: result.run ?? run, warnings: [] }
+    }
+    run = result.run
+  }
+  const warnings: string[] = []
+  let details: Vulnerability[] | undefined
+  if (run.vulns.length > 0) {
+    try {
+      details = await client.listVulnerabilities(run.id, {}, deps.signal)
+    } catch (err) {
+      warnings.push(
+        isAuthError(err)
+          ? 'This token may not read vulnerability details, so only the summary the test run gives is shown.'
+          : `Vulnerability details could not be read (${message(err)}); only the summary the test run gives is shown.`
+      )
+    }
+  }
+  return { ...finishedConclusion(run), run, details, warnings }
+}
+
+export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number): string {
+  const parts = [
+    `state ${run.state}${run.recording ? ' (recording)' : ''}`,
+    `${run.baseline_check_all_terminated_count}/${run.baseline_count} baselines checked`,
+    `${run.vulns.length} vulnerabilit${run.vulns.length === 1 ? 'y' : 'ies'}`
+  ]
+  if (run.baseline_check_tech_fail_count > 0) parts.push(`${run.baseline_check_tech_fail_count} with errors`)
+  if (run.estimated_time_to_completion !== null) parts.push(`about ${formatDuration(run.estimated_time_to_completion * 1000)} left`)
+  return `${heartbeat ? 'Still waiting' : 'Test run'} ${run.id}: ${parts.join(', ')} [${formatDuration(elapsedMs)}]`
+}
+
+export function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

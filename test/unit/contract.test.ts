@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { Inputs, Outputs } from '../../src/constants.js'
+import { VERSION } from '../../src/version.js'
+import { workflowContext, workflowPath } from '../../src/action/context.js'
+
+interface ActionYaml {
+  runs: { using: string; main: string; post: string; 'post-if': string }
+  inputs: Record<string, { required?: boolean; default?: unknown; description: string }>
+  outputs: Record<string, { description: string }>
+}
+const action = parse(readFileSync('action.yml', 'utf8')) as ActionYaml
+
+describe('action.yml and the code agree', () => {
+  it('declares exactly the inputs the code reads', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual(Object.values(Inputs).sort())
+  })
+
+  it('declares exactly the outputs the code sets', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual(Object.values(Outputs).sort())
+  })
+
+  it('gives every optional input a quoted string default and kebab-case name', () => {
+    for (const [name, input] of Object.entries(action.inputs)) {
+      expect(name).toMatch(/^[a-z]+(-[a-z]+)*$/)
+      if (!input.required) expect(typeof input.default, name).toBe('string')
+    }
+  })
+
+  it('runs on node24 with an always-run post step', () => {
+    expect(action.runs).toMatchObject({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js', 'post-if': 'always()' })
+  })
+
+  it('reports the version package.json has', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+    expect(VERSION).toBe(pkg.version)
+  })
+})
+
+describe('workflow context', () => {
+  it('finds the workflow file from GITHUB_WORKFLOW_REF', () => {
+    const context = workflowContext({
+      GITHUB_REPOSITORY: 'octo/shop',
+      GITHUB_WORKFLOW_REF: 'octo/shop/.github/workflows/security.yml@refs/pull/7/merge'
+    })
+    expect(workflowPath(context)).toBe('.github/workflows/security.yml')
+  })
+
+  it('has no workflow path outside Actions', () => {
+    expect(workflowPath(workflowContext({}))).toBeUndefined()
+  })
+
+  it('treats empty variables as unset', () => {
+    expect(workflowContext({ GITHUB_JOB: '' }).job).toBeUndefined()
+  })
+})
