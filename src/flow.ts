@@ -91,13 +91,16 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   deps.onRunKnown(created)
   deps.onRecording(created.id, true)
 
-  log.info(`Waiting up to ${formatDuration(settings.readyTimeoutMs)} for the FAST node to be ready to record…`)
+  log.info(
+    `Waiting up to ${formatDuration(settings.readyTimeoutMs)} for the FAST node to be ready to record…`
+  )
   const ready = await waitForReadyToRecord({
     fetch: (signal) => client.getTestRun(created.id, signal),
     timeoutMs: settings.readyTimeoutMs,
     maxIntervalMs: Math.min(settings.pollIntervalMs, 5_000),
     isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
-    onError: (err, n) => log.warning(`Checking test run ${created.id} failed (${n} in a row): ${message(err)}`),
+    onError: (err, n) =>
+      log.warning(`Checking test run ${created.id} failed (${n} in a row): ${message(err)}`),
     clock: deps.clock,
     sleep: deps.sleep,
     random: deps.random,
@@ -116,7 +119,12 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
       deps.onRecording(created.id, false)
       return { ...finishedConclusion(ready.run), run: ready.run, warnings: [] }
     case 'aborted':
-      return { conclusion: 'error', reason: 'The job was cancelled.', run: ready.run ?? created, warnings: [] }
+      return {
+        conclusion: 'error',
+        reason: 'The job was cancelled.',
+        run: ready.run ?? created,
+        warnings: []
+      }
     case 'timeout':
       return {
         conclusion: 'error',
@@ -134,7 +142,9 @@ async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   const { client, log } = deps
   const id = requireRunId(settings)
   if (settings.stopGracePeriodMs > 0) {
-    log.info(`Waiting ${formatDuration(settings.stopGracePeriodMs)} for the node to upload the last baselines…`)
+    log.info(
+      `Waiting ${formatDuration(settings.stopGracePeriodMs)} for the node to upload the last baselines…`
+    )
     await deps.sleep(settings.stopGracePeriodMs, deps.signal)
   }
   let run: TestRun
@@ -182,8 +192,7 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
       attempts,
       baseDelayMs: 2_000,
       maxDelayMs: 15_000,
-      isRetryable: (err) =>
-        isNotReadyForCloning(err) && deps.clock.now() - started < settings.readyTimeoutMs,
+      isRetryable: (err) => isNotReadyForCloning(err) && deps.clock.now() - started < settings.readyTimeoutMs,
       onRetry: ({ delayMs }) =>
         log.info(
           `Test record ${recordId} is still recording; trying again in ${formatDuration(delayMs)} ` +
@@ -227,7 +236,12 @@ function requireRunId(settings: Settings): number {
 
 function notWaited(run: TestRun): FlowResult {
   if (isTerminalState(run.state)) return { ...finishedConclusion(run), run, warnings: [] }
-  return { conclusion: 'running', reason: `Test run ${run.id} is ${run.state}; not waited for (wait: false).`, run, warnings: [] }
+  return {
+    conclusion: 'running',
+    reason: `Test run ${run.id} is ${run.state}; not waited for (wait: false).`,
+    run,
+    warnings: []
+  }
 }
 
 /** Poll to the end, then read the vulnerability details. */
@@ -242,7 +256,8 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promi
       maxIntervalMs: settings.pollIntervalMs,
       isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
       onProgress: ({ run: r, heartbeat, elapsedMs }) => log.info(progressLine(r, heartbeat, elapsedMs)),
-      onError: (err, n) => log.warning(`Checking test run ${first.id} failed (${n} in a row): ${message(err)}`),
+      onError: (err, n) =>
+        log.warning(`Checking test run ${first.id} failed (${n} in a row): ${message(err)}`),
       clock: deps.clock,
       sleep: deps.sleep,
       random: deps.random,
@@ -253,13 +268,19 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promi
         conclusion: 'timeout',
         reason:
           `Test run ${first.id} did not finish within ${formatDuration(settings.waitTimeoutMs)} (wait-timeout). ` +
-          'It goes on in Wallarm; this is not a pass. Raise wait-timeout, or lower the load with rps limits.',
+          'It has not finished, so this is not a pass; it only goes on while its FAST node runs (a node ' +
+          'started as a service container stops with the job). Raise wait-timeout, or make the run shorter.',
         run: result.run ?? run,
         warnings: []
       }
     }
     if (result.outcome === 'aborted') {
-      return { conclusion: 'error', reason: 'The job was cancelled while waiting.', run: result.run ?? run, warnings: [] }
+      return {
+        conclusion: 'error',
+        reason: 'The job was cancelled while waiting.',
+        run: result.run ?? run,
+        warnings: []
+      }
     }
     run = result.run
   }
@@ -286,7 +307,8 @@ export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number
     `${run.vulns.length} vulnerabilit${run.vulns.length === 1 ? 'y' : 'ies'}`
   ]
   if (run.baseline_check_tech_fail_count > 0) parts.push(`${run.baseline_check_tech_fail_count} with errors`)
-  if (run.estimated_time_to_completion !== null) parts.push(`about ${formatDuration(run.estimated_time_to_completion * 1000)} left`)
+  if (run.estimated_time_to_completion !== null)
+    parts.push(`about ${formatDuration(run.estimated_time_to_completion * 1000)} left`)
   return `${heartbeat ? 'Still waiting' : 'Test run'} ${run.id}: ${parts.join(', ')} [${formatDuration(elapsedMs)}]`
 }
 

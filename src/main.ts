@@ -12,7 +12,7 @@ import { formatDuration } from './duration.js'
 import { message, runFlow, type FlowResult } from './flow.js'
 import { decide } from './gate.js'
 import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from './github/comment.js'
-import { InputError, readSettings, type Settings } from './inputs.js'
+import { readSettings, type Settings } from './inputs.js'
 import { defaultClock, defaultSleep, type Clock, type Sleep } from './poll.js'
 import { buildAnnotations } from './report/annotations.js'
 import { toFindings, vulnerabilitiesJson } from './report/findings.js'
@@ -48,11 +48,19 @@ export async function runMain(deps: MainDeps): Promise<void> {
 
   const outputs = new OutputSink()
   const context = workflowContext(env)
-  const mode = core.getInput(Inputs.Mode)
 
+  // Every input is checked even when the step will skip, so a typo fails on forks' pull requests too.
+  let settings: Settings
+  try {
+    settings = readSettings((name) => core.getInput(name), env)
+  } catch (err) {
+    outputs.set(Outputs.Conclusion, 'error')
+    outputs.complete()
+    core.setFailed(message(err))
+    return
+  }
   if (!token) {
-    const ifNoToken = core.getInput(Inputs.IfNoToken) || 'fail'
-    if (ifNoToken === 'skip') {
+    if (settings.ifNoToken === 'skip') {
       core.notice(
         'No Wallarm FAST node token (the token input and WALLARM_API_TOKEN are empty): skipping, as if-no-token is skip. ' +
           'Pull requests from forks get no secrets.',
@@ -62,23 +70,12 @@ export async function runMain(deps: MainDeps): Promise<void> {
       outputs.complete()
       return
     }
-  }
-
-  let settings: Settings
-  try {
-    settings = readSettings((name) => core.getInput(name), env)
-    if (!token) {
-      throw new InputError(
-        Inputs.Token,
-        '',
-        'No Wallarm FAST node token: pass it from a secret (token: ${{ secrets.WALLARM_FAST_TOKEN }}) or set ' +
-          'WALLARM_API_TOKEN. For pull requests from forks, which get no secrets, set if-no-token: skip.'
-      )
-    }
-  } catch (err) {
     outputs.set(Outputs.Conclusion, 'error')
     outputs.complete()
-    core.setFailed(message(err))
+    core.setFailed(
+      'No Wallarm FAST node token: pass it from a secret (token: ${{ secrets.WALLARM_FAST_TOKEN }}) or set ' +
+        'WALLARM_API_TOKEN. For pull requests from forks, which get no secrets, set if-no-token: skip.'
+    )
     return
   }
   for (const warning of settings.warnings) core.warning(warning)
@@ -214,6 +211,7 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
       sarif: settings.sarif,
       toolVersion: VERSION,
       workflowPath: workflowPath(deps.context),
+      legName: core.getInput(Inputs.Name),
       now: new Date()
     })
     outputs.set(Outputs.ReportPath, files.reportPath)
@@ -249,8 +247,17 @@ function logVerdict(conclusion: Conclusion, reason: string): void {
   core.info(`Conclusion: ${conclusion}. ${reason}`)
 }
 
-async function comment(settings: Settings, report: RunReport, summary: string, deps: ReportDeps): Promise<void> {
-  const target = pullRequestTarget(deps.env.GITHUB_EVENT_NAME, github.context.payload, deps.context.repository)
+async function comment(
+  settings: Settings,
+  report: RunReport,
+  summary: string,
+  deps: ReportDeps
+): Promise<void> {
+  const target = pullRequestTarget(
+    deps.env.GITHUB_EVENT_NAME,
+    github.context.payload,
+    deps.context.repository
+  )
   if (!target) {
     core.info('comment: not a pull-request event, so no comment is written.')
     return
@@ -273,7 +280,8 @@ async function comment(settings: Settings, report: RunReport, summary: string, d
       marker,
       body: renderCommentBody(summary, marker)
     })
-    if (result.outcome === 'forbidden' || result.outcome === 'skipped') core.warning(`comment: ${result.reason}`)
+    if (result.outcome === 'forbidden' || result.outcome === 'skipped')
+      core.warning(`comment: ${result.reason}`)
     else core.info(`comment: ${result.outcome} ${result.url ?? `comment ${result.id}`}`)
   } catch (err) {
     core.warning(`comment: ${message(err)}`)

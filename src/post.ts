@@ -21,7 +21,9 @@ export async function runPost(env: NodeJS.ProcessEnv): Promise<void> {
   if (token) core.setSecret(token)
   const baseUrl = core.getState(State.ApiBaseUrl)
   if (!token || !baseUrl) {
-    core.warning(`Test run ${runId} may still be recording, but the post step has no token or API address to stop it.`)
+    core.warning(
+      `Test run ${runId} may still be recording, but the post step has no token or API address to stop it.`
+    )
     return
   }
 
@@ -35,8 +37,8 @@ export async function runPost(env: NodeJS.ProcessEnv): Promise<void> {
     const stopped = await client.stopRecording(runId)
     core.info(
       `Stopped the recording of test run ${runId}, which this job left running (a step failed before the stop ` +
-        `step, or the job was cancelled). Test record ${stopped.test_record_id} can now be reused; testing of ` +
-        `its ${stopped.baseline_count} baseline(s) goes on in Wallarm.`
+        `step, or the job was cancelled). Test record ${stopped.test_record_id}, with ` +
+        `${stopped.baseline_count} baseline(s), can be reused once this run ends.`
     )
   } catch (err) {
     core.warning(`Could not stop the recording of test run ${runId}: ${message(err)}`)

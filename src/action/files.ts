@@ -5,7 +5,10 @@ import { buildJsonReport } from '../report/json-report.js'
 import { buildJunit } from '../report/junit.js'
 import type { RunReport } from '../report/model.js'
 import { buildSarif } from '../report/sarif.js'
-import { isTerminalState } from '../wallarm/types.js'
+import type { Conclusion } from '../constants.js'
+
+const COMPLETE: readonly Conclusion[] = ['passed', 'failed']
+const WAITED: readonly Conclusion[] = ['passed', 'failed', 'interrupted', 'timeout']
 
 export interface WrittenReports {
   reportPath: string
@@ -14,12 +17,20 @@ export interface WrittenReports {
 }
 
 /**
- * Writes the JSON report always, and SARIF and JUnit once the run has finished, into a folder of
+ * Writes the JSON report always, SARIF and JUnit when the run was waited for, into a folder of
  * RUNNER_TEMP that is unique to this step (matrix legs and several steps of a job never collide).
  */
 export function writeReports(
   report: RunReport,
-  opts: { env: NodeJS.ProcessEnv; sarif: boolean; toolVersion: string; workflowPath?: string; now: Date }
+  opts: {
+    env: NodeJS.ProcessEnv
+    sarif: boolean
+    toolVersion: string
+    workflowPath?: string
+    /** The `name` input as given (see buildSarif's legName). */
+    legName: string
+    now: Date
+  }
 ): WrittenReports {
   const root = opts.env.RUNNER_TEMP || tmpdir()
   const step = [report.testRunId ?? 'no-run', report.mode, opts.env.GITHUB_ACTION || process.pid].join('-')
@@ -28,13 +39,23 @@ export function writeReports(
   const base = join(dir, `wallarm-fast-${report.testRunId ?? 'no-run'}`)
 
   const written: WrittenReports = { reportPath: `${base}.json` }
-  writeFileSync(written.reportPath, `${JSON.stringify(buildJsonReport(report, opts.now.toISOString()), null, 2)}\n`)
-  if (report.run && isTerminalState(report.run.state)) {
-    if (opts.sarif) {
-      written.sarifPath = `${base}.sarif`
-      const sarif = buildSarif(report, { toolVersion: opts.toolVersion, workflowPath: opts.workflowPath })
-      writeFileSync(written.sarifPath, `${JSON.stringify(sarif, null, 2)}\n`)
-    }
+  writeFileSync(
+    written.reportPath,
+    `${JSON.stringify(buildJsonReport(report, opts.now.toISOString()), null, 2)}\n`
+  )
+  // SARIF only for a complete verdict: code scanning closes every alert an upload does not repeat, so
+  // the partial findings of an interrupted or timed-out run would close alerts that still stand.
+  if (opts.sarif && COMPLETE.includes(report.conclusion)) {
+    written.sarifPath = `${base}.sarif`
+    const sarif = buildSarif(report, {
+      toolVersion: opts.toolVersion,
+      workflowPath: opts.workflowPath,
+      legName: opts.legName
+    })
+    writeFileSync(written.sarifPath, `${JSON.stringify(sarif, null, 2)}\n`)
+  }
+  // JUnit for every run that was waited for: an interrupted or timed-out run is an error case there.
+  if (report.run && WAITED.includes(report.conclusion)) {
     written.junitPath = `${base}.junit.xml`
     writeFileSync(written.junitPath, buildJunit(report))
   }

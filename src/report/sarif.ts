@@ -16,7 +16,7 @@
  *   scanning keeps one analysis per category and replaces it with the next upload of the same
  *   category: it must differ between jobs (else one job's upload closes the other's alerts) and stay
  *   the same from run to run (else nothing ever closes), so no run number or default run name goes in.
- *   Matrix legs share a job id: pass `category` with the matrix key.
+ *   Matrix legs share a job id: the `name` input a leg sets (`legName`) is added to keep them apart.
  * - Level: threat ≥ 70 `error`, ≥ 40 `warning`, else `note`; `security-severity` = threat / 10 (the
  *   rule's: the highest threat of its type in this run).
  * Pure apart from hashing (node:crypto).
@@ -41,8 +41,13 @@ export interface SarifOptions {
   toolVersion: string
   /** Repo-relative path of the workflow file (`.github/workflows/ci.yml`). Default: from `context.workflowRef`. */
   workflowPath?: string
-  /** `automationDetails.id` category; a trailing `/` is added. Default `wallarm-fast/<workflow>/<job>`. */
+  /** `automationDetails.id` category; a trailing `/` is added. Default `wallarm-fast/<workflow>/<job>[/<leg>]`. */
   category?: string
+  /**
+   * The `name` input as the user gave it (empty when defaulted): matrix legs share a job id, so a name
+   * of their own is what keeps their analyses apart. Never the default name, which changes every run.
+   */
+  legName?: string
 }
 
 export interface SarifLog {
@@ -142,7 +147,7 @@ export function workflowPathFromRef(ref: string | undefined): string | undefined
 
 export function sarifCategory(
   report: RunReport,
-  opts: Pick<SarifOptions, 'category' | 'workflowPath'>
+  opts: Pick<SarifOptions, 'category' | 'workflowPath' | 'legName'>
 ): string {
   if (opts.category !== undefined && opts.category.trim() !== '') {
     const c = opts.category.trim()
@@ -158,7 +163,8 @@ export function sarifCategory(
       ''
   )
   const job = slug(report.context.job ?? '')
-  return ['wallarm-fast', workflow, job].filter((p) => p !== '').join('/') + '/'
+  const leg = slug(opts.legName ?? '')
+  return ['wallarm-fast', workflow, job, leg].filter((p) => p !== '').join('/') + '/'
 }
 
 export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {

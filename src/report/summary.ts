@@ -61,9 +61,9 @@ export const WARNING_INTERRUPTED =
   'interrupted run is not a pass.'
 
 export const WARNING_TIMEOUT =
-  'The wait timed out before the test run finished. The run goes on in Wallarm (its page will show the ' +
-  'verdict); this is not a pass. Raise `wait-timeout`, or make the run shorter (`rps`, ' +
-  '`file-extensions-to-exclude`, fewer baselines).'
+  'The wait timed out before the test run finished: this is not a pass. The run only goes on while its ' +
+  'FAST node runs (a node started as a service container stops with the job). Raise `wait-timeout`, or ' +
+  'make the run shorter (`rps`, `file-extensions-to-exclude`, fewer baselines).'
 
 /** The warnings the summary shows: its own (no baselines, interrupted, timeout) first, then the report's, without duplicates. */
 export function summaryWarnings(report: RunReport): string[] {

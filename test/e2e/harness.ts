@@ -117,7 +117,11 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
     else env[name] = value
   }
 
-  const child = spawn(options.node ?? process.execPath, [DIST], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(options.node ?? process.execPath, [DIST], {
+    env,
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))

@@ -250,6 +250,8 @@ export function defineScenarios(runtime: string, node: () => string): void {
       expect(wait.exitCode).toBe(1)
       expect(wait.outputs).toMatchObject({ conclusion: 'interrupted', state: 'interrupted' })
       expect(wait.summary).toMatch(/same FAST node/)
+      expect(wait.outputs['sarif-path']).toBe('')
+      expect(wait.outputs['junit-path']).not.toBe('')
       expect(visibleLog(wait)).toMatch(/::error::.*interrupted/)
       await step(token, { mode: 'stop', 'test-run-id': second.outputs['test-run-id']!, wait: 'false' })
     })
@@ -317,7 +319,9 @@ export function defineScenarios(runtime: string, node: () => string): void {
       })
       expect(wait.exitCode).toBe(1)
       expect(wait.outputs).toMatchObject({ conclusion: 'timeout', state: 'running' })
+      // No SARIF for a partial verdict (it would close alerts that still stand); JUnit has an error case.
       expect(wait.outputs['sarif-path']).toBe('')
+      expect(readFileSync(wait.outputs['junit-path']!, 'utf8')).toContain('<error')
       expect(wait.summary).toMatch(/not a pass/i)
       const lenient = await step(token, {
         mode: 'wait',
@@ -433,6 +437,10 @@ export function defineScenarios(runtime: string, node: () => string): void {
         expect(skipped.outputs['test-run-id']).toBe('')
         expect(visibleLog(skipped)).toContain('::notice')
       }
+      // Skipping still checks every input: a typo fails on forks' pull requests too.
+      const typo = await step(undefined, { mode: 'record', 'if-no-token': 'skip', rps: '0' })
+      expect(typo.exitCode).toBe(1)
+      expect(visibleLog(typo)).toMatch(/"rps"/)
       const failed = await step(undefined, { mode: 'record' })
       expect(failed.exitCode).toBe(1)
       expect(visibleLog(failed)).toMatch(/if-no-token: skip/)

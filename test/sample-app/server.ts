@@ -46,7 +46,11 @@ export function startSampleApp(port = 0, host = '127.0.0.1'): Promise<SampleApp>
       // Deliberately injectable: the query is pasted into SQL text.
       const sql = `SELECT * FROM products WHERE name LIKE '%${q}%'`
       if ((sql.match(/'/g) ?? []).length % 2 === 1) json(500, { error: `SQL syntax error near '${q}'` })
-      else json(200, products.filter((p) => p.name.toLowerCase().includes(q.toLowerCase())))
+      else
+        json(
+          200,
+          products.filter((p) => p.name.toLowerCase().includes(q.toLowerCase()))
+        )
     } else if (url.pathname === '/api/cart' && req.method === 'POST') {
       let body = ''
       req.on('data', (chunk: Buffer) => (body += chunk.toString()))

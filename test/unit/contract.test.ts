@@ -29,7 +29,12 @@ describe('action.yml and the code agree', () => {
   })
 
   it('runs on node24 with an always-run post step', () => {
-    expect(action.runs).toMatchObject({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js', 'post-if': 'always()' })
+    expect(action.runs).toMatchObject({
+      using: 'node24',
+      main: 'dist/index.js',
+      post: 'dist/index.js',
+      'post-if': 'always()'
+    })
   })
 
   it('reports the version package.json has', () => {

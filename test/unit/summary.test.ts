@@ -297,7 +297,7 @@ describe('renderSummary: warnings', () => {
     expect(interrupted).toContain('own FAST node token')
     expect(interrupted).toContain('`concurrency` group')
     const timeout = renderSummary(makeReport({ conclusion: 'timeout' }))
-    expect(timeout).toContain('goes on in Wallarm')
+    expect(timeout).toContain('only goes on while its')
     expect(timeout).toContain('not a pass')
   })
 
