@@ -149,7 +149,13 @@ export async function runMain(deps: MainDeps): Promise<void> {
 }
 
 async function stopOnCancel(baseUrl: string, token: string, runId: number): Promise<void> {
-  const quick = new FastClient({ baseUrl, token, attempts: 2, timeoutMs: CANCEL_STOP_TIMEOUT_MS / 2 })
+  const quick = new FastClient({
+    baseUrl,
+    token,
+    userAgent: `wallarm-fast-action/${VERSION}`,
+    attempts: 2,
+    timeoutMs: CANCEL_STOP_TIMEOUT_MS / 2
+  })
   try {
     await quick.stopRecording(runId)
     core.info(`Cancelled: stopped the recording of test run ${runId}, so its test record can be reused.`)
@@ -202,8 +208,10 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
     outputs.set(Outputs.State, run.state)
     outputs.set(Outputs.Baselines, run.baseline_count)
   }
-  outputs.set(Outputs.Vulnerabilities, run && settings.mode !== 'record' ? counted.length : '')
-  outputs.set(Outputs.VulnerabilitiesJson, JSON.stringify(vulnerabilitiesJson(counted)))
+  // Unknown (empty) until a verdict could have found any: in record mode, and when there is no run.
+  const verdictKnown = run !== undefined && settings.mode !== 'record'
+  outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
+  outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? JSON.stringify(vulnerabilitiesJson(counted)) : '')
 
   try {
     const files = writeReports(runReport, {

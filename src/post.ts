@@ -6,6 +6,7 @@
 import * as core from '@actions/core'
 import { Env, Inputs, State } from './constants.js'
 import { message } from './flow.js'
+import { VERSION } from './version.js'
 import { FastClient } from './wallarm/client.js'
 
 export async function runPost(env: NodeJS.ProcessEnv): Promise<void> {
@@ -27,7 +28,13 @@ export async function runPost(env: NodeJS.ProcessEnv): Promise<void> {
     return
   }
 
-  const client = new FastClient({ baseUrl, token, attempts: 3, timeoutMs: 10_000 })
+  const client = new FastClient({
+    baseUrl,
+    token,
+    userAgent: `wallarm-fast-action/${VERSION}`,
+    attempts: 3,
+    timeoutMs: 10_000
+  })
   try {
     const run = await client.getTestRun(runId)
     if (!run.recording) {

@@ -4,7 +4,7 @@
  * GITHUB_ENV and GITHUB_STEP_SUMMARY files, and the post step with the saved state as STATE_* variables.
  */
 import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parse } from 'yaml'
@@ -74,6 +74,12 @@ export interface StepOptions {
 
 let stepCounter = 0
 
+/** Folders made for steps, removed when this process ends. */
+const madeDirs: string[] = []
+process.once('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true })
+})
+
 export async function runStep(options: StepOptions = {}): Promise<StepResult> {
   const dir = mkdtempSync(join(tmpdir(), 'fast-step-'))
   const files = {
@@ -85,6 +91,8 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
   }
   for (const file of Object.values(files)) writeFileSync(file, '')
   const runnerTemp = options.runnerTemp ?? mkdtempSync(join(tmpdir(), 'fast-runner-temp-'))
+  madeDirs.push(dir)
+  if (!options.runnerTemp) madeDirs.push(runnerTemp)
 
   const env: Record<string, string> = {}
   // A clean environment, as a runner's: nothing of this test process leaks into the step.

@@ -111,7 +111,14 @@ export function defineScenarios(runtime: string, node: () => string): void {
       const token = takeToken()
       const record = await step(token, { mode: 'record', name: 'shop e2e' })
       expect(record.exitCode, visibleLog(record)).toBe(0)
-      expect(record.outputs).toMatchObject({ conclusion: 'recording', state: 'running' })
+      expect(record.outputs).toMatchObject({
+        conclusion: 'recording',
+        state: 'running',
+        vulnerabilities: '',
+        'vulnerabilities-json': '',
+        'sarif-path': '',
+        'junit-path': ''
+      })
       const runId = record.outputs['test-run-id']!
       expect(runId).toMatch(/^\d+$/)
       expect(record.exported).toEqual({
@@ -264,7 +271,9 @@ export function defineScenarios(runtime: string, node: () => string): void {
       const post = await runPostStep(record, { node: nodePath, inputs: { token, 'api-host': emu.apiUrl } })
       expect(post.exitCode).toBe(0)
       expect(post.stdout).toContain(`Stopped the recording of test run ${runId}`)
-      expect(requestsOf('POST', new RegExp(`^/v1/test_run/${runId}/action/stop$`), token)).toHaveLength(1)
+      const stops = requestsOf('POST', new RegExp(`^/v1/test_run/${runId}/action/stop$`), token)
+      expect(stops).toHaveLength(1)
+      expect(stops[0]!.headers['user-agent']).toMatch(/^wallarm-fast-action\/\d+\.\d+\.\d+/)
       expect(emu.model.getTestRun(token, runId).recording).toBe(false)
       expectNoToken(post, token)
     })
