@@ -1,0 +1,238 @@
+/**
+ * `npm run bench`: how well the action waits, how fast it starts, how heavy it is. See docs/benchmarks.md.
+ *
+ *   npm run bench            a table, with each target and ✓/✗
+ *   npm run -s bench -- --json  one JSON object on stdout, nothing else (progress goes to stderr)
+ *
+ * A measurement, not a test: it exits 0 when a target is missed, and says which.
+ */
+import { existsSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { DIST, ROOT, node24Path } from '../test/e2e/harness.js'
+import { dirBytes, peakMemory, startTimes, type StartTimes, type StepPeak } from './lib/action-process.js'
+import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
+import { round } from './lib/stats.js'
+
+const RUN_SECONDS = [30, 300, 1800]
+const SEEDS = 15
+const SPAWNS = 7
+const MB = 1_000_000
+
+const TARGET = {
+  lagS: 2,
+  startMs: 150,
+  distBytes: 1.5 * MB,
+  rssMb: 80
+}
+
+const json = process.argv.includes('--json')
+const progress = (text: string): void => void process.stderr.write(`bench: ${text}\n`)
+
+interface Runtime {
+  name: 'node20' | 'node24'
+  path: string
+}
+
+interface Results {
+  polling: PollingDetail[]
+  start: Partial<Record<Runtime['name'], StartTimes>>
+  distBytes: number
+  peaks: Partial<Record<Runtime['name'], StepPeak[]>>
+  notes: string[]
+}
+
+async function measure(): Promise<Results> {
+  const notes: string[] = []
+  progress(`polling: ${RUN_SECONDS.length} run lengths × ${SEEDS} trials on a virtual clock…`)
+  const polling = await benchPolling(ROOT, RUN_SECONDS, SEEDS)
+
+  const distDir = join(ROOT, 'dist')
+  const distBytes = existsSync(distDir) ? dirBytes(distDir) : 0
+  const start: Results['start'] = {}
+  const peaks: Results['peaks'] = {}
+  if (!existsSync(DIST)) {
+    notes.push(`${DIST} is missing: run npm run bundle first; start-up and memory were not measured.`)
+    return { polling, start, distBytes, peaks, notes }
+  }
+
+  const runtimes: Runtime[] = []
+  const major = Number(process.versions.node.split('.')[0])
+  if (major === 20) runtimes.push({ name: 'node20', path: process.execPath })
+  else
+    notes.push(`This process runs Node ${process.versions.node}, not 20: the node20 column was not measured.`)
+  try {
+    progress('locating Node 24 (npx -y node@24; the first time downloads it)…')
+    runtimes.push({ name: 'node24', path: node24Path() })
+  } catch (err) {
+    notes.push(`No Node 24 binary: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
+  }
+
+  for (const rt of runtimes) {
+    progress(`start-up on ${rt.name}: ${SPAWNS} spawns of dist/index.js (+1 warm-up)…`)
+    start[rt.name] = await startTimes(rt.path, SPAWNS)
+  }
+  for (const rt of runtimes) {
+    progress(`memory on ${rt.name}: record → 20 requests → stop, and the post steps…`)
+    peaks[rt.name] = await peakMemory(rt.path)
+  }
+  return { polling, start, distBytes, peaks, notes }
+}
+
+function peakMb(peaks: StepPeak[] | undefined): number | null {
+  if (!peaks || peaks.length === 0) return null
+  return round(Math.max(...peaks.map((p) => p.peakBytes)) / MB, 1)
+}
+
+interface Verdict {
+  ok: boolean | null
+  target: string
+  actual: string
+}
+
+function verdicts(r: Results): Verdict[] {
+  const ours = r.polling.filter((p) => p.poller === 'ours')
+  const worstLag = Math.max(...ours.map((p) => p.lag_median_s))
+  const lagText = ours.map((p) => `${lengthLabel(p.run_seconds)} ${p.lag_median_s.toFixed(2)} s`).join(', ')
+  const longest = Math.max(...RUN_SECONDS)
+  const oursLong = ours.find((p) => p.run_seconds === longest)
+  const fixed15Long = r.polling.find((p) => p.run_seconds === longest && p.poller === 'fixed-15s')
+  const starts = Object.entries(r.start)
+  const peakAll = peakMb(Object.values(r.peaks).flat())
+  return [
+    {
+      ok: worstLag <= TARGET.lagS,
+      target: `median detection lag ≤ ${TARGET.lagS} s on every run length`,
+      actual: lagText
+    },
+    {
+      ok: oursLong && fixed15Long ? oursLong.requests < fixed15Long.requests : null,
+      target: `fewer status requests than fixed-15s on the ${lengthLabel(longest)} run`,
+      actual: `${oursLong?.requests ?? '?'} vs ${fixed15Long?.requests ?? '?'}`
+    },
+    {
+      ok: starts.length === 0 ? null : starts.every(([, s]) => s.action <= TARGET.startMs),
+      target: `first API request within ${TARGET.startMs} ms of process start`,
+      actual:
+        starts.length === 0
+          ? 'not measured'
+          : starts.map(([name, s]) => `${name} ${Math.round(s.action)} ms`).join(', ')
+    },
+    {
+      ok: r.distBytes < TARGET.distBytes,
+      target: `dist/ under ${TARGET.distBytes / MB} MB`,
+      actual: `${(r.distBytes / MB).toFixed(2)} MB`
+    },
+    {
+      ok: peakAll === null ? null : peakAll < TARGET.rssMb,
+      target: `peak memory (RSS) under ${TARGET.rssMb} MB`,
+      actual: peakAll === null ? 'not measured' : `${peakAll.toFixed(1)} MB`
+    }
+  ]
+}
+
+function lengthLabel(seconds: number): string {
+  return seconds < 60 ? `${seconds} s` : `${seconds / 60} min`
+}
+
+function toJson(r: Results): unknown {
+  const polling: PollingRow[] = r.polling.map((p) => ({
+    run_seconds: p.run_seconds,
+    poller: p.poller,
+    lag_median_s: p.lag_median_s,
+    requests: p.requests
+  }))
+  const ms = (s: StartTimes | undefined): number | null => (s ? Math.round(s.action) : null)
+  return {
+    polling,
+    start_ms: { node20: ms(r.start.node20), node24: ms(r.start.node24) },
+    dist_bytes: r.distBytes,
+    peak_rss_mb: peakMb(Object.values(r.peaks).flat())
+  }
+}
+
+const pad = (text: string, width: number): string => text.padEnd(width)
+const lpad = (text: string, width: number): string => text.padStart(width)
+
+function table(r: Results, load: { before: number; after: number }, seconds: number): string {
+  const out: string[] = []
+  out.push('Wallarm FAST action benchmark')
+  out.push(
+    `Node ${process.versions.node}, ${availableParallelism()} cores, load average ${load.before.toFixed(1)} at the ` +
+      `start and ${load.after.toFixed(1)} at the end; took ${seconds.toFixed(0)} s.`
+  )
+  out.push('')
+  out.push(`1. Waiting well: detection lag and status requests, median of ${SEEDS} emulated runs each`)
+  out.push(
+    '   (virtual clock; lag = from the run turning terminal to the poller seeing it; requests from the stop on)'
+  )
+  out.push('')
+  out.push(
+    `   ${pad('run', 8)}${pad('rps', 5)}${pad('actual length', 20)}${pad('poller', 12)}` +
+      `${lpad('lag median', 11)}${lpad('lag max', 10)}${lpad('requests', 10)}`
+  )
+  for (const length of RUN_SECONDS) {
+    const rows = r.polling.filter((p) => p.run_seconds === length)
+    rows.forEach((p, i) => {
+      const first = i === 0
+      const actual = `${p.actual_run_min_s}–${p.actual_run_max_s} s`
+      out.push(
+        `   ${pad(first ? lengthLabel(length) : '', 8)}${pad(first ? String(rpsFor(length)) : '', 5)}` +
+          `${pad(first ? actual : '', 20)}${pad(p.poller, 12)}` +
+          `${lpad(`${p.lag_median_s.toFixed(2)} s`, 11)}${lpad(`${p.lag_max_s.toFixed(2)} s`, 10)}` +
+          `${lpad(String(p.requests), 10)}`
+      )
+    })
+  }
+  out.push('')
+  out.push(
+    `   ours: src/poll.ts waitForRunToFinish with action.yml's defaults (poll-interval, wait-timeout).`
+  )
+  out.push(`   ${FIXED_POLLERS.map((f) => `${f.name}: ${f.source}`).join('; ')}.`)
+  out.push('')
+  out.push(
+    `2. Starting fast: process spawn → first API request, median of ${SPAWNS} (dist/index.js, wait mode)`
+  )
+  out.push('')
+  out.push(`   ${pad('runtime', 10)}${lpad('action', 9)}${lpad('bare node', 12)}   samples (action, ms)`)
+  for (const [name, s] of Object.entries(r.start)) {
+    out.push(
+      `   ${pad(name, 10)}${lpad(`${Math.round(s.action)} ms`, 9)}${lpad(`${Math.round(s.bare)} ms`, 12)}   ` +
+        s.actionSamples.map((v) => Math.round(v)).join(' ')
+    )
+  }
+  out.push(`   bare node: \`node -e\` making one HTTP request, the floor set by the runtime and the machine.`)
+  out.push('')
+  out.push('3. Weight')
+  out.push('')
+  out.push(`   dist/: ${r.distBytes.toLocaleString('en-US')} bytes`)
+  for (const [name, peaks] of Object.entries(r.peaks)) {
+    out.push(
+      `   peak RSS on ${name}: ${peaks.map((p) => `${p.step} ${(p.peakBytes / MB).toFixed(1)} MB`).join(', ')}`
+    )
+  }
+  out.push('')
+  out.push('Targets (MB = 10^6 bytes)')
+  out.push('')
+  const vs = verdicts(r)
+  for (const v of vs) {
+    const mark = v.ok === null ? '–' : v.ok ? '✓' : '✗'
+    out.push(`   ${mark} ${pad(v.target, 62)} ${v.actual}`)
+  }
+  const missed = vs.filter((v) => v.ok === false)
+  out.push('')
+  out.push(missed.length === 0 ? 'All targets met.' : `Missed: ${missed.map((v) => v.target).join('; ')}.`)
+  for (const note of r.notes) out.push(`Note: ${note}`)
+  return out.join('\n')
+}
+
+const started = performance.now()
+const loadBefore = loadavg()[0] ?? 0
+const results = await measure()
+const loadAfter = loadavg()[0] ?? 0
+if (json) {
+  process.stdout.write(`${JSON.stringify(toJson(results))}\n`)
+  for (const note of results.notes) progress(note)
+} else {
+  console.log(table(results, { before: loadBefore, after: loadAfter }, (performance.now() - started) / 1000))
+}
