@@ -10,7 +10,8 @@
  *    delay only ramps: `min × k`, k being the number of requests since the run's phase (state or
  *    `recording`) last changed: 1 s, 2 s, 3 s… A change (cloning → running, recording stopped) restarts
  *    the ramp, so the end of recording is followed closely.
- * 3. With `estimated_time_to_completion` (seconds, non-null only while checks run): `0.75 × ETA`. Each
+ * 3. With `estimated_time_to_completion` (seconds, non-null only while checks run): `0.75 × ETA`, the
+ *    estimate first corrected by how fast it really falls between two requests (see calibratedEta). Each
  *    request lands before the estimated end and the gap shrinks geometrically on it (a 40 s estimate is
  *    polled at 30 s, 7.5 s, 1.9 s, then at the minimum), so the end is noticed within about the minimum
  *    interval, with few requests on long runs.
@@ -102,6 +103,12 @@ export interface DelayState {
   phaseStart: { at: number; terminated: number }
   /** Consecutive failed requests just before this delay (0 after a success). */
   consecutiveErrors: number
+  /**
+   * The estimate seen at the request before this one, in this phase, to check the current one against:
+   * `null` when the current estimate is the phase's first (it cannot be checked yet), undefined when the
+   * caller keeps no history (the estimate is taken as it is).
+   */
+  previousEta?: { at: number; ms: number } | null
 }
 
 export interface DelayOptions {
@@ -119,6 +126,8 @@ export const ETA_FACTOR = 0.75
 export const JITTER = 0.1
 /** Readiness is polled at most this far apart: the workflow's tests wait on it. */
 export const READY_MAX_INTERVAL_MS = 3000
+/** Two estimates closer together than this are too noisy to compare. */
+const MIN_ETA_CHECK_MS = 1000
 /** Baseline progress shorter than this is too noisy to extrapolate. */
 const MIN_PROGRESS_WINDOW_MS = 5000
 
@@ -158,7 +167,7 @@ export function nextDelay(run: TestRun | undefined, state: DelayState, opts: Del
   } else if (run === undefined || run.recording) {
     delay = ramp
   } else if (run.estimated_time_to_completion != null) {
-    delay = ETA_FACTOR * Math.max(0, run.estimated_time_to_completion) * 1000
+    delay = ETA_FACTOR * calibratedEta(Math.max(0, run.estimated_time_to_completion) * 1000, state, ramp)
   } else {
     const estimate = progressEstimate(run, state)
     delay = estimate === undefined ? ramp : Math.min(ramp, ETA_FACTOR * estimate)
@@ -167,6 +176,24 @@ export function nextDelay(run: TestRun | undefined, state: DelayState, opts: Del
   delay = clamp(delay, min, max)
   delay = clamp(delay * (1 + JITTER * (2 * opts.random() - 1)), min, max)
   return Math.min(Math.round(delay), remaining)
+}
+
+/**
+ * The estimate, corrected by how fast it actually falls. An estimate that drops by 3 s every second
+ * over-estimates threefold (the API's ETA is `planing_requests_count / current_rps`, and what `planing`
+ * counts is not documented: §2.T), so the time left is `eta / drop`. An estimate falling no faster than
+ * the clock is taken as it is (then it is at worst an under-estimate, which costs a request or two).
+ * A phase's first estimate cannot be checked yet: until a second one arrives, sleep no longer than the
+ * ramp on it.
+ */
+function calibratedEta(etaMs: number, state: DelayState, ramp: number): number {
+  const previous = state.previousEta
+  if (previous === undefined) return etaMs
+  if (previous === null) return Math.min(etaMs, ramp / ETA_FACTOR)
+  const elapsed = state.now - previous.at
+  if (elapsed < MIN_ETA_CHECK_MS) return etaMs
+  const drop = (previous.ms - etaMs) / elapsed
+  return drop > 1 ? etaMs / drop : etaMs
 }
 
 /** Milliseconds left by the rate baselines terminated at since the phase began, if it can be told. */
@@ -261,6 +288,9 @@ async function pollUntil(
   let phase: string | undefined
   let phasePolls = 0
   let phaseStart = { at: start, terminated: 0 }
+  /** The last two estimates of this phase: the current one and the one it is checked against. */
+  let currentEta: { at: number; ms: number } | null = null
+  let previousEta: { at: number; ms: number } | null = null
 
   for (;;) {
     if (signal?.aborted) return { outcome: 'aborted', run, polls }
@@ -293,12 +323,22 @@ async function pollUntil(
         phase = runPhase
         phasePolls = 0
         phaseStart = { at: now, terminated: run.baseline_check_all_terminated_count }
+        currentEta = previousEta = null
       }
       phasePolls++
+      const eta = run.estimated_time_to_completion
+      if (eta != null) {
+        previousEta = currentEta
+        currentEta = { at: now, ms: Math.max(0, eta) * 1000 }
+      }
     }
 
     if (now >= deadline) return { outcome: 'timeout', run, polls }
-    const delay = nextDelay(run, { now, deadline, phasePolls, phaseStart, consecutiveErrors }, delayOptions)
+    const delay = nextDelay(
+      run,
+      { now, deadline, phasePolls, phaseStart, consecutiveErrors, previousEta },
+      delayOptions
+    )
     try {
       await sleep(delay, signal)
     } catch (err) {

@@ -357,7 +357,7 @@ describe('waitForRunToFinish', () => {
     expect(t.sleeps.filter((d) => d === 30_000).length).toBeGreaterThan(10)
   })
 
-  it('restarts the ramp when recording stops, then follows the estimate', async () => {
+  it('restarts the ramp when recording stops, then follows the estimate once it can be checked', async () => {
     const t = virtualTime()
     const steps: Partial<TestRun>[] = [
       ...Array<Partial<TestRun>>(40).fill({ recording: true }),
@@ -367,7 +367,9 @@ describe('waitForRunToFinish', () => {
     ]
     const s = scripted(steps)
     await waitForRunToFinish(baseOptions(t, { fetch: s.fetch }))
-    expect(t.sleeps.slice(39)).toEqual([30_000, 30_000, 7500])
+    // 40 s left says the first estimate, but it cannot be checked yet: 1 s (the ramp). The next one
+    // fell 30 s in 1 s, so it over-estimates thirtyfold: the minimum.
+    expect(t.sleeps.slice(39)).toEqual([30_000, 1000, 1000])
   })
 })
 
@@ -395,6 +397,31 @@ describe('nextDelay', () => {
     expect(nextDelay(eta(3600), state(), opts)).toBe(30_000)
     expect(nextDelay(eta(0), state(), opts)).toBe(1000)
     expect(nextDelay(eta(1), state(), opts)).toBe(1000)
+  })
+
+  it('corrects an estimate by how fast it really falls', () => {
+    const eta = (s: number) => makeRun({ estimated_time_to_completion: s })
+    // Fell 6 s in 2 s: a threefold over-estimate, so 24 s means 8 s.
+    expect(nextDelay(eta(24), state({ now: 2000, previousEta: { at: 0, ms: 30_000 } }), opts)).toBe(
+      8000 * ETA_FACTOR
+    )
+    // Falling with the clock, or not at all: taken as it is.
+    expect(nextDelay(eta(28), state({ now: 2000, previousEta: { at: 0, ms: 30_000 } }), opts)).toBe(
+      28_000 * ETA_FACTOR
+    )
+    expect(nextDelay(eta(20), state({ now: 5000, previousEta: { at: 0, ms: 20_000 } }), opts)).toBe(
+      20_000 * ETA_FACTOR
+    )
+    // Readings less than a second apart are too noisy to compare.
+    expect(nextDelay(eta(20), state({ now: 500, previousEta: { at: 0, ms: 60_000 } }), opts)).toBe(
+      20_000 * ETA_FACTOR
+    )
+  })
+
+  it("does not sleep long on a phase's first estimate, which cannot be checked yet", () => {
+    const run = makeRun({ estimated_time_to_completion: 600 })
+    expect(nextDelay(run, state({ previousEta: null, phasePolls: 1 }), opts)).toBe(1000)
+    expect(nextDelay(run, state({ previousEta: null, phasePolls: 3 }), opts)).toBe(3000)
   })
 
   it('uses baseline progress when there is no estimate, never above the ramp', () => {
