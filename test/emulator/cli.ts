@@ -4,7 +4,7 @@
  * It prints the API address, the proxy address(es) and the accepted tokens, and runs until SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util'
-import { startEmulator, type EmulatorOptions } from './index.js'
+import { startEmulator, vulnerablePathsRule, type EmulatorOptions } from './index.js'
 
 const usage = `Usage: tsx test/emulator/cli.ts [options]
   --host <addr>                 listen address (default 127.0.0.1)
@@ -16,6 +16,8 @@ const usage = `Usage: tsx test/emulator/cli.ts [options]
   --cloning-ms <n>              emulated ms a copy stays in cloning (default 1000)
   --omit-ready-for-recording    behave like old API versions without ready_for_recording
   --vuln-read-denied <t>        POST /v1/objects/vuln answers 403 for this token, repeatable
+  --vulnerable-path <p>         requests to this path reveal an sqli (threat 80), repeatable;
+                                default rule: a path or query containing "vulnerable"
   --auth-failure-status <401|403>  status for a missing or unknown token (default 403)
   --help`
 
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
         'cloning-ms': { type: 'string' },
         'omit-ready-for-recording': { type: 'boolean' },
         'vuln-read-denied': { type: 'string', multiple: true },
+        'vulnerable-path': { type: 'string', multiple: true },
         'auth-failure-status': { type: 'string' },
         help: { type: 'boolean', short: 'h' }
       },
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
   if (cloningMs !== undefined) options.cloningMs = cloningMs
   if (values['omit-ready-for-recording']) options.omitReadyForRecording = true
   if (values['vuln-read-denied']) options.vulnReadDenied = values['vuln-read-denied']
+  if (values['vulnerable-path']) options.vulnRule = vulnerablePathsRule(values['vulnerable-path'])
   const authStatus = values['auth-failure-status']
   if (authStatus !== undefined) {
     if (authStatus !== '401' && authStatus !== '403') {

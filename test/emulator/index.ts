@@ -18,6 +18,7 @@ export {
   defaultVulnRule,
   extensionMatcher,
   plannedRequestsFor,
+  vulnerablePathsRule,
   type BaselineInput,
   type EmulatedVuln,
   type ModelOptions,

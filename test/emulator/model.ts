@@ -112,6 +112,18 @@ export function defaultVulnRule(req: VulnRuleInput): EmulatedVuln | null {
     : null
 }
 
+/**
+ * A rule that finds an `sqli` (threat 80) on every request to one of these paths, on the first query
+ * parameter: what the CLI's --vulnerable-path sets up, e.g. for the sample app's injectable search.
+ */
+export function vulnerablePathsRule(paths: readonly string[]): (req: VulnRuleInput) => EmulatedVuln | null {
+  return (req) => {
+    if (!paths.includes(req.path)) return null
+    const parameter = new URLSearchParams(req.query.replace(/^\?/, '')).keys().next().value
+    return { type: 'sqli', threat: 80, code: 'S0001', ...(parameter ? { parameter } : {}) }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Internal records
 
