@@ -3,19 +3,23 @@
  * emulator and the sample app. Defined once and run on Node 20 and on Node 24 (node20.test.ts,
  * node24.test.ts).
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { viaProxy } from '../emulator/helpers.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
+import { FakeGitHub } from '../support/fake-github.js'
 import { runPostStep, runStep, type StepOptions, type StepResult } from './harness.js'
 
 const TOKENS = Array.from(
   { length: 24 },
   (_, i) => `fast-node-token-${String(i + 1).padStart(2, '0')}-s3cr3t`
 )
+/** A node token that may not read vulnerability details (POST /v1/objects/vuln answers 403). */
+const DETAILS_DENIED_TOKEN = 'fast-node-token-no-details'
 /** Validation never reaches the API, so every validation case uses this one token (and checks it never did). */
 const VALIDATION_TOKEN = 'fast-node-token-validation'
 
@@ -63,7 +67,8 @@ export function defineScenarios(runtime: string, node: () => string): void {
     beforeAll(async () => {
       nodePath = node()
       emu = await startEmulator({
-        tokens: TOKENS,
+        tokens: [...TOKENS, DETAILS_DENIED_TOKEN],
+        vulnReadDenied: [DETAILS_DENIED_TOKEN],
         timeScale: 0.02,
         vulnRule: (r) =>
           r.path === INJECTABLE_PATH ? { type: 'sqli', threat: 80, code: 'S0001', parameter: 'q' } : null
@@ -357,6 +362,77 @@ export function defineScenarios(runtime: string, node: () => string): void {
       expect(wait.outputs).toMatchObject({ conclusion: 'running', state: 'running', 'sarif-path': '' })
       expect(requestsOf('GET', /^\/v1\/test_run\/\d+$/, token).length).toBeLessThanOrEqual(3)
       emu.model.stopRecording(token, Number(record.outputs['test-run-id']))
+    })
+
+    it('comments on the pull request once, updates it in place, and only warns when it may not', async () => {
+      const github = new FakeGitHub()
+      await github.start()
+      try {
+        const eventPath = join(mkdtempSync(join(tmpdir(), 'fast-event-')), 'event.json')
+        writeFileSync(
+          eventPath,
+          JSON.stringify({
+            number: 7,
+            pull_request: { number: 7 },
+            repository: { name: 'shop', owner: { login: 'octo' } }
+          })
+        )
+        const pr = {
+          GITHUB_EVENT_NAME: 'pull_request',
+          GITHUB_EVENT_PATH: eventPath,
+          GITHUB_API_URL: github.url
+        }
+        const token = takeToken()
+        const record = await step(token, { mode: 'record', name: 'shop pr' })
+        await allTests(token)
+        const commented = { comment: 'true', name: 'shop pr', 'test-run-id': record.outputs['test-run-id']! }
+        const stop = await step(token, { mode: 'stop', ...commented }, { env: pr })
+        expect(stop.outputs.conclusion).toBe('failed')
+        const posts = github.requests.filter((r) => r.method === 'POST')
+        expect(posts.map((r) => r.path)).toEqual(['/repos/octo/shop/issues/7/comments'])
+        expect(posts[0]!.authorization).toMatch(/ghs_job_token_stand_in/)
+        const body = (posts[0]!.body as { body: string }).body
+        expect(body).toMatch(/^<!-- wallarm-fast-action:[0-9a-f]{40} -->/)
+        expect(body).toContain('Wallarm FAST: failed')
+        expect(visibleLog(stop)).toContain('comment: created')
+
+        // The next push (here: a wait step of the same name) updates the same comment.
+        const again = await step(token, { mode: 'wait', ...commented }, { env: pr })
+        expect(github.requests.filter((r) => r.method === 'POST')).toHaveLength(1)
+        expect(github.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
+          `/repos/octo/shop/issues/comments/${github.comments[0]!.id}`
+        ])
+        expect(visibleLog(again)).toContain('comment: updated')
+
+        // A read-only token (a fork's, or no pull-requests: write) is a warning; the gate alone decides.
+        github.failures = [{ method: 'GET', status: 403, message: 'Resource not accessible by integration' }]
+        const forbidden = await step(token, { mode: 'wait', ...commented }, { env: pr })
+        expect(forbidden.exitCode).toBe(1)
+        expect(forbidden.outputs.conclusion).toBe('failed')
+        expect(visibleLog(forbidden)).toMatch(/::warning::comment: .*pull-requests: write/)
+        expect(visibleLog(forbidden)).not.toMatch(/::error::comment/)
+      } finally {
+        await github.stop()
+      }
+    })
+
+    it("a token that may not read vulnerability details warns once and reports the run's own findings", async () => {
+      const token = DETAILS_DENIED_TOKEN
+      const record = await step(token, { mode: 'record' })
+      await allTests(token)
+      const stop = await step(token, { mode: 'stop', 'test-run-id': record.outputs['test-run-id']! })
+      expect(stop.outputs).toMatchObject({ conclusion: 'failed', vulnerabilities: '1' })
+      expect(JSON.parse(stop.outputs['vulnerabilities-json']!)).toEqual([
+        expect.objectContaining({ type: 'sqli', threat: 80 })
+      ])
+      expect(requestsOf('POST', /^\/v1\/objects\/vuln$/, token).map((r) => r.status)).toEqual([403])
+      expect(
+        visibleLog(stop).match(/::warning::This token may not read vulnerability details/g)
+      ).toHaveLength(1)
+      expect(stop.summary).toContain('may not read vulnerability details')
+      expect(JSON.parse(readFileSync(stop.outputs['report-path']!, 'utf8'))).toMatchObject({
+        findingsSource: 'summary'
+      })
     })
 
     it('no baselines recorded: passes, and the summary says what to check', async () => {

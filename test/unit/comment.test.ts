@@ -2,8 +2,6 @@
  * The sticky pull-request comment against a local stand-in of the GitHub REST API (`node:http` on
  * 127.0.0.1), through the real `@actions/github` client, pointed at it by `GITHUB_API_URL`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   GITHUB_COMMENT_LIMIT,
@@ -13,133 +11,9 @@ import {
   upsertComment,
   type CommentTarget
 } from '../../src/github/comment.js'
-
-interface Recorded {
-  method: string
-  path: string
-  authorization: string | undefined
-  body: unknown
-}
-
-interface StoredComment {
-  id: number
-  body: string
-  issue: number
-}
-
-interface Failure {
-  method: string
-  status: number
-  message: string
-  headers?: Record<string, string>
-}
-
-/** A stand-in for the three issue-comment endpoints, with `Link` pagination like GitHub's. */
-class FakeGitHub {
-  readonly requests: Recorded[] = []
-  comments: StoredComment[] = []
-  failures: Failure[] = []
-  private nextId = 1000
-  private server: Server | undefined
-  port = 0
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res))
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
-    this.port = (this.server.address() as AddressInfo).port
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()))
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`
-  }
-
-  reset(): void {
-    this.requests.length = 0
-    this.comments = []
-    this.failures = []
-  }
-
-  seed(issue: number, body: string): number {
-    const id = this.nextId++
-    this.comments.push({ id, body, issue })
-    return id
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const raw = Buffer.concat(chunks).toString('utf8')
-    const url = new URL(req.url ?? '/', this.url)
-    const method = req.method ?? 'GET'
-    this.requests.push({
-      method,
-      path: url.pathname + url.search,
-      authorization: req.headers.authorization,
-      body: raw ? JSON.parse(raw) : undefined
-    })
-    const failure = this.failures.find((f) => f.method === method)
-    if (failure) {
-      return send(res, failure.status, { message: failure.message }, failure.headers)
-    }
-    // GitHub Enterprise Server serves the REST API under /api/v3.
-    const path = url.pathname.replace(/^\/api\/v3(?=\/)/, '')
-    const prefix = url.pathname.slice(0, url.pathname.length - path.length)
-
-    let m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path)
-    if (m && method === 'GET') {
-      const issue = Number(m[3])
-      const perPage = Number(url.searchParams.get('per_page') ?? '30')
-      const page = Number(url.searchParams.get('page') ?? '1')
-      const all = this.comments.filter((c) => c.issue === issue)
-      const slice = all.slice((page - 1) * perPage, page * perPage)
-      const headers: Record<string, string> = {}
-      if (page * perPage < all.length) {
-        const next = new URL(`${this.url}${prefix}${path}`)
-        next.searchParams.set('per_page', String(perPage))
-        next.searchParams.set('page', String(page + 1))
-        headers['link'] = `<${next.href}>; rel="next"`
-      }
-      return send(res, 200, slice.map(toApi(this.url)), headers)
-    }
-    if (m && method === 'POST') {
-      const body = (JSON.parse(raw) as { body: string }).body
-      const id = this.seed(Number(m[3]), body)
-      return send(res, 201, toApi(this.url)({ id, body, issue: Number(m[3]) }))
-    }
-    m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path)
-    if (m && method === 'PATCH') {
-      const id = Number(m[3])
-      const comment = this.comments.find((c) => c.id === id)
-      if (!comment) return send(res, 404, { message: 'Not Found' })
-      comment.body = (JSON.parse(raw) as { body: string }).body
-      return send(res, 200, toApi(this.url)(comment))
-    }
-    return send(res, 404, { message: 'Not Found' })
-  }
-}
-
-function toApi(base: string) {
-  return (c: StoredComment) => ({
-    id: c.id,
-    body: c.body,
-    html_url: `${base}/acme/shop/pull/${c.issue}#issuecomment-${c.id}`,
-    user: { login: 'github-actions[bot]', type: 'Bot' }
-  })
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  data: unknown,
-  headers: Record<string, string> = {}
-): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
-  res.end(JSON.stringify(data))
-}
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { FakeGitHub } from '../support/fake-github.js'
 
 const github = new FakeGitHub()
 const target: CommentTarget = { owner: 'acme', repo: 'shop', issueNumber: 7 }
