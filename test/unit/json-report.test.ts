@@ -2,39 +2,19 @@ import { describe, expect, it } from 'vitest'
 import { buildJsonReport } from '../../src/report/json-report.js'
 import type { RunReport } from '../../src/report/model.js'
 import type { TestRun } from '../../src/wallarm/types.js'
+import { testRun } from '../support/fixtures.js'
 
 const TOKEN = 'tok_9f8e7d6c5b4a39281706abcdef0123456789'
 
 function makeRun(over: Partial<TestRun> = {}): TestRun {
-  return {
-    id: 5080,
-    name: 'ci-build-123',
-    desc: '',
-    state: 'failed',
-    allowed_actions: [],
-    test_record_id: 9058,
-    recording: false,
+  return testRun({
     policy_id: 104,
     policy_name: 'Default Policy',
     vulns: [{ id: 7001, threat: 80, code: 'S0001', type: 'sqli' }],
-    baseline_count: 3,
-    baseline_check_all_terminated_count: 3,
     baseline_check_fail_count: 1,
     baseline_check_tech_fail_count: 1,
-    baseline_check_passed_count: 1,
-    baseline_check_running_count: 0,
-    baseline_check_interrupted_count: 0,
-    baseline_check_waiting_count: 0,
-    sended_requests_count: 70,
-    planing_requests_count: 70,
-    current_rps: null,
-    avg_rps: null,
-    estimated_time_to_completion: null,
-    start_time: 1555572038,
-    end_time: 1555572309,
-    domains: ['app.local'],
     ...over
-  }
+  })
 }
 
 function makeReport(over: Partial<RunReport> = {}): RunReport {

@@ -11,6 +11,7 @@ import {
   type WaitOptions
 } from '../../src/poll.js'
 import type { TestRun } from '../../src/wallarm/types.js'
+import { testRun } from '../support/fixtures.js'
 
 // --- a virtual clock: sleeping advances it; nothing here waits for real time ---------------------
 
@@ -39,35 +40,23 @@ function seeded(seed: number): () => number {
 }
 
 function makeRun(over: Partial<TestRun> = {}): TestRun {
-  return {
-    id: 5080,
+  return testRun({
     name: 'ci',
-    desc: '',
     state: 'running',
-    allowed_actions: [],
-    test_record_id: 9058,
-    recording: false,
     ready_for_recording: true,
     node_active: true,
-    vulns: [],
     baseline_count: 10,
     baseline_check_all_terminated_count: 0,
     baseline_check_fail_count: 0,
-    baseline_check_tech_fail_count: 0,
     baseline_check_passed_count: 0,
     baseline_check_running_count: 10,
-    baseline_check_interrupted_count: 0,
-    baseline_check_waiting_count: 0,
     sended_requests_count: 0,
     planing_requests_count: 0,
-    current_rps: null,
-    avg_rps: null,
-    estimated_time_to_completion: null,
     start_time: null,
     end_time: null,
     domains: [],
     ...over
-  }
+  })
 }
 
 /** Answers one fetch per entry (the last repeats); entries that are Errors are thrown. */

@@ -10,7 +10,7 @@ import {
   workflowPathFromRef,
   type SarifLog
 } from '../../src/report/sarif.js'
-import type { TestRun } from '../../src/wallarm/types.js'
+import { testRun } from '../support/fixtures.js'
 
 const require = createRequire(import.meta.url)
 const schemaPath = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json')
@@ -33,35 +33,7 @@ function validator(): (data: unknown) => string[] {
 }
 const validate = validator()
 
-function makeRun(over: Partial<TestRun> = {}): TestRun {
-  return {
-    id: 5080,
-    name: 'ci-build-123',
-    desc: '',
-    state: 'failed',
-    allowed_actions: [],
-    test_record_id: 9058,
-    recording: false,
-    vulns: [],
-    baseline_count: 3,
-    baseline_check_all_terminated_count: 3,
-    baseline_check_fail_count: 2,
-    baseline_check_tech_fail_count: 0,
-    baseline_check_passed_count: 1,
-    baseline_check_running_count: 0,
-    baseline_check_interrupted_count: 0,
-    baseline_check_waiting_count: 0,
-    sended_requests_count: 70,
-    planing_requests_count: 70,
-    current_rps: null,
-    avg_rps: null,
-    estimated_time_to_completion: null,
-    start_time: 1555572038,
-    end_time: 1555572309,
-    domains: ['app.local'],
-    ...over
-  }
-}
+const makeRun = testRun
 
 const FINDINGS: Finding[] = [
   {

@@ -1,0 +1,32 @@
+import type { TestRun } from '../../src/wallarm/types.js'
+
+/** A finished test run (failed, three baselines) as the client returns it; tests override what they need. */
+export function testRun(over: Partial<TestRun> = {}): TestRun {
+  return {
+    id: 5080,
+    name: 'ci-build-123',
+    desc: '',
+    state: 'failed',
+    allowed_actions: [],
+    test_record_id: 9058,
+    recording: false,
+    vulns: [],
+    baseline_count: 3,
+    baseline_check_all_terminated_count: 3,
+    baseline_check_fail_count: 2,
+    baseline_check_tech_fail_count: 0,
+    baseline_check_passed_count: 1,
+    baseline_check_running_count: 0,
+    baseline_check_interrupted_count: 0,
+    baseline_check_waiting_count: 0,
+    sended_requests_count: 70,
+    planing_requests_count: 70,
+    current_rps: null,
+    avg_rps: null,
+    estimated_time_to_completion: null,
+    start_time: 1555572038,
+    end_time: 1555572309,
+    domains: ['app.local'],
+    ...over
+  }
+}
