@@ -102,16 +102,10 @@ function compact<T extends object>(o: T): T {
 }
 
 /** One item of the `vulnerabilities-json` output: what is known of a finding, and nothing long. */
-export interface VulnerabilityJson {
-  id: number
-  type: string
-  threat: number
-  code?: string
-  method?: string
-  domain?: string
-  path?: string
-  parameter?: string
-}
+export type VulnerabilityJson = Pick<
+  Finding,
+  'id' | 'type' | 'threat' | 'code' | 'method' | 'domain' | 'path' | 'parameter'
+>
 
 /** The compact array for the `vulnerabilities-json` output (the caller `JSON.stringify`s it). */
 export function vulnerabilitiesJson(findings: readonly Finding[]): VulnerabilityJson[] {
