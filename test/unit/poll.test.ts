@@ -89,7 +89,13 @@ function baseOptions(t: ReturnType<typeof virtualTime>, over: Partial<WaitOption
  * for the first 10 s, then planned requests / current rps, in whole seconds; `rpsNoise` makes the
  * current rate wobble (0.2 = ±20 %), so the estimate is off by as much.
  */
-function emulatedRun(t: ReturnType<typeof virtualTime>, durationMs: number, rpsNoise = 0, seed = 1) {
+function emulatedRun(
+  t: ReturnType<typeof virtualTime>,
+  durationMs: number,
+  rpsNoise = 0,
+  seed = 1,
+  etaScale = 1
+) {
   const noise = seeded(seed * 7919)
   let requests = 0
   const fetch = (): Promise<TestRun> => {
@@ -103,7 +109,7 @@ function emulatedRun(t: ReturnType<typeof virtualTime>, durationMs: number, rpsN
     }
     const left = durationMs - at
     const wobble = 1 + rpsNoise * (2 * noise() - 1)
-    const eta = at < 10_000 ? null : Math.round(left / 1000 / wobble)
+    const eta = at < 10_000 ? null : Math.round((etaScale * left) / 1000 / wobble)
     return Promise.resolve(
       makeRun({
         baseline_count: total,
@@ -115,9 +121,15 @@ function emulatedRun(t: ReturnType<typeof virtualTime>, durationMs: number, rpsN
   return { fetch, requests: () => requests }
 }
 
-async function simulate(durationMs: number, seed: number, rpsNoise = 0, maxIntervalMs = 30_000) {
+async function simulate(
+  durationMs: number,
+  seed: number,
+  rpsNoise = 0,
+  maxIntervalMs = 30_000,
+  etaScale = 1
+) {
   const t = virtualTime()
-  const run = emulatedRun(t, durationMs, rpsNoise, seed)
+  const run = emulatedRun(t, durationMs, rpsNoise, seed, etaScale)
   const result = await waitForRunToFinish(
     baseOptions(t, {
       fetch: run.fetch,
@@ -510,6 +522,21 @@ describe('the benchmark properties, on a virtual clock', () => {
     const results = await Promise.all(seeds.map((seed) => simulate(1_800_000, seed)))
     expect(Math.max(...results.map((r) => r.requests))).toBeLessThan(120)
   })
+
+  it.each([2, 3])(
+    'corrects an estimate %i times too long: median lag ≤ 2 s, fewer requests than 120',
+    async (scale) => {
+      for (const [label, durationMs] of lengths) {
+        const results = await Promise.all(seeds.map((seed) => simulate(durationMs, seed, 0, 30_000, scale)))
+        const lags = results.map((r) => r.lagMs)
+        expect(median(lags), label).toBeLessThanOrEqual(2000)
+        expect(Math.max(...results.map((r) => r.requests)), label).toBeLessThan(120)
+        console.log(
+          `${label} ETA ×${scale}: lag median ${median(lags)} ms, max ${Math.max(...lags)} ms; requests median ${median(results.map((r) => r.requests))}`
+        )
+      }
+    }
+  )
 
   it('stays within the goals when the estimate wobbles by ±20 %', async () => {
     for (const [label, durationMs] of lengths) {
