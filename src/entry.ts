@@ -13,11 +13,17 @@ export async function entry(): Promise<void> {
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {
     core.info(`Received ${signal}: cancelling.`)
+    // The next signal (the runner's SIGTERM after SIGINT) ends the process as usual.
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
     controller.abort()
   }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
   const isPost = core.getState(State.IsPost) === 'true'
+  // Only the main step has remote work to wind down; the post step is one short stop request.
+  if (!isPost) {
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  }
   try {
     if (isPost) await runPost(process.env)
     else await runMain({ env: process.env, signal: controller.signal })

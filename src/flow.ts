@@ -84,8 +84,9 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
       stop_on_first_fail: settings.stopOnFirstFail,
       skip_duplicated_baselines: settings.skipDuplicatedBaselines,
       file_extensions_to_exclude: settings.fileExtensionsToExclude
-    },
-    deps.signal
+    }
+    // Not aborted on cancel: a run created without its id being learned could not be stopped by anyone
+    // and would hold the node and the record until inactivity-timeout. The request's own timeout bounds it.
   )
   log.info(`Created test run ${created.id} recording into the new test record ${created.test_record_id}.`)
   deps.onRunKnown(created)
@@ -97,7 +98,7 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   const ready = await waitForReadyToRecord({
     fetch: (signal) => client.getTestRun(created.id, signal),
     timeoutMs: settings.readyTimeoutMs,
-    maxIntervalMs: Math.min(settings.pollIntervalMs, 5_000),
+    maxIntervalMs: settings.pollIntervalMs,
     isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
     onError: (err, n) =>
       log.warning(`Checking test run ${created.id} failed (${n} in a row): ${message(err)}`),

@@ -3,7 +3,7 @@
  * one sentence that says why. Pure, so every combination is a unit test.
  */
 import type { Conclusion } from './constants.js'
-import type { Finding } from './report/model.js'
+import { countedFindings, type Finding } from './report/model.js'
 
 export interface GateInput {
   conclusion: Conclusion
@@ -21,7 +21,7 @@ export interface GateDecision {
 }
 
 export function decide(input: GateInput): GateDecision {
-  const counted = input.findings.filter((f) => f.threat >= input.minThreat).length
+  const counted = countedFindings(input).length
   let { conclusion, reason } = input
   if (conclusion === 'failed' && input.findings.length > 0 && counted === 0) {
     // The API failed the run, but every finding is below min-threat: for this step it is a pass.

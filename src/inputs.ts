@@ -348,10 +348,25 @@ function readToken(input: string, env: NodeJS.ProcessEnv): string | undefined {
 const HOST_NAME =
   /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?(?::[0-9]{1,5})?$/
 
+/**
+ * A URL with `user:password@` in it is refused without being quoted: it would put the credentials into
+ * the log (the token header is how the API authenticates anyway).
+ */
+function refuseCredentials(input: string, value: string): void {
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) {
+    throw new InputError(
+      input,
+      '***',
+      'expected a URL without credentials (user:password@): the token authenticates'
+    )
+  }
+}
+
 function checkApiHost(value: string): string {
   const expected =
     'expected us, eu, a host name such as us1.api.wallarm.com, or an http(s) URL such as https://wallarm-api.example.com'
   if (value === 'us' || value === 'eu') return value
+  refuseCredentials(Inputs.ApiHost, value)
   if (/\s/.test(value)) throw new InputError(Inputs.ApiHost, value, expected)
   if (value.includes('://')) {
     if (!isHttpUrl(value)) throw new InputError(Inputs.ApiHost, value, expected)
@@ -363,6 +378,7 @@ function checkApiHost(value: string): string {
 
 function checkConsoleUrl(value: string): string | undefined {
   if (value === '') return undefined
+  refuseCredentials(Inputs.ConsoleUrl, value)
   if (/\s/.test(value) || !isHttpUrl(value)) {
     throw new InputError(
       Inputs.ConsoleUrl,

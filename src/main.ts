@@ -16,7 +16,7 @@ import { readSettings, type Settings } from './inputs.js'
 import { defaultClock, defaultSleep, type Clock, type Sleep } from './poll.js'
 import { buildAnnotations } from './report/annotations.js'
 import { toFindings, vulnerabilitiesJson } from './report/findings.js'
-import type { RunReport } from './report/model.js'
+import { countedFindings, type RunReport } from './report/model.js'
 import { renderSummary } from './report/summary.js'
 import { VERSION } from './version.js'
 import { FastClient } from './wallarm/client.js'
@@ -40,9 +40,10 @@ export async function runMain(deps: MainDeps): Promise<void> {
   const sleep = deps.sleep ?? defaultSleep
   core.saveState(State.IsPost, 'true')
 
-  // Mask the secrets the moment they are read, before anything could print them.
-  const token = core.getInput(Inputs.Token) || env[Env.Token] || ''
-  if (token) core.setSecret(token)
+  // Mask the secrets the moment they are read, before anything could print them: as given, and trimmed
+  // (the form that is used), should a secret carry a stray line break.
+  const rawToken = core.getInput(Inputs.Token) || env[Env.Token] || ''
+  for (const form of new Set([rawToken, rawToken.trim()])) if (form) core.setSecret(form)
   const githubToken = core.getInput(Inputs.GithubToken)
   if (githubToken) core.setSecret(githubToken)
 
@@ -59,6 +60,7 @@ export async function runMain(deps: MainDeps): Promise<void> {
     core.setFailed(message(err))
     return
   }
+  const token = settings.token ?? ''
   if (!token) {
     if (settings.ifNoToken === 'skip') {
       core.notice(
@@ -140,15 +142,15 @@ export async function runMain(deps: MainDeps): Promise<void> {
 
   // A cancelled record step stops the recording it started before the process exits.
   if (signal.aborted && recordingRunId !== undefined) {
-    await stopOnCancel(api.baseUrl, token, recordingRunId)
-    core.saveState(State.RecordingRunId, '')
+    // Only a stop that worked clears the state: otherwise the post step, with more time, tries again.
+    if (await stopOnCancel(api.baseUrl, token, recordingRunId)) core.saveState(State.RecordingRunId, '')
   }
 
   await report(settings, result, { outputs, context, env, runUrlBase: api.consoleUrl, githubToken })
   client.dispose()
 }
 
-async function stopOnCancel(baseUrl: string, token: string, runId: number): Promise<void> {
+async function stopOnCancel(baseUrl: string, token: string, runId: number): Promise<boolean> {
   const quick = new FastClient({
     baseUrl,
     token,
@@ -159,8 +161,12 @@ async function stopOnCancel(baseUrl: string, token: string, runId: number): Prom
   try {
     await quick.stopRecording(runId)
     core.info(`Cancelled: stopped the recording of test run ${runId}, so its test record can be reused.`)
+    return true
   } catch (err) {
-    core.warning(`Cancelled, but stopping the recording of test run ${runId} failed: ${message(err)}`)
+    core.warning(
+      `Cancelled, but stopping the recording of test run ${runId} failed: ${message(err)} The post step tries again.`
+    )
+    return false
   } finally {
     quick.dispose()
   }
@@ -202,13 +208,14 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
   }
   for (const warning of result.warnings) core.warning(warning)
 
-  const counted = findings.filter((f) => f.threat >= settings.minThreat)
+  const counted = countedFindings({ findings, minThreat: settings.minThreat })
   outputs.set(Outputs.Conclusion, decision.conclusion)
   if (run) {
     outputs.set(Outputs.State, run.state)
     outputs.set(Outputs.Baselines, run.baseline_count)
   }
-  // Unknown (empty) until a verdict could have found any: in record mode, and when there is no run.
+  // Empty where nothing could have been tested yet (record mode) or there is no run; otherwise what is
+  // known so far (final once the run finished).
   const verdictKnown = run !== undefined && settings.mode !== 'record'
   outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
   outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? JSON.stringify(vulnerabilitiesJson(counted)) : '')

@@ -18,8 +18,9 @@ export async function runPost(env: NodeJS.ProcessEnv): Promise<void> {
     core.info(`auto-stop is false: test run ${runId} is left as it is.`)
     return
   }
-  const token = core.getInput(Inputs.Token) || env[Env.Token] || ''
-  if (token) core.setSecret(token)
+  const rawToken = core.getInput(Inputs.Token) || env[Env.Token] || ''
+  for (const form of new Set([rawToken, rawToken.trim()])) if (form) core.setSecret(form)
+  const token = rawToken.trim()
   const baseUrl = core.getState(State.ApiBaseUrl)
   if (!token || !baseUrl) {
     core.warning(

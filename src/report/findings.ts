@@ -38,14 +38,26 @@ export function clampThreat(threat: number): number {
  * - Empty strings become `undefined`, so that "unknown" has a single spelling.
  */
 export function toFindings(run: TestRun | undefined, details: Vulnerability[] | undefined): Finding[] {
+  // Merged by id. A vulnerability without one (id 0) cannot be matched, so it stands on its own: from
+  // the details when there are any (they are the full list), else from the run's summary.
   const byId = new Map<number, Finding>()
-  for (const v of run?.vulns ?? []) byId.set(v.id, fromSummary(v))
+  const idlessSummaries: Finding[] = []
+  const idlessDetails: Finding[] = []
+  for (const v of run?.vulns ?? []) {
+    if (v.id > 0) byId.set(v.id, fromSummary(v))
+    else idlessSummaries.push(fromSummary(v))
+  }
   for (const d of details ?? []) {
     const detail = fromDetail(d)
+    if (!(d.id > 0)) {
+      idlessDetails.push(detail)
+      continue
+    }
     const summary = byId.get(d.id)
     byId.set(d.id, summary ? mergeFinding(summary, detail) : detail)
   }
-  return sortFindings([...byId.values()])
+  const idless = details !== undefined && details.length > 0 ? idlessDetails : idlessSummaries
+  return sortFindings([...byId.values(), ...idless])
 }
 
 /** Sorted by threat, highest first, then by id (a stable, total order). */

@@ -5,8 +5,7 @@
  * the API might add. Pure: the action layer writes it.
  */
 import type { Conclusion, Mode } from '../constants.js'
-import { countedFindings } from './model.js'
-import type { Finding, RunReport, WorkflowContext } from './model.js'
+import { counts, countedFindings, type Finding, type RunReport, type WorkflowContext } from './model.js'
 import { severityOf, type Severity } from './findings.js'
 
 export interface JsonReportBaselines {
@@ -113,7 +112,7 @@ function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
     type: f.type,
     threat: f.threat,
     severity: severityOf(f.threat),
-    counted: f.threat >= minThreat
+    counted: counts(f, minThreat)
   }
   const optional = [
     'code',

@@ -62,7 +62,15 @@ export interface RunReport {
   context: WorkflowContext
 }
 
-/** The findings that count: at or above the threshold. */
+/**
+ * Whether a finding counts towards the gate, the count and the annotations: at or above the threshold,
+ * or of unknown threat (0: the API rates 1..100), since a gate must not pass what it cannot rate.
+ */
+export function counts(finding: Pick<Finding, 'threat'>, minThreat: number): boolean {
+  return finding.threat >= minThreat || !(finding.threat > 0)
+}
+
+/** The findings that count (see {@link counts}). */
 export function countedFindings(report: Pick<RunReport, 'findings' | 'minThreat'>): Finding[] {
-  return report.findings.filter((f) => f.threat >= report.minThreat)
+  return report.findings.filter((f) => counts(f, report.minThreat))
 }

@@ -8,7 +8,7 @@ import type { Conclusion } from '../constants.js'
 import { isTerminalState } from '../wallarm/types.js'
 import { severityOf, typeTitle, type Severity } from './findings.js'
 import { code, escapeMarkdown, escapeProse, link, safeUrl, truncate } from './markdown.js'
-import type { Finding, RunReport } from './model.js'
+import { counts, countedFindings, type Finding, type RunReport } from './model.js'
 
 export interface SummaryOptions {
   /** Upper bound of the result in UTF-8 bytes. Default 1,000,000: under GitHub's 1 MiB per step. */
@@ -165,7 +165,7 @@ function policyText(name: string | undefined, id: number | undefined): string {
 }
 
 function vulnCountText(report: RunReport): string {
-  const counted = report.findings.filter((f) => f.threat >= report.minThreat).length
+  const counted = countedFindings(report).length
   const below = report.findings.length - counted
   const threshold = report.minThreat > 1 ? ` (threat ≥ ${report.minThreat})` : ''
   let text = counted === 0 ? `none${threshold}` : `${n(counted)}${threshold}`
@@ -214,7 +214,7 @@ interface Column {
 const COLUMNS: Column[] = [
   {
     title: 'Severity',
-    cell: (f, min) => SEVERITY_BADGE[severityOf(f.threat)] + (f.threat < min ? ' (not counted)' : '')
+    cell: (f, min) => SEVERITY_BADGE[severityOf(f.threat)] + (counts(f, min) ? '' : ' (not counted)')
   },
   {
     title: 'Type',

@@ -34,6 +34,11 @@ export const CLIENT_DEFAULTS = {
 
 /** The page size of `listVulnerabilities` (the API accepts at most 1000). */
 export const VULN_PAGE_SIZE = { default: 500, max: 1000 } as const
+/**
+ * At most this many vulnerabilities are read unless the caller asks for more: a bound on paging even
+ * against a server that ignores `offset` and keeps answering full pages of new (id-less) items.
+ */
+export const VULN_READ_LIMIT = 10_000
 
 export interface FastRetryInfo {
   operation: string
@@ -228,7 +233,7 @@ export class FastClient {
       VULN_PAGE_SIZE.max,
       Math.max(1, Math.floor(opts.pageSize ?? VULN_PAGE_SIZE.default))
     )
-    const max = opts.max === undefined ? Infinity : Math.max(0, Math.floor(opts.max))
+    const max = opts.max === undefined ? VULN_READ_LIMIT : Math.max(0, Math.floor(opts.max))
     const out: Vulnerability[] = []
     const seen = new Set<number>()
     let offset = 0

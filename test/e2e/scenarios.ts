@@ -504,9 +504,9 @@ export function defineScenarios(runtime: string, node: () => string): void {
       expectNoToken(record, token)
     })
 
-    it('the token may come from WALLARM_API_TOKEN', async () => {
+    it('the token may come from WALLARM_API_TOKEN, even with a stray line break', async () => {
       const token = takeToken()
-      const record = await step(undefined, { mode: 'record' }, { env: { WALLARM_API_TOKEN: token } })
+      const record = await step(undefined, { mode: 'record' }, { env: { WALLARM_API_TOKEN: `${token}\n` } })
       expect(record.exitCode, visibleLog(record)).toBe(0)
       expectNoToken(record, token)
       emu.model.stopRecording(token, Number(record.outputs['test-run-id']))
@@ -600,6 +600,36 @@ export function defineCancelScenario(runtime: string, node: () => string): void 
         expect(record.stdout).toContain('Cancelled: stopped the recording')
         // Nothing is left for the post step to do.
         expect(record.state['recording-test-run-id'] ?? '').toBe('')
+      } finally {
+        await emu.close()
+      }
+    })
+
+    it('leaves the recording to the post step when stopping it on cancel fails', async () => {
+      const token = 'fast-slow-node'
+      const emu = await startEmulator({ tokens: [token], readyDelayMs: 3_600_000 })
+      try {
+        // Both quick attempts of the cancelled step fail; the post step's succeed.
+        emu.injectFault({ method: 'POST', path: /\/action\/stop$/, status: 503, count: 2 })
+        let sent = false
+        const inputs = { mode: 'record', token, 'api-host': emu.apiUrl }
+        const record = await runStep({
+          node: node(),
+          inputs,
+          onSpawn: (child) =>
+            child.stdout?.on('data', (chunk: Buffer) => {
+              if (!sent && chunk.toString().includes('Waiting up to')) {
+                sent = true
+                child.kill('SIGINT')
+              }
+            })
+        })
+        const runId = Number(record.outputs['test-run-id'])
+        expect(record.stdout).toContain('The post step tries again')
+        expect(record.state['recording-test-run-id']).toBe(String(runId))
+        const post = await runPostStep(record, { node: node(), inputs })
+        expect(post.stdout).toContain(`Stopped the recording of test run ${runId}`)
+        expect(emu.model.getTestRun(token, runId).recording).toBe(false)
       } finally {
         await emu.close()
       }

@@ -8,34 +8,18 @@ import {
   vulnType
 } from '../../src/report/findings.js'
 import type { TestRun, Vulnerability } from '../../src/wallarm/types.js'
+import { testRun } from '../support/fixtures.js'
 
 function run(vulns: TestRun['vulns']): TestRun {
-  return {
-    id: 5080,
+  return testRun({
     name: 'ci',
-    desc: '',
-    state: 'failed',
-    allowed_actions: [],
-    test_record_id: 9058,
-    recording: false,
     vulns,
     baseline_count: 1,
     baseline_check_all_terminated_count: 1,
     baseline_check_fail_count: 1,
-    baseline_check_tech_fail_count: 0,
     baseline_check_passed_count: 0,
-    baseline_check_running_count: 0,
-    baseline_check_interrupted_count: 0,
-    baseline_check_waiting_count: 0,
-    sended_requests_count: 70,
-    planing_requests_count: 70,
-    current_rps: null,
-    avg_rps: null,
-    estimated_time_to_completion: null,
-    start_time: 1555572038,
-    end_time: 1555572309,
     domains: []
-  }
+  })
 }
 
 describe('toFindings', () => {
@@ -50,6 +34,26 @@ describe('toFindings', () => {
     expect(f).toEqual([
       { id: 1, type: 'sqli', threat: 80, code: 'S1' },
       { id: 2, type: 'xss', threat: 30, code: 'S2' }
+    ])
+  })
+
+  it('keeps every vulnerability that has no id (id 0) instead of merging them', () => {
+    const summaries = run([
+      { id: 7, threat: 80, code: 'S1', type: 'sqli' },
+      { id: 0, threat: 80, code: 'X1', type: 'xss' },
+      { id: 0, threat: 90, code: 'R1', type: 'rce' }
+    ])
+    expect(toFindings(summaries, undefined).map((f) => f.type)).toEqual(['rce', 'xss', 'sqli'])
+    // With details, they are the full list: their id-less items replace the summary's.
+    const details: Vulnerability[] = [
+      { id: 7, type: 'sqli', threat: 80 },
+      { id: 0, type: 'xss', threat: 80, path: '/a' },
+      { id: 0, type: 'rce', threat: 90, path: '/b' }
+    ]
+    expect(toFindings(summaries, details).map((f) => `${f.type}${f.path ?? ''}`)).toEqual([
+      'rce/b',
+      'xss/a',
+      'sqli'
     ])
   })
 

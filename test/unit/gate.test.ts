@@ -30,6 +30,18 @@ describe('decide', () => {
     expect(d.reason).toContain('below min-threat 50')
   })
 
+  it('counts a finding of unknown threat (0): a gate must not pass what it cannot rate', () => {
+    const unrated: Finding = { id: 3, type: 'sqli', threat: 0 }
+    const d = decide({
+      conclusion: 'failed',
+      reason: 'x',
+      failOn: 'vulnerabilities',
+      minThreat: 50,
+      findings: [unrated, info]
+    })
+    expect(d).toMatchObject({ conclusion: 'failed', failed: true, counted: 1 })
+  })
+
   it('keeps a failed run with no findings listed as failed', () => {
     const d = decide({
       conclusion: 'failed',

@@ -293,6 +293,18 @@ describe('readSettings: errors name the input, the value and what is allowed', (
   })
 })
 
+describe('readSettings: URLs with credentials', () => {
+  it.each([
+    [Inputs.ApiHost, 'https://admin:hunter2@wallarm-api.example.com'],
+    [Inputs.ConsoleUrl, 'https://admin:hunter2@console.example.com']
+  ])('%s is refused without quoting the credentials', (input, value) => {
+    const error = errorOf(() => read({ mode: 'record', [input]: value }))
+    expect(error.message).toContain(`"${input}"`)
+    expect(error.message).toContain('without credentials')
+    expect(error.message).not.toContain('hunter2')
+  })
+})
+
 describe('readSettings: the token', () => {
   it('comes from the input, else WALLARM_API_TOKEN, else is undefined', () => {
     expect(
