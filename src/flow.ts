@@ -14,7 +14,6 @@ import { isTerminalState, type TestRun, type Vulnerability } from './wallarm/typ
 export interface Logger {
   info(message: string): void
   warning(message: string): void
-  debug(message: string): void
 }
 
 export interface FlowDeps {

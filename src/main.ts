@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core'
 import * as github from '@actions/github'
-import { Env, Inputs, Outputs, State, type Conclusion } from './constants.js'
+import { Env, Inputs, Outputs, State } from './constants.js'
 import { workflowContext, workflowPath } from './action/context.js'
 import { writeReports } from './action/files.js'
 import { OutputSink } from './action/outputs.js'
@@ -121,7 +121,7 @@ export async function runMain(deps: MainDeps): Promise<void> {
   try {
     result = await runFlow(settings, {
       client,
-      log: { info: core.info, warning: core.warning, debug: core.debug },
+      log: { info: core.info, warning: core.warning },
       clock,
       sleep,
       signal,
@@ -254,12 +254,8 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
 
   if (settings.comment) await comment(settings, runReport, summary, deps)
 
-  logVerdict(decision.conclusion, decision.reason)
+  core.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
   if (decision.failed) core.setFailed(decision.reason)
-}
-
-function logVerdict(conclusion: Conclusion, reason: string): void {
-  core.info(`Conclusion: ${conclusion}. ${reason}`)
 }
 
 async function comment(

@@ -84,7 +84,7 @@ export type WaitResult =
   | { outcome: 'aborted'; run?: TestRun; polls: number }
 
 /** Options of {@link waitForReadyToRecord}: the same as {@link WaitOptions} (progress reports include readiness changes). */
-export type ReadyOptions = Omit<WaitOptions, 'onProgress'> & { onProgress?: (p: PollProgress) => void }
+export type ReadyOptions = WaitOptions
 
 export type ReadyResult =
   | { outcome: 'ready'; run: TestRun; polls: number }

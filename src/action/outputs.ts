@@ -17,10 +17,6 @@ export class OutputSink {
     core.setOutput(name, text)
   }
 
-  get(name: OutputName): string | undefined {
-    return this.written.get(name)
-  }
-
   /** Sets every declared output not set yet to ''. */
   complete(): void {
     for (const name of Object.values(Outputs)) {

@@ -182,18 +182,18 @@ export function runDuration(
 ): string | undefined {
   if (start === null || start === undefined || !Number.isFinite(start)) return undefined
   if (end !== null && end !== undefined && Number.isFinite(end) && end >= start) {
-    return formatDuration(end - start)
+    return formatSeconds(end - start)
   }
   if (!terminal && now !== undefined) {
     const nowMs = typeof now === 'number' ? now : now.getTime()
     const elapsed = Math.floor(nowMs / 1000) - start
-    if (elapsed >= 0) return `${formatDuration(elapsed)} so far`
+    if (elapsed >= 0) return `${formatSeconds(elapsed)} so far`
   }
   return undefined
 }
 
 /** `1h 2m 3s`, `4m 31s`, `12s`. */
-export function formatDuration(seconds: number): string {
+export function formatSeconds(seconds: number): string {
   const s = Math.max(0, Math.round(seconds))
   const h = Math.floor(s / 3600)
   const m = Math.floor((s % 3600) / 60)

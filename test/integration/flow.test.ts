@@ -44,7 +44,7 @@ async function harness(options: EmulatorOptions = {}): Promise<Harness> {
   client = new FastClient({ baseUrl: emu.apiUrl, token: TOKEN, sleep, baseDelayMs: 1 })
   const deps: FlowDeps = {
     client,
-    log: { info: (m) => logs.push(m), warning: (m) => logs.push(`warning: ${m}`), debug: () => undefined },
+    log: { info: (m) => logs.push(m), warning: (m) => logs.push(`warning: ${m}`) },
     clock: { now: () => now },
     sleep,
     random: () => 0.5,

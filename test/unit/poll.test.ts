@@ -513,9 +513,6 @@ describe('the benchmark properties, on a virtual clock', () => {
     expect(Math.min(...lags)).toBeGreaterThanOrEqual(0)
     expect(median(lags)).toBeLessThanOrEqual(2000)
     expect(Math.max(...lags)).toBeLessThanOrEqual(2000)
-    console.log(
-      `${_label}: lag median ${median(lags)} ms, max ${Math.max(...lags)} ms; requests median ${median(results.map((r) => r.requests))}`
-    )
   })
 
   it('a 30 min run takes fewer status requests than a fixed 15 s poller (120)', async () => {
@@ -531,9 +528,6 @@ describe('the benchmark properties, on a virtual clock', () => {
         const lags = results.map((r) => r.lagMs)
         expect(median(lags), label).toBeLessThanOrEqual(2000)
         expect(Math.max(...results.map((r) => r.requests)), label).toBeLessThan(120)
-        console.log(
-          `${label} ETA ×${scale}: lag median ${median(lags)} ms, max ${Math.max(...lags)} ms; requests median ${median(results.map((r) => r.requests))}`
-        )
       }
     }
   )
@@ -544,9 +538,6 @@ describe('the benchmark properties, on a virtual clock', () => {
       const lags = results.map((r) => r.lagMs)
       expect(median(lags)).toBeLessThanOrEqual(2000)
       expect(Math.max(...results.map((r) => r.requests))).toBeLessThan(120)
-      console.log(
-        `${label} ±20 %: lag median ${median(lags)} ms, max ${Math.max(...lags)} ms; requests median ${median(results.map((r) => r.requests))}`
-      )
     }
   })
 })

@@ -3,7 +3,7 @@ import { Conclusions } from '../../src/constants.js'
 import { code, escapeMarkdown, escapeProse, link, truncate } from '../../src/report/markdown.js'
 import type { Finding, RunReport } from '../../src/report/model.js'
 import {
-  formatDuration,
+  formatSeconds,
   renderSummary,
   WARNING_INTERRUPTED,
   WARNING_NO_BASELINES,
@@ -344,8 +344,8 @@ describe('markdown helpers', () => {
   })
 
   it('formats durations', () => {
-    expect(formatDuration(12)).toBe('12s')
-    expect(formatDuration(271)).toBe('4m 31s')
-    expect(formatDuration(3723)).toBe('1h 2m 3s')
+    expect(formatSeconds(12)).toBe('12s')
+    expect(formatSeconds(271)).toBe('4m 31s')
+    expect(formatSeconds(3723)).toBe('1h 2m 3s')
   })
 })
