@@ -536,8 +536,8 @@ describe('the benchmark properties, on a virtual clock', () => {
     for (const [label, durationMs] of lengths) {
       const results = await Promise.all(seeds.map((seed) => simulate(durationMs, seed, 0.2)))
       const lags = results.map((r) => r.lagMs)
-      expect(median(lags)).toBeLessThanOrEqual(2000)
-      expect(Math.max(...results.map((r) => r.requests))).toBeLessThan(120)
+      expect(median(lags), label).toBeLessThanOrEqual(2000)
+      expect(Math.max(...results.map((r) => r.requests)), label).toBeLessThan(120)
     }
   })
 })
