@@ -170,7 +170,9 @@ function vulnCountText(report: RunReport): string {
   const threshold = report.minThreat > 1 ? ` (threat ≥ ${report.minThreat})` : ''
   let text = counted === 0 ? `none${threshold}` : `${n(counted)}${threshold}`
   if (below > 0) text += `, ${n(below)} below the threshold (not counted)`
-  return text
+  // Until the run has finished, what was found is what was found so far.
+  const finished = report.run !== undefined && isTerminalState(report.run.state)
+  return finished ? text : `${text} so far`
 }
 
 /** `end − start`, or `now − start` while the run runs; undefined when unknown. */

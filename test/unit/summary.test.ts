@@ -257,6 +257,23 @@ describe('renderSummary: vulnerabilities', () => {
   })
 })
 
+describe('renderSummary: a run still going', () => {
+  it('says the vulnerabilities are those found so far', () => {
+    const md = renderSummary(
+      makeReport({
+        mode: 'record',
+        conclusion: 'recording',
+        failed: false,
+        findings: [],
+        run: makeRun({ state: 'running', recording: true, end_time: null })
+      }),
+      { now: Date.UTC(2019, 3, 18, 7, 25) }
+    )
+    expect(md).toContain('| Vulnerabilities | none so far |')
+    expect(renderSummary(makeReport())).not.toContain('so far |')
+  })
+})
+
 describe('renderSummary: warnings', () => {
   it('warns when a finished record/stop run recorded no baseline', () => {
     const run = makeRun({ baseline_count: 0, state: 'passed' })
