@@ -50,6 +50,21 @@ function expectNoToken(step: StepResult, token: string): void {
     expect(readFileSync(file, 'utf8'), file).not.toContain(token)
 }
 
+/** Sends the step SIGINT, as the runner does on a cancelled workflow, once its log says `text`. */
+function cancelOnceItSays(text: string): { onSpawn: StepOptions['onSpawn']; sent: () => boolean } {
+  let sent = false
+  return {
+    sent: () => sent,
+    onSpawn: (child) =>
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (!sent && chunk.toString().includes(text)) {
+          sent = true
+          child.kill('SIGINT')
+        }
+      })
+  }
+}
+
 export function defineScenarios(runtime: string, node: () => string): void {
   // The scenarios are independent (a node token each), so they run side by side: most of their time
   // is spent waiting on the emulator's clock.
@@ -301,21 +316,15 @@ export function defineScenarios(runtime: string, node: () => string): void {
       const record = await step(token, { mode: 'record' })
       await allTests(token)
       const runId = record.outputs['test-run-id']!
-      let sent = false
+      const cancel = cancelOnceItSays('Waiting up to')
       const wait = await step(
         token,
         { mode: 'wait', 'test-run-id': runId },
         {
-          onSpawn: (child) =>
-            child.stdout?.on('data', (chunk: Buffer) => {
-              if (!sent && chunk.toString().includes('Waiting up to')) {
-                sent = true
-                child.kill('SIGINT')
-              }
-            })
+          onSpawn: cancel.onSpawn
         }
       )
-      expect(sent).toBe(true)
+      expect(cancel.sent()).toBe(true)
       expect(wait.exitCode).toBe(1)
       expect(wait.outputs).toMatchObject({ 'test-run-id': runId, conclusion: 'error' })
       expect(visibleLog(wait)).toContain('cancelled')
@@ -579,19 +588,13 @@ export function defineCancelScenario(runtime: string, node: () => string): void 
       // A node that takes an hour to pick the run up: the step is still waiting when it is cancelled.
       const emu = await startEmulator({ tokens: [token], readyDelayMs: 3_600_000 })
       try {
-        let sent = false
+        const cancel = cancelOnceItSays('Waiting up to')
         const record = await runStep({
           node: node(),
           inputs: { mode: 'record', token, 'api-host': emu.apiUrl },
-          onSpawn: (child) =>
-            child.stdout?.on('data', (chunk: Buffer) => {
-              if (!sent && chunk.toString().includes('Waiting up to')) {
-                sent = true
-                child.kill('SIGINT')
-              }
-            })
+          onSpawn: cancel.onSpawn
         })
-        expect(sent).toBe(true)
+        expect(cancel.sent()).toBe(true)
         expect(record.exitCode).toBe(1)
         const runId = Number(record.outputs['test-run-id'])
         expect(runId).toBeGreaterThan(0)
@@ -611,18 +614,12 @@ export function defineCancelScenario(runtime: string, node: () => string): void 
       try {
         // Both quick attempts of the cancelled step fail; the post step's succeed.
         emu.injectFault({ method: 'POST', path: /\/action\/stop$/, status: 503, count: 2 })
-        let sent = false
+        const cancel = cancelOnceItSays('Waiting up to')
         const inputs = { mode: 'record', token, 'api-host': emu.apiUrl }
         const record = await runStep({
           node: node(),
           inputs,
-          onSpawn: (child) =>
-            child.stdout?.on('data', (chunk: Buffer) => {
-              if (!sent && chunk.toString().includes('Waiting up to')) {
-                sent = true
-                child.kill('SIGINT')
-              }
-            })
+          onSpawn: cancel.onSpawn
         })
         const runId = Number(record.outputs['test-run-id'])
         expect(record.stdout).toContain('The post step tries again')
