@@ -6,7 +6,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApiHandler, type RecordedApiRequest } from './api.js'
 import { FaultRegistry, type Fault } from './faults.js'
-import { DEFAULT_TOKENS, FastModel, type EmulatedVuln, type VulnRuleInput } from './model.js'
+import { DEFAULT_TOKENS, FastModel, type ModelOptions } from './model.js'
 import { createProxyServer } from './proxy.js'
 
 export type { RecordedApiRequest } from './api.js'
@@ -27,31 +27,14 @@ export {
   type VulnRuleInput
 } from './model.js'
 
-export interface EmulatorOptions {
-  /** Accepted node tokens, one FAST node each; default ['fast-token-a']. */
-  tokens?: string[]
-  /** Multiply every emulated duration by this; 0.05 = 20x faster. Default 1. */
-  timeScale?: number
-  /** Emulated ms from create until node_active/ready_for_recording turn true; default 2000. */
-  readyDelayMs?: number
-  /** Emulated ms a copy stays in `cloning`; default 1000. */
-  cloningMs?: number
-  /** Default: path or query contains "vulnerable" -> {type:'sqli', threat:80, code:'S0001'}. */
-  vulnRule?: (req: VulnRuleInput) => EmulatedVuln | null
-  /** ms; default Date.now. */
-  clock?: () => number
+/** The model's options, and where the servers listen. */
+export interface EmulatorOptions extends ModelOptions {
   /** Default '127.0.0.1'. */
   host?: string
   /** API port, default 0 (a free port). */
   port?: number
   /** Node proxy port, default 0. */
   proxyPort?: number
-  /** Emulate old API versions without the ready_for_recording field. */
-  omitReadyForRecording?: boolean
-  /** Tokens for which POST /v1/objects/vuln answers 403 (to test a client's fallback to body.vulns). */
-  vulnReadDenied?: string[]
-  /** Status for a missing or unknown token (spec gap 401 vs 403); default 403. */
-  authFailureStatus?: 401 | 403
   /** `frontend_url` answered by POST /v1/user; default 'https://us1.my.wallarm.com'. */
   frontendUrl?: string
 }

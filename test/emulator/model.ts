@@ -71,12 +71,19 @@ export interface RecordBaselineResult {
 }
 
 export interface ModelOptions {
+  /** Accepted node tokens, one FAST node each; default ['fast-token-a']. */
   tokens?: string[]
+  /** Multiply every emulated duration by this; 0.05 = 20x faster. Default 1. */
   timeScale?: number
+  /** Emulated ms from create until node_active/ready_for_recording turn true; default 2000. */
   readyDelayMs?: number
+  /** Emulated ms a copy stays in `cloning`; default 1000. */
   cloningMs?: number
+  /** Default: path or query contains "vulnerable" -> {type:'sqli', threat:80, code:'S0001'}. */
   vulnRule?: (req: VulnRuleInput) => EmulatedVuln | null
+  /** ms; default Date.now (a benchmark drives the model on a virtual clock). */
   clock?: () => number
+  /** Emulate old API versions without the ready_for_recording field. */
   omitReadyForRecording?: boolean
   /** Tokens for which `POST /v1/objects/vuln` answers 403 (spec §E7: access for node tokens is a gap). */
   vulnReadDenied?: string[]

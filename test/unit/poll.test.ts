@@ -12,6 +12,7 @@ import {
 } from '../../src/poll.js'
 import type { TestRun } from '../../src/wallarm/types.js'
 import { testRun } from '../support/fixtures.js'
+import { median, seededRandom as seeded } from '../../scripts/lib/stats.js'
 
 // --- a virtual clock: sleeping advances it; nothing here waits for real time ---------------------
 
@@ -25,18 +26,6 @@ function virtualTime(start = 1_000_000) {
     return Promise.resolve()
   }
   return { clock, sleep, sleeps, start, elapsed: () => now - start, advance: (ms: number) => (now += ms) }
-}
-
-/** Deterministic uniform [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function makeRun(over: Partial<TestRun> = {}): TestRun {
@@ -140,12 +129,6 @@ async function simulate(
   )
   expect(result.outcome).toBe('finished')
   return { lagMs: t.elapsed() - durationMs, requests: run.requests() }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 // --- tests ---------------------------------------------------------------------------------------
