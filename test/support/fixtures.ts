@@ -1,3 +1,4 @@
+import type { RunReport } from '../../src/report/model.js'
 import type { TestRun } from '../../src/wallarm/types.js'
 
 /** A finished test run (failed, three baselines) as the client returns it; tests override what they need. */
@@ -27,6 +28,26 @@ export function testRun(over: Partial<TestRun> = {}): TestRun {
     start_time: 1555572038,
     end_time: 1555572309,
     domains: ['app.local'],
+    ...over
+  }
+}
+
+/** A report of a failed reuse run; tests override what they need (findings, mode, context…). */
+export function runReport(over: Partial<RunReport> = {}): RunReport {
+  return {
+    mode: 'reuse',
+    conclusion: 'failed',
+    reason: 'Found vulnerabilities.',
+    failed: true,
+    testRunId: 5080,
+    testRecordId: 9058,
+    run: testRun(),
+    findings: [],
+    minThreat: 1,
+    findingsSource: 'details',
+    runUrl: 'https://us1.my.wallarm.com/testing/testruns/5080',
+    warnings: [],
+    context: {},
     ...over
   }
 }

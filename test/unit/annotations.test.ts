@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildAnnotations } from '../../src/report/annotations.js'
 import type { Finding, RunReport } from '../../src/report/model.js'
+import { runReport } from '../support/fixtures.js'
 
 function findings(n: number): Finding[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -16,19 +17,13 @@ function findings(n: number): Finding[] {
 }
 
 function makeReport(over: Partial<RunReport> = {}): RunReport {
-  return {
-    mode: 'reuse',
-    conclusion: 'failed',
-    reason: 'Found vulnerabilities.',
-    failed: true,
-    testRunId: 5080,
+  return runReport({
+    testRecordId: undefined,
+    run: undefined,
+    runUrl: undefined,
     findings: findings(3),
-    minThreat: 1,
-    findingsSource: 'details',
-    warnings: [],
-    context: {},
     ...over
-  }
+  })
 }
 
 describe('buildAnnotations', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { buildJsonReport } from '../../src/report/json-report.js'
 import type { RunReport } from '../../src/report/model.js'
 import type { TestRun } from '../../src/wallarm/types.js'
-import { testRun } from '../support/fixtures.js'
+import { runReport, testRun } from '../support/fixtures.js'
 
 const TOKEN = 'tok_9f8e7d6c5b4a39281706abcdef0123456789'
 
@@ -18,25 +18,19 @@ function makeRun(over: Partial<TestRun> = {}): TestRun {
 }
 
 function makeReport(over: Partial<RunReport> = {}): RunReport {
-  return {
+  return runReport({
     mode: 'stop',
-    conclusion: 'failed',
     reason: 'Found 1 vulnerability.',
-    failed: true,
-    testRunId: 5080,
-    testRecordId: 9058,
     run: makeRun(),
     findings: [
       { id: 7001, type: 'sqli', threat: 80, code: 'S0001', method: 'POST', path: '/login' },
       { id: 7002, type: 'info', threat: 10 }
     ],
     minThreat: 20,
-    findingsSource: 'details',
-    runUrl: 'https://us1.my.wallarm.com/testing/testruns/5080',
     warnings: ['Something to know.'],
     context: { repository: 'octo/app', job: 'dast', runId: '42', sha: 'abc' },
     ...over
-  }
+  })
 }
 
 describe('buildJsonReport', () => {

@@ -2,7 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { describe, expect, it } from 'vitest'
 import { buildJunit, xmlAttr, xmlText } from '../../src/report/junit.js'
 import type { Finding, RunReport } from '../../src/report/model.js'
-import { testRun } from '../support/fixtures.js'
+import { runReport, testRun } from '../support/fixtures.js'
 
 const makeRun = testRun
 
@@ -23,22 +23,7 @@ const FINDINGS: Finding[] = [
 ]
 
 function makeReport(over: Partial<RunReport> = {}): RunReport {
-  return {
-    mode: 'reuse',
-    conclusion: 'failed',
-    reason: 'Found vulnerabilities.',
-    failed: true,
-    testRunId: 5080,
-    testRecordId: 9058,
-    run: makeRun(),
-    findings: FINDINGS,
-    minThreat: 1,
-    findingsSource: 'details',
-    runUrl: 'https://us1.my.wallarm.com/testing/testruns/5080',
-    warnings: [],
-    context: {},
-    ...over
-  }
+  return runReport({ run: makeRun(), findings: FINDINGS, ...over })
 }
 
 interface Case {

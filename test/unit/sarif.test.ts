@@ -10,7 +10,7 @@ import {
   workflowPathFromRef,
   type SarifLog
 } from '../../src/report/sarif.js'
-import { testRun } from '../support/fixtures.js'
+import { runReport, testRun } from '../support/fixtures.js'
 
 const require = createRequire(import.meta.url)
 const schemaPath = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json')
@@ -54,19 +54,9 @@ const FINDINGS: Finding[] = [
 ]
 
 function makeReport(over: Partial<RunReport> = {}): RunReport {
-  return {
-    mode: 'reuse',
-    conclusion: 'failed',
-    reason: 'Found vulnerabilities.',
-    failed: true,
-    testRunId: 5080,
-    testRecordId: 9058,
+  return runReport({
     run: makeRun(),
     findings: FINDINGS,
-    minThreat: 1,
-    findingsSource: 'details',
-    runUrl: 'https://us1.my.wallarm.com/testing/testruns/5080',
-    warnings: [],
     context: {
       repository: 'octo/app',
       workflow: 'CI',
@@ -74,7 +64,7 @@ function makeReport(over: Partial<RunReport> = {}): RunReport {
       job: 'dast'
     },
     ...over
-  }
+  })
 }
 
 function onlyRun(log: SarifLog) {

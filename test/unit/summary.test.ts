@@ -10,7 +10,7 @@ import {
   WARNING_TIMEOUT
 } from '../../src/report/summary.js'
 import type { TestRun } from '../../src/wallarm/types.js'
-import { testRun } from '../support/fixtures.js'
+import { runReport, testRun } from '../support/fixtures.js'
 
 function makeRun(over: Partial<TestRun> = {}): TestRun {
   return testRun({
@@ -28,13 +28,9 @@ function makeRun(over: Partial<TestRun> = {}): TestRun {
 }
 
 function makeReport(over: Partial<RunReport> = {}): RunReport {
-  return {
+  return runReport({
     mode: 'stop',
-    conclusion: 'failed',
     reason: 'Found 1 vulnerability at or above threat 1.',
-    failed: true,
-    testRunId: 5080,
-    testRecordId: 9058,
     run: makeRun(),
     findings: [
       {
@@ -48,13 +44,8 @@ function makeReport(over: Partial<RunReport> = {}): RunReport {
         parameter: 'password'
       }
     ],
-    minThreat: 1,
-    findingsSource: 'details',
-    runUrl: 'https://us1.my.wallarm.com/testing/testruns/5080',
-    warnings: [],
-    context: {},
     ...over
-  }
+  })
 }
 
 /** The pipes of a Markdown table row that are cell separators (not escaped with a backslash). */
