@@ -6,7 +6,7 @@
  * the hop is the one place that sees the tests' traffic as the tests sent it.
  *
  * It listens on loopback only. Bodies are streamed, never buffered; upstream connections are kept alive.
- * Inside a CONNECT tunnel it sees only the host: HTTPS paths are the node's to see.
+ * Inside a TLS tunnel it sees only the host: HTTPS paths are the node's to see.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
@@ -32,6 +32,9 @@ export interface HopOptions {
 /** Connection-level headers, which belong to one hop and are not passed on (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'])
 
+/** The first byte of a TLS record carrying a handshake (a ClientHello opens every TLS connection). */
+const TLS_HANDSHAKE = 0x16
+
 export async function startHop(options: HopOptions): Promise<RecordingHop> {
   const upstream = new URL(options.upstream)
   const upstreamHost = upstream.hostname.replace(/^\[|\]$/g, '')
@@ -39,6 +42,8 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
   const agent = new http.Agent({ keepAlive: true })
   const requests: SeenRequest[] = []
   const sockets = new Set<Duplex>()
+  /** Client sockets that carry plain HTTP inside a CONNECT tunnel, with the tunnel's authority. */
+  const tunnels = new WeakMap<object, string>()
 
   const server = http.createServer((req, res) => forward(req, res))
   server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => tunnel(req, client, head))
@@ -48,9 +53,13 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
   })
 
   function forward(req: IncomingMessage, res: ServerResponse): void {
+    // Inside a plain-HTTP tunnel, requests name only the path: the tunnel names the host.
+    const authority = tunnels.get(req.socket)
+    const url =
+      authority !== undefined && req.url?.startsWith('/') ? `http://${authority}${req.url}` : req.url
     let target: URL
     try {
-      target = new URL(req.url ?? '')
+      target = new URL(url ?? '')
       if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error('not http')
     } catch {
       res.writeHead(400, { 'content-type': 'text/plain' })
@@ -67,7 +76,7 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value
     }
     const up = http.request(
-      { host: upstreamHost, port: upstreamPort, method: req.method, path: req.url, headers, agent },
+      { host: upstreamHost, port: upstreamPort, method: req.method, path: target.href, headers, agent },
       (answer) => {
         seen(answer.statusCode)
         const out: http.OutgoingHttpHeaders = {}
@@ -91,8 +100,32 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
     req.pipe(up)
   }
 
+  /**
+   * A CONNECT: answered at once, then the first bytes decide. A TLS handshake is tunnelled through the
+   * node's own CONNECT (the node intercepts TLS with its CA). Anything else is plain HTTP inside the
+   * tunnel — Node's fetch tunnels even `http://` targets when NODE_USE_ENV_PROXY is set — and is read
+   * here as requests to the tunnel's authority, each passed to the node in absolute form, so that the
+   * node records it (a node may not look inside a tunnel to a plain-HTTP port) and the hop sees paths.
+   */
   function tunnel(req: IncomingMessage, client: Duplex, head: Buffer): void {
     const authority = req.url ?? ''
+    client.on('error', () => undefined)
+    client.write('HTTP/1.1 200 Connection established\r\n\r\n')
+    const decide = (first: Buffer): void => {
+      client.pause()
+      client.unshift(first)
+      if (first[0] === TLS_HANDSHAKE) tunnelTls(authority, req, client)
+      else {
+        tunnels.set(client, authority)
+        server.emit('connection', client)
+        client.resume()
+      }
+    }
+    if (head.length > 0) decide(head)
+    else client.once('data', decide)
+  }
+
+  function tunnelTls(authority: string, req: IncomingMessage, client: Duplex): void {
     let host = authority
     try {
       host = hostOf(new URL(`http://${authority}`))
@@ -102,7 +135,6 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
     const seen = (status: number | undefined): void => {
       requests.push({ method: 'CONNECT', host, path: '', status })
     }
-    client.on('error', () => undefined)
     const up = http.request({
       host: upstreamHost,
       port: upstreamPort,
@@ -112,10 +144,10 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
     })
     up.on('connect', (answer: IncomingMessage, upSocket: net.Socket, upHead: Buffer) => {
       seen(answer.statusCode)
-      client.write(`HTTP/1.1 ${answer.statusCode ?? 502} ${answer.statusMessage ?? ''}\r\n\r\n`)
       if (answer.statusCode !== 200) {
+        // The client was told the tunnel is open: all it can be told now is that it closed.
         upSocket.destroy()
-        client.end()
+        client.destroy()
         return
       }
       sockets.add(upSocket)
@@ -123,13 +155,13 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       upSocket.on('error', () => client.destroy())
       client.on('error', () => upSocket.destroy())
       if (upHead.length > 0) client.write(upHead)
-      if (head.length > 0) upSocket.write(head)
       upSocket.pipe(client)
       client.pipe(upSocket)
+      client.resume()
     })
     up.on('error', () => {
       seen(undefined)
-      client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+      client.destroy()
     })
     up.end()
   }

@@ -66,21 +66,40 @@ describe('the recording hop in front of the FAST node', () => {
     expect(hop.requests).toEqual([])
   })
 
-  it('tunnels CONNECT through the node and notes the host; a refused tunnel is noted with its status', async () => {
-    // A CONNECT-capable upstream standing in for the node: it opens the tunnel to the named port.
-    const target = keep(await startSampleApp())
+  it('reads plain HTTP inside a CONNECT tunnel (as Node fetch sends it) and passes it on in absolute form', async () => {
+    await setUp()
+    const created = emu.model.createTestRun('fast-hop-token', { name: 'hop' })
+    // curl's --proxytunnel makes it CONNECT even for http://, as Node 24's fetch does.
+    const { stdout } = await run('curl', [
+      '-sS',
+      '-p',
+      '-x',
+      hop.url,
+      `${app.url}/api/products/1`,
+      `${app.url}/api/products`
+    ])
+    expect(stdout).toContain('"Teapot"')
+    expect(hop.requests).toEqual([
+      { method: 'GET', host: '127.0.0.1', path: '/api/products/1', status: 200 },
+      { method: 'GET', host: '127.0.0.1', path: '/api/products', status: 200 }
+    ])
+    expect(emu.model.getTestRun('fast-hop-token', created.id).baseline_count).toBe(2)
+  })
+
+  it('tunnels TLS through the node’s own CONNECT and notes the host; a refused tunnel is noted with its status', async () => {
+    // A stand-in for the node's CONNECT: it accepts the tunnel and notes the first bytes (the
+    // ClientHello), or refuses it.
+    const hellos: number[] = []
     const upstream = http.createServer()
-    upstream.on('connect', (req, socket: net.Socket, head: Buffer) => {
+    upstream.on('connect', (req, socket: net.Socket) => {
       if (req.url?.startsWith('refused.test')) {
         socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
         return
       }
-      const port = Number(new URL(`http://${req.url}`).port)
-      const out = net.connect(port, '127.0.0.1', () => {
-        socket.write('HTTP/1.1 200 Connection established\r\n\r\n')
-        out.write(head)
-        out.pipe(socket)
-        socket.pipe(out)
+      socket.write('HTTP/1.1 200 Connection established\r\n\r\n')
+      socket.once('data', (chunk: Buffer) => {
+        hellos.push(chunk[0]!)
+        socket.destroy()
       })
     })
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
@@ -92,23 +111,15 @@ describe('the recording hop in front of the FAST node', () => {
         })
     )
     hop = keep(await startHop({ upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` }))
-    const port = new URL(target.url).port
-    // curl's --proxytunnel makes it CONNECT even for http://, so the tunnel carries a real request.
-    const { stdout } = await run(
-      'curl',
-      ['-sS', '-p', '-x', hop.url, `http://shop.test:${port}/api/products/1`],
-      {
-        env: { ...process.env, no_proxy: '', NO_PROXY: '' }
-      }
-    ).catch((e: { stdout: string }) => e)
-    // curl resolves nothing itself through a proxy: the upstream connects to 127.0.0.1 for any name.
-    expect(JSON.parse(stdout)).toMatchObject({ id: 1 })
-    const refused = await run('curl', ['-sS', '-p', '-x', hop.url, 'http://refused.test/']).catch(
-      (e: { code: number }) => e
-    )
-    expect(refused).toHaveProperty('code')
+    for (const url of ['https://secure.test:8443/account', 'https://refused.test/']) {
+      const failed = await run('curl', ['-sS', '--max-time', '10', '-x', hop.url, url]).catch(
+        (e: { code: number }) => e
+      )
+      expect(failed).toHaveProperty('code')
+    }
+    expect(hellos).toEqual([0x16])
     expect(hop.requests).toEqual([
-      { method: 'CONNECT', host: 'shop.test', path: '', status: 200 },
+      { method: 'CONNECT', host: 'secure.test', path: '', status: 200 },
       { method: 'CONNECT', host: 'refused.test', path: '', status: 403 }
     ])
   })
