@@ -40,12 +40,18 @@ function isWithheld(name: string): boolean {
   )
 }
 
-/** The command's environment: the step's own, less what it must not see, plus the proxy settings. */
-export function commandEnvironment(base: NodeJS.ProcessEnv, options: ProxyEnvOptions): CommandEnvironment {
+/** The step's environment less what a process it starts must not see (see isWithheld). */
+export function withoutSecrets(base: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(base)) {
     if (value !== undefined && !isWithheld(name)) env[name] = value
   }
+  return env
+}
+
+/** The command's environment: the step's own, less what it must not see, plus the proxy settings. */
+export function commandEnvironment(base: NodeJS.ProcessEnv, options: ProxyEnvOptions): CommandEnvironment {
+  const env = withoutSecrets(base)
   const proxy = new URL(options.proxyUrl)
   const targetHost = new URL(options.target).hostname.replace(/^\[|\]$/g, '')
   const set: Record<string, string> = {

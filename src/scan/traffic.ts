@@ -54,11 +54,13 @@ export function pathPattern(path: string): string {
 /**
  * Whether the node records requests for `host`, by the forms ALLOWED_HOSTS takes (one or more, split
  * by commas or spaces): `*`; an exact name; `.example.com` (the name and its subdomains) or
- * `*.example.com` (subdomains); `~regex` or `(a|b)` as an nginx server_name regular expression.
+ * `*.example.com` (subdomains); `~regex`, or `(a|b)` matching the whole name.
  * Empty: every host is recorded. A port in an entry is ignored, as nginx ignores it in server_name.
  */
 export function hostMatcher(allowedHosts: string): (host: string) => boolean {
   const entries = allowedHosts
+    .trim()
+    .replace(/^["']|["']$/g, '')
     .split(/[\s,]+/)
     .map((e) => e.trim())
     .filter((e) => e !== '')
@@ -67,7 +69,7 @@ export function hostMatcher(allowedHosts: string): (host: string) => boolean {
     if (entry === '*') return () => true
     if (entry.startsWith('~') || entry.startsWith('(')) {
       try {
-        const re = new RegExp(entry.replace(/^~\*?/, ''), 'i')
+        const re = new RegExp(entry.startsWith('~') ? entry.replace(/^~\*?/, '') : `^${entry}$`, 'i')
         return (host) => re.test(host)
       } catch {
         return () => false

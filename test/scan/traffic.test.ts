@@ -54,6 +54,7 @@ describe('hostMatcher: the forms ALLOWED_HOSTS takes', () => {
     expect(m('shop-12')).toBe(true)
     expect(m('shop-x')).toBe(false)
     expect(hostMatcher('(a|b).test')('b.test')).toBe(true)
+    expect(hostMatcher('(a|b)')('ab.test')).toBe(false)
     expect(hostMatcher('~(')('x')).toBe(false)
   })
 })
