@@ -19,7 +19,7 @@ const FAKE_DOCKER_DIR = resolve(import.meta.dirname, 'fixtures')
 
 let dir: string
 let callsFile: string
-let servers: net.Server[] = []
+const servers: net.Server[] = []
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fast-node-'))
   callsFile = join(dir, 'calls')
