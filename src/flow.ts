@@ -4,6 +4,7 @@
  */
 import type { Conclusion } from './constants.js'
 import type { Settings } from './inputs.js'
+import type { ScanOutcome } from './scan/outcome.js'
 import { waitForReadyToRecord, waitForRunToFinish, type Clock, type Sleep } from './poll.js'
 import { retry } from './retry.js'
 import { formatDuration } from './duration.js'
@@ -37,6 +38,8 @@ export interface FlowResult {
   /** Full vulnerability objects, when the token may read them. */
   details?: Vulnerability[]
   warnings: string[]
+  /** scan mode: the tests' result and what they sent. */
+  scan?: ScanOutcome
 }
 
 /** How the API's terminal state and the findings turn into this step's conclusion. */
@@ -66,6 +69,8 @@ export async function runFlow(settings: Settings, deps: FlowDeps): Promise<FlowR
       return reuse(settings, deps)
     case 'wait':
       return waitMode(settings, deps)
+    case 'scan':
+      throw new Error('scan mode runs through runScan (src/scan/run-scan.ts), which starts the node first.')
   }
 }
 

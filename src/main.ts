@@ -4,12 +4,13 @@
  */
 import * as core from '@actions/core'
 import * as github from '@actions/github'
+import { tmpdir } from 'node:os'
 import { Env, Inputs, Outputs, State } from './constants.js'
 import { workflowContext, workflowPath } from './action/context.js'
 import { writeReports } from './action/files.js'
 import { OutputSink } from './action/outputs.js'
 import { formatDuration } from './duration.js'
-import { message, runFlow, type FlowResult } from './flow.js'
+import { message, runFlow, type FlowDeps, type FlowResult } from './flow.js'
 import { decide } from './gate.js'
 import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from './github/comment.js'
 import { readSettings, type Settings } from './inputs.js'
@@ -18,6 +19,8 @@ import { buildAnnotations } from './report/annotations.js'
 import { toFindings, vulnerabilitiesJson } from './report/findings.js'
 import { countedFindings, type RunReport } from './report/model.js'
 import { renderSummary } from './report/summary.js'
+import { withTests } from './scan/outcome.js'
+import { runScan } from './scan/run-scan.js'
 import { VERSION } from './version.js'
 import { FastClient } from './wallarm/client.js'
 import { resolveApi, testRunUrl } from './wallarm/hosts.js'
@@ -119,7 +122,7 @@ export async function runMain(deps: MainDeps): Promise<void> {
 
   let result: FlowResult
   try {
-    result = await runFlow(settings, {
+    const flowDeps: FlowDeps = {
       client,
       log: { info: core.info, warning: core.warning },
       clock,
@@ -130,7 +133,23 @@ export async function runMain(deps: MainDeps): Promise<void> {
         recordingRunId = recording ? runId : undefined
         core.saveState(State.RecordingRunId, recording ? String(runId) : '')
       }
-    })
+    }
+    result =
+      settings.mode === 'scan'
+        ? await runScan(settings, flowDeps, {
+            env,
+            token,
+            apiBaseUrl: api.baseUrl,
+            tempDir: env.RUNNER_TEMP || tmpdir(),
+            labelValue: env.GITHUB_RUN_ID,
+            onContainer: (name) => core.saveState(State.NodeContainer, name ?? ''),
+            group: (title, text) => {
+              core.startGroup(title)
+              core.info(text)
+              core.endGroup()
+            }
+          })
+        : await runFlow(settings, flowDeps)
   } catch (err) {
     result = {
       conclusion: 'error',
@@ -184,13 +203,16 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
   const { outputs, env } = deps
   const run = result.run
   const findings = toFindings(run, result.details)
-  const decision = decide({
-    conclusion: result.conclusion,
-    reason: result.reason,
-    failOn: settings.failOn,
-    minThreat: settings.minThreat,
-    findings
-  })
+  const decision = withTests(
+    decide({
+      conclusion: result.conclusion,
+      reason: result.reason,
+      failOn: settings.failOn,
+      minThreat: settings.minThreat,
+      findings
+    }),
+    result.scan
+  )
   const runReport: RunReport = {
     mode: settings.mode,
     conclusion: decision.conclusion,
@@ -204,7 +226,8 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
     findingsSource: result.details ? 'details' : 'summary',
     runUrl: run && deps.runUrlBase ? testRunUrl(deps.runUrlBase, run.id) : undefined,
     warnings: result.warnings,
-    context: deps.context
+    context: deps.context,
+    scan: result.scan
   }
   for (const warning of result.warnings) core.warning(warning)
 
@@ -219,6 +242,8 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
   const verdictKnown = run !== undefined && settings.mode !== 'record'
   outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
   outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? JSON.stringify(vulnerabilitiesJson(counted)) : '')
+  outputs.set(Outputs.TestsExitCode, result.scan?.testsExitCode)
+  outputs.set(Outputs.NodeLogPath, result.scan?.nodeLogPath)
 
   try {
     const files = writeReports(runReport, {

@@ -1,15 +1,30 @@
 /**
  * The post step (`post-if: always()`): if a record step of this job left its run recording — the tests
  * failed and the stop step was skipped, or the job was cancelled — stop the recording, so the test
- * record can be reused. It warns on its own hiccups and never fails the job.
+ * record can be reused; if a scan step was killed before it removed its node container, remove it.
+ * It warns on its own hiccups and never fails the job.
  */
 import * as core from '@actions/core'
 import { Env, Inputs, State } from './constants.js'
 import { message } from './flow.js'
+import { withoutSecrets } from './scan/command.js'
+import { removeContainer } from './scan/node.js'
 import { VERSION } from './version.js'
 import { FastClient } from './wallarm/client.js'
 
 export async function runPost(env: NodeJS.ProcessEnv): Promise<void> {
+  // scan mode: the FAST node container of a step that was killed before it could remove it.
+  const container = core.getState(State.NodeContainer)
+  if (container) {
+    try {
+      const outcome = await removeContainer(container, withoutSecrets(env))
+      core.info(
+        `The FAST node container ${container} ${outcome === 'removed' ? 'was removed' : 'was already gone'}.`
+      )
+    } catch (err) {
+      core.warning(message(err))
+    }
+  }
   const runId = Number(core.getState(State.RecordingRunId))
   if (!Number.isInteger(runId) || runId <= 0) return
 
