@@ -11,6 +11,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { DIST, ROOT, node24Path } from '../test/e2e/harness.js'
 import { dirBytes, peakMemory, startTimes, type StartTimes, type StepPeak } from './lib/action-process.js'
+import { benchHop, type HopCost } from './lib/hop.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
 import { round } from './lib/stats.js'
 
@@ -39,6 +40,7 @@ interface Results {
   start: Partial<Record<Runtime['name'], StartTimes>>
   distBytes: number
   peaks: Partial<Record<Runtime['name'], StepPeak[]>>
+  hop?: HopCost
   notes: string[]
 }
 
@@ -76,7 +78,9 @@ async function measure(): Promise<Results> {
     progress(`memory on ${rt.name}: record → 20 requests → stop, and the post steps…`)
     peaks[rt.name] = await peakMemory(rt.path)
   }
-  return { polling, start, distBytes, peaks, notes }
+  progress('scan mode: requests through the recording hop vs straight to the node…')
+  const hop = await benchHop()
+  return { polling, start, distBytes, peaks, hop, notes }
 }
 
 function peakMb(peaks: StepPeak[] | undefined): number | null {
@@ -147,7 +151,8 @@ function toJson(r: Results): unknown {
     polling,
     start_ms: { node20: ms(r.start.node20), node24: ms(r.start.node24) },
     dist_bytes: r.distBytes,
-    peak_rss_mb: peakMb(Object.values(r.peaks).flat())
+    peak_rss_mb: peakMb(Object.values(r.peaks).flat()),
+    hop_ratio: r.hop?.ratio ?? null
   }
 }
 
@@ -209,6 +214,16 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
   for (const [name, peaks] of Object.entries(r.peaks)) {
     out.push(
       `   peak RSS on ${name}: ${peaks.map((p) => `${p.step} ${(p.peakBytes / MB).toFixed(1)} MB`).join(', ')}`
+    )
+  }
+  if (r.hop) {
+    out.push('')
+    out.push(
+      `4. scan mode's recording hop: ${r.hop.requests} requests (GETs and 64 KB POSTs) per batch, median of ${r.hop.batches}`
+    )
+    out.push('')
+    out.push(
+      `   straight to the node ${r.hop.direct_ms} ms, through the hop ${r.hop.hop_ms} ms: ratio ${r.hop.ratio}`
     )
   }
   out.push('')
