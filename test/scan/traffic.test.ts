@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  MAX_HOST_LINES,
   MAX_TRAFFIC_ROWS,
   diagnose,
   hostMatcher,
@@ -125,6 +126,14 @@ describe('diagnose', () => {
       ),
       expect.stringMatching(/^1 request to cdn\.example\.com was proxied but not recorded/)
     ])
+  })
+  it('names at most a few hosts, and sums up the others', () => {
+    const requests = Array.from({ length: MAX_HOST_LINES + 3 }, (_, i) =>
+      req('CONNECT', `h${i}.test`, '', 200)
+    )
+    const lines = diagnose(summarize(requests, hostMatcher('localhost')), ctx)
+    expect(lines).toHaveLength(MAX_HOST_LINES + 1)
+    expect(lines.at(-1)).toBe('…and 3 requests to 3 other hosts not in ALLOWED_HOSTS (in the table).')
   })
   it('says when the node gave no answer; nothing when all is well', () => {
     expect(
