@@ -189,7 +189,10 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
     reason: result.reason,
     failOn: settings.failOn,
     minThreat: settings.minThreat,
-    findings
+    findings,
+    mode: settings.mode,
+    run,
+    techFailTolerance: settings.techFailTolerance
   })
   const runReport: RunReport = {
     mode: settings.mode,
