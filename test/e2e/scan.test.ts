@@ -149,7 +149,8 @@ describe.concurrent('scan mode with an existing node (node-url), the bundled act
     const node = await nodeOfItsOwn()
     const step = await scan(node, { run: `curl -sSf --noproxy '*' "${app.url}/api/products/1"` })
     const log = visibleLog(step)
-    expect(step.outputs).toMatchObject({ 'tests-exit-code': '0', baselines: '0' })
+    expect(step.exitCode).toBe(1)
+    expect(step.outputs).toMatchObject({ conclusion: 'inconclusive', 'tests-exit-code': '0', baselines: '0' })
     expect(log).toMatch(
       /::warning::No request went through the FAST node while the command ran: the test client ignored the proxy\. The command had http_proxy, HTTP_PROXY, https_proxy, HTTPS_PROXY, NODE_USE_ENV_PROXY, JAVA_TOOL_OPTIONS, FAST_PROXY_URL set/
     )
