@@ -45,7 +45,7 @@ function viaProxy(agent: http.Agent, proxy: URL, target: string, body?: Buffer):
 export async function benchHop(batches = 7, requests = 200): Promise<HopCost> {
   const emu = await startEmulator({ tokens: ['fast-bench-hop'] })
   const app = await startSampleApp()
-  const hop = await startHop({ upstream: emu.proxyUrl })
+  const hop = await startHop({ upstream: emu.proxyUrl, onRequest: () => undefined })
   const body = Buffer.alloc(64 * 1024, 'x')
   try {
     const batch = async (proxyUrl: string): Promise<number> => {

@@ -1,7 +1,7 @@
 /**
  * The recording hop: a small forward proxy (HTTP and CONNECT) that the test command uses as its proxy.
  * It passes every request on to the FAST node (itself a forward proxy) unchanged, and notes what went
- * by — method, host, path, the answer's status — so the step can say what the tests sent and why
+ * by — method, host, path, the answer's status — to its caller, so the step can say what the tests sent and why
  * nothing was recorded. The node's log would tell less (and in a format that is not documented), so
  * the hop is the one place that sees the tests' traffic as the tests sent it.
  *
@@ -17,8 +17,6 @@ export interface RecordingHop {
   /** `http://127.0.0.1:<port>`: the proxy address the test command is given. */
   url: string
   port: number
-  /** What went through, in order of the answers. */
-  readonly requests: readonly SeenRequest[]
   close(): Promise<void>
 }
 
@@ -27,6 +25,8 @@ export interface HopOptions {
   upstream: string
   /** Port to listen on; 0 (default) takes a free one. */
   port?: number
+  /** Called for each request once its answer (or the lack of one) is known. */
+  onRequest(request: SeenRequest): void
 }
 
 /** Connection-level headers, which belong to one hop and are not passed on (RFC 9110 §7.6.1). */
@@ -40,7 +40,6 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
   const upstreamHost = upstream.hostname.replace(/^\[|\]$/g, '')
   const upstreamPort = upstream.port === '' ? 80 : Number(upstream.port)
   const agent = new http.Agent({ keepAlive: true })
-  const requests: SeenRequest[] = []
   const sockets = new Set<Duplex>()
   /** Client sockets that carry plain HTTP inside a CONNECT tunnel, with the tunnel's authority. */
   const tunnels = new WeakMap<object, string>()
@@ -69,7 +68,7 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       return
     }
     const seen = (status: number | undefined): void => {
-      requests.push({ method: req.method ?? 'GET', host: hostOf(target), path: target.pathname, status })
+      options.onRequest({ method: req.method ?? 'GET', host: hostOf(target), path: target.pathname, status })
     }
     const headers: http.OutgoingHttpHeaders = {}
     for (const [name, value] of Object.entries(req.headers)) {
@@ -133,7 +132,7 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       // Keep the authority as given: it is only counted.
     }
     const seen = (status: number | undefined): void => {
-      requests.push({ method: 'CONNECT', host, path: '', status })
+      options.onRequest({ method: 'CONNECT', host, path: '', status })
     }
     const up = http.request({
       host: upstreamHost,
@@ -178,7 +177,6 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    requests,
     close: () =>
       (closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve())

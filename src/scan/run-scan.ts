@@ -13,7 +13,7 @@ import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
 import { preflight, startNode, type RunningNode } from './node.js'
 import type { ScanOutcome } from './outcome.js'
-import { diagnose, hostMatcher, renderTraffic, summarize } from './traffic.js'
+import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
 export interface ScanPorts {
   /** The step's environment (the command's starts from it, less the secrets). */
@@ -68,7 +68,8 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
       log.info(`The FAST node is connected (container ${node.name}, proxy ${node.proxyUrl}).`)
       nodeProxy = node.proxyUrl
     }
-    hop = await startHop({ upstream: nodeProxy })
+    const counter = new TrafficCounter()
+    hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r) })
     const caBundlePath = await caFor(scan.target, nodeProxy, ports.tempDir, deps)
 
     const recording = await runFlow({ ...settings, mode: 'record' }, deps)
@@ -84,7 +85,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     const tests = await runCommand({ command: scan.command, env, signal: deps.signal })
     outcome.testsExitCode = tests.exitCode
     outcome.testsCancelled = tests.cancelled
-    const traffic = summarize(hop.requests, hostMatcher(scan.allowedHosts))
+    const traffic = counter.summary(hostMatcher(scan.allowedHosts))
     const diagnoses = diagnose(traffic, { allowedHosts: scan.allowedHosts, proxyVariables })
     outcome.trafficMarkdown = renderTraffic(traffic, diagnoses)
     log.info(

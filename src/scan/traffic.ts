@@ -91,40 +91,74 @@ export function statusClass(status: number | undefined): StatusClass {
   return `${Math.floor(status / 100)}xx` as StatusClass
 }
 
-/** Counts requests into rows (busiest first) and hosts. */
-export function summarize(
-  requests: readonly SeenRequest[],
-  isAllowed: (host: string) => boolean
-): TrafficSummary {
-  const rows = new Map<string, TrafficRow>()
-  const hosts = new Map<string, { host: string; requests: number; recorded: boolean }>()
-  for (const r of requests) {
-    const pattern = r.method === 'CONNECT' ? '(tunnel)' : pathPattern(r.path) || '/'
-    const key = `${r.method} ${r.host} ${pattern}`
-    let row = rows.get(key)
+/** Distinct rows kept; the requests of any further path pattern are counted under `(other paths)`. */
+export const MAX_DISTINCT_ROWS = 5_000
+
+interface Counted {
+  method: string
+  host: string
+  pattern: string
+  requests: number
+  byStatus: Record<StatusClass, number>
+}
+
+/**
+ * Counts requests as they come, in memory bounded by the number of distinct endpoints (not of requests):
+ * a suite that sends a million requests to a hundred endpoints keeps a hundred rows.
+ */
+export class TrafficCounter {
+  private readonly rows = new Map<string, Counted>()
+  private total = 0
+
+  add(r: SeenRequest): void {
+    this.total++
+    let pattern = r.method === 'CONNECT' ? '(tunnel)' : pathPattern(r.path) || '/'
+    let key = `${r.method} ${r.host} ${pattern}`
+    if (!this.rows.has(key) && this.rows.size >= MAX_DISTINCT_ROWS) {
+      pattern = '(other paths)'
+      key = `${r.method} ${r.host} ${pattern}`
+    }
+    let row = this.rows.get(key)
     if (!row) {
       row = {
         method: r.method,
         host: r.host,
         pattern,
         requests: 0,
-        byStatus: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 },
-        recorded: isAllowed(r.host)
+        byStatus: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 }
       }
-      rows.set(key, row)
+      this.rows.set(key, row)
     }
     row.requests++
     row.byStatus[statusClass(r.status)]++
-    const h = hosts.get(r.host) ?? { host: r.host, requests: 0, recorded: row.recorded }
-    h.requests++
-    hosts.set(r.host, h)
   }
-  const byCount = <T extends { requests: number }>(a: T, b: T): number => b.requests - a.requests
-  return {
-    total: requests.length,
-    rows: [...rows.values()].sort(byCount),
-    hosts: [...hosts.values()].sort(byCount)
+
+  /** Rows (busiest first) and hosts, each marked by whether the node records its host. */
+  summary(isAllowed: (host: string) => boolean): TrafficSummary {
+    const rows = [...this.rows.values()].map((r) => ({
+      ...r,
+      byStatus: { ...r.byStatus },
+      recorded: isAllowed(r.host)
+    }))
+    const hosts = new Map<string, { host: string; requests: number; recorded: boolean }>()
+    for (const row of rows) {
+      const h = hosts.get(row.host) ?? { host: row.host, requests: 0, recorded: row.recorded }
+      h.requests += row.requests
+      hosts.set(row.host, h)
+    }
+    const byCount = <T extends { requests: number }>(a: T, b: T): number => b.requests - a.requests
+    return { total: this.total, rows: rows.sort(byCount), hosts: [...hosts.values()].sort(byCount) }
   }
+}
+
+/** Counts a list of requests into rows (busiest first) and hosts. */
+export function summarize(
+  requests: readonly SeenRequest[],
+  isAllowed: (host: string) => boolean
+): TrafficSummary {
+  const counter = new TrafficCounter()
+  for (const r of requests) counter.add(r)
+  return counter.summary(isAllowed)
 }
 
 /** Hosts named one by one in the diagnoses (a test suite may also reach registries and other services). */

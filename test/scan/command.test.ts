@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commandEnvironment, runCommand, withoutHost } from '../../src/scan/command.js'
 import { startHop, type RecordingHop } from '../../src/scan/hop.js'
+import type { SeenRequest } from '../../src/scan/traffic.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { startSampleApp, type SampleApp } from '../sample-app/server.js'
 
@@ -83,11 +84,12 @@ describe('runCommand', () => {
   let emu: Emulator
   let app: SampleApp
   let hop: RecordingHop
+  const seen: SeenRequest[] = []
 
   beforeAll(async () => {
     emu = await startEmulator({ tokens: ['fast-command-node'] })
     app = await startSampleApp()
-    hop = await startHop({ upstream: emu.proxyUrl })
+    hop = await startHop({ upstream: emu.proxyUrl, onRequest: (r) => seen.push(r) })
   })
   afterAll(async () => {
     await hop?.close()
@@ -128,7 +130,7 @@ describe('runCommand', () => {
     const result = await runCommand({ command, env, signal: never })
     expect(result.exitCode).toBe(0)
     expect(readFileSync(join(dir, 'done'), 'utf8')).toBe('done\n')
-    expect(hop.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+    expect(seen.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
       'GET /api/products/1 200',
       'GET /api/products/2 200',
       'GET /api/search 200'

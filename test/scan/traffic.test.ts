@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
+  MAX_DISTINCT_ROWS,
   MAX_HOST_LINES,
+  TrafficCounter,
   MAX_TRAFFIC_ROWS,
   diagnose,
   hostMatcher,
@@ -98,6 +100,20 @@ describe('summarize', () => {
       '5xx'
     ])
     expect([statusClass(undefined), statusClass(101), statusClass(999)]).toEqual(['none', 'none', 'none'])
+  })
+})
+
+describe('TrafficCounter', () => {
+  it('keeps one row per endpoint however many requests, and puts the rest under (other paths)', () => {
+    const counter = new TrafficCounter()
+    for (let i = 0; i < 20_000; i++) counter.add(req('GET', 'h', `/items/${i}`, 200))
+    for (let i = 0; i < MAX_DISTINCT_ROWS + 10; i++) counter.add(req('GET', 'h', `/search/w${i}`, 200))
+    const s = counter.summary(() => true)
+    expect(s.total).toBe(20_000 + MAX_DISTINCT_ROWS + 10)
+    expect(s.rows).toHaveLength(MAX_DISTINCT_ROWS + 1)
+    expect(s.rows[0]).toMatchObject({ pattern: '/items/{id}', requests: 20_000 })
+    expect(s.rows.find((r) => r.pattern === '(other paths)')?.requests).toBe(11)
+    expect(s.hosts).toEqual([{ host: 'h', requests: s.total, recorded: true }])
   })
 })
 
