@@ -165,6 +165,8 @@ export interface RunningNode {
   waitReady(timeoutMs: number, signal: AbortSignal): Promise<void>
   /** The last lines of the node's log, for a collapsed group when something went wrong. */
   logTail(lines?: number): string
+  /** Aborted when the container stops by itself (its log ends before remove() was called). */
+  stopped: AbortSignal
   /** Removes the container (and ends the log stream). Safe to call more than once. */
   remove(): Promise<void>
 }
@@ -186,6 +188,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const file: WriteStream = createWriteStream(options.logPath, { flags: 'a' })
   let log = ''
   let logEnded = false
+  let removing = false
+  const stopped = new AbortController()
   const logs: ChildProcess = spawn('docker', ['logs', '--follow', name], {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -198,14 +202,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   logs.stdout?.on('data', onChunk)
   logs.stderr?.on('data', onChunk)
   const ended = new Promise<void>((resolve) => {
-    logs.once('close', () => {
+    const end = (): void => {
       logEnded = true
+      if (!removing) stopped.abort(new NodeError(`The FAST node's container ${name} stopped.`))
       resolve()
-    })
-    logs.once('error', () => {
-      logEnded = true
-      resolve()
-    })
+    }
+    logs.once('close', end)
+    logs.once('error', end)
   })
 
   const proxyUrl = `http://127.0.0.1:${options.proxyPort}`
@@ -215,6 +218,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     proxyUrl,
     logPath: options.logPath,
     logTail: (lines = 40) => lastLines(log, lines),
+    stopped: stopped.signal,
     async waitReady(timeoutMs, signal) {
       const deadline = Date.now() + timeoutMs
       for (;;) {
@@ -250,6 +254,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     },
     remove: () =>
       (removed ??= (async () => {
+        removing = true
         const result = await docker(['rm', '--force', name], options.env, 30_000)
         // Removing the container ends `docker logs --follow`; do not wait long if it does not.
         if (!logEnded) await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))])

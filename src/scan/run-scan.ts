@@ -72,9 +72,24 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r) })
     const caBundlePath = await caFor(scan.target, nodeProxy, ports.tempDir, deps)
 
-    const recording = await runFlow({ ...settings, mode: 'record' }, deps)
+    // The node does the testing: if its container stops by itself, no wait on it can end well.
+    const gone = node?.stopped
+    const nodeDeps: FlowDeps = gone ? { ...deps, signal: AbortSignal.any([deps.signal, gone]) } : deps
+    const unlessNodeStopped = (result: FlowResult): ScanResult =>
+      gone?.aborted && !deps.signal.aborted
+        ? {
+            ...result,
+            conclusion: 'error',
+            reason:
+              `The FAST node's container stopped before the verdict, and the run cannot finish without it ` +
+              `(its log: ${outcome.nodeLogPath ?? ''}).`,
+            scan: outcome
+          }
+        : { ...result, scan: outcome }
+
+    const recording = await runFlow({ ...settings, mode: 'record' }, nodeDeps)
     if (recording.conclusion !== 'recording' || recording.run === undefined)
-      return { ...recording, scan: outcome }
+      return unlessNodeStopped(recording)
 
     const { env, proxyVariables } = commandEnvironment(ports.env, {
       proxyUrl: hop.url,
@@ -105,12 +120,14 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
       }
     }
     // Whatever the tests did, stop the recording and wait for the verdict, as stop mode does.
+    // (A node already gone cannot test: then the recording is only stopped, so the record is reusable.)
     const verdict = await runFlow(
-      { ...settings, mode: 'stop', testRunId: recording.run.id, wait: true },
-      deps
+      { ...settings, mode: 'stop', testRunId: recording.run.id, wait: !gone?.aborted },
+      gone?.aborted ? deps : nodeDeps
     )
-    wentWrong = !['passed', 'failed'].includes(verdict.conclusion)
-    return { ...verdict, scan: outcome }
+    const result = unlessNodeStopped(verdict)
+    wentWrong = !['passed', 'failed'].includes(result.conclusion)
+    return result
   } finally {
     await hop?.close()
     if (node !== undefined) {

@@ -262,6 +262,27 @@ describe('runScan starting the node (the stand-in docker CLI)', () => {
     expect(h.containers).toEqual([expect.stringMatching(/^wallarm-fast-/), undefined])
   })
 
+  it('a node that stops during the run: the recording stopped, no wait for a verdict that cannot come', async () => {
+    const h = await harness()
+    const { port, ports } = await nodePort(h)
+    const started = Date.now()
+    const result = await runScan(
+      h.settings({
+        'node-url': '',
+        'proxy-port': String(port),
+        run: `curl -sS "${h.app.url}/api/products"; sleep 4`
+      }),
+      h.deps(),
+      ports(h.ports(dockerEnv(h, 'dies')))
+    )
+    expect(result.conclusion).toBe('error')
+    expect(result.reason).toMatch(/^The FAST node's container stopped before the verdict.*\.log\)\.$/)
+    expect(h.emu.model.getTestRun(TOKEN, result.run!.id).recording).toBe(false)
+    expect(h.groups).toEqual([expect.stringContaining('[fatal] out of memory')])
+    // wait-timeout is an hour: the step did not wait for it.
+    expect(Date.now() - started).toBeLessThan(60_000)
+  })
+
   it('a failed preflight starts nothing', async () => {
     const h = await harness()
     await expect(
