@@ -144,6 +144,28 @@ describe
       expect(ourContainers()).toEqual(before)
     })
 
+    it('the real node leaves hosts outside ALLOWED_HOSTS unrecorded, and the step names them', async () => {
+      const other = app.url.replace('127.0.0.1', 'localhost')
+      const step = await scan({
+        run: `curl -sSf "${app.url}/api/products/1" >/dev/null; curl -sSf "${other}/api/products/2" >/dev/null; curl -sSf "${other}/api/products/3" >/dev/null`
+      })
+      expect(step.outputs.baselines, visibleLog(step)).toBe('1')
+      expect(visibleLog(step)).toContain(
+        '2 requests to localhost were proxied but not recorded: not in ALLOWED_HOSTS (127.0.0.1).'
+      )
+    })
+
+    it('a dead target: the tests’ requests fail, and the verdict is not a pass', async () => {
+      const dead = 'http://127.0.0.1:9'
+      const step = await scan({ target: dead, run: `curl -s "${dead}/api/products" || true` })
+      expect(step.outputs['tests-exit-code']).toBe('0')
+      expect(step.outputs.conclusion, visibleLog(step)).toBe('inconclusive')
+      expect(step.exitCode).toBe(1)
+      expect(step.summary).toMatch(
+        /\| GET \| 127\\\.0\.0\.1 \| `\/api\/products` \| 1 \| 0 \| 0 \| 0 \| 1 \| 0 \|/
+      )
+    })
+
     it('a wrong token: the node’s own "access denied", early, and no container left', async () => {
       const before = ourContainers()
       const step = await scan({ token: 'fast-docker-wrong-token', run: 'echo never' })
