@@ -175,6 +175,30 @@ describe
       expect(ourContainers()).toEqual(before)
     })
 
+    it('a cancelled step ends the command, stops the recording and removes the container in the grace period', async () => {
+      const before = ourContainers()
+      let sentAt = 0
+      const step = await scan(
+        { run: 'curl -sS "$FAST_PROXY_URL" -o /dev/null; echo "tests $(echo started)"; sleep 120' },
+        {
+          onSpawn: (child) =>
+            child.stdout?.on('data', (chunk: Buffer) => {
+              if (sentAt === 0 && chunk.toString().includes('tests started')) {
+                sentAt = Date.now()
+                child.kill('SIGINT')
+              }
+            })
+        }
+      )
+      expect(sentAt).toBeGreaterThan(0)
+      // The runner sends SIGTERM 7.5 s after SIGINT.
+      expect(Date.now() - sentAt).toBeLessThan(7_500)
+      expect(step.exitCode).toBe(1)
+      expect(visibleLog(step)).toContain('Cancelled: stopped the recording')
+      expect(step.state['node-container']).toBe('')
+      expect(ourContainers()).toEqual(before)
+    })
+
     it('a killed step leaves its container to the post step, which removes it', async () => {
       const before = ourContainers()
       let killed = false
