@@ -11,7 +11,7 @@ import type { Settings } from '../inputs.js'
 import { caBundle, fetchNodeCa } from './ca.js'
 import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
-import { preflight, startNode, type RunningNode } from './node.js'
+import { NodeError, preflight, startNode, type RunningNode } from './node.js'
 import type { ScanOutcome } from './outcome.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
@@ -128,6 +128,10 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     const result = unlessNodeStopped(verdict)
     wentWrong = !['passed', 'failed'].includes(result.conclusion)
     return result
+  } catch (err) {
+    // The node's own failures are this step's verdict (with its log path in the outputs); others go on up.
+    if (!(err instanceof NodeError)) throw err
+    return { conclusion: 'error', reason: err.message, warnings: [], scan: outcome }
   } finally {
     await hop?.close()
     if (node !== undefined) {

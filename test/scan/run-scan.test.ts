@@ -246,16 +246,20 @@ describe('runScan starting the node (the stand-in docker CLI)', () => {
     expect(h.groups).toEqual([])
   })
 
-  it('access denied: the node’s words, its log in a group, the container removed', async () => {
+  it('access denied: the node’s words as the verdict, its log in a group and its path kept, the container removed', async () => {
     const h = await harness()
     const { port, ports } = await nodePort(h)
-    await expect(
-      runScan(
-        h.settings({ 'node-url': '', 'proxy-port': String(port), run: 'true' }),
-        h.deps(),
-        ports(h.ports(dockerEnv(h, 'denied')))
-      )
-    ).rejects.toThrow(/access denied/)
+    const result = await runScan(
+      h.settings({ 'node-url': '', 'proxy-port': String(port), run: 'true' }),
+      h.deps(),
+      ports(h.ports(dockerEnv(h, 'denied')))
+    )
+    expect(result).toMatchObject({
+      conclusion: 'error',
+      reason: expect.stringMatching(/access denied/) as string
+    })
+    expect(result.scan.testsExitCode).toBeUndefined()
+    expect(readFileSync(result.scan.nodeLogPath!, 'utf8')).toContain('access denied')
     expect(h.groups).toEqual([
       expect.stringMatching(/^The FAST node's log, last lines[^\n]*\n.*access denied/s)
     ])
@@ -285,9 +289,15 @@ describe('runScan starting the node (the stand-in docker CLI)', () => {
 
   it('a failed preflight starts nothing', async () => {
     const h = await harness()
-    await expect(
-      runScan(h.settings({ 'node-url': '', run: 'true' }), h.deps(), h.ports(dockerEnv(h, 'no-engine')))
-    ).rejects.toThrow(/docker could not reach one/)
+    const result = await runScan(
+      h.settings({ 'node-url': '', run: 'true' }),
+      h.deps(),
+      h.ports(dockerEnv(h, 'no-engine'))
+    )
+    expect(result).toMatchObject({
+      conclusion: 'error',
+      reason: expect.stringMatching(/docker could not reach one/) as string
+    })
     expect(h.containers).toEqual([])
   })
 })
