@@ -194,15 +194,22 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  const onChunk = (chunk: Buffer): void => {
-    file.write(chunk)
+  const onLines = (text: string): void => {
+    file.write(text)
     // Only the tail matters for the checks and the report: keep it bounded.
-    log = (log + chunk.toString('utf8')).slice(-64 * 1024)
+    log = (log + text).slice(-64 * 1024)
   }
-  logs.stdout?.on('data', onChunk)
-  logs.stderr?.on('data', onChunk)
+  // Whole lines, the token redacted, should the node ever print it: the log becomes a file and a report.
+  const streams = [logs.stdout, logs.stderr].map((stream) => {
+    const lines = redactedLines(options.token, onLines)
+    stream?.setEncoding('utf8')
+    stream?.on('data', (chunk: string) => lines.push(chunk))
+    stream?.on('end', () => lines.flush())
+    return lines
+  })
   const ended = new Promise<void>((resolve) => {
     const end = (): void => {
+      for (const lines of streams) lines.flush()
       logEnded = true
       if (!removing) stopped.abort(new NodeError(`The FAST node's container ${name} stopped.`))
       resolve()
@@ -299,4 +306,36 @@ function lastLines(text: string, n: number): string {
     .slice(-n)
     .map((l) => l.trim())
     .join(' | ')
+}
+
+/**
+ * Passes text on in whole lines with every occurrence of `secret` replaced by `***` (a line split across
+ * two chunks is held until it is whole, so a secret cannot slip through between them).
+ */
+export function redactedLines(
+  secret: string,
+  write: (text: string) => void
+): { push(chunk: string): void; flush(): void } {
+  let pending = ''
+  const redact = (text: string): string => (secret === '' ? text : text.split(secret).join('***'))
+  return {
+    push: (chunk) => {
+      pending += chunk
+      const end = pending.lastIndexOf('\n')
+      if (end === -1) {
+        // A megabyte without a line break is no log line: pass it on rather than hold it all.
+        if (pending.length > 1024 * 1024) {
+          write(redact(pending))
+          pending = ''
+        }
+        return
+      }
+      write(redact(pending.slice(0, end + 1)))
+      pending = pending.slice(end + 1)
+    },
+    flush: () => {
+      if (pending !== '') write(redact(pending))
+      pending = ''
+    }
+  }
 }

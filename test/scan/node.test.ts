@@ -9,6 +9,7 @@ import {
   dockerRunArgs,
   nodeApiEnvironment,
   preflight,
+  redactedLines,
   removeContainer,
   startNode,
   type NodeOptions
@@ -33,7 +34,9 @@ afterEach(async () => {
 const envFor = (mode: string): NodeJS.ProcessEnv => ({
   PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
   FAKE_DOCKER_LOG: callsFile,
-  FAKE_DOCKER_MODE: mode
+  FAKE_DOCKER_MODE: mode,
+  // The stand-in node prints this in its log, as a careless node might print its token.
+  FAKE_DOCKER_LEAK: TOKEN
 })
 const calls = (): { tokenInEnv: boolean; args: string }[] =>
   readFileSync(callsFile, 'utf8')
@@ -135,7 +138,10 @@ describe('startNode', () => {
     await node.waitReady(10_000, new AbortController().signal)
     await node.remove()
     await node.remove()
-    expect(readFileSync(node.logPath, 'utf8')).toContain('Node connected to Wallarm Cloud')
+    const log = readFileSync(node.logPath, 'utf8')
+    expect(log).toContain('Node connected to Wallarm Cloud')
+    expect(log).toContain('[info] Starting with token ***')
+    expect(log).not.toContain(TOKEN)
     const made = calls()
     expect(made.map((c) => c.args.split(' ')[0])).toEqual(['run', 'logs', 'rm'])
     expect(made[2]!.args).toBe(`rm --force ${node.name}`)
@@ -187,5 +193,18 @@ describe('startNode', () => {
     await expect(preflight({ proxyPort: 1, env: envFor('ok'), platform: 'win32' })).rejects.toBeInstanceOf(
       NodeError
     )
+  })
+})
+
+describe('redactedLines', () => {
+  it('redacts the secret in whole lines, also when a chunk splits it', () => {
+    const out: string[] = []
+    const lines = redactedLines('s3cr3t-token', (t) => out.push(t))
+    lines.push('[info] token s3cr')
+    lines.push('3t-token in a line\n[info] next')
+    lines.push(' line\npartial s3cr3t-')
+    lines.flush()
+    expect(out.join('')).toBe('[info] token *** in a line\n[info] next line\npartial s3cr3t-')
+    expect(out.join('')).not.toContain('s3cr3t-token')
   })
 })
