@@ -4,7 +4,6 @@
  */
 import * as core from '@actions/core'
 import * as github from '@actions/github'
-import { tmpdir } from 'node:os'
 import { Env, Inputs, Outputs, State } from './constants.js'
 import { workflowContext, workflowPath } from './action/context.js'
 import { writeReports } from './action/files.js'
@@ -20,7 +19,7 @@ import { toFindings, vulnerabilitiesJson } from './report/findings.js'
 import { countedFindings, type RunReport } from './report/model.js'
 import { renderSummary } from './report/summary.js'
 import { withTests } from './scan/outcome.js'
-import { runScan } from './scan/run-scan.js'
+import { runScan, scanPorts } from './scan/run-scan.js'
 import { VERSION } from './version.js'
 import { FastClient } from './wallarm/client.js'
 import { resolveApi, testRunUrl } from './wallarm/hosts.js'
@@ -136,19 +135,7 @@ export async function runMain(deps: MainDeps): Promise<void> {
     }
     result =
       settings.mode === 'scan'
-        ? await runScan(settings, flowDeps, {
-            env,
-            token,
-            apiBaseUrl: api.baseUrl,
-            tempDir: env.RUNNER_TEMP || tmpdir(),
-            labelValue: env.GITHUB_RUN_ID,
-            onContainer: (name) => core.saveState(State.NodeContainer, name ?? ''),
-            group: (title, text) => {
-              core.startGroup(title)
-              core.info(text)
-              core.endGroup()
-            }
-          })
+        ? await runScan(settings, flowDeps, scanPorts(core, env, token, api.baseUrl))
         : await runFlow(settings, flowDeps)
   } catch (err) {
     result = {

@@ -5,7 +5,9 @@
  * `@actions/core` here: the action layer passes the flow's dependencies and a few ports.
  */
 import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { State } from '../constants.js'
 import { message, runFlow, type FlowDeps, type FlowResult } from '../flow.js'
 import type { Settings } from '../inputs.js'
 import { caBundle, fetchNodeCa } from './ca.js'
@@ -33,6 +35,35 @@ export interface ScanPorts {
 }
 
 export type ScanResult = FlowResult & { scan: ScanOutcome }
+
+/** The little of the runner that scan mode needs (`@actions/core` has it, and so does a runner port). */
+export interface ScanRunner {
+  info(message: string): void
+  saveState(name: string, value: string): void
+}
+
+/** The ports of a step on the runner: the container in the step's state, groups as the runner draws them. */
+export function scanPorts(
+  runner: ScanRunner,
+  env: NodeJS.ProcessEnv,
+  token: string,
+  apiBaseUrl: string
+): ScanPorts {
+  return {
+    env,
+    token,
+    apiBaseUrl,
+    tempDir: env.RUNNER_TEMP || tmpdir(),
+    ...(env.GITHUB_RUN_ID ? { labelValue: env.GITHUB_RUN_ID } : {}),
+    onContainer: (name) => runner.saveState(State.NodeContainer, name ?? ''),
+    group: (title, text) => {
+      // The runner's own group commands, the title escaped as @actions/core escapes command data.
+      runner.info(`::group::${title.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}`)
+      runner.info(text)
+      runner.info('::endgroup::')
+    }
+  }
+}
 
 export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPorts): Promise<ScanResult> {
   const scan = settings.scan

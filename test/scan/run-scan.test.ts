@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { FlowDeps } from '../../src/flow.js'
 import { InputDefaults, readSettings, type Settings } from '../../src/inputs.js'
 import { defaultClock, defaultSleep } from '../../src/poll.js'
-import { runScan, type ScanPorts } from '../../src/scan/run-scan.js'
+import { runScan, scanPorts, type ScanPorts } from '../../src/scan/run-scan.js'
 import { FastClient } from '../../src/wallarm/client.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
@@ -299,5 +299,28 @@ describe('runScan starting the node (the stand-in docker CLI)', () => {
       reason: expect.stringMatching(/docker could not reach one/) as string
     })
     expect(h.containers).toEqual([])
+  })
+})
+
+describe('scanPorts: scan mode on the runner', () => {
+  it('keeps the container in the step’s state and draws groups with the runner’s commands', () => {
+    const lines: string[] = []
+    const state: Record<string, string> = {}
+    const ports = scanPorts(
+      { info: (m) => lines.push(m), saveState: (n, v) => (state[n] = v) },
+      { RUNNER_TEMP: '/runner/tmp', GITHUB_RUN_ID: '77' },
+      TOKEN,
+      'https://us1.api.wallarm.com'
+    )
+    expect(ports).toMatchObject({ tempDir: '/runner/tmp', labelValue: '77', token: TOKEN })
+    ports.onContainer('wallarm-fast-abc')
+    expect(state).toEqual({ 'node-container': 'wallarm-fast-abc' })
+    ports.onContainer(undefined)
+    expect(state).toEqual({ 'node-container': '' })
+    ports.group('Log 100%\nof it', 'line 1\nline 2')
+    expect(lines).toEqual(['::group::Log 100%25%0Aof it', 'line 1\nline 2', '::endgroup::'])
+    expect(scanPorts({ info: () => undefined, saveState: () => undefined }, {}, TOKEN, 'x').tempDir).toBe(
+      tmpdir()
+    )
   })
 })
