@@ -7,24 +7,12 @@
 import * as core from '@actions/core'
 import { Env, Inputs, State } from './constants.js'
 import { message } from './flow.js'
-import { withoutSecrets } from './scan/command.js'
-import { removeContainer } from './scan/node.js'
+import { removeLeftContainer } from './scan/run-scan.js'
 import { VERSION } from './version.js'
 import { FastClient } from './wallarm/client.js'
 
 export async function runPost(env: NodeJS.ProcessEnv): Promise<void> {
-  // scan mode: the FAST node container of a step that was killed before it could remove it.
-  const container = core.getState(State.NodeContainer)
-  if (container) {
-    try {
-      const outcome = await removeContainer(container, withoutSecrets(env))
-      core.info(
-        `The FAST node container ${container} ${outcome === 'removed' ? 'was removed' : 'was already gone'}.`
-      )
-    } catch (err) {
-      core.warning(message(err))
-    }
-  }
+  await removeLeftContainer(core, env)
   const runId = Number(core.getState(State.RecordingRunId))
   if (!Number.isInteger(runId) || runId <= 0) return
 

@@ -13,7 +13,7 @@ import type { Settings } from '../inputs.js'
 import { caBundle, fetchNodeCa } from './ca.js'
 import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
-import { NodeError, preflight, startNode, type RunningNode } from './node.js'
+import { NodeError, preflight, removeContainer, startNode, type RunningNode } from './node.js'
 import type { ScanOutcome } from './outcome.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
@@ -39,7 +39,26 @@ export type ScanResult = FlowResult & { scan: ScanOutcome }
 /** The little of the runner that scan mode needs (`@actions/core` has it, and so does a runner port). */
 export interface ScanRunner {
   info(message: string): void
+  warning(message: string): void
   saveState(name: string, value: string): void
+  getState(name: string): string
+}
+
+/**
+ * The post step's part: remove the node container of a scan step that was killed before it could. It
+ * only warns on failure, as the post step never fails the job.
+ */
+export async function removeLeftContainer(runner: ScanRunner, env: NodeJS.ProcessEnv): Promise<void> {
+  const container = runner.getState(State.NodeContainer)
+  if (!container) return
+  try {
+    const outcome = await removeContainer(container, withoutSecrets(env))
+    runner.info(
+      `The FAST node container ${container} ${outcome === 'removed' ? 'was removed' : 'was already gone'}.`
+    )
+  } catch (err) {
+    runner.warning(message(err))
+  }
 }
 
 /** The ports of a step on the runner: the container in the step's state, groups as the runner draws them. */
