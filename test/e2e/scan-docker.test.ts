@@ -172,9 +172,9 @@ describe
       expect(step.exitCode).toBe(1)
       expect(visibleLog(step)).toMatch(/could not connect to the Wallarm cloud: ".*access denied"/)
       expect(visibleLog(step)).not.toContain('never\n')
-    expect(step.outputs.conclusion).toBe('error')
-    expect(readFileSync(step.outputs['node-log-path']!, 'utf8')).toContain('access denied')
-    expect(step.summary).toContain('| Tests | not run |')
+      expect(step.outputs.conclusion).toBe('error')
+      expect(readFileSync(step.outputs['node-log-path']!, 'utf8')).toContain('access denied')
+      expect(step.summary).toContain('| Tests | not run |')
       expect(ourContainers()).toEqual(before)
     })
 
