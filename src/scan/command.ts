@@ -153,9 +153,15 @@ export function runCommand(options: CommandOptions): Promise<CommandResult> {
     }
     if (options.signal.aborted) onAbort()
     else options.signal.addEventListener('abort', onAbort, { once: true })
-    child.once('error', (err) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
       options.signal.removeEventListener('abort', onAbort)
-      reject(err)
+      reject(
+        err.code === 'ENOENT'
+          ? new Error(
+              'The run command is run with bash, which is not installed here (the job runs in a container without it?).'
+            )
+          : err
+      )
     })
     child.once('exit', (code, signal) => {
       options.signal.removeEventListener('abort', onAbort)

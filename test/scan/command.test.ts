@@ -97,6 +97,12 @@ describe('runCommand', () => {
     await emu?.close()
   })
 
+  it('says so when there is no bash', async () => {
+    await expect(
+      runCommand({ command: 'true', env: { PATH: '/nonexistent' }, signal: never })
+    ).rejects.toThrow('The run command is run with bash, which is not installed here')
+  })
+
   it('gives the exit code, with pipefail as a bash run step has it', async () => {
     expect(await runCommand({ command: 'exit 3', env: { PATH: process.env.PATH! }, signal: never })).toEqual({
       exitCode: 3,
