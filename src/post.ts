@@ -7,7 +7,7 @@
 import * as core from '@actions/core'
 import { Env, Inputs, State } from './constants.js'
 import { message } from './flow.js'
-import { removeLeftContainer } from './scan/run-scan.js'
+import { removeLeftContainer } from './scan/runner.js'
 import { VERSION } from './version.js'
 import { FastClient } from './wallarm/client.js'
 

@@ -5,15 +5,13 @@
  * `@actions/core` here: the action layer passes the flow's dependencies and a few ports.
  */
 import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { State } from '../constants.js'
 import { message, runFlow, type FlowDeps, type FlowResult } from '../flow.js'
 import type { Settings } from '../inputs.js'
 import { caBundle, fetchNodeCa } from './ca.js'
 import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
-import { NodeError, preflight, removeContainer, startNode, type RunningNode } from './node.js'
+import { NodeError, preflight, startNode, type RunningNode } from './node.js'
 import type { ScanOutcome } from './outcome.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
@@ -35,54 +33,6 @@ export interface ScanPorts {
 }
 
 export type ScanResult = FlowResult & { scan: ScanOutcome }
-
-/** The little of the runner that scan mode needs (`@actions/core` has it, and so does a runner port). */
-export interface ScanRunner {
-  info(message: string): void
-  warning(message: string): void
-  saveState(name: string, value: string): void
-  getState(name: string): string
-}
-
-/**
- * The post step's part: remove the node container of a scan step that was killed before it could. It
- * only warns on failure, as the post step never fails the job.
- */
-export async function removeLeftContainer(runner: ScanRunner, env: NodeJS.ProcessEnv): Promise<void> {
-  const container = runner.getState(State.NodeContainer)
-  if (!container) return
-  try {
-    const outcome = await removeContainer(container, withoutSecrets(env))
-    runner.info(
-      `The FAST node container ${container} ${outcome === 'removed' ? 'was removed' : 'was already gone'}.`
-    )
-  } catch (err) {
-    runner.warning(message(err))
-  }
-}
-
-/** The ports of a step on the runner: the container in the step's state, groups as the runner draws them. */
-export function scanPorts(
-  runner: ScanRunner,
-  env: NodeJS.ProcessEnv,
-  token: string,
-  apiBaseUrl: string
-): ScanPorts {
-  return {
-    env,
-    token,
-    apiBaseUrl,
-    tempDir: env.RUNNER_TEMP || tmpdir(),
-    ...(env.GITHUB_RUN_ID ? { labelValue: env.GITHUB_RUN_ID } : {}),
-    onContainer: (name) => runner.saveState(State.NodeContainer, name ?? ''),
-    group: (title, text) => {
-      // The runner's own group commands, the title escaped as @actions/core escapes command data.
-      runner.info(`::group::${title.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}`)
-      runner.info(text)
-      runner.info('::endgroup::')
-    }
-  }
-}
 
 export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPorts): Promise<ScanResult> {
   const scan = settings.scan
