@@ -226,6 +226,10 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
   if (testRecordNameRaw !== '' && !records) ignored(Inputs.TestRecordName, 'record mode')
   if (mode !== 'scan') {
     for (const input of SCAN_ONLY_INPUTS) if (isSetAndNotDefault(raw, input)) ignored(input, 'scan mode')
+  } else if (isSetAndNotDefault(raw, Inputs.Wait)) {
+    warnings.push(
+      `Input "${Inputs.Wait}" is ignored in scan mode, which always waits for the verdict: the node it starts must run until then.`
+    )
   }
   if (testRunIdRaw !== '' && (records || mode === 'reuse')) {
     warnings.push(

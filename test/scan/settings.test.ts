@@ -85,6 +85,12 @@ describe('scan mode inputs', () => {
     expect(err.message).toMatch(pattern)
   })
 
+  it('wait: false is ignored with a warning: scan always waits for the verdict', () => {
+    expect(read({ ...scan, wait: 'false' }).warnings).toEqual([
+      'Input "wait" is ignored in scan mode, which always waits for the verdict: the node it starts must run until then.'
+    ])
+  })
+
   it('other modes ignore the scan inputs with a warning, and have no scan settings', () => {
     const settings = read({
       mode: 'record',
