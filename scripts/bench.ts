@@ -219,7 +219,7 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
   if (r.hop) {
     out.push('')
     out.push(
-      `4. scan mode's recording hop: ${r.hop.requests} requests (GETs and 64 KB POSTs) per batch, median of ${r.hop.batches}`
+      `4. scan mode's recording hop: ${r.hop.requests} requests (GETs and 64 KB POSTs) per batch, ${r.hop.batches} pairs of batches`
     )
     out.push('')
     out.push(
