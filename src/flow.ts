@@ -5,11 +5,12 @@
 import type { Conclusion } from './constants.js'
 import type { Settings } from './inputs.js'
 import { waitForReadyToRecord, waitForRunToFinish, type Clock, type Sleep } from './poll.js'
-import { retry } from './retry.js'
+import { deadlineSignal, retry } from './retry.js'
+import { logSafe } from './text/untrusted.js'
 import { formatDuration } from './duration.js'
 import type { FastClient } from './wallarm/client.js'
 import { WallarmApiError, isAuthError, isNotReadyForCloning } from './wallarm/errors.js'
-import { isTerminalState, type TestRun, type Vulnerability } from './wallarm/types.js'
+import { isTerminalState, type Id, type TestRun, type Vulnerability } from './wallarm/types.js'
 
 export interface Logger {
   info(message: string): void
@@ -27,7 +28,7 @@ export interface FlowDeps {
   /** Called as soon as the run's ids are known, before any long wait, so outputs never lose them. */
   onRunKnown(run: TestRun): void
   /** Called once a recording this step started is known to be running, and once it is known stopped. */
-  onRecording(runId: number, recording: boolean): void
+  onRecording(runId: Id, recording: boolean): void
 }
 
 export interface FlowResult {
@@ -88,6 +89,7 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
     // and would hold the node and the record until inactivity-timeout. The request's own timeout bounds it.
   )
   log.info(`Created test run ${created.id} recording into the new test record ${created.test_record_id}.`)
+  const pin = new RecordPin(created, log)
   deps.onRunKnown(created)
   deps.onRecording(created.id, true)
 
@@ -95,7 +97,7 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
     `Waiting up to ${formatDuration(settings.readyTimeoutMs)} for the FAST node to be ready to record…`
   )
   const ready = await waitForReadyToRecord({
-    fetch: (signal) => client.getTestRun(created.id, signal),
+    fetch: (signal) => client.getTestRun(created.id, signal).then(pin.apply),
     timeoutMs: settings.readyTimeoutMs,
     maxIntervalMs: settings.pollIntervalMs,
     isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
@@ -172,6 +174,8 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   const started = deps.clock.now()
   // While the record still records (the recording job may only just have stopped it), the API answers
   // 400 not_ready_for_cloning: try again with backoff until ready-timeout.
+  // Every attempt, its own retries and the backoff between them end at ready-timeout.
+  const bound = deadlineSignal(settings.readyTimeoutMs, deps.signal)
   const attempts = 1_000
   const run = await retry(
     () =>
@@ -186,7 +190,7 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
           stop_on_first_fail: settings.stopOnFirstFail,
           file_extensions_to_exclude: settings.fileExtensionsToExclude
         },
-        deps.signal
+        bound.signal
       ),
     {
       attempts,
@@ -200,9 +204,16 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
         ),
       sleep: deps.sleep,
       random: deps.random,
-      signal: deps.signal
+      signal: bound.signal
     }
   ).catch((err: unknown) => {
+    if (bound.expired()) {
+      throw new Error(
+        `Test record ${recordId} could not be copied within ${formatDuration(settings.readyTimeoutMs)} ` +
+          '(ready-timeout): the Wallarm API did not answer in time.',
+        { cause: err }
+      )
+    }
     if (isNotReadyForCloning(err)) {
       throw new Error(
         `Test record ${recordId} was still recording after ${formatDuration(settings.readyTimeoutMs)} ` +
@@ -212,8 +223,8 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
       )
     }
     throw err
-  })
-  log.info(`Copied test run ${run.id} from test record ${recordId} (state ${run.state}).`)
+  }).finally(bound.clear)
+  log.info(`Copied test run ${run.id} from test record ${recordId} (state ${logSafe(run.state)}).`)
   deps.onRunKnown(run)
   return settings.wait ? finish(run, settings, deps) : notWaited(run)
 }
@@ -224,7 +235,7 @@ async function waitMode(settings: Settings, deps: FlowDeps): Promise<FlowResult>
   return settings.wait ? finish(run, settings, deps) : notWaited(run)
 }
 
-function requireRunId(settings: Settings): number {
+function requireRunId(settings: Settings): Id {
   if (settings.testRunId === undefined) {
     throw new Error(
       `Input "test-run-id" is empty and no earlier record step of this job set WALLARM_FAST_TEST_RUN_ID: ` +
@@ -247,11 +258,12 @@ function notWaited(run: TestRun): FlowResult {
 /** Poll to the end, then read the vulnerability details. */
 async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   const { client, log } = deps
+  const pin = new RecordPin(first, log)
   let run = first
   if (!isTerminalState(run.state)) {
     log.info(`Waiting up to ${formatDuration(settings.waitTimeoutMs)} for test run ${run.id} to finish…`)
     const result = await waitForRunToFinish({
-      fetch: (signal) => client.getTestRun(first.id, signal),
+      fetch: (signal) => client.getTestRun(first.id, signal).then(pin.apply),
       timeoutMs: settings.waitTimeoutMs,
       maxIntervalMs: settings.pollIntervalMs,
       isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
@@ -302,7 +314,7 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promi
 
 export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number): string {
   const parts = [
-    `state ${run.state}${run.recording ? ' (recording)' : ''}`,
+    `state ${logSafe(run.state)}${run.recording ? ' (recording)' : ''}`,
     `${run.baseline_check_all_terminated_count}/${run.baseline_count} baselines checked`,
     `${run.vulns.length} vulnerabilit${run.vulns.length === 1 ? 'y' : 'ies'}`
   ]
@@ -310,6 +322,36 @@ export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number
   if (run.estimated_time_to_completion !== null)
     parts.push(`about ${formatDuration(run.estimated_time_to_completion * 1000)} left`)
   return `${heartbeat ? 'Still waiting' : 'Test run'} ${run.id}: ${parts.join(', ')} [${formatDuration(elapsedMs)}]`
+}
+
+/**
+ * A run's test record does not change. Should the API name another one in a later answer, the first one
+ * known wins (it is the one already in the outputs and WALLARM_FAST_TEST_RECORD_ID, and the one the
+ * recording went into): later answers are made to agree with it, and the change is logged once. So the
+ * outputs, the exported variables and every report name the same record.
+ */
+class RecordPin {
+  private readonly recordId: Id
+  private warned = false
+
+  constructor(
+    first: TestRun,
+    private readonly log: Logger
+  ) {
+    this.recordId = first.test_record_id
+  }
+
+  readonly apply = (run: TestRun): TestRun => {
+    if (this.recordId === '' || run.test_record_id === this.recordId) return run
+    if (!this.warned) {
+      this.warned = true
+      this.log.warning(
+        `The Wallarm API now names test record ${run.test_record_id || '(none)'} for test run ${run.id}, ` +
+          `which was recording into test record ${this.recordId}: keeping ${this.recordId}.`
+      )
+    }
+    return { ...run, test_record_id: this.recordId }
+  }
 }
 
 export function message(err: unknown): string {

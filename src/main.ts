@@ -103,7 +103,7 @@ export async function runMain(deps: MainDeps): Promise<void> {
     sleep
   })
 
-  let recordingRunId: number | undefined
+  let recordingRunId: string | undefined
   let lastRun: TestRun | undefined
   const onRunKnown = (run: TestRun): void => {
     lastRun = run
@@ -150,7 +150,7 @@ export async function runMain(deps: MainDeps): Promise<void> {
   client.dispose()
 }
 
-async function stopOnCancel(baseUrl: string, token: string, runId: number): Promise<boolean> {
+async function stopOnCancel(baseUrl: string, token: string, runId: string): Promise<boolean> {
   const quick = new FastClient({
     baseUrl,
     token,

@@ -45,8 +45,9 @@ export interface RunReport {
   reason: string
   /** Whether the step fails (the gate's decision, or an error). */
   failed: boolean
-  testRunId?: number
-  testRecordId?: number
+  /** Exact decimal text (see ../wallarm/types.ts `Id`). */
+  testRunId?: string
+  testRecordId?: string
   /** The last state of the run that was seen, if any. */
   run?: TestRun
   /** Every finding, sorted by threat, highest first. */

@@ -72,7 +72,7 @@ function requestsTo(emu: Emulator, method: string, path: string | RegExp): Recor
   )
 }
 
-async function pollRun(client: FastClient, id: number, until: (run: TestRun) => boolean): Promise<TestRun> {
+async function pollRun(client: FastClient, id: string, until: (run: TestRun) => boolean): Promise<TestRun> {
   return waitFor(
     async () => {
       const run = await client.getTestRun(id)

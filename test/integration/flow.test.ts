@@ -36,7 +36,7 @@ async function harness(options: EmulatorOptions = {}): Promise<Harness> {
   emu = await startEmulator({ tokens: [TOKEN, 'fast-other'], clock: () => now, ...options })
   const logs: string[] = []
   const known: TestRun[] = []
-  const recording: Array<[number, boolean]> = []
+  const recording: Array<[string, boolean]> = []
   const sleep = (ms: number): Promise<void> => {
     now += ms
     return Promise.resolve()

@@ -92,7 +92,7 @@ describe('buildJsonReport', () => {
       makeReport({
         run: undefined,
         testRunId: undefined,
-        testRecordId: 9058,
+        testRecordId: '9058',
         conclusion: 'error',
         findings: []
       }),

@@ -199,8 +199,8 @@ describe('buildSarif', () => {
   it('fingerprints an issue the same in two runs, and different issues differently', () => {
     const first = makeReport()
     const second = makeReport({
-      testRunId: 6001,
-      run: makeRun({ id: 6001, name: 'another run' }),
+      testRunId: '6001',
+      run: makeRun({ id: '6001', name: 'another run' }),
       findings: FINDINGS.map((f) => ({ ...f, id: f.id + 1000, title: 'changed', threat: f.threat }))
     })
     const a = onlyRun(buildSarif(first, { toolVersion: '1.0.0' })).results
@@ -230,7 +230,7 @@ describe('buildSarif', () => {
   it('sets a category per workflow and job that does not change from run to run', () => {
     const a = onlyRun(buildSarif(makeReport(), { toolVersion: '1' })).automationDetails.id
     const b = onlyRun(
-      buildSarif(makeReport({ run: makeRun({ id: 9, name: 'octo/app CI #43 dast' }) }), { toolVersion: '1' })
+      buildSarif(makeReport({ run: makeRun({ id: '9', name: 'octo/app CI #43 dast' }) }), { toolVersion: '1' })
     ).automationDetails.id
     expect(a).toBe('wallarm-fast/ci/dast/')
     expect(b).toBe(a)
