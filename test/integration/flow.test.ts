@@ -27,7 +27,7 @@ interface Harness {
   settings(inputs: Record<string, string>): Settings
   logs: string[]
   known: TestRun[]
-  recording: Array<[number, boolean]>
+  recording: Array<[string, boolean]>
   advance(ms: number): void
 }
 
@@ -118,7 +118,7 @@ describe('stop', () => {
     h.emu.injectFault({ method: 'POST', path: `/v1/test_run/${run.id}/action/stop`, status: 400 })
     const result = await flow(h, { mode: 'stop', 'test-run-id': String(run.id) })
     expect(result.conclusion).toBe('passed')
-    expect(h.recording).toEqual([[run.id, false]])
+    expect(h.recording).toEqual([[String(run.id), false]])
   })
 
   it('rethrows a refused stop while the run still records', async () => {

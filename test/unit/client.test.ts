@@ -184,7 +184,7 @@ describe('FastClient calls', () => {
       file_extensions_to_exclude: 'js|css|png|ico',
       test_record_name: undefined
     })
-    expect(run).toEqual(RUN)
+    expect(run).toEqual({ ...RUN, id: '5080', test_record_id: String(RUN.test_record_id) })
     expect(stub.requests).toHaveLength(1)
     const req = stub.requests[0]!
     expect(req.method).toBe('POST')
@@ -210,7 +210,7 @@ describe('FastClient calls', () => {
   it('copyTestRun POSTs test_record_id and accepts a cloning run', async () => {
     stub.then(envelope(200, { ...RUN, id: 5081, state: 'cloning', recording: false }))
     const run = await client().copyTestRun({ name: 'nightly-replay', test_record_id: 9058, policy_id: 129 })
-    expect(run).toMatchObject({ id: 5081, state: 'cloning', test_record_id: 9058, recording: false })
+    expect(run).toMatchObject({ id: '5081', state: 'cloning', test_record_id: '9058', recording: false })
     const req = stub.requests[0]!
     expect([req.method, req.url]).toEqual(['POST', '/v1/test_run'])
     expect(req.json).toEqual({ name: 'nightly-replay', test_record_id: 9058, policy_id: 129 })
@@ -302,8 +302,8 @@ describe('FastClient response normalisation', () => {
     )
     const run = await client().getTestRun(5080)
     expect(run).toMatchObject({
-      id: 5080,
-      test_record_id: 9058,
+      id: '5080',
+      test_record_id: '9058',
       clientid: 42,
       name: '',
       desc: '',
@@ -327,7 +327,7 @@ describe('FastClient response normalisation', () => {
 
   it('takes an envelope whose body is the only key', async () => {
     stub.then(raw(200, JSON.stringify({ body: { id: 5080 } })))
-    await expect(client().getTestRun(5080)).resolves.toMatchObject({ id: 5080, vulns: [], state: '' })
+    await expect(client().getTestRun(5080)).resolves.toMatchObject({ id: '5080', vulns: [], state: '' })
   })
 
   it('throws a non-retryable error when a 2xx body has no usable id', async () => {
@@ -445,7 +445,7 @@ describe('FastClient retries', () => {
   it('500 then success', async () => {
     stub.then(envelope(500, 'Timed out connecting to server'), envelope(200, RUN))
     const run = await client().getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries).toHaveLength(1)
     expect(retries[0]).toMatchObject({ operation: 'get test run', attempt: 1, delayMs: 500 })
@@ -456,7 +456,7 @@ describe('FastClient retries', () => {
   it('a burst of 503 on a POST, with growing delays', async () => {
     stub.then(envelope(503, 'down'), envelope(503, 'down'), envelope(503, 'down'), envelope(200, RUN))
     const run = await client().createTestRun({ name: 'ci' })
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'POST', 'POST'])
     expect(stub.requests.every((r) => (r.json as { name: string }).name === 'ci')).toBe(true)
     expect(delays).toEqual([500, 1000, 2000])
@@ -488,7 +488,7 @@ describe('FastClient retries', () => {
   it('a connection reset, then success', async () => {
     stub.then(resetConnection, envelope(200, RUN))
     const run = await client().getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries[0]?.error).toMatchObject({ kind: 'network', networkCode: 'ECONNRESET', status: undefined })
   })
@@ -501,7 +501,7 @@ describe('FastClient retries', () => {
     }
     stub.then(halfBody, envelope(200, RUN))
     const run = await client().getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries[0]?.error).toMatchObject({ kind: 'network', retryable: true })
   })
@@ -509,7 +509,7 @@ describe('FastClient retries', () => {
   it('a request that never gets an answer times out and is retried', async () => {
     stub.then(neverAnswer, envelope(200, RUN))
     const run = await client({ timeoutMs: 300 }).getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries[0]?.error).toMatchObject({ kind: 'network', networkCode: 'ETIMEDOUT' })
     expect(retries[0]?.error.message).toContain(`127.0.0.1:${stub.port}`)
@@ -521,7 +521,7 @@ describe('FastClient retries', () => {
       envelope(200, RUN)
     )
     const run = await client().getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries[0]?.error).toMatchObject({ kind: 'malformed', status: 200, retryable: true })
   })
@@ -736,7 +736,7 @@ describe('FastClient through an HTTP proxy', () => {
     // A host name that only the proxy can reach (loopback addresses bypass proxies).
     const target = `wallarm-api.test:${stub.port}`
     const run = await client({ baseUrl: `http://${target}` }).getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(seen).toHaveLength(1)
     expect(seen[0]).toMatch(new RegExp(`^(CONNECT ${target}|GET http://${target}/v1/test_run/5080)$`))
     expect(stub.requests[0]).toMatchObject({ method: 'GET', url: '/v1/test_run/5080' })

@@ -159,7 +159,7 @@ describe('readSettings: defaults', () => {
       name: 'nightly',
       description: 'replay',
       policyId: 104,
-      testRecordId: 9058,
+      testRecordId: '9058',
       rps: 1000,
       rpsPerBaseline: 500,
       stopOnFirstFail: true,
@@ -370,8 +370,8 @@ describe('readSettings: the default name and description', () => {
 
 describe('readSettings: modes', () => {
   it('stop and wait take the test run from the input, else from WALLARM_FAST_TEST_RUN_ID', () => {
-    expect(read({ mode: 'stop', 'test-run-id': '5080' }, { [Env.TestRunId]: '1' }).testRunId).toBe(5080)
-    expect(read({ mode: 'wait' }, { [Env.TestRunId]: '5081' }).testRunId).toBe(5081)
+    expect(read({ mode: 'stop', 'test-run-id': '5080' }, { [Env.TestRunId]: '1' }).testRunId).toBe('5080')
+    expect(read({ mode: 'wait' }, { [Env.TestRunId]: '5081' }).testRunId).toBe('5081')
   })
 
   it('stop and wait without a test run is an error naming test-run-id and the variable', () => {
@@ -386,7 +386,7 @@ describe('readSettings: modes', () => {
   it('ignores an unusable WALLARM_FAST_TEST_RUN_ID with a warning, then needs the input', () => {
     expect(() => read({ mode: 'wait' }, { [Env.TestRunId]: 'abc' })).toThrow(InputError)
     const s = read({ mode: 'wait', 'test-run-id': '9' }, { [Env.TestRunId]: 'abc' })
-    expect(s.testRunId).toBe(9)
+    expect(s.testRunId).toBe('9')
     const s2 = readSettings(runnerInputs({ mode: 'wait', 'if-no-token': 'skip' }), { [Env.TestRunId]: 'abc' })
     expect(s2.warnings).toEqual([
       `${Env.TestRunId} has the value "abc", which is not a test run id: ignored.`

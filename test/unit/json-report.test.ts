@@ -44,8 +44,8 @@ describe('buildJsonReport', () => {
       failed: true,
       mode: 'stop',
       testRun: {
-        id: 5080,
-        recordId: 9058,
+        id: '5080',
+        recordId: '9058',
         name: 'ci-build-123',
         state: 'failed',
         url: 'https://us1.my.wallarm.com/testing/testruns/5080',
@@ -100,7 +100,7 @@ describe('buildJsonReport', () => {
     )
     expect(json.testRun).toEqual({
       id: null,
-      recordId: 9058,
+      recordId: '9058',
       name: null,
       state: null,
       url: 'https://us1.my.wallarm.com/testing/testruns/5080',

@@ -184,7 +184,7 @@ describe('buildSarif', () => {
     expect(run.results[0]?.properties).toMatchObject({
       threat: 95,
       vulnerabilityId: 7001,
-      testRunId: 5080,
+      testRunId: '5080',
       code: 'S0001'
     })
     expect(run.results[0]?.webRequest).toEqual({ method: 'POST', target: 'app.local/login' })
