@@ -255,7 +255,8 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
   if (settings.comment) await comment(settings, runReport, summary, deps)
 
   core.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
-  if (decision.failed) core.setFailed(decision.reason)
+  // The verdict was the first error annotation above (buildAnnotations): only the exit code is left.
+  if (decision.failed) process.exitCode = core.ExitCode.Failure
 }
 
 async function comment(

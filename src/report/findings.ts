@@ -98,6 +98,8 @@ function mergeFinding(summary: Finding, detail: Finding): Finding {
   }
   // The detail object's type is the more specific one, unless it has none.
   if (detail.type === 'unknown') merged.type = summary.type
+  // A missing threat (null, absent: 0 here) never beats a known one.
+  if (!(detail.threat > 0)) merged.threat = summary.threat
   return merged
 }
 

@@ -7,6 +7,7 @@ import {
   vulnerabilitiesJson,
   vulnType
 } from '../../src/report/findings.js'
+import { normalizeVulnerability } from '../../src/wallarm/normalize.js'
 import type { TestRun, Vulnerability } from '../../src/wallarm/types.js'
 import { testRun } from '../support/fixtures.js'
 
@@ -173,5 +174,14 @@ describe('type names', () => {
     expect(typeTitle('weird')).toBe('weird')
     expect(vulnType('constructor')).toBeUndefined()
     expect(typeTitle('constructor')).toBe('constructor')
+  })
+})
+
+describe('toFindings: a missing value never beats a known one', () => {
+  it('keeps the run summary threat when the detail object says threat: null', () => {
+    const detail = normalizeVulnerability({ id: 7, type: 'sqli', threat: null, path: '/search' })!
+    const [f] = toFindings(run([{ id: 7, threat: 80, code: 'S1', type: 'sqli' }]), [detail])
+    expect(f).toMatchObject({ id: 7, threat: 80, path: '/search' })
+    expect(severityOf(f!.threat)).toBe('high')
   })
 })
