@@ -290,7 +290,8 @@ async function comment(
       token: deps.githubToken,
       target,
       marker,
-      body: renderCommentBody(summary, marker)
+      body: renderCommentBody(summary, marker),
+      secrets: [settings.token ?? '']
     })
     if (result.outcome === 'forbidden' || result.outcome === 'skipped')
       core.warning(`comment: ${result.reason}`)

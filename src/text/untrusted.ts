@@ -49,7 +49,7 @@ export function logSafe(text: string): string {
 
 /** Whether `text` could make the runner act: a command at a line start, or the legacy form anywhere. */
 export function hasWorkflowCommand(text: string): boolean {
-  return /(^|[\n\r])\s*::[a-z-]+/i.test(text) || text.includes('##[')
+  return /(^|[\n\r\u000B\u000C\u0085\u2028\u2029])\s*::[a-z-]+/i.test(text) || text.includes('##[')
 }
 
 function escapeRegExp(s: string): string {
@@ -67,11 +67,13 @@ function hexAnyCase(code: number, width: number): string {
 /** One character of a secret in every spelling a JSON or URL text may give it. */
 function charPattern(ch: string): string {
   const code = ch.codePointAt(0) ?? 0
-  const forms = [escapeRegExp(ch)]
+  const forms: string[] = []
   if (code <= 0xffff) forms.push(`\\\\u${hexAnyCase(code, 4)}`)
   if (ch === '/') forms.push('\\\\/')
   if (code < 0x80) forms.push(`%${hexAnyCase(code, 2)}`)
   if (ch === '"' || ch === '\\') forms.push(`\\\\${escapeRegExp(ch)}`)
+  // The raw character last: an escape that starts with `\` must win over a raw `\`.
+  forms.push(escapeRegExp(ch))
   return `(?:${forms.join('|')})`
 }
 
