@@ -15,7 +15,7 @@ import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } fr
 import { readSettings, type Settings } from './inputs.js'
 import { defaultClock, defaultSleep, type Clock, type Sleep } from './poll.js'
 import { buildAnnotations } from './report/annotations.js'
-import { toFindings, vulnerabilitiesJson } from './report/findings.js'
+import { toFindings, vulnerabilitiesJsonOutput } from './report/findings.js'
 import { countedFindings, type RunReport } from './report/model.js'
 import { renderSummary } from './report/summary.js'
 import { VERSION } from './version.js'
@@ -218,7 +218,8 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
   // known so far (final once the run finished).
   const verdictKnown = run !== undefined && settings.mode !== 'record'
   outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
-  outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? JSON.stringify(vulnerabilitiesJson(counted)) : '')
+  const vulnsJson = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
+  outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? vulnsJson.json : '')
 
   try {
     const files = writeReports(runReport, {
@@ -230,6 +231,13 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
       now: new Date()
     })
     outputs.set(Outputs.ReportPath, files.reportPath)
+    if (vulnsJson.included < vulnsJson.total) {
+      core.warning(
+        `The vulnerabilities-json output holds the ${vulnsJson.included} highest-threat of ${vulnsJson.total} ` +
+          `vulnerabilities, to stay within GitHub's 1 MB per output; the report file (report-path, ` +
+          `${files.reportPath}) has them all.`
+      )
+    }
     outputs.set(Outputs.SarifPath, files.sarifPath)
     outputs.set(Outputs.JunitPath, files.junitPath)
   } catch (err) {

@@ -137,6 +137,34 @@ export function vulnerabilitiesJson(findings: readonly Finding[]): Vulnerability
   )
 }
 
+/**
+ * GitHub keeps at most 1 MiB per step output (and 50 MiB for all of a job's): the `vulnerabilities-json`
+ * output stays under this many UTF-8 bytes.
+ */
+export const OUTPUT_MAX_BYTES = 1_000_000
+
+/**
+ * The `vulnerabilities-json` output: the JSON array of {@link vulnerabilitiesJson}, always valid JSON of
+ * at most `maxBytes` UTF-8 bytes. When the whole list does not fit, the first findings that do (the
+ * highest threats: findings are sorted) are kept and `included < total` says so; the report file has
+ * them all. Linear in the size of the list.
+ */
+export function vulnerabilitiesJsonOutput(
+  findings: readonly Finding[],
+  maxBytes = OUTPUT_MAX_BYTES
+): { json: string; included: number; total: number } {
+  const items = vulnerabilitiesJson(findings).map((v) => JSON.stringify(v))
+  let size = 2 // []
+  let included = 0
+  for (const item of items) {
+    const next = size + Buffer.byteLength(item, 'utf8') + (included > 0 ? 1 : 0)
+    if (next > maxBytes) break
+    size = next
+    included++
+  }
+  return { json: `[${items.slice(0, included).join(',')}]`, included, total: items.length }
+}
+
 /** `domain` + `path` as one string ("app.example/api/login"), or whichever of them is known. */
 export function findingUrl(f: Pick<Finding, 'domain' | 'path'>): string | undefined {
   if (f.domain === undefined) return f.path

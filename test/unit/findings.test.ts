@@ -5,6 +5,8 @@ import {
   toFindings,
   typeTitle,
   vulnerabilitiesJson,
+  vulnerabilitiesJsonOutput,
+  OUTPUT_MAX_BYTES,
   vulnType
 } from '../../src/report/findings.js'
 import { normalizeVulnerability } from '../../src/wallarm/normalize.js'
@@ -183,5 +185,28 @@ describe('toFindings: a missing value never beats a known one', () => {
     const [f] = toFindings(run([{ id: 7, threat: 80, code: 'S1', type: 'sqli' }]), [detail])
     expect(f).toMatchObject({ id: 7, threat: 80, path: '/search' })
     expect(severityOf(f!.threat)).toBe('high')
+  })
+})
+
+describe('vulnerabilitiesJsonOutput', () => {
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: i + 1, type: 'sqli', threat: 100 - (i % 100), path: `/p/${'x'.repeat(80)}/${i}` }))
+
+  it('keeps 20,000 findings under 1 MB as valid JSON, the first ones kept, and says how many', () => {
+    const out = vulnerabilitiesJsonOutput(many(20_000))
+    expect(Buffer.byteLength(out.json, 'utf8')).toBeLessThanOrEqual(OUTPUT_MAX_BYTES)
+    const parsed = JSON.parse(out.json) as Array<{ id: number }>
+    expect(parsed).toHaveLength(out.included)
+    expect(out.included).toBeGreaterThan(1000)
+    expect(out.included).toBeLessThan(20_000)
+    expect(out.total).toBe(20_000)
+    expect(parsed[0]?.id).toBe(1)
+  })
+
+  it('keeps everything that fits, multi-byte text counted in bytes', () => {
+    const f = [{ id: 1, type: 'sqli', threat: 90, path: '/é'.repeat(10) }]
+    const whole = JSON.stringify(vulnerabilitiesJson(f))
+    expect(vulnerabilitiesJsonOutput(f, Buffer.byteLength(whole))).toMatchObject({ json: whole, included: 1 })
+    expect(vulnerabilitiesJsonOutput(f, Buffer.byteLength(whole) - 1)).toEqual({ json: '[]', included: 0, total: 1 })
   })
 })
