@@ -31,9 +31,17 @@ export function buildAnnotations(
   const counted = countedFindings(report)
   const level: AnnotationLevel = report.failed ? 'error' : 'warning'
   const verdict: Annotation[] = report.failed
-    ? [{ level: 'error', title: 'Wallarm FAST: failed', message: logSafe(oneLine(report.reason)) }]
+    ? [
+        {
+          level: 'error',
+          title: `Wallarm FAST: ${report.conclusion}`,
+          message: logSafe(oneLine(report.reason))
+        }
+      ]
     : []
-  const perFinding = counted.slice(0, Math.max(0, max - verdict.length)).map((f) => findingAnnotation(f, level))
+  const perFinding = counted
+    .slice(0, Math.max(0, max - verdict.length))
+    .map((f) => findingAnnotation(f, level))
   const annotations = [...verdict, ...perFinding]
   const omitted = counted.length - perFinding.length
   if (omitted > 0) {
