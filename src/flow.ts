@@ -206,24 +206,26 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
       random: deps.random,
       signal: bound.signal
     }
-  ).catch((err: unknown) => {
-    if (bound.expired()) {
-      throw new Error(
-        `Test record ${recordId} could not be copied within ${formatDuration(settings.readyTimeoutMs)} ` +
-          '(ready-timeout): the Wallarm API did not answer in time.',
-        { cause: err }
-      )
-    }
-    if (isNotReadyForCloning(err)) {
-      throw new Error(
-        `Test record ${recordId} was still recording after ${formatDuration(settings.readyTimeoutMs)} ` +
-          '(ready-timeout). Stop its recording first (a stop step, or the record job finishing) and make this job ' +
-          'run after it with needs:.',
-        { cause: err }
-      )
-    }
-    throw err
-  }).finally(bound.clear)
+  )
+    .catch((err: unknown) => {
+      if (bound.expired()) {
+        throw new Error(
+          `Test record ${recordId} could not be copied within ${formatDuration(settings.readyTimeoutMs)} ` +
+            '(ready-timeout): the Wallarm API did not answer in time.',
+          { cause: err }
+        )
+      }
+      if (isNotReadyForCloning(err)) {
+        throw new Error(
+          `Test record ${recordId} was still recording after ${formatDuration(settings.readyTimeoutMs)} ` +
+            '(ready-timeout). Stop its recording first (a stop step, or the record job finishing) and make this job ' +
+            'run after it with needs:.',
+          { cause: err }
+        )
+      }
+      throw err
+    })
+    .finally(bound.clear)
   log.info(`Copied test run ${run.id} from test record ${recordId} (state ${logSafe(run.state)}).`)
   deps.onRunKnown(run)
   return settings.wait ? finish(run, settings, deps) : notWaited(run)

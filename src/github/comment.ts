@@ -216,14 +216,21 @@ export async function upsertComment(opts: {
     const status = statusOf(error)
     const message = error instanceof Error ? error.message : String(error)
     if ((status === 403 && !isRateLimited(error, message)) || status === 404) {
-      return { outcome: 'forbidden', reason: logSafe(redactor.text(forbiddenReason(status, message, step, where))) }
+      return {
+        outcome: 'forbidden',
+        reason: logSafe(redactor.text(forbiddenReason(status, message, step, where)))
+      }
     }
     // Octokit reports a network failure as status 500 with no response; say HTTP only for real answers.
     const answered = isRecord(error) && isRecord(error['response'])
     const detail = answered && status !== undefined ? `HTTP ${status}: ${message}` : message
     const hint = status === 401 ? ' (the GitHub token was rejected: check the `github-token` input)' : ''
     throw new Error(
-      logSafe(redactor.text(`could not write the pull-request comment: failed to ${step} ${where}: ${detail}${hint}`)),
+      logSafe(
+        redactor.text(
+          `could not write the pull-request comment: failed to ${step} ${where}: ${detail}${hint}`
+        )
+      ),
       { cause: error }
     )
   }

@@ -147,5 +147,4 @@ export class Redactor {
     }
     return root.v as T
   }
-
 }

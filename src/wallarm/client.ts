@@ -40,6 +40,7 @@ export const CLIENT_DEFAULTS = {
 
 /** A response body larger than this is cut off and the answer treated as malformed (retryable). */
 export const MAX_BODY_BYTES = 8 * 1024 * 1024
+const TOO_LARGE = 'EMSGSIZE'
 
 /** The page size of `listVulnerabilities` (the API accepts at most 1000). */
 export const VULN_PAGE_SIZE = { default: 500, max: 1000 } as const
@@ -372,6 +373,10 @@ export class FastClient {
       res = await this.exchange(method, `${this.baseUrl}${path}`, data, headers, signal)
     } catch (err) {
       if (signal?.aborted) throw abortReason(signal)
+      if (err instanceof Error && (err as Error & { code?: unknown }).code === TOO_LARGE) {
+        // An answer, but one too large to be the API's: retried like a truncated one.
+        throw new WallarmApiError({ operation, kind: 'malformed', retryable: true, detail: err.message })
+      }
       throw this.networkError(operation, err)
     }
 
@@ -512,7 +517,7 @@ export class FastClient {
 /**
  * The body as UTF-8 text, at most {@link MAX_BODY_BYTES}: chunks are collected and joined once, in linear
  * time (`HttpClientResponse.readBody` joins as it goes, which is quadratic in the number of chunks).
- * A larger body destroys the response and rejects (`EMSGSIZE`, a retryable network error).
+ * A larger body destroys the response and rejects (`EMSGSIZE`: a retryable malformed answer).
  */
 function readBody(res: HttpClientResponse): Promise<string> {
   return new Promise<string>((resolve, reject) => {
@@ -523,7 +528,7 @@ function readBody(res: HttpClientResponse): Promise<string> {
       if (size > MAX_BODY_BYTES) {
         res.message.destroy()
         reject(
-          Object.assign(new Error(`response body larger than ${MAX_BODY_BYTES} bytes`), { code: 'EMSGSIZE' })
+          Object.assign(new Error(`response body larger than ${MAX_BODY_BYTES} bytes`), { code: TOO_LARGE })
         )
         return
       }

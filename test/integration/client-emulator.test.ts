@@ -237,7 +237,11 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
     expect(vulns).toHaveLength(3)
     const pages = emu.requests.slice(before)
     expect(pages).toHaveLength(1)
-    expect(pages[0]!.body).toMatchObject({ filter: { testrun_id: [Number(created.id)] }, limit: 500, offset: 0 })
+    expect(pages[0]!.body).toMatchObject({
+      filter: { testrun_id: [Number(created.id)] },
+      limit: 500,
+      offset: 0
+    })
   })
 
   it('listVulnerabilities with max asks for no more than it needs', async () => {
@@ -246,7 +250,11 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
     expect(vulns).toHaveLength(2)
     const pages = emu.requests.slice(before)
     expect(pages).toHaveLength(1)
-    expect(pages[0]!.body).toMatchObject({ filter: { testrun_id: [Number(created.id)] }, limit: 2, offset: 0 })
+    expect(pages[0]!.body).toMatchObject({
+      filter: { testrun_id: [Number(created.id)] },
+      limit: 2,
+      offset: 0
+    })
   })
 
   it('copyTestRun passes an invalid rps through: 400 naming the parameter, nothing created', async () => {

@@ -101,7 +101,8 @@ export class FakeGitHub {
       return send(res, failure.status, { message: failure.message }, failure.headers)
     }
     if (path === '/user' && method === 'GET') {
-      if (this.viewer === undefined) return send(res, 403, { message: 'Resource not accessible by integration' })
+      if (this.viewer === undefined)
+        return send(res, 403, { message: 'Resource not accessible by integration' })
       return send(res, 200, { login: this.viewer, type: 'User' })
     }
 

@@ -32,7 +32,11 @@ describe('buildAnnotations', () => {
     expect(omitted).toBe(0)
     expect(annotations).toHaveLength(4)
     expect(annotations.every((a) => a.level === 'error')).toBe(true)
-    expect(annotations[0]).toEqual({ level: 'error', title: 'Wallarm FAST: failed', message: 'Found vulnerabilities.' })
+    expect(annotations[0]).toEqual({
+      level: 'error',
+      title: 'Wallarm FAST: failed',
+      message: 'Found vulnerabilities.'
+    })
     expect(annotations[1]).toEqual({
       level: 'error',
       title: 'Wallarm FAST: SQL injection, threat 90',

@@ -201,7 +201,7 @@ describe('upsertComment', () => {
   })
 })
 
-describe('upsertComment: only a comment by the token\'s identity is ours', () => {
+describe("upsertComment: only a comment by the token's identity is ours", () => {
   it('leaves a comment by someone else that holds the marker alone, and writes its own', async () => {
     const forged = github.seed(7, `${marker}\n✅ passed (trust me)`, 'mallory')
 

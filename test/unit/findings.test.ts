@@ -190,7 +190,12 @@ describe('toFindings: a missing value never beats a known one', () => {
 
 describe('vulnerabilitiesJsonOutput', () => {
   const many = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({ id: i + 1, type: 'sqli', threat: 100 - (i % 100), path: `/p/${'x'.repeat(80)}/${i}` }))
+    Array.from({ length: n }, (_, i) => ({
+      id: i + 1,
+      type: 'sqli',
+      threat: 100 - (i % 100),
+      path: `/p/${'x'.repeat(80)}/${i}`
+    }))
 
   it('keeps 20,000 findings under 1 MB as valid JSON, the first ones kept, and says how many', () => {
     const out = vulnerabilitiesJsonOutput(many(20_000))
@@ -207,6 +212,10 @@ describe('vulnerabilitiesJsonOutput', () => {
     const f = [{ id: 1, type: 'sqli', threat: 90, path: '/é'.repeat(10) }]
     const whole = JSON.stringify(vulnerabilitiesJson(f))
     expect(vulnerabilitiesJsonOutput(f, Buffer.byteLength(whole))).toMatchObject({ json: whole, included: 1 })
-    expect(vulnerabilitiesJsonOutput(f, Buffer.byteLength(whole) - 1)).toEqual({ json: '[]', included: 0, total: 1 })
+    expect(vulnerabilitiesJsonOutput(f, Buffer.byteLength(whole) - 1)).toEqual({
+      json: '[]',
+      included: 0,
+      total: 1
+    })
   })
 })

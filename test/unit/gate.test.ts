@@ -85,14 +85,26 @@ describe('decide', () => {
 })
 
 describe('decide: the findings decide, whatever the state says', () => {
-  const found: Finding = { id: 1, type: "sqli", threat: 80 }
+  const found: Finding = { id: 1, type: 'sqli', threat: 80 }
   it('fails a run the API calls passed that lists a vulnerability that counts', () => {
-    const d = decide({ conclusion: 'passed', reason: 'ok', failOn: 'vulnerabilities', minThreat: 0, findings: [found] })
+    const d = decide({
+      conclusion: 'passed',
+      reason: 'ok',
+      failOn: 'vulnerabilities',
+      minThreat: 0,
+      findings: [found]
+    })
     expect(d).toMatchObject({ conclusion: 'failed', failed: true, counted: 1 })
     expect(d.reason).toMatch(/found 1 vulnerability .*state passed/)
   })
   it('keeps passed when the only finding is below min-threat', () => {
-    const d = decide({ conclusion: 'passed', reason: 'ok', failOn: 'vulnerabilities', minThreat: 90, findings: [found] })
+    const d = decide({
+      conclusion: 'passed',
+      reason: 'ok',
+      failOn: 'vulnerabilities',
+      minThreat: 90,
+      findings: [found]
+    })
     expect(d).toMatchObject({ conclusion: 'passed', failed: false })
   })
   it('says failed but does not fail the step with fail-on never', () => {

@@ -230,7 +230,9 @@ describe('buildSarif', () => {
   it('sets a category per workflow and job that does not change from run to run', () => {
     const a = onlyRun(buildSarif(makeReport(), { toolVersion: '1' })).automationDetails.id
     const b = onlyRun(
-      buildSarif(makeReport({ run: makeRun({ id: '9', name: 'octo/app CI #43 dast' }) }), { toolVersion: '1' })
+      buildSarif(makeReport({ run: makeRun({ id: '9', name: 'octo/app CI #43 dast' }) }), {
+        toolVersion: '1'
+      })
     ).automationDetails.id
     expect(a).toBe('wallarm-fast/ci/dast/')
     expect(b).toBe(a)

@@ -30,7 +30,10 @@ describe('Redactor', () => {
     ['raw', secret],
     ['JSON-escaped', JSON.stringify(secret).slice(1, -1)],
     ['with \\/', JSON.stringify(secret).slice(1, -1).replace('/', '\\/')],
-    ['every character \\uXXXX', Array.from(secret, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')],
+    [
+      'every character \\uXXXX',
+      Array.from(secret, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')
+    ],
     ['\\u002B upper-case hex', JSON.stringify(secret).slice(1, -1).replace('+', '\\u002B')],
     ['URL-encoded', encodeURIComponent(secret)],
     ['URL-encoded, lower-case', encodeURIComponent(secret).toLowerCase().replace('abc', 'AbC')],
@@ -69,10 +72,18 @@ describe('parseJson', () => {
   })
 
   it('keeps integers too long for a double as their exact digits, on every runtime', () => {
-    const parsed = parseJson('{"id":18446744073709551615,"small":5080,"f":1.5e3,"s":"12345678901234567890","n":-123456789012345678}')
+    const parsed = parseJson(
+      '{"id":18446744073709551615,"small":5080,"f":1.5e3,"s":"12345678901234567890","n":-123456789012345678}'
+    )
     expect(parsed).toEqual({
       ok: true,
-      value: { id: '18446744073709551615', small: 5080, f: 1500, s: '12345678901234567890', n: '-123456789012345678' }
+      value: {
+        id: '18446744073709551615',
+        small: 5080,
+        f: 1500,
+        s: '12345678901234567890',
+        n: '-123456789012345678'
+      }
     })
   })
 
