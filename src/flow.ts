@@ -173,9 +173,10 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   if (recordId === undefined) throw new Error('Input "test-record-id" is required in reuse mode.')
   const started = deps.clock.now()
   // While the record still records (the recording job may only just have stopped it), the API answers
-  // 400 not_ready_for_cloning: try again with backoff until ready-timeout.
-  // Every attempt, its own retries and the backoff between them end at ready-timeout.
+  // 400 not_ready_for_cloning: try again with backoff until ready-timeout. Every attempt, its own
+  // retries and the backoff between them end at ready-timeout, whatever the server does.
   const bound = deadlineSignal(settings.readyTimeoutMs, deps.signal)
+  let lastError: unknown
   const attempts = 1_000
   const run = await retry(
     () =>
@@ -197,29 +198,33 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
       baseDelayMs: 2_000,
       maxDelayMs: 15_000,
       isRetryable: (err) => isNotReadyForCloning(err) && deps.clock.now() - started < settings.readyTimeoutMs,
-      onRetry: ({ delayMs }) =>
+      onRetry: ({ delayMs, error }) => {
+        lastError = error
         log.info(
           `Test record ${recordId} is still recording; trying again in ${formatDuration(delayMs)} ` +
             `(up to ${formatDuration(settings.readyTimeoutMs)} in all).`
-        ),
+        )
+      },
       sleep: deps.sleep,
       random: deps.random,
       signal: bound.signal
     }
   )
-    .catch((err: unknown) => {
-      if (bound.expired()) {
-        throw new Error(
-          `Test record ${recordId} could not be copied within ${formatDuration(settings.readyTimeoutMs)} ` +
-            '(ready-timeout): the Wallarm API did not answer in time.',
-          { cause: err }
-        )
-      }
+    .catch((thrown: unknown) => {
+      // At the deadline the wait is aborted: what it waited on is the last error it retried.
+      const err = bound.expired() && lastError !== undefined ? lastError : thrown
       if (isNotReadyForCloning(err)) {
         throw new Error(
           `Test record ${recordId} was still recording after ${formatDuration(settings.readyTimeoutMs)} ` +
             '(ready-timeout). Stop its recording first (a stop step, or the record job finishing) and make this job ' +
             'run after it with needs:.',
+          { cause: err }
+        )
+      }
+      if (bound.expired()) {
+        throw new Error(
+          `Test record ${recordId} could not be copied within ${formatDuration(settings.readyTimeoutMs)} ` +
+            '(ready-timeout): the Wallarm API did not answer in time.',
           { cause: err }
         )
       }

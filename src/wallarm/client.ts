@@ -287,8 +287,9 @@ export class FastClient {
   }
 
   /**
-   * An answer about another run than the one asked for is not used (retryable: a proxy or cache in
-   * between may have mixed answers up), so that the ids in outputs and reports always agree.
+   * An answer about another run than the one asked for is not used, so that the ids in outputs and
+   * reports always agree. It is thrown as retryable (a proxy or cache in between may have mixed answers
+   * up): the poller tolerates it and asks again.
    */
   private sameRun(operation: string, id: Id, run: TestRun): TestRun {
     if (run.id === id) return run

@@ -743,3 +743,69 @@ describe('FastClient through an HTTP proxy', () => {
     expect(stub.requests[0]?.headers['x-wallarmapi-token']).toBe(TOKEN)
   })
 })
+
+describe('FastClient against a hostile API', () => {
+  it('refuses an answer about another run than the one asked for (retryable: the poller asks again)', async () => {
+    stub.then(envelope(200, { ...RUN, id: 9999 }), envelope(200, RUN))
+    const err = await caught(client().getTestRun('5080'))
+    expect(err).toMatchObject({ kind: 'malformed', retryable: true })
+    expect(err.message).toMatch(/describes test run 9999, not 5080/)
+    await expect(client().getTestRun('5080')).resolves.toMatchObject({ id: '5080' })
+  })
+
+  it('reads ids above 2^53 as their exact digits and sends them back exactly', async () => {
+    const big = '18446744073709551615'
+    stub.then(raw(200, `{"status":200,"body":{"id":5090,"test_record_id":${big},"state":"cloning"}}`))
+    const run = await client().copyTestRun({ name: 'x', test_record_id: big })
+    expect(run.test_record_id).toBe(big)
+    expect(stub.requests[0]!.text).toContain(`"test_record_id":${big}`)
+  })
+
+  it('cuts a body over the cap off, as a retryable unusable answer', async () => {
+    stub.then((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const chunk = Buffer.alloc(1 << 20, 0x20)
+      for (let i = 0; i < 9; i++) res.write(chunk)
+      res.end('{}')
+    }, envelope(200, RUN))
+    const run = await client().getTestRun(5080)
+    expect(run.id).toBe('5080')
+    expect(retries[0]?.error).toMatchObject({ kind: 'malformed', retryable: true })
+    expect(retries[0]?.error.message).toMatch(/larger than 8388608 bytes/)
+  })
+
+  it('takes JSON nested 200,000 deep as unusable and retries, with no stack overflow', async () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000)
+    stub.then(raw(200, deep), raw(503, deep), envelope(200, RUN))
+    await expect(client().getTestRun(5080)).resolves.toMatchObject({ id: '5080' })
+    expect(retries.map((r) => r.error.kind)).toEqual(['malformed', 'unavailable'])
+    expect(retries[0]?.error.message).toMatch(/nested deeper than 64 levels/)
+  })
+
+  it('redacts the token echoed JSON-escaped from a parsed answer and from an error', async () => {
+    const echoed = JSON.stringify(TOKEN).slice(1, -1).replace(/-/g, '\\u002d')
+    stub.then(
+      raw(400, `{"status":400,"body":{"name":{"error":"bad ${echoed}","value":"${echoed}"}}}`),
+      raw(200, `{"status":200,"body":{"id":5080,"name":"run ${echoed}","vulns":[]}}`)
+    )
+    const err = await caught(client().createTestRun({ name: 'x' }))
+    expect(err.message).toContain('bad ***')
+    const run = await client().getTestRun(5080)
+    expect(run.name).toBe('run ***')
+  })
+
+  it('ends a request and its retries when the signal aborts, whatever the server does', async () => {
+    stub.fallback = neverAnswer
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(new Error('deadline')), 300)
+    const started = performance.now()
+    await expect(client({ sleep: undefined }).getTestRun(5080, controller.signal)).rejects.toThrow('deadline')
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
+  it('makes every error message one line that no runner reads as a workflow command', async () => {
+    stub.then(raw(404, 'not here\n::stop-commands::x ##[error]forged'))
+    const err = await caught(client().getTestRun(5080))
+    expect(err.message).not.toMatch(/[\r\n]|##\[/)
+  })
+})
