@@ -237,10 +237,46 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
 }
 
 async function waitMode(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
-  const run = await deps.client.getTestRun(requireRunId(settings), deps.signal)
+  const id = requireRunId(settings)
+  if (!settings.wait) {
+    const run = await deps.client.getTestRun(id, deps.signal)
+    deps.onRunKnown(run)
+    return notWaited(run)
+  }
+  // The first read is part of the wait: wait-timeout bounds it too, whatever the server does.
+  const started = deps.clock.now()
+  const bound = deadlineSignal(settings.waitTimeoutMs, deps.signal)
+  let run: TestRun
+  try {
+    run = await deps.client.getTestRun(id, bound.signal)
+  } catch (err) {
+    if (bound.expired()) return timedOut(id, settings, undefined)
+    throw err
+  } finally {
+    bound.clear()
+  }
   deps.onRunKnown(run)
-  return settings.wait ? finish(run, settings, deps) : notWaited(run)
+  return finish(run, settings, deps, deps.clock.now() - started)
 }
+
+function timedOut(id: Id, settings: Settings, run: TestRun | undefined): FlowResult {
+  return {
+    conclusion: 'timeout',
+    reason:
+      `Test run ${id} did not finish within ${formatDuration(settings.waitTimeoutMs)} (wait-timeout). ` +
+      'It has not finished, so this is not a pass; it only goes on while its FAST node runs (a node ' +
+      'started as a service container stops with the job). Raise wait-timeout, or make the run shorter.',
+    run,
+    warnings: []
+  }
+}
+
+/**
+ * How long reading the vulnerability details may take, all pages and retries included: past it, the
+ * run's own summary of them is reported (with a warning), so a slow or hanging endpoint cannot hold the
+ * step after its verdict is known.
+ */
+const DETAILS_READ_MS = 60_000
 
 function requireRunId(settings: Settings): Id {
   if (settings.testRunId === undefined) {
@@ -262,8 +298,8 @@ function notWaited(run: TestRun): FlowResult {
   }
 }
 
-/** Poll to the end, then read the vulnerability details. */
-async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promise<FlowResult> {
+/** Poll to the end (what is left of wait-timeout after `spentMs`), then read the vulnerability details. */
+async function finish(first: TestRun, settings: Settings, deps: FlowDeps, spentMs = 0): Promise<FlowResult> {
   const { client, log } = deps
   const pin = new RecordPin(first, log)
   let run = first
@@ -271,7 +307,7 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promi
     log.info(`Waiting up to ${formatDuration(settings.waitTimeoutMs)} for test run ${run.id} to finish…`)
     const result = await waitForRunToFinish({
       fetch: (signal) => client.getTestRun(first.id, signal).then(pin.apply),
-      timeoutMs: settings.waitTimeoutMs,
+      timeoutMs: Math.max(0, settings.waitTimeoutMs - spentMs),
       maxIntervalMs: settings.pollIntervalMs,
       isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
       onProgress: ({ run: r, heartbeat, elapsedMs }) => log.info(progressLine(r, heartbeat, elapsedMs)),
@@ -282,17 +318,7 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promi
       random: deps.random,
       signal: deps.signal
     })
-    if (result.outcome === 'timeout') {
-      return {
-        conclusion: 'timeout',
-        reason:
-          `Test run ${first.id} did not finish within ${formatDuration(settings.waitTimeoutMs)} (wait-timeout). ` +
-          'It has not finished, so this is not a pass; it only goes on while its FAST node runs (a node ' +
-          'started as a service container stops with the job). Raise wait-timeout, or make the run shorter.',
-        run: result.run ?? run,
-        warnings: []
-      }
-    }
+    if (result.outcome === 'timeout') return timedOut(first.id, settings, result.run ?? run)
     if (result.outcome === 'aborted') {
       return {
         conclusion: 'error',
@@ -306,14 +332,18 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promi
   const warnings: string[] = []
   let details: Vulnerability[] | undefined
   if (run.vulns.length > 0) {
+    const bound = deadlineSignal(DETAILS_READ_MS, deps.signal)
     try {
-      details = await client.listVulnerabilities(run.id, {}, deps.signal)
+      details = await client.listVulnerabilities(run.id, {}, bound.signal)
     } catch (err) {
+      const why = bound.expired() ? `not within ${formatDuration(DETAILS_READ_MS)}` : message(err)
       warnings.push(
         isAuthError(err)
           ? 'This token may not read vulnerability details, so only the summary the test run gives is shown.'
-          : `Vulnerability details could not be read (${message(err)}); only the summary the test run gives is shown.`
+          : `Vulnerability details could not be read (${why}); only the summary the test run gives is shown.`
       )
+    } finally {
+      bound.clear()
     }
   }
   return { ...finishedConclusion(run), run, details, warnings }

@@ -23,6 +23,7 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cs}/gu
 const BIDI = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g
 
 /** Everything a line reader may split on: LF, CR, VT, FF, NEL, LINE and PARAGRAPH SEPARATOR. */
+// eslint-disable-next-line no-control-regex
 const LINE_BREAKS = /[\n\r\u000B\u000C\u0085\u2028\u2029]+/g
 
 /** U+2060 WORD JOINER: invisible, and breaks `::` and `##[` so that no runner parser sees them. */
@@ -49,6 +50,7 @@ export function logSafe(text: string): string {
 
 /** Whether `text` could make the runner act: a command at a line start, or the legacy form anywhere. */
 export function hasWorkflowCommand(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
   return /(^|[\n\r\u000B\u000C\u0085\u2028\u2029])\s*::[a-z-]+/i.test(text) || text.includes('##[')
 }
 

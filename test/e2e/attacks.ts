@@ -261,6 +261,20 @@ export function defineAttacks(runtime: string, node: () => string): void {
       expect(ms).toBeLessThan(10_000 + 6_000)
     }, 60_000)
 
+    it('5. waits that overrun: a status endpoint that hangs from the first request ends wait-timeout 8 s near 8 s', async ({
+      onTestFinished
+    }) => {
+      const api = await hostile(onTestFinished)
+      api.on('GET', RUN_PATH, { hang: true })
+      const [step, ms] = await timed(() => run(api, { 'wait-timeout': '8s' }))
+      expect(step.outputs.conclusion).toBe('timeout')
+      expect(step.exitCode).toBe(1)
+      expect(step.stdout).toMatch(
+        /::error title=Wallarm FAST%3A timeout::Test run 5080 did not finish within 8s/
+      )
+      expect(ms).toBeLessThan(8_000 + 5_000)
+    }, 60_000)
+
     it('5. waits that overrun: ready-timeout 6 s against a hanging status endpoint ends near 6 s', async ({
       onTestFinished
     }) => {

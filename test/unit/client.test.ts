@@ -762,12 +762,15 @@ describe('FastClient against a hostile API', () => {
   })
 
   it('cuts a body over the cap off, as a retryable unusable answer', async () => {
-    stub.then((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' })
-      const chunk = Buffer.alloc(1 << 20, 0x20)
-      for (let i = 0; i < 9; i++) res.write(chunk)
-      res.end('{}')
-    }, envelope(200, RUN))
+    stub.then(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        const chunk = Buffer.alloc(1 << 20, 0x20)
+        for (let i = 0; i < 9; i++) res.write(chunk)
+        res.end('{}')
+      },
+      envelope(200, RUN)
+    )
     const run = await client().getTestRun(5080)
     expect(run.id).toBe('5080')
     expect(retries[0]?.error).toMatchObject({ kind: 'malformed', retryable: true })
