@@ -383,6 +383,14 @@ describe('readSettings: modes', () => {
     }
   })
 
+  it('keeps test run and record ids as their exact digits, above 2^53 too', () => {
+    const big = '18446744073709551615'
+    expect(read({ mode: 'wait' }, { [Env.TestRunId]: big }).testRunId).toBe(big)
+    expect(read({ mode: 'stop', 'test-run-id': `00${big}` }).testRunId).toBe(big)
+    expect(read({ mode: 'reuse', 'test-record-id': big }).testRecordId).toBe(big)
+    expect(() => read({ mode: 'wait', 'test-run-id': '1'.repeat(41) })).toThrow(InputError)
+  })
+
   it('ignores an unusable WALLARM_FAST_TEST_RUN_ID with a warning, then needs the input', () => {
     expect(() => read({ mode: 'wait' }, { [Env.TestRunId]: 'abc' })).toThrow(InputError)
     const s = read({ mode: 'wait', 'test-run-id': '9' }, { [Env.TestRunId]: 'abc' })
