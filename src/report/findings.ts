@@ -40,16 +40,16 @@ export function clampThreat(threat: number): number {
 export function toFindings(run: TestRun | undefined, details: Vulnerability[] | undefined): Finding[] {
   // Merged by id. A vulnerability without one (id 0) cannot be matched, so it stands on its own: from
   // the details when there are any (they are the full list), else from the run's summary.
-  const byId = new Map<number, Finding>()
+  const byId = new Map<string, Finding>()
   const idlessSummaries: Finding[] = []
   const idlessDetails: Finding[] = []
   for (const v of run?.vulns ?? []) {
-    if (v.id > 0) byId.set(v.id, fromSummary(v))
+    if (v.id !== '') byId.set(v.id, fromSummary(v))
     else idlessSummaries.push(fromSummary(v))
   }
   for (const d of details ?? []) {
     const detail = fromDetail(d)
-    if (!(d.id > 0)) {
+    if (d.id === '') {
       idlessDetails.push(detail)
       continue
     }
@@ -62,7 +62,12 @@ export function toFindings(run: TestRun | undefined, details: Vulnerability[] | 
 
 /** Sorted by threat, highest first, then by id (a stable, total order). */
 export function sortFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort((a, b) => b.threat - a.threat || a.id - b.id)
+  return [...findings].sort((a, b) => b.threat - a.threat || compareIds(a.id, b.id))
+}
+
+/** Decimal ids in numeric order, however long (a shorter one is smaller); `''` first. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
 }
 
 function fromSummary(v: VulnSummary): Finding {
@@ -115,7 +120,10 @@ function compact<T extends object>(o: T): T {
   return o
 }
 
-/** One item of the `vulnerabilities-json` output: what is known of a finding, and nothing long. */
+/**
+ * One item of the `vulnerabilities-json` output: what is known of a finding, and nothing long. Its id is
+ * written as a JSON number (see {@link vulnerabilitiesJsonOutput}).
+ */
 export type VulnerabilityJson = Pick<
   Finding,
   'id' | 'type' | 'threat' | 'code' | 'method' | 'domain' | 'path' | 'parameter'
@@ -153,7 +161,11 @@ export function vulnerabilitiesJsonOutput(
   findings: readonly Finding[],
   maxBytes = OUTPUT_MAX_BYTES
 ): { json: string; included: number; total: number } {
-  const items = vulnerabilitiesJson(findings).map((v) => JSON.stringify(v))
+  // Ids are written as JSON numbers of their exact digits (JSON.stringify of a number could not hold an
+  // id above 2^53); an unknown id is 0, as it always was in this output.
+  const items = vulnerabilitiesJson(findings).map((v) =>
+    JSON.stringify(v).replace(/^\{"id":"(\d*)"/, (_, id: string) => `{"id":${id || '0'}`)
+  )
   let size = 2 // []
   let included = 0
   for (const item of items) {

@@ -8,7 +8,8 @@ import type { TestRun } from '../wallarm/types.js'
 
 /** One vulnerability, from the full details (`POST /v1/objects/vuln`) where the token may read them, else from the run's own `vulns`. */
 export interface Finding {
-  id: number
+  /** Exact decimal text; `''` when the API gave none. */
+  id: string
   type: string
   /** 1..100, higher is worse. */
   threat: number

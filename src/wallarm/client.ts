@@ -251,7 +251,7 @@ export class FastClient {
     )
     const max = opts.max === undefined ? VULN_READ_LIMIT : Math.max(0, Math.floor(opts.max))
     const out: Vulnerability[] = []
-    const seen = new Set<number>()
+    const seen = new Set<string>()
     let offset = 0
     while (out.length < max) {
       const limit = Math.min(pageSize, max - out.length)
@@ -272,7 +272,7 @@ export class FastClient {
       for (const raw of items) {
         const v = normalizeVulnerability(raw)
         if (v === undefined) continue
-        if (v.id > 0) {
+        if (v.id !== '') {
           if (seen.has(v.id)) continue
           seen.add(v.id)
         }

@@ -1,6 +1,6 @@
 /**
  * Turns what the API sent into the shapes of ./types.ts, without ever throwing on a missing or oddly typed
- * field: a run's and a record's ids become their exact decimal text (./types.ts `Id`), other ids and
+ * field: ids become their exact decimal text (./types.ts `Id`; `wid` and `policy_id` stay numbers),
  * counters numbers (numeric strings accepted: `"5080"` → 5080), missing counters
  * become 0, missing lists become [], known optional fields that are absent (or unusable) stay absent, and
  * fields this code does not know are kept as they came.
@@ -87,12 +87,12 @@ const COUNTERS = [
   'planing_requests_count'
 ] as const
 
-/** One item of a test run's `vulns[]`; non-objects are dropped, a missing id becomes 0. */
+/** One item of a test run's `vulns[]`; non-objects are dropped, a missing id becomes `''`. */
 export function normalizeVulnSummary(raw: unknown): VulnSummary | undefined {
   if (!isRecord(raw)) return undefined
   return {
     ...raw,
-    id: toInt(raw.id) ?? 0,
+    id: toId(raw.id) ?? '',
     threat: toNumber(raw.threat) ?? 0,
     code: str(raw.code) ?? '',
     type: str(raw.type) ?? ''
@@ -160,12 +160,12 @@ const VULN_STRINGS = [
   'template'
 ] as const
 
-/** A full vulnerability object (§E7); non-objects give undefined, a missing id becomes 0. */
+/** A full vulnerability object (§E7); non-objects give undefined, a missing id becomes `''`. */
 export function normalizeVulnerability(raw: unknown): Vulnerability | undefined {
   if (!isRecord(raw)) return undefined
   const v: Vulnerability = {
     ...raw,
-    id: toInt(raw.id) ?? 0,
+    id: toId(raw.id) ?? '',
     type: str(raw.type) ?? '',
     threat: toNumber(raw.threat) ?? 0
   }

@@ -1,7 +1,7 @@
 /**
  * The Wallarm FAST test-run API as this project sees it (see ../shared/reference/wallarm-fast-api.md,
  * sections 2 and 3). Field names are the API's own, misspellings included (`sended_requests_count`).
- * The client normalises what it receives into these shapes: run and record ids become their decimal text, other ids numbers, missing counters
+ * The client normalises what it receives into these shapes: ids become their exact decimal text, missing counters
  * become 0, missing lists become [], and fields it does not know are kept as they came.
  */
 
@@ -21,8 +21,13 @@ export function isTerminalState(state: string): boolean {
 }
 
 /** A finding as the test run lists it (§E3 `vulns[]`). `threat` is 1..100, higher is worse. */
-export interface VulnSummary {
-  id: number
+export type VulnSummary = VulnSummaryOf<Id>
+/** A finding of `vulns[]` as the API sends it, its id a JSON number. */
+export type ApiVulnSummary = VulnSummaryOf<number>
+
+export interface VulnSummaryOf<I extends Id | number> {
+  /** `''` (client side) when the API gave none. */
+  id: I
   threat: number
   code: string
   type: string
@@ -50,7 +55,7 @@ export interface TestRunOf<I extends Id | number> {
   node_active?: boolean
   policy_id?: number
   policy_name?: string
-  vulns: VulnSummary[]
+  vulns: VulnSummaryOf<I>[]
   baseline_count: number
   baseline_check_all_terminated_count: number
   baseline_check_fail_count: number
@@ -101,8 +106,13 @@ export interface CopyTestRunParams {
 }
 
 /** §E7: a full vulnerability object from `POST /v1/objects/vuln`. Only id, type and threat are sure. */
-export interface Vulnerability {
-  id: number
+export type Vulnerability = VulnerabilityOf<Id>
+/** §E7 as the API sends it, its id a JSON number. */
+export type ApiVulnerability = VulnerabilityOf<number>
+
+export interface VulnerabilityOf<I extends Id | number> {
+  /** `''` (client side) when the API gave none. */
+  id: I
   type: string
   threat: number
   code?: string

@@ -329,6 +329,16 @@ export function defineAttacks(runtime: string, node: () => string): void {
       expect(step.exported['WALLARM_FAST_TEST_RUN_ID']).toBe(big)
       expect(step.exported['WALLARM_FAST_TEST_RECORD_ID']).toBe(`${big}1`)
       expect(reportJson(step).testRun).toMatchObject({ id: big, recordId: `${big}1` })
+
+      // A vulnerability id above 2^53, in the output (a JSON number of its exact digits) and the report.
+      const vulnApi = await hostile(onTestFinished)
+      vulnApi.on('GET', RUN_PATH, {
+        text: `{"status":200,"body":{"id":5080,"state":"failed","vulns":[{"id":${big}7,"type":"sqli","threat":80}]}}`
+      })
+      vulnApi.on('POST', VULN_PATH, envelope('User not authenticated', 403))
+      const wait = await run(vulnApi, {})
+      expect(wait.outputs['vulnerabilities-json']).toBe(`[{"id":${big}7,"type":"sqli","threat":80}]`)
+      expect(JSON.stringify(reportJson(wait).findings)).toContain(`"id":"${big}7"`)
     })
 
     it('6. a test_record_id that changes between polls: outputs and reports name the first', async ({

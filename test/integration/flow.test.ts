@@ -186,7 +186,7 @@ describe('progressLine', () => {
       testRun({
         state: 'running',
         recording: true,
-        vulns: [{ id: 1, threat: 80, code: 'S', type: 'sqli' }],
+        vulns: [{ id: '1', threat: 80, code: 'S', type: 'sqli' }],
         baseline_check_tech_fail_count: 2,
         estimated_time_to_completion: 90
       }),

@@ -5,7 +5,7 @@ import { runReport } from '../support/fixtures.js'
 
 function findings(n: number): Finding[] {
   return Array.from({ length: n }, (_, i) => ({
-    id: i + 1,
+    id: String(i + 1),
     type: 'sqli',
     threat: 90 - i,
     code: `S${i}`,
@@ -89,7 +89,7 @@ describe('buildAnnotations', () => {
 
   it('keeps messages on one line and names what is known of a summary-only finding', () => {
     const { annotations } = buildAnnotations(
-      makeReport({ findings: [{ id: 9, type: 'weird\ntype', threat: 50, path: '/a\nb' }], failed: false })
+      makeReport({ findings: [{ id: '9', type: 'weird\ntype', threat: 50, path: '/a\nb' }], failed: false })
     )
     expect(annotations[0]?.message).toBe('weird type, threat 50/100 (medium): /a b (Wallarm vulnerability 9)')
     expect(annotations[0]?.title).not.toContain('\n')
@@ -101,7 +101,7 @@ describe('buildAnnotations against hostile findings', () => {
     const { annotations } = buildAnnotations(
       makeReport({
         reason: 'x\n::stop-commands::abc ##[error]forged',
-        findings: [{ id: 1, type: '::error::x', threat: 90, path: '/a ##[warning]b\r\n::add-mask::c' }]
+        findings: [{ id: '1', type: '::error::x', threat: 90, path: '/a ##[warning]b\r\n::add-mask::c' }]
       })
     )
     for (const a of annotations) {

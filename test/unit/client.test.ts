@@ -226,7 +226,7 @@ describe('FastClient calls', () => {
     )
     const run = await client().getTestRun(5080)
     expect(run.state).toBe('failed')
-    expect(run.vulns).toEqual([{ id: 7001, threat: 80, code: 'S0001', type: 'sqli' }])
+    expect(run.vulns).toEqual([{ id: '7001', threat: 80, code: 'S0001', type: 'sqli' }])
     const req = stub.requests[0]!
     expect([req.method, req.url, req.text]).toEqual(['GET', '/v1/test_run/5080', ''])
     expect(req.headers['x-wallarmapi-token']).toBe(TOKEN)
@@ -319,7 +319,7 @@ describe('FastClient response normalisation', () => {
       end_time: null,
       policy_node_extra: { a: 1 }
     })
-    expect(run.vulns).toEqual([{ id: 7001, threat: 80, code: 'S0001', type: 'sqli', extra: 1 }])
+    expect(run.vulns).toEqual([{ id: '7001', threat: 80, code: 'S0001', type: 'sqli', extra: 1 }])
     // Absent stays absent (old API versions have no ready_for_recording).
     expect('ready_for_recording' in run).toBe(false)
     expect('node_active' in run).toBe(false)
@@ -592,8 +592,8 @@ describe('FastClient.listVulnerabilities', () => {
       envelope(200, [vuln(5)])
     )
     const vulns = await client().listVulnerabilities(5080, { pageSize: 2 })
-    expect(vulns.map((v) => v.id)).toEqual([1, 2, 3, 4, 5])
-    expect(vulns[3]).toMatchObject({ id: 4, threat: 60, type: 'sqli', path: '/search' })
+    expect(vulns.map((v) => v.id)).toEqual(['1', '2', '3', '4', '5'])
+    expect(vulns[3]).toMatchObject({ id: '4', threat: 60, type: 'sqli', path: '/search' })
     expect(stub.requests.map((r) => [r.method, r.url])).toEqual([
       ['POST', '/v1/objects/vuln'],
       ['POST', '/v1/objects/vuln'],
@@ -619,14 +619,14 @@ describe('FastClient.listVulnerabilities', () => {
   it('stops at max', async () => {
     stub.then(envelope(200, [vuln(1), vuln(2)]), envelope(200, [vuln(3)]))
     const vulns = await client().listVulnerabilities(5080, { pageSize: 2, max: 3 })
-    expect(vulns.map((v) => v.id)).toEqual([1, 2, 3])
+    expect(vulns.map((v) => v.id)).toEqual(['1', '2', '3'])
     expect(stub.requests.map((r) => (r.json as { limit: number }).limit)).toEqual([2, 1])
   })
 
   it('stops when the server ignores offset (a page of nothing new)', async () => {
     stub.fallback = envelope(200, [vuln(1), vuln(2)])
     const vulns = await client().listVulnerabilities(5080, { pageSize: 2 })
-    expect(vulns.map((v) => v.id)).toEqual([1, 2])
+    expect(vulns.map((v) => v.id)).toEqual(['1', '2'])
     expect(stub.requests).toHaveLength(2)
   })
 
@@ -647,8 +647,8 @@ describe('FastClient.listVulnerabilities', () => {
     )
     const vulns = await client().listVulnerabilities(5080)
     expect(vulns).toEqual([
-      { id: 11, type: 'xss', threat: 40, wid: 3, testrun_id: null, template_params: { method: 'GET' } },
-      { id: 0, type: '', threat: 10 }
+      { id: '11', type: 'xss', threat: 40, wid: 3, testrun_id: null, template_params: { method: 'GET' } },
+      { id: '', type: '', threat: 10 }
     ])
   })
 

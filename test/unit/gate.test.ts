@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { decide } from '../../src/gate.js'
 import type { Finding } from '../../src/report/model.js'
 
-const sqli: Finding = { id: 1, type: 'sqli', threat: 80 }
-const info: Finding = { id: 2, type: 'info', threat: 10 }
+const sqli: Finding = { id: '1', type: 'sqli', threat: 80 }
+const info: Finding = { id: '2', type: 'info', threat: 10 }
 
 describe('decide', () => {
   it('fails on counted vulnerabilities and says how many', () => {
@@ -31,7 +31,7 @@ describe('decide', () => {
   })
 
   it('counts a finding of unknown threat (0): a gate must not pass what it cannot rate', () => {
-    const unrated: Finding = { id: 3, type: 'sqli', threat: 0 }
+    const unrated: Finding = { id: '3', type: 'sqli', threat: 0 }
     const d = decide({
       conclusion: 'failed',
       reason: 'x',
@@ -85,7 +85,7 @@ describe('decide', () => {
 })
 
 describe('decide: the findings decide, whatever the state says', () => {
-  const found: Finding = { id: 1, type: 'sqli', threat: 80 }
+  const found: Finding = { id: '1', type: 'sqli', threat: 80 }
   it('fails a run the API calls passed that lists a vulnerability that counts', () => {
     const d = decide({
       conclusion: 'passed',

@@ -296,16 +296,16 @@ describe('waitForRunToFinish', () => {
       {},
       { baseline_check_all_terminated_count: 1 },
       { baseline_check_all_terminated_count: 1 },
-      { baseline_check_all_terminated_count: 1, vulns: [{ id: 1, threat: 50, code: 'S1', type: 'xss' }] },
+      { baseline_check_all_terminated_count: 1, vulns: [{ id: '1', threat: 50, code: 'S1', type: 'xss' }] },
       {
         baseline_check_all_terminated_count: 1,
-        vulns: [{ id: 1, threat: 50, code: 'S1', type: 'xss' }],
+        vulns: [{ id: '1', threat: 50, code: 'S1', type: 'xss' }],
         baseline_check_tech_fail_count: 1
       },
       {
         recording: true,
         baseline_check_all_terminated_count: 1,
-        vulns: [{ id: 1, threat: 50, code: 'S1', type: 'xss' }],
+        vulns: [{ id: '1', threat: 50, code: 'S1', type: 'xss' }],
         baseline_check_tech_fail_count: 1
       },
       { state: 'passed' }

@@ -37,7 +37,7 @@ const makeRun = testRun
 
 const FINDINGS: Finding[] = [
   {
-    id: 7001,
+    id: '7001',
     type: 'sqli',
     threat: 95,
     code: 'S0001',
@@ -47,10 +47,26 @@ const FINDINGS: Finding[] = [
     parameter: 'password',
     title: 'SQL injection in login'
   },
-  { id: 7002, type: 'sqli', threat: 60, method: 'GET', domain: 'app.local', path: '/search', parameter: 'q' },
-  { id: 7003, type: 'xss', threat: 45, method: 'GET', domain: 'app.local', path: '/echo', parameter: 'msg' },
-  { id: 7004, type: 'strange type!', threat: 20, code: 'X1' },
-  { id: 7005, type: 'info', threat: 5, code: 'I1' }
+  {
+    id: '7002',
+    type: 'sqli',
+    threat: 60,
+    method: 'GET',
+    domain: 'app.local',
+    path: '/search',
+    parameter: 'q'
+  },
+  {
+    id: '7003',
+    type: 'xss',
+    threat: 45,
+    method: 'GET',
+    domain: 'app.local',
+    path: '/echo',
+    parameter: 'msg'
+  },
+  { id: '7004', type: 'strange type!', threat: 20, code: 'X1' },
+  { id: '7005', type: 'info', threat: 5, code: 'I1' }
 ]
 
 function makeReport(over: Partial<RunReport> = {}): RunReport {
@@ -87,7 +103,7 @@ describe('buildSarif', () => {
     const cases: RunReport[] = [
       makeReport({ findings: [], conclusion: 'passed', failed: false }),
       makeReport({ run: undefined, context: {}, runUrl: undefined }),
-      makeReport({ findingsSource: 'summary', findings: [{ id: 1, type: 'xss', threat: 50, code: 'S1' }] })
+      makeReport({ findingsSource: 'summary', findings: [{ id: '1', type: 'xss', threat: 50, code: 'S1' }] })
     ]
     for (const report of cases) {
       const log = buildSarif(report, { toolVersion: 'dev' })
@@ -183,7 +199,7 @@ describe('buildSarif', () => {
     expect(text).toContain('parameter password')
     expect(run.results[0]?.properties).toMatchObject({
       threat: 95,
-      vulnerabilityId: 7001,
+      vulnerabilityId: '7001',
       testRunId: '5080',
       code: 'S0001'
     })
@@ -192,7 +208,7 @@ describe('buildSarif', () => {
 
   it('includes only the findings at or above min-threat', () => {
     const run = onlyRun(buildSarif(makeReport({ minThreat: 45 }), { toolVersion: '1.0.0' }))
-    expect(run.results.map((r) => r.properties.vulnerabilityId)).toEqual([7001, 7002, 7003])
+    expect(run.results.map((r) => r.properties.vulnerabilityId)).toEqual(['7001', '7002', '7003'])
     expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['wallarm-fast/sqli', 'wallarm-fast/xss'])
   })
 
