@@ -32,6 +32,11 @@ export type CommentResult =
  */
 export const ACTIONS_BOT_LOGIN = 'github-actions[bot]'
 
+/** All the requests of one {@link upsertComment} together end within this. */
+export const COMMENT_TIMEOUT_MS = 60_000
+/** Comments are looked for on at most this many pages of 100 (then a new one is written). */
+export const MAX_COMMENT_PAGES = 30
+
 /** GitHub rejects comment bodies longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536
 
@@ -156,6 +161,8 @@ export async function upsertComment(opts: {
   fetch?: typeof fetch
   /** Never sent in any form (the Wallarm token; the GitHub token is always added). */
   secrets?: readonly string[]
+  /** For all the requests together. Default {@link COMMENT_TIMEOUT_MS}. */
+  timeoutMs?: number
 }): Promise<CommentResult> {
   const { token, target, marker } = opts
   if (!token.trim())
@@ -165,9 +172,12 @@ export async function upsertComment(opts: {
   const body = redactor.text(opts.body.includes(marker) ? opts.body : `${marker}\n${opts.body}`)
 
   const baseUrl = (opts.baseUrl ?? process.env['GITHUB_API_URL'])?.trim().replace(/\/+$/, '')
+  // One deadline for all the requests: GitHub's answers are untrusted too, and a hanging one must not
+  // hold the step (octokit sets no timeout of its own).
+  const deadline = AbortSignal.timeout(opts.timeoutMs ?? COMMENT_TIMEOUT_MS)
   const octokit = getOctokit(token, {
     ...(baseUrl ? { baseUrl } : {}),
-    ...(opts.fetch ? { request: { fetch: opts.fetch } } : {})
+    request: { signal: deadline, ...(opts.fetch ? { fetch: opts.fetch } : {}) }
   })
   const where = `${target.owner}/${target.repo}#${target.issueNumber}`
 
@@ -183,6 +193,7 @@ export async function upsertComment(opts: {
       issue_number: target.issueNumber,
       per_page: 100
     })
+    let pageCount = 0
     for await (const page of pages) {
       for (const comment of page.data) {
         if (!sameLogin(comment.user?.login, me)) continue
@@ -190,7 +201,8 @@ export async function upsertComment(opts: {
         if (startsWith === undefined && text.startsWith(marker)) startsWith = comment.id
         else if (found === undefined && text.includes(marker)) found = comment.id
       }
-      if (startsWith !== undefined) break
+      // A bound on paging, against a server whose `Link: next` never ends.
+      if (startsWith !== undefined || ++pageCount >= MAX_COMMENT_PAGES) break
     }
     const existing = startsWith ?? found
 

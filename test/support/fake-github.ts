@@ -31,6 +31,8 @@ export interface Failure {
   method: string
   /** Only requests to this path (after any `/api/v3`); default: the comment endpoints, not `/user`. */
   path?: string
+  /** Take the request and never answer (`status` and `message` are not used). */
+  hang?: boolean
   status: number
   message: string
   headers?: Record<string, string>
@@ -54,6 +56,7 @@ export class FakeGitHub {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections()
     await new Promise<void>((resolve) => this.server?.close(() => resolve()))
   }
 
@@ -97,6 +100,7 @@ export class FakeGitHub {
     const failure = this.failures.find(
       (f) => f.method === method && (f.path === undefined ? path !== '/user' : f.path === path)
     )
+    if (failure?.hang) return
     if (failure) {
       return send(res, failure.status, { message: failure.message }, failure.headers)
     }

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   GITHUB_COMMENT_LIMIT,
+  MAX_COMMENT_PAGES,
   commentMarker,
   pullRequestTarget,
   renderCommentBody,
@@ -229,6 +230,25 @@ describe("upsertComment: only a comment by the token's identity is ours", () => 
     const result = await upsertComment({ token: 't0ken', target, marker, body: 'new' })
 
     expect(result).toMatchObject({ outcome: 'updated', id: ours })
+  })
+
+  it('gives up on a GitHub API that never answers, within its deadline', async () => {
+    github.failures.push({ method: 'GET', status: 0, message: '', hang: true })
+    const started = performance.now()
+    await expect(
+      upsertComment({ token: 't0ken', target, marker, body: 'x', timeoutMs: 500 })
+    ).rejects.toThrow(
+      /^could not write the pull-request comment: failed to list the comments of acme\/shop#7/
+    )
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
+  it('stops paging after MAX_COMMENT_PAGES pages and writes its own comment', async () => {
+    for (let i = 0; i < 100 * MAX_COMMENT_PAGES + 5; i++) github.seed(7, `comment ${i}`)
+    github.seed(7, `${marker}\nold, too far down`)
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'new' })
+    expect(result.outcome).toBe('created')
+    expect(github.commentRequests.filter((r) => r.method === 'GET')).toHaveLength(MAX_COMMENT_PAGES)
   })
 
   it('sends no form of a secret in the body, and quotes none from an error', async () => {
