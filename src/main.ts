@@ -189,7 +189,10 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
     reason: result.reason,
     failOn: settings.failOn,
     minThreat: settings.minThreat,
-    findings
+    findings,
+    mode: settings.mode,
+    run,
+    techFailTolerance: settings.techFailTolerance
   })
   const runReport: RunReport = {
     mode: settings.mode,
@@ -262,9 +265,10 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
 
   if (settings.comment) await comment(settings, runReport, summary, deps)
 
-  core.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
-  // The verdict was the first error annotation above (buildAnnotations): only the exit code is left.
+  // Said once: as the step's failure when the gate fails it (the first error annotation above, from
+  // buildAnnotations, so that it is never the one the runner drops), else as a log line.
   if (decision.failed) process.exitCode = core.ExitCode.Failure
+  else core.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
 }
 
 async function comment(
