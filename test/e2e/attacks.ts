@@ -275,6 +275,20 @@ export function defineAttacks(runtime: string, node: () => string): void {
       expect(ms).toBeLessThan(8_000 + 5_000)
     }, 60_000)
 
+    it('5. waits that overrun: Retry-After: 86400 on every status answer ends wait-timeout 5 s near 5 s', async ({
+      onTestFinished
+    }) => {
+      const api = await hostile(onTestFinished)
+      api.on('GET', RUN_PATH, (_, n): Reply =>
+        n === 1
+          ? envelope(apiRun({ state: 'running' }))
+          : { ...envelope('slow down', 429), headers: { 'retry-after': '86400' } }
+      )
+      const [step, ms] = await timed(() => run(api, { 'wait-timeout': '5s' }))
+      expect(step.outputs.conclusion).toBe('timeout')
+      expect(ms).toBeLessThan(5_000 + 5_000)
+    }, 60_000)
+
     it('5. waits that overrun: ready-timeout 6 s against a hanging status endpoint ends near 6 s', async ({
       onTestFinished
     }) => {
