@@ -453,7 +453,9 @@ export function defineScenarios(runtime: string, node: () => string): void {
       const stop = await step(token, { mode: 'stop', 'test-run-id': record.outputs['test-run-id']! })
       expect(stop.exitCode).toBe(1)
       expect(stop.outputs).toMatchObject({ baselines: '0', conclusion: 'inconclusive', state: 'passed' })
-      expect(stop.stdout).toMatch(/::error title=Wallarm FAST%3A inconclusive::Inconclusive: No baselines were recorded/)
+      expect(stop.stdout).toMatch(
+        /::error title=Wallarm FAST%3A inconclusive::Inconclusive: No baselines were recorded/
+      )
       const junit = readFileSync(stop.outputs['junit-path']!, 'utf8')
       expect(junit).toContain('Test run inconclusive')
       expect(stop.outputs['sarif-path']).toBe('')
