@@ -89,7 +89,7 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
     // and would hold the node and the record until inactivity-timeout. The request's own timeout bounds it.
   )
   log.info(`Created test run ${created.id} recording into the new test record ${created.test_record_id}.`)
-  const pin = new RecordPin(created, log)
+  const pin = new RecordPin(created, log, deps.onRunKnown)
   deps.onRunKnown(created)
   deps.onRecording(created.id, true)
 
@@ -301,7 +301,7 @@ function notWaited(run: TestRun): FlowResult {
 /** Poll to the end (what is left of wait-timeout after `spentMs`), then read the vulnerability details. */
 async function finish(first: TestRun, settings: Settings, deps: FlowDeps, spentMs = 0): Promise<FlowResult> {
   const { client, log } = deps
-  const pin = new RecordPin(first, log)
+  const pin = new RecordPin(first, log, deps.onRunKnown)
   let run = first
   if (!isTerminalState(run.state)) {
     log.info(`Waiting up to ${formatDuration(settings.waitTimeoutMs)} for test run ${run.id} to finish…`)
@@ -365,20 +365,27 @@ export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number
  * A run's test record does not change. Should the API name another one in a later answer, the first one
  * known wins (it is the one already in the outputs and WALLARM_FAST_TEST_RECORD_ID, and the one the
  * recording went into): later answers are made to agree with it, and the change is logged once. So the
- * outputs, the exported variables and every report name the same record.
+ * outputs, the exported variables and every report name the same record. Should the first answer name
+ * none, the first that does is the one, and goes to the outputs as soon as it is known.
  */
 class RecordPin {
-  private readonly recordId: Id
+  private recordId: Id
   private warned = false
 
   constructor(
     first: TestRun,
-    private readonly log: Logger
+    private readonly log: Logger,
+    /** Called when an answer names the record for the first time (the first one named none). */
+    private readonly onLearned: (run: TestRun) => void
   ) {
     this.recordId = first.test_record_id
   }
 
   readonly apply = (run: TestRun): TestRun => {
+    if (this.recordId === '' && run.test_record_id !== '') {
+      this.recordId = run.test_record_id
+      this.onLearned(run)
+    }
     if (this.recordId === '' || run.test_record_id === this.recordId) return run
     if (!this.warned) {
       this.warned = true

@@ -366,6 +366,24 @@ export function defineAttacks(runtime: string, node: () => string): void {
       expect(step.outputs['test-record-id']).toBe('111')
       expect(reportJson(step).testRun.recordId).toBe('111')
       expect(step.stdout).toMatch(/::warning::The Wallarm API now names test record 222 .*keeping 111/)
+
+      // A create that names no record: the first answer that does names it everywhere.
+      const recordApi = await hostile(onTestFinished)
+      recordApi.on(
+        'POST',
+        /^\/v1\/test_run$/,
+        envelope(apiRun({ state: 'running', recording: true, test_record_id: null }))
+      )
+      recordApi.on('GET', RUN_PATH, (_, n): Reply =>
+        envelope(
+          apiRun({ state: 'running', recording: true, ready_for_recording: true, test_record_id: 300 + n })
+        )
+      )
+      const record = await run(recordApi, { mode: 'record', 'inactivity-timeout': '600' })
+      expect(record.outputs.conclusion).toBe('recording')
+      expect(record.outputs['test-record-id']).toBe('301')
+      expect(record.exported['WALLARM_FAST_TEST_RECORD_ID']).toBe('301')
+      expect(reportJson(record).testRun.recordId).toBe('301')
     })
 
     it('7. the reason that disappears: with 12 findings the verdict is the first error annotation, within the ten kept', async ({
