@@ -89,7 +89,7 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
     // and would hold the node and the record until inactivity-timeout. The request's own timeout bounds it.
   )
   log.info(`Created test run ${created.id} recording into the new test record ${created.test_record_id}.`)
-  const pin = new RecordPin(created, log, deps.onRunKnown)
+  const pin = new RecordPin(created, log, (run) => deps.onRunKnown(run))
   deps.onRunKnown(created)
   deps.onRecording(created.id, true)
 
@@ -301,7 +301,7 @@ function notWaited(run: TestRun): FlowResult {
 /** Poll to the end (what is left of wait-timeout after `spentMs`), then read the vulnerability details. */
 async function finish(first: TestRun, settings: Settings, deps: FlowDeps, spentMs = 0): Promise<FlowResult> {
   const { client, log } = deps
-  const pin = new RecordPin(first, log, deps.onRunKnown)
+  const pin = new RecordPin(first, log, (run) => deps.onRunKnown(run))
   let run = first
   if (!isTerminalState(run.state)) {
     log.info(`Waiting up to ${formatDuration(settings.waitTimeoutMs)} for test run ${run.id} to finish…`)
