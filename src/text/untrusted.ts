@@ -79,11 +79,20 @@ function charPattern(ch: string): string {
   return `(?:${forms.join('|')})`
 }
 
+/**
+ * The secret in base64 and base64url: whole, and as it reads inside a longer encoded text at each of the
+ * three byte alignments (the characters that also depend on the bytes around it left out), as the runner
+ * masks base64 secrets too.
+ */
 function base64Forms(secret: string): string[] {
-  const b64 = Buffer.from(secret, 'utf8').toString('base64')
-  // Also the form without padding, and base64url (padding is where a longer text may differ).
-  const bare = b64.replace(/=+$/, '')
-  return [bare, bare.replace(/\+/g, '-').replace(/\//g, '_')].filter((s) => s.length >= 8)
+  const bytes = Buffer.from(secret, 'utf8')
+  const forms = [bytes.toString('base64').replace(/=+$/, '')]
+  for (let k = 0; k < 3; k++) {
+    const shifted = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64')
+    forms.push(shifted.slice(k === 0 ? 0 : 4, 4 * Math.floor((k + bytes.length) / 3)))
+  }
+  const all = forms.flatMap((f) => [f, f.replace(/\+/g, '-').replace(/\//g, '_')])
+  return [...new Set(all)].filter((f) => f.length >= 12)
 }
 
 /** Replaces every form of the given secrets by `***`. Secrets shorter than 4 characters are ignored. */

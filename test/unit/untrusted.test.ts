@@ -44,6 +44,12 @@ describe('Redactor', () => {
     expect(r.has(form)).toBe(true)
   })
 
+  it.each([0, 1, 2])('redacts the secret base64-encoded inside a longer text at offset %i', (k) => {
+    const long = 'wfast/tok+en=secret-0123456789'
+    const encoded = Buffer.from(`${'x'.repeat(k)}${long}, and more`).toString('base64')
+    expect(new Redactor([long]).text(encoded)).toMatch(/^.{0,4}\*\*\*.{0,16}$/)
+  })
+
   it('compares the letters of a secret exactly', () => {
     expect(r.text('abc/d+e=="x\\')).toBe('abc/d+e=="x\\')
     const ab = new Redactor(['abab'])
