@@ -12,6 +12,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { Redactor, logSafe } from '../text/untrusted.js'
 
 /** The label on every container this action starts, so that one left behind can be found. */
 export const CONTAINER_LABEL = 'com.wallarm.fast-action'
@@ -232,7 +233,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         const denied = log.split('\n').find((line) => ACCESS_DENIED.test(line))
         if (denied !== undefined) {
           throw new NodeError(
-            `The FAST node could not connect to the Wallarm cloud: "${denied.trim()}". The token is wrong, or it ` +
+            `The FAST node could not connect to the Wallarm cloud: "${logSafe(denied.trim())}". The token is wrong, or it ` +
               'belongs to another cloud than api-host (us or eu).'
           )
         }
@@ -299,25 +300,29 @@ export function answers(port: number, host = '127.0.0.1'): Promise<boolean> {
   })
 }
 
+/** The last lines of outside text (a node's log, docker's errors) as one line that is safe to log. */
 function lastLines(text: string, n: number): string {
-  return text
-    .trim()
-    .split('\n')
-    .slice(-n)
-    .map((l) => l.trim())
-    .join(' | ')
+  return logSafe(
+    text
+      .trim()
+      .split('\n')
+      .slice(-n)
+      .map((l) => l.trim())
+      .join(' | ')
+  )
 }
 
 /**
- * Passes text on in whole lines with every occurrence of `secret` replaced by `***` (a line split across
- * two chunks is held until it is whole, so a secret cannot slip through between them).
+ * Passes text on in whole lines with every form of `secret` (raw, escaped, base64: see Redactor)
+ * replaced by `***`; a line split across two chunks is held until it is whole, so that a secret cannot
+ * slip through between them.
  */
 export function redactedLines(
   secret: string,
   write: (text: string) => void
 ): { push(chunk: string): void; flush(): void } {
   let pending = ''
-  const redact = (text: string): string => (secret === '' ? text : text.split(secret).join('***'))
+  const redactor = new Redactor([secret])
   return {
     push: (chunk) => {
       pending += chunk
@@ -325,16 +330,16 @@ export function redactedLines(
       if (end === -1) {
         // A megabyte without a line break is no log line: pass it on rather than hold it all.
         if (pending.length > 1024 * 1024) {
-          write(redact(pending))
+          write(redactor.text(pending))
           pending = ''
         }
         return
       }
-      write(redact(pending.slice(0, end + 1)))
+      write(redactor.text(pending.slice(0, end + 1)))
       pending = pending.slice(end + 1)
     },
     flush: () => {
-      if (pending !== '') write(redact(pending))
+      if (pending !== '') write(redactor.text(pending))
       pending = ''
     }
   }

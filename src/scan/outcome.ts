@@ -29,6 +29,13 @@ export function withTests(decision: GateDecision, scan: ScanOutcome | undefined)
   return { ...decision, failed, reason: `${tests}${scanPart}${note}` }
 }
 
+/** The verdict in a few words: the conclusion, or, when failing tests fail the step, both results. */
+export function verdictLabel(conclusion: string, scan: ScanOutcome | undefined): string {
+  const code = scan?.testsExitCode
+  if (scan === undefined || code === undefined || code === 0 || !scan.testsMustPass) return conclusion
+  return `tests ${scan.testsCancelled ? 'cancelled' : 'failed'}, scan ${conclusion}`
+}
+
 /** The lines that say which failed — the tests, the scan, both or neither — then what the tests sent. */
 export function renderScanSection(scan: ScanOutcome, scanConclusion: string): string {
   const code = scan.testsExitCode

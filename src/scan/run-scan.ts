@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { message, runFlow, type FlowDeps, type FlowResult } from '../flow.js'
 import type { Settings } from '../inputs.js'
+import { logSafe } from '../text/untrusted.js'
 import { caBundle, fetchNodeCa } from './ca.js'
 import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
@@ -173,10 +174,7 @@ async function caFor(
   return path
 }
 
-/** Log lines from the container cannot be workflow commands. */
+/** Log lines from the container, each safe to print: none can be a workflow command. */
 function neutralise(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => line.replace(/^(\s*)::/, '$1: :').replace(/##\[/g, '#\u200b#['))
-    .join('\n')
+  return text.split('\n').map(logSafe).join('\n')
 }

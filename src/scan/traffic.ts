@@ -4,7 +4,8 @@
  * (ALLOWED_HOSTS). Then the summary table and the one-line diagnoses that turn the commonest silent
  * failure ("no baselines were recorded") into a sentence. Pure: no I/O, no `@actions/core`.
  */
-import { code, escapeMarkdown, oneLine, truncate } from '../report/markdown.js'
+import { code, escapeMarkdown, truncate } from '../report/markdown.js'
+import { logSafe } from '../text/untrusted.js'
 
 /** One request the hop forwarded (or tried to). */
 export interface SeenRequest {
@@ -187,7 +188,7 @@ export function diagnose(summary: TrafficSummary, ctx: DiagnosisContext): string
   const unrecorded = summary.hosts.filter((h) => !h.recorded)
   for (const h of unrecorded.slice(0, MAX_HOST_LINES)) {
     lines.push(
-      `${h.requests} request${h.requests === 1 ? '' : 's'} to ${oneLine(h.host)} ${h.requests === 1 ? 'was' : 'were'} ` +
+      `${h.requests} request${h.requests === 1 ? '' : 's'} to ${logSafe(h.host)} ${h.requests === 1 ? 'was' : 'were'} ` +
         `proxied but not recorded: not in ALLOWED_HOSTS (${ctx.allowedHosts}). Add it with the allowed-hosts input if it should be tested.`
     )
   }

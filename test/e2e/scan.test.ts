@@ -130,7 +130,7 @@ describe.concurrent('scan mode with an existing node (node-url), the bundled act
     expect(step.exitCode, visibleLog(step)).toBe(1)
     expect(step.outputs).toMatchObject({ conclusion: 'passed', 'tests-exit-code': '3', baselines: '1' })
     expect(visibleLog(step)).toContain(
-      '::error::The tests failed (exit code 3); the scan: Testing finished and found no vulnerabilities.'
+      '::error title=Wallarm FAST%3A tests failed%2C scan passed::The tests failed (exit code 3); the scan: Testing finished and found no vulnerabilities.'
     )
     expect(step.summary).toContain('| Tests | failed (exit code 3) |')
     expect(step.summary).toContain('| Scan | passed |')

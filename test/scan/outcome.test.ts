@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { GateDecision } from '../../src/gate.js'
-import { renderScanSection, withTests, type ScanOutcome } from '../../src/scan/outcome.js'
+import { renderScanSection, verdictLabel, withTests, type ScanOutcome } from '../../src/scan/outcome.js'
 
 const passed: GateDecision = {
   conclusion: 'passed',
@@ -48,6 +48,18 @@ describe('withTests: the tests’ result joined to the scan’s verdict', () => 
     expect(withTests(passed, outcome({ testsExitCode: 143, testsCancelled: true })).reason).toMatch(
       /^The tests were cancelled; /
     )
+  })
+})
+
+describe('verdictLabel', () => {
+  it('the conclusion, or both results when failing tests fail the step', () => {
+    expect(verdictLabel('failed', undefined)).toBe('failed')
+    expect(verdictLabel('passed', outcome({ testsExitCode: 0 }))).toBe('passed')
+    expect(verdictLabel('passed', outcome({ testsExitCode: 3 }))).toBe('tests failed, scan passed')
+    expect(verdictLabel('error', outcome({ testsExitCode: 143, testsCancelled: true }))).toBe(
+      'tests cancelled, scan error'
+    )
+    expect(verdictLabel('failed', outcome({ testsExitCode: 3, testsMustPass: false }))).toBe('failed')
   })
 })
 

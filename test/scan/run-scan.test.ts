@@ -31,7 +31,7 @@ interface Harness {
   logs: string[]
   groups: string[]
   containers: (string | undefined)[]
-  recording: [number, boolean][]
+  recording: [string, boolean][]
   settings(inputs: Record<string, string>): Settings
   deps(signal?: AbortSignal): FlowDeps
   ports(env?: NodeJS.ProcessEnv): ScanPorts
@@ -281,7 +281,7 @@ describe('runScan starting the node (the stand-in docker CLI)', () => {
     )
     expect(result.conclusion).toBe('error')
     expect(result.reason).toMatch(/^The FAST node's container stopped before the verdict.*\.log\)\.$/)
-    expect(h.emu.model.getTestRun(TOKEN, result.run!.id).recording).toBe(false)
+    expect(h.emu.model.getTestRun(TOKEN, Number(result.run!.id)).recording).toBe(false)
     expect(h.groups).toEqual([expect.stringContaining('[fatal] out of memory')])
     // wait-timeout is an hour: the step did not wait for it.
     expect(Date.now() - started).toBeLessThan(60_000)

@@ -143,6 +143,14 @@ describe('diagnose', () => {
       expect.stringMatching(/^1 request to cdn\.example\.com was proxied but not recorded/)
     ])
   })
+  it('a host name from the traffic cannot forge a workflow command in the log', () => {
+    const [line] = diagnose(
+      summarize([req('CONNECT', '##[error]forged', '', 200)], hostMatcher('localhost')),
+      ctx
+    )
+    expect(line).toMatch(/^1 request to ##\u2060\[error\]forged was proxied but not recorded/)
+    expect(line).not.toContain('##[')
+  })
   it('names at most a few hosts, and sums up the others', () => {
     const requests = Array.from({ length: MAX_HOST_LINES + 3 }, (_, i) =>
       req('CONNECT', `h${i}.test`, '', 200)
