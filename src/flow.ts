@@ -4,9 +4,11 @@
  */
 import type { Conclusion } from './constants.js'
 import type { Settings } from './inputs.js'
-import { waitForReadyToRecord, waitForRunToFinish, type Clock, type Sleep } from './poll.js'
+import { waitForReadyToRecord, waitForRunToFinish } from './poll.js'
+import type { Clock, Sleep } from './time.js'
 import { retry } from './retry.js'
 import { formatDuration } from './duration.js'
+import { message } from './error-message.js'
 import type { FastClient } from './wallarm/client.js'
 import { WallarmApiError, isAuthError, isNotReadyForCloning } from './wallarm/errors.js'
 import { isTerminalState, type TestRun, type Vulnerability } from './wallarm/types.js'
@@ -16,8 +18,14 @@ export interface Logger {
   warning(message: string): void
 }
 
+/** The API calls the flow makes (a {@link FastClient}, or a test's fake). */
+export type FlowClient = Pick<
+  FastClient,
+  'createTestRun' | 'copyTestRun' | 'getTestRun' | 'stopRecording' | 'listVulnerabilities'
+>
+
 export interface FlowDeps {
-  client: FastClient
+  client: FlowClient
   log: Logger
   clock: Clock
   sleep: Sleep
@@ -310,8 +318,4 @@ export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number
   if (run.estimated_time_to_completion !== null)
     parts.push(`about ${formatDuration(run.estimated_time_to_completion * 1000)} left`)
   return `${heartbeat ? 'Still waiting' : 'Test run'} ${run.id}: ${parts.join(', ')} [${formatDuration(elapsedMs)}]`
-}
-
-export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }

@@ -3,6 +3,7 @@
  * file twice, as actions/checkout does): the main step saves the `is-post` state, which the runner
  * hands back to the post step only.
  */
+import { corePort } from './action/core-port.js'
 import { entry } from './entry.js'
 
-await entry()
+await entry(corePort, process)

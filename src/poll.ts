@@ -22,15 +22,10 @@
  * Then: clamped to [min, max], ±10 % jitter (clamped again, so max is never exceeded), and never past
  * the deadline: the last request happens at the deadline.
  */
+import { sleep as realSleep, systemClock, type Clock, type Sleep } from './time.js'
 import { isTerminalState, type TestRun } from './wallarm/types.js'
 
-export interface Clock {
-  /** Milliseconds, monotonic. */
-  now(): number
-}
-
-/** Resolves after `ms`, or early (resolving or rejecting) when `signal` aborts. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
+export type { Clock, Sleep } from './time.js'
 
 export interface PollProgress {
   run: TestRun
@@ -130,23 +125,6 @@ export const READY_MAX_INTERVAL_MS = 3000
 const MIN_ETA_CHECK_MS = 1000
 /** Baseline progress shorter than this is too noisy to extrapolate. */
 const MIN_PROGRESS_WINDOW_MS = 5000
-
-export const defaultClock: Clock = { now: () => performance.now() }
-
-export const defaultSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) {
-      resolve()
-      return
-    }
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
 
 /** The default {@link WaitOptions.isRetryableError}: anything but an error marked `retryable: false`. */
 export function isRetryableByDefault(err: unknown): boolean {
@@ -264,8 +242,8 @@ async function pollUntil(
   done: (run: TestRun) => boolean,
   capMs: number
 ): Promise<PollResult> {
-  const clock = opts.clock ?? defaultClock
-  const sleep = opts.sleep ?? defaultSleep
+  const clock = opts.clock ?? systemClock
+  const sleep = opts.sleep ?? realSleep
   const random = opts.random ?? Math.random
   const isRetryable = opts.isRetryableError ?? isRetryableByDefault
   const errorBudget = opts.errorBudget ?? 5

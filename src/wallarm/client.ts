@@ -17,7 +17,8 @@
  */
 import { HttpClient, type HttpClientResponse } from '@actions/http-client'
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
-import { abortReason, parseRetryAfter, retry } from '../retry.js'
+import { parseRetryAfter, retry } from '../retry.js'
+import { abortReason } from '../time.js'
 import { WallarmApiError, kindForStatus, type WallarmApiErrorInit } from './errors.js'
 import { isRecord, normalizeTestRun, normalizeVulnerability, toInt } from './normalize.js'
 import type { CopyTestRunParams, CreateTestRunParams, TestRun, Vulnerability } from './types.js'

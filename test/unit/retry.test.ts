@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { backoffDelay, parseRetryAfter, retry, retryDelay, sleep, type RetryInfo } from '../../src/retry.js'
+import { backoffDelay, parseRetryAfter, retry, retryDelay, type RetryInfo } from '../../src/retry.js'
+import { sleep } from '../../src/time.js'
 
 class Boom extends Error {
   constructor(
