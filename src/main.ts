@@ -5,13 +5,12 @@
 import { State } from './constants.js'
 import type { ClientFactory } from './action/client.js'
 import { readInputs } from './action/inputs.js'
+import { explain } from './action/remedies.js'
 import { OutputSink } from './action/outputs.js'
 import type { RunnerPort } from './action/port.js'
 import { Publisher } from './action/publish.js'
 import { formatDuration } from './duration.js'
-import { message } from './error-message.js'
 import { runFlow, type FlowResult } from './flow.js'
-import { resolveApi } from './wallarm/hosts.js'
 import { systemClock, sleep as realSleep, type Clock, type Sleep } from './time.js'
 
 export interface MainDeps {
@@ -50,7 +49,7 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
       return
     }
     for (const warning of settings.warnings) port.warning(warning)
-    const api = resolveApi(settings.apiHost, settings.consoleUrl)
+    const api = settings.api
     port.saveState(State.ApiBaseUrl, api.baseUrl)
     port.info(`Wallarm FAST ${settings.mode} against ${api.baseUrl}`)
 
@@ -86,7 +85,7 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
       // What is known of the run is published with the error, so its ids reach the outputs and reports.
       result = {
         conclusion: 'error',
-        reason: signal.aborted ? 'The job was cancelled.' : message(err),
+        reason: signal.aborted ? 'The job was cancelled.' : explain(err),
         run: lastRun,
         warnings: []
       }
@@ -122,7 +121,7 @@ async function stopOnCancel(
     return true
   } catch (err) {
     port.warning(
-      `Cancelled, but stopping the recording of test run ${runId} failed: ${message(err)} The post step tries again.`
+      `Cancelled, but stopping the recording of test run ${runId} failed: ${explain(err)} The post step tries again.`
     )
     return false
   } finally {

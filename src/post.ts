@@ -7,8 +7,8 @@
 import { Inputs, State } from './constants.js'
 import type { ClientFactory } from './action/client.js'
 import { readInputs } from './action/inputs.js'
+import { explain } from './action/remedies.js'
 import type { RunnerPort } from './action/port.js'
-import { message } from './error-message.js'
 
 export async function runPost(
   port: RunnerPort,
@@ -47,7 +47,7 @@ export async function runPost(
         `${stopped.baseline_count} baseline(s), can be reused once this run ends.`
     )
   } catch (err) {
-    port.warning(`Could not stop the recording of test run ${runId}: ${message(err)}`)
+    port.warning(`Could not stop the recording of test run ${runId}: ${explain(err)}`)
   } finally {
     client.dispose()
   }

@@ -346,7 +346,7 @@ export class FastClient {
       throw this.networkError(operation, err)
     }
 
-    const base = { operation, status: res.status, ...(resource ? { resource } : {}) }
+    const base = { operation, status: res.status, host: this.host, ...(resource ? { resource } : {}) }
     if (res.status >= 200 && res.status < 300) {
       const parsed = parseJson(res.text)
       if (!parsed.ok) {
@@ -368,7 +368,7 @@ export class FastClient {
   }
 
   private statusError(
-    base: Pick<WallarmApiErrorInit, 'operation' | 'status' | 'resource'>,
+    base: Pick<WallarmApiErrorInit, 'operation' | 'status' | 'resource' | 'host'>,
     res: Exchange
   ): WallarmApiError {
     const status = base.status ?? res.status
