@@ -159,7 +159,7 @@ async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   try {
     run = await client.stopRecording(id, deps.signal)
   } catch (err) {
-    // Stopping a run that no longer records is not an error (§6.2: the API's answer to that is
+    // Stopping a run that no longer records is not an error (the API's answer to that is
     // undocumented, so look at the run instead of trusting the error).
     if (!(err instanceof WallarmApiError) || err.status !== 400) throw err
     run = await client.getTestRun(id, deps.signal)

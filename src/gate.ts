@@ -2,7 +2,7 @@
  * The gate: from what the flow concluded and the findings that count, whether the step fails, and the
  * one sentence that says why. Pure, so every combination is a unit test.
  */
-import type { Conclusion } from './constants.js'
+import { WAITED_CONCLUSIONS, type Conclusion } from './constants.js'
 import { countedFindings, type Finding } from './report/model.js'
 
 export interface GateInput {
@@ -30,7 +30,9 @@ export function decide(input: GateInput): GateDecision {
   } else if (conclusion === 'failed' && counted > 0) {
     reason = `Testing found ${counted} vulnerabilit${counted === 1 ? 'y' : 'ies'} at or above threat ${input.minThreat}.`
   }
-  const failing: readonly Conclusion[] =
-    input.failOn === 'never' ? ['error'] : ['error', 'failed', 'interrupted', 'timeout']
-  return { conclusion, reason, failed: failing.includes(conclusion), counted }
+  // An error always fails; with fail-on: vulnerabilities, so does every end of a waited run but a pass.
+  const failed =
+    conclusion === 'error' ||
+    (input.failOn === 'vulnerabilities' && conclusion !== 'passed' && WAITED_CONCLUSIONS.includes(conclusion))
+  return { conclusion, reason, failed, counted }
 }

@@ -159,7 +159,7 @@ export function nextDelay(run: TestRun | undefined, state: DelayState, opts: Del
 /**
  * The estimate, corrected by how fast it actually falls. An estimate that drops by 3 s every second
  * over-estimates threefold (the API's ETA is `planing_requests_count / current_rps`, and what `planing`
- * counts is not documented: §2.T), so the time left is `eta / drop`. An estimate falling no faster than
+ * counts is not documented), so the time left is `eta / drop`. An estimate falling no faster than
  * the clock is taken as it is (then it is at worst an under-estimate, which costs a request or two).
  * A phase's first estimate cannot be checked yet: until a second one arrives, sleep no longer than the
  * ramp on it.

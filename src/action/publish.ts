@@ -16,7 +16,7 @@ import { renderSummary } from '../report/summary.js'
 import { VERSION } from '../version.js'
 import { testRunUrl, type ResolvedApi } from '../wallarm/hosts.js'
 import type { TestRun } from '../wallarm/types.js'
-import { readEventPayload, workflowContext, workflowPath } from './context.js'
+import { readEventPayload, workflowContext } from './context.js'
 import { writeReports } from './files.js'
 import type { OutputSink } from './outputs.js'
 import type { RunnerPort } from './port.js'
@@ -109,7 +109,6 @@ export class Publisher {
         env: this.env,
         sarif: this.settings.sarif,
         toolVersion: VERSION,
-        workflowPath: workflowPath(this.context),
         legName: this.port.getInput(Inputs.Name),
         now: new Date()
       })

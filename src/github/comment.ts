@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import { getOctokit } from '@actions/github'
+import { isRecord } from '../json.js'
 
 /** The issue (every pull request is one) that the comment goes on. */
 export interface CommentTarget {
@@ -268,8 +269,4 @@ function isHighSurrogate(code: number): boolean {
 
 function positiveInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -22,6 +22,7 @@
  * Pure apart from hashing (node:crypto).
  */
 import { createHash } from 'node:crypto'
+import { compact, isoTime } from './fields.js'
 import { oneLine } from './markdown.js'
 import { countedFindings } from './model.js'
 import type { Finding, RunReport } from './model.js'
@@ -342,15 +343,4 @@ function pascal(type: string): string {
   const words = type.split(/[^A-Za-z0-9]+/).filter((w) => w !== '')
   const name = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')
   return name === '' ? 'Unknown' : name
-}
-
-function isoTime(seconds: number | null | undefined): string | undefined {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return undefined
-  const d = new Date(seconds * 1000)
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString()
-}
-
-function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k]
-  return o
 }

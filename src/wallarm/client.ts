@@ -1,5 +1,5 @@
 /**
- * A small client for the Wallarm FAST test-run API (§2 of the API reference): one method per endpoint over
+ * A small client for the Wallarm FAST test-run API: one method per endpoint over
  * one private `request()`.
  *
  * - HTTP goes through `@actions/http-client`, which honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY, with
@@ -20,7 +20,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import { parseRetryAfter, retry } from '../retry.js'
 import { abortReason } from '../time.js'
 import { WallarmApiError, kindForStatus, type WallarmApiErrorInit } from './errors.js'
-import { isRecord, normalizeTestRun, normalizeVulnerability, toInt } from './normalize.js'
+import { isRecord } from '../json.js'
+import { normalizeTestRun, normalizeVulnerability, toInt } from './normalize.js'
 import type { CopyTestRunParams, CreateTestRunParams, TestRun, Vulnerability } from './types.js'
 
 export const TOKEN_HEADER = 'X-WallarmAPI-Token'
@@ -175,11 +176,11 @@ export class FastClient {
   }
 
   /**
-   * E1: `POST /v1/test_run`, a new test run recording into a new test record.
+   * `POST /v1/test_run`, a new test run recording into a new test record.
    *
    * This call is retried like the others. If a first attempt reached the server but its answer was lost,
    * the retry creates a second run; that is acceptable because the API allows one active run per node
-   * token (§4.3): the newer run replaces the older one, which ends `interrupted`, and we only know the
+   * token: the newer run replaces the older one, which ends `interrupted`, and we only know the
    * newer one.
    */
   async createTestRun(params: CreateTestRunParams, signal?: AbortSignal): Promise<TestRun> {
@@ -189,7 +190,7 @@ export class FastClient {
     return this.testRun(op, payload)
   }
 
-  /** E2: `POST /v1/test_run` with `test_record_id`, a new test run replaying an existing test record. */
+  /** `POST /v1/test_run` with `test_record_id`, a new test run replaying an existing test record. */
   async copyTestRun(params: CopyTestRunParams, signal?: AbortSignal): Promise<TestRun> {
     assertId('test_record_id', params.test_record_id)
     const op = 'copy test run'
@@ -200,7 +201,7 @@ export class FastClient {
     return this.testRun(op, payload)
   }
 
-  /** E3: `GET /v1/test_run/{id}`. */
+  /** `GET /v1/test_run/{id}`. */
   async getTestRun(id: number, signal?: AbortSignal): Promise<TestRun> {
     assertId('test run id', id)
     const op = 'get test run'
@@ -209,7 +210,7 @@ export class FastClient {
     return this.testRun(op, payload)
   }
 
-  /** E4: `POST /v1/test_run/{id}/action/stop`: stop recording baselines (testing carries on). */
+  /** `POST /v1/test_run/{id}/action/stop`: stop recording baselines (testing carries on). */
   async stopRecording(id: number, signal?: AbortSignal): Promise<TestRun> {
     assertId('test run id', id)
     const op = 'stop recording'
@@ -219,7 +220,7 @@ export class FastClient {
   }
 
   /**
-   * E7: `POST /v1/objects/vuln` filtered by test run, page by page until a short page (or `max`).
+   * `POST /v1/objects/vuln` filtered by test run, page by page until a short page (or `max`).
    * Whether a node token may call this endpoint is undocumented: a 401/403 is thrown as an error for
    * which `isAuthError()` is true, so that the caller can fall back to the run's `vulns`.
    */

@@ -9,6 +9,7 @@
  * - `{error, value}`: `{"status":404,"body":{"error":"node not found","value":15049247}}`
  * - keyed by parameter: `{"status":400,"body":{"test_record_id":{"error":"not_ready_for_cloning","value":9058}}}`
  */
+import { isRecord } from '../json.js'
 
 export type WallarmErrorKind =
   /** 401/403: the token was refused. */
@@ -56,10 +57,6 @@ export interface WallarmApiErrorInit {
   retryAfterMs?: number
   /** Extra text for the message (e.g. why a 2xx body was unusable). */
   detail?: string
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /** Reads `{error, value}` or `{param: {error, value}}`; a string body has no code. */

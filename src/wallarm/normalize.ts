@@ -8,11 +8,8 @@
  * (read: unknown), `recording` → false, rates/estimates/timestamps → null. Only the run's own `id` is
  * essential: `normalizeTestRun` returns undefined without it and the client reports an unusable response.
  */
+import { isRecord } from '../json.js'
 import type { TestRun, VulnSummary, Vulnerability } from './types.js'
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** A finite number, from a number or a numeric string; undefined otherwise. */
 export function toNumber(v: unknown): number | undefined {
@@ -81,7 +78,7 @@ export function normalizeVulnSummary(raw: unknown): VulnSummary | undefined {
   }
 }
 
-/** A test-run object (§2.T); undefined when `raw` is not an object or has no usable `id`. */
+/** A test-run object; undefined when `raw` is not an object or has no usable `id`. */
 export function normalizeTestRun(raw: unknown): TestRun | undefined {
   if (!isRecord(raw)) return undefined
   const id = toInt(raw.id)
@@ -142,7 +139,7 @@ const VULN_STRINGS = [
   'template'
 ] as const
 
-/** A full vulnerability object (§E7); non-objects give undefined, a missing id becomes 0. */
+/** A full vulnerability object (`POST /v1/objects/vuln`); non-objects give undefined, a missing id becomes 0. */
 export function normalizeVulnerability(raw: unknown): Vulnerability | undefined {
   if (!isRecord(raw)) return undefined
   const v: Vulnerability = {

@@ -1,11 +1,10 @@
 /**
- * The Wallarm FAST test-run API as this project sees it (see ../shared/reference/wallarm-fast-api.md,
- * sections 2 and 3). Field names are the API's own, misspellings included (`sended_requests_count`).
+ * The Wallarm FAST test-run API as this project sees it. Field names are the API's own, misspellings included (`sended_requests_count`).
  * The client normalises what it receives into these shapes: ids become numbers, missing counters
  * become 0, missing lists become [], and fields it does not know are kept as they came.
  */
 
-/** §3.1. Values outside the documented set are passed through as strings. */
+/** A test run's state. Values outside the documented set are passed through as strings. */
 export type TestRunState = 'cloning' | 'running' | 'paused' | 'interrupted' | 'passed' | 'failed'
 
 export const TERMINAL_STATES: readonly string[] = ['passed', 'failed', 'interrupted']
@@ -14,7 +13,7 @@ export function isTerminalState(state: string): boolean {
   return TERMINAL_STATES.includes(state)
 }
 
-/** A finding as the test run lists it (§E3 `vulns[]`). `threat` is 1..100, higher is worse. */
+/** A finding as the test run lists it (its `vulns[]`). `threat` is 1..100, higher is worse. */
 export interface VulnSummary {
   id: number
   threat: number
@@ -22,7 +21,7 @@ export interface VulnSummary {
   type: string
 }
 
-/** §2.T: the test-run object. */
+/** The test-run object (`GET /v1/test_run/{id}`). */
 export interface TestRun {
   id: number
   name: string
@@ -33,7 +32,7 @@ export interface TestRun {
   allowed_actions: string[]
   test_record_id: number
   recording: boolean
-  /** Absent in old API versions (§E3): then `node_active` is the readiness signal. */
+  /** Absent in old API versions: then `node_active` is the readiness signal. */
   ready_for_recording?: boolean
   node_active?: boolean
   policy_id?: number
@@ -62,7 +61,7 @@ export interface TestRun {
   [extra: string]: unknown
 }
 
-/** §E1. Optional fields left undefined are not sent. */
+/** `POST /v1/test_run`. Optional fields left undefined are not sent. */
 export interface CreateTestRunParams {
   name: string
   desc?: string
@@ -76,7 +75,7 @@ export interface CreateTestRunParams {
   file_extensions_to_exclude?: string
 }
 
-/** §E2. */
+/** `POST /v1/test_run` with `test_record_id`: a copy of a test record. */
 export interface CopyTestRunParams {
   name: string
   test_record_id: number
@@ -88,7 +87,7 @@ export interface CopyTestRunParams {
   file_extensions_to_exclude?: string
 }
 
-/** §E7: a full vulnerability object from `POST /v1/objects/vuln`. Only id, type and threat are sure. */
+/** A full vulnerability object from `POST /v1/objects/vuln`. Only id, type and threat are sure. */
 export interface Vulnerability {
   id: number
   type: string

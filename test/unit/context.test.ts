@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readEventPayload, workflowContext, workflowPath } from '../../src/action/context.js'
+import { readEventPayload, workflowContext } from '../../src/action/context.js'
 
 describe('workflowContext', () => {
   it('reads the GITHUB_* variables, empty ones as absent', () => {
@@ -18,18 +18,6 @@ describe('workflowContext', () => {
       sha: 'abc',
       ref: undefined
     })
-  })
-})
-
-describe('workflowPath', () => {
-  it.each([
-    ['octo/app/.github/workflows/ci.yml@refs/heads/main', 'octo/app', '.github/workflows/ci.yml'],
-    ['other/repo/.github/workflows/reusable.yml@v1', 'octo/app', '.github/workflows/reusable.yml'],
-    ['octo/app/.github/workflows/ci.yml@refs/heads/main', undefined, '.github/workflows/ci.yml'],
-    ['no-workflows-here@main', 'octo/app', undefined],
-    [undefined, 'octo/app', undefined]
-  ])('%s in %s is %s', (workflowRef, repository, expected) => {
-    expect(workflowPath({ workflowRef, repository })).toBe(expected)
   })
 })
 
