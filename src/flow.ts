@@ -29,7 +29,7 @@ export interface FlowDeps {
   log: Logger
   clock: Clock
   sleep: Sleep
-  random?: () => number
+  random?: (() => number) | undefined
   /** Aborted when the workflow is cancelled. */
   signal: AbortSignal
   /** Called as soon as the run's ids are known, before any long wait, so outputs never lose them. */
@@ -41,9 +41,9 @@ export interface FlowDeps {
 export interface FlowResult {
   conclusion: Conclusion
   reason: string
-  run?: TestRun
+  run?: TestRun | undefined
   /** Full vulnerability objects, when the token may read them. */
-  details?: Vulnerability[]
+  details?: Vulnerability[] | undefined
   warnings: string[]
 }
 

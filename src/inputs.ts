@@ -76,17 +76,17 @@ export interface Settings {
   /** Test run description: the input, else a link to the workflow run, else ''. */
   description: string
   /** Test policy id; undefined uses the account's default policy. */
-  policyId?: number
+  policyId?: number | undefined
   /** record mode: name of the new test record; undefined uses the run name (and in other modes). */
-  testRecordName?: string
+  testRecordName?: string | undefined
   /** reuse mode: the test record to copy a run from (required there; undefined in other modes). */
-  testRecordId?: number
+  testRecordId?: number | undefined
   /** stop and wait modes: the test run, from the input or `WALLARM_FAST_TEST_RUN_ID` (undefined in other modes). */
-  testRunId?: number
+  testRunId?: number | undefined
   /** Cap on test requests per second for the whole run, 1..1000; undefined is unlimited. */
-  rps?: number
+  rps?: number | undefined
   /** Cap on test requests per second for each baseline, 1..500; undefined is unlimited. */
-  rpsPerBaseline?: number
+  rpsPerBaseline?: number | undefined
   /** record mode: seconds without a new baseline before the node stops recording, 300..86400. */
   inactivityTimeout: number
   /** End the test run at the first vulnerability found. */
@@ -94,7 +94,7 @@ export interface Settings {
   /** record mode: test identical baselines once. */
   skipDuplicatedBaselines: boolean
   /** Extensions of baseline paths not to test, as the API takes them (`jpg|png`); undefined tests all. */
-  fileExtensionsToExclude?: string
+  fileExtensionsToExclude?: string | undefined
   /** Poll until the run finishes (stop, reuse, wait); false returns at once with conclusion `running`. */
   wait: boolean
   /** How long to wait for the run to finish, in ms (at least 1 s). */

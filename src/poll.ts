@@ -64,7 +64,7 @@ export interface WaitOptions {
   clock?: Clock
   sleep?: Sleep
   /** Uniform in [0, 1), for the jitter. */
-  random?: () => number
+  random?: (() => number) | undefined
   signal?: AbortSignal
 }
 
@@ -75,8 +75,8 @@ export interface WaitOptions {
  */
 export type WaitResult =
   | { outcome: 'finished'; run: TestRun; polls: number }
-  | { outcome: 'timeout'; run?: TestRun; polls: number }
-  | { outcome: 'aborted'; run?: TestRun; polls: number }
+  | { outcome: 'timeout'; run?: TestRun | undefined; polls: number }
+  | { outcome: 'aborted'; run?: TestRun | undefined; polls: number }
 
 /** Options of {@link waitForReadyToRecord}: the same as {@link WaitOptions} (progress reports include readiness changes). */
 export type ReadyOptions = WaitOptions
@@ -85,8 +85,8 @@ export type ReadyResult =
   | { outcome: 'ready'; run: TestRun; polls: number }
   /** The run turned terminal (e.g. interrupted by a newer run on the same node) before it was ready. */
   | { outcome: 'finished'; run: TestRun; polls: number }
-  | { outcome: 'timeout'; run?: TestRun; polls: number }
-  | { outcome: 'aborted'; run?: TestRun; polls: number }
+  | { outcome: 'timeout'; run?: TestRun | undefined; polls: number }
+  | { outcome: 'aborted'; run?: TestRun | undefined; polls: number }
 
 /** What {@link nextDelay} needs to know besides the last run. Times are in the clock's milliseconds. */
 export interface DelayState {
@@ -234,8 +234,8 @@ function phaseKey(run: TestRun): string {
 
 type PollResult =
   | { outcome: 'done'; run: TestRun; polls: number }
-  | { outcome: 'timeout'; run?: TestRun; polls: number }
-  | { outcome: 'aborted'; run?: TestRun; polls: number }
+  | { outcome: 'timeout'; run?: TestRun | undefined; polls: number }
+  | { outcome: 'aborted'; run?: TestRun | undefined; polls: number }
 
 async function pollUntil(
   opts: WaitOptions,

@@ -37,7 +37,7 @@ export interface RetryOptions {
   onRetry?: (info: RetryInfo) => void
   sleep?: Sleep
   /** Returns a number in [0, 1); defaults to Math.random. */
-  random?: () => number
+  random?: (() => number) | undefined
   /** Aborting stops the retries: the pending sleep rejects and no further attempt starts. */
   signal?: AbortSignal
 }

@@ -39,7 +39,11 @@ const MARKER_PREFIX = 'wallarm-fast-action:'
  * tells jobs and matrix legs apart (the `name` input, or the matrix key), not one that carries the run
  * number or attempt, or every push gets a new comment.
  */
-export function commentMarker(parts: { workflow?: string; job?: string; runName: string }): string {
+export function commentMarker(parts: {
+  workflow?: string | undefined
+  job?: string | undefined
+  runName: string
+}): string {
   const key = [parts.workflow ?? '', parts.job ?? '', parts.runName].join('|')
   const digest = createHash('sha1').update(key, 'utf8').digest('hex')
   return `<!-- ${MARKER_PREFIX}${digest} -->`

@@ -33,8 +33,8 @@ export interface TestRun {
   test_record_id: number
   recording: boolean
   /** Absent in old API versions: then `node_active` is the readiness signal. */
-  ready_for_recording?: boolean
-  node_active?: boolean
+  ready_for_recording?: boolean | undefined
+  node_active?: boolean | undefined
   policy_id?: number
   policy_name?: string
   vulns: VulnSummary[]
@@ -64,27 +64,27 @@ export interface TestRun {
 /** `POST /v1/test_run`. Optional fields left undefined are not sent. */
 export interface CreateTestRunParams {
   name: string
-  desc?: string
-  test_record_name?: string
-  policy_id?: number
-  rps?: number
-  rps_per_baseline?: number
-  inactivity_timeout?: number
-  stop_on_first_fail?: boolean
-  skip_duplicated_baselines?: boolean
-  file_extensions_to_exclude?: string
+  desc?: string | undefined
+  test_record_name?: string | undefined
+  policy_id?: number | undefined
+  rps?: number | undefined
+  rps_per_baseline?: number | undefined
+  inactivity_timeout?: number | undefined
+  stop_on_first_fail?: boolean | undefined
+  skip_duplicated_baselines?: boolean | undefined
+  file_extensions_to_exclude?: string | undefined
 }
 
 /** `POST /v1/test_run` with `test_record_id`: a copy of a test record. */
 export interface CopyTestRunParams {
   name: string
   test_record_id: number
-  desc?: string
-  policy_id?: number
-  rps?: number
-  rps_per_baseline?: number
-  stop_on_first_fail?: boolean
-  file_extensions_to_exclude?: string
+  desc?: string | undefined
+  policy_id?: number | undefined
+  rps?: number | undefined
+  rps_per_baseline?: number | undefined
+  stop_on_first_fail?: boolean | undefined
+  file_extensions_to_exclude?: string | undefined
 }
 
 /** A full vulnerability object from `POST /v1/objects/vuln`. Only id, type and threat are sure. */

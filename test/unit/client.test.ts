@@ -675,7 +675,7 @@ describe('FastClient through an HTTP proxy', () => {
     'HTTPS_PROXY',
     'https_proxy'
   ] as const
-  let saved: Partial<Record<(typeof PROXY_VARS)[number], string>>
+  let saved: Partial<Record<(typeof PROXY_VARS)[number], string | undefined>>
   let proxy: http.Server
   let seen: string[]
 
