@@ -58,6 +58,11 @@ export interface StartTimes {
   bare: number
   actionSamples: number[]
   bareSamples: number[]
+  /**
+   * The action's time over the bare node's, the median of the ratios of each interleaved pair: absolute
+   * times vary by a factor of two between runs on a shared machine, the ratio much less.
+   */
+  ratio: number
 }
 
 /**
@@ -89,16 +94,28 @@ export async function startTimes(node: string, runs: number): Promise<StartTimes
       if (bare === undefined) throw new Error('the bare node process made no request')
       if (i > 0) bareSamples.push(bare.at - t0)
     }
-    return { action: median(actionSamples), bare: median(bareSamples), actionSamples, bareSamples }
+    const ratios = actionSamples.map((a, i) => a / (bareSamples[i] ?? NaN))
+    return {
+      action: median(actionSamples),
+      bare: median(bareSamples),
+      actionSamples,
+      bareSamples,
+      ratio: median(ratios)
+    }
   } finally {
     await em.close()
   }
 }
 
-function bareRequest(node: string, url: string): Promise<void> {
+function bareRequest(
+  node: string,
+  url: string,
+  opts: { env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void } = {}
+): Promise<void> {
   const code = "require('http').get(process.argv[1], (r) => r.resume())"
   return new Promise((resolve, reject) => {
-    const child = spawn(node, ['-e', code, url], { stdio: 'ignore' })
+    const child = spawn(node, ['-e', code, url], { stdio: 'ignore', ...(opts.env ? { env: opts.env } : {}) })
+    opts.onSpawn?.(child)
     child.on('error', reject)
     child.on('close', (exitCode) =>
       exitCode === 0 ? resolve() : reject(new Error(`bare node exited ${exitCode}`))
@@ -129,6 +146,12 @@ function watchPeak(child: ChildProcess): { stop: () => number } {
   }
 }
 
+export interface PeakMemory {
+  steps: StepPeak[]
+  /** The peak of a bare `node -e` making one request, measured the same way: the runtime's own floor. */
+  bareBytes: number
+}
+
 export interface StepPeak {
   step: string
   /** Bytes: the larger of VmHWM sampled from /proc and the process's own getrusage maxRSS at exit. */
@@ -140,7 +163,7 @@ export interface StepPeak {
  * proxy to a local app (one of them vulnerable, so the report has a finding), stop (main, waits for the
  * verdict), then the post steps of stop and record, in the runner's order.
  */
-export async function peakMemory(node: string): Promise<StepPeak[]> {
+export async function peakMemory(node: string): Promise<PeakMemory> {
   const dir = mkdtempSync(join(tmpdir(), 'fast-bench-'))
   const preload = join(dir, 'maxrss.cjs')
   // At exit the process writes its own peak RSS (getrusage ru_maxrss, kB on Linux): this catches a peak
@@ -157,14 +180,15 @@ export async function peakMemory(node: string): Promise<StepPeak[]> {
   const peaks: StepPeak[] = []
   let n = 0
 
-  const measured = async (
+  const measured = async <T>(
     step: string,
     run: (opts: {
       node: string
       env: Record<string, string>
       onSpawn: (c: ChildProcess) => void
-    }) => Promise<StepResult>
-  ): Promise<StepResult> => {
+    }) => Promise<T>,
+    verify: (result: T) => void = (result) => check(result as StepResult, `${step} step on ${node}`)
+  ): Promise<T> => {
     const file = join(dir, `maxrss-${++n}`)
     let watcher: { stop: () => number } | undefined
     const result = await run({
@@ -180,7 +204,7 @@ export async function peakMemory(node: string): Promise<StepPeak[]> {
       // the process died before its exit handler ran
     }
     peaks.push({ step, peakBytes: Math.max(sampledKb, selfKb) * 1024 })
-    check(result, `${step} step on ${node}`)
+    verify(result)
     return result
   }
 
@@ -205,7 +229,17 @@ export async function peakMemory(node: string): Promise<StepPeak[]> {
     }
     await measured('stop (post)', (o) => runPostStep(stop, { ...o, inputs: stopInputs }))
     await measured('record (post)', (o) => runPostStep(record, { ...o, inputs: recordInputs }))
-    return peaks
+    const steps = peaks.splice(0)
+    await measured(
+      'bare node',
+      (o) =>
+        bareRequest(node, `${em.apiUrl}/v1/test_run/${runId}`, {
+          env: { ...process.env, ...o.env },
+          onSpawn: o.onSpawn
+        }),
+      () => undefined
+    )
+    return { steps, bareBytes: peaks[0]?.peakBytes ?? NaN }
   } finally {
     await em.close()
     await new Promise<void>((resolve) => app.close(() => resolve()))
