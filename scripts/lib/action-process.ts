@@ -71,8 +71,18 @@ export interface StartTimes {
  * one request, as a reference for the machine's own spawn and start-up cost at that moment. One warm-up
  * round is discarded.
  */
-export async function startTimes(node: string, runs: number): Promise<StartTimes> {
+export async function startTimes(
+  node: string,
+  runs: number,
+  /**
+   * `first`: every spawn gets a new RUNNER_TEMP, as the first step of a job does (nothing compiled yet).
+   * `later`: the spawns share one, as the later steps of a job do (src/index.ts keeps Node's compile
+   * cache there); the warm-up spawn fills it.
+   */
+  step: 'first' | 'later' = 'first'
+): Promise<StartTimes> {
   const em = await startEmulator({ tokens: [TOKEN], timeScale: 0.001, clock: hrNow })
+  const shared = step === 'later' ? mkdtempSync(join(tmpdir(), 'fast-bench-temp-')) : undefined
   try {
     const runId = await finishedRun(em)
     const inputs = { mode: 'wait', token: TOKEN, 'api-host': em.apiUrl, 'test-run-id': String(runId) }
@@ -81,8 +91,8 @@ export async function startTimes(node: string, runs: number): Promise<StartTimes
     for (let i = 0; i <= runs; i++) {
       em.requests.length = 0
       let t0 = hrNow()
-      const step = await runStep({ inputs, node })
-      check(step, `wait step on ${node}`)
+      const result = await runStep({ inputs, node, ...(shared ? { runnerTemp: shared } : {}) })
+      check(result, `wait step on ${node}`)
       const first = em.requests[0]
       if (first === undefined) throw new Error('the action made no API request')
       if (i > 0) actionSamples.push(first.at - t0)
@@ -104,6 +114,7 @@ export async function startTimes(node: string, runs: number): Promise<StartTimes
     }
   } finally {
     await em.close()
+    if (shared) rmSync(shared, { recursive: true, force: true })
   }
 }
 

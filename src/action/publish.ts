@@ -7,7 +7,6 @@ import { Env, Inputs, Outputs, type Conclusion } from '../constants.js'
 import { message } from '../error-message.js'
 import type { FlowResult } from '../flow.js'
 import { decide, type GateDecision } from '../gate.js'
-import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
 import type { Settings } from '../inputs.js'
 import { buildAnnotations } from '../report/annotations.js'
 import { toFindings, vulnerabilitiesJson } from '../report/findings.js'
@@ -135,6 +134,12 @@ export class Publisher {
 
   private async comment(summary: string): Promise<void> {
     const { port, context } = this
+    // Loaded only when a comment is asked for: Octokit and its HTTP stack cost start-up time on every
+    // step otherwise. webpackMode eager keeps it in dist/index.js (no chunk file whose licence would go
+    // missing), evaluated only here.
+    const { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } = await import(
+      /* webpackMode: "eager" */ '../github/comment.js'
+    )
     const target = pullRequestTarget(
       this.env.GITHUB_EVENT_NAME,
       readEventPayload(this.env),

@@ -7,11 +7,11 @@
  * caller passes Markdown through {@link renderCommentBody}.
  *
  * GitHub Enterprise Server: the REST base URL comes from `GITHUB_API_URL`, read when {@link upsertComment}
- * is called (not when a module is loaded), and requests go through `@actions/github`'s `getOctokit`, which
- * also routes them through `HTTPS_PROXY` / `NO_PROXY`. Nothing here names api.github.com.
+ * is called (not when a module is loaded), and requests go through ./octokit.ts, built as `@actions/github`'s
+ * `getOctokit` is, which also routes them through `HTTPS_PROXY` / `NO_PROXY`. Nothing here names api.github.com.
  */
 import { createHash } from 'node:crypto'
-import { getOctokit } from '@actions/github'
+import { getOctokit } from './octokit.js'
 import { isRecord } from '../json.js'
 
 /** The issue (every pull request is one) that the comment goes on. */
@@ -141,9 +141,9 @@ export async function upsertComment(opts: {
   target: CommentTarget
   marker: string
   body: string
-  /** REST base URL. Default: `GITHUB_API_URL` at the time of the call, else `@actions/github`'s default. */
+  /** REST base URL. Default: `GITHUB_API_URL` at the time of the call, else GitHub's (./octokit.ts). */
   baseUrl?: string
-  /** For tests: replaces `@actions/github`'s proxy-aware fetch. */
+  /** For tests: replaces the proxy-aware fetch of ./octokit.ts. */
   fetch?: typeof fetch
 }): Promise<CommentResult> {
   const { token, target, marker } = opts

@@ -1,10 +1,11 @@
 /**
- * A small client for the Wallarm FAST test-run API: one method per endpoint over
- * one private `request()`.
+ * A small client for the Wallarm FAST test-run API: one method per endpoint over one private
+ * `request()`.
  *
- * - HTTP goes through `@actions/http-client`, which honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY, with
- *   keep-alive so that polling reuses its connection. Its own retries are off (they skip POST and 429 and
- *   back off for milliseconds) and so are redirects (a redirect to another host would carry the token).
+ * - HTTP goes through ./transport.ts (`@actions/http-client` where a proxy applies: HTTPS_PROXY /
+ *   HTTP_PROXY / NO_PROXY), with keep-alive so that polling reuses its connection. It neither retries
+ *   (http-client's retries skip POST and 429 and back off for milliseconds) nor follows redirects (a
+ *   redirect to another host would carry the token).
  * - Retries (./retry.ts, full-jitter backoff): network errors and timeouts, 408, 429 (honouring
  *   `Retry-After`), 5xx, and a 2xx whose body is not JSON (a truncated answer or a proxy's error page).
  *   Never another 4xx. Each retry is reported through `onRetry`; nothing here logs.
@@ -15,13 +16,13 @@
  * - The token is sent only in the `X-WallarmAPI-Token` header and never appears in an error: response
  *   texts are redacted before they are quoted.
  */
-import { HttpClient, type HttpClientResponse } from '@actions/http-client'
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import { parseRetryAfter, retry } from '../retry.js'
 import { abortReason } from '../time.js'
 import { WallarmApiError, kindForStatus, type WallarmApiErrorInit } from './errors.js'
 import { isRecord } from '../json.js'
 import { normalizeTestRun, normalizeVulnerability, toInt } from './normalize.js'
+import { createTransport, type Transport, type TransportResponse } from './transport.js'
 import type { CopyTestRunParams, CreateTestRunParams, TestRun, Vulnerability } from './types.js'
 
 export const TOKEN_HEADER = 'X-WallarmAPI-Token'
@@ -126,7 +127,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 }
 
 export class FastClient {
-  private readonly http: HttpClient
+  private readonly http: Transport
   private readonly baseUrl: string
   private readonly host: string
   private readonly token: string
@@ -162,11 +163,9 @@ export class FastClient {
     this.onRetry = opts.onRetry
     this.sleep = opts.sleep
     this.random = opts.random
-    this.http = new HttpClient(opts.userAgent ?? CLIENT_DEFAULTS.userAgent, [], {
-      socketTimeout: this.timeoutMs,
-      keepAlive: true,
-      allowRetries: false,
-      allowRedirects: false
+    this.http = createTransport({
+      userAgent: opts.userAgent ?? CLIENT_DEFAULTS.userAgent,
+      socketTimeoutMs: this.timeoutMs
     })
   }
 
@@ -429,7 +428,7 @@ export class FastClient {
   ): Promise<Exchange> {
     return new Promise<Exchange>((resolve, reject) => {
       let settled = false
-      let response: HttpClientResponse | undefined
+      let response: TransportResponse | undefined
       const finish = (fn: () => void): void => {
         if (settled) return
         settled = true

@@ -1,7 +1,7 @@
 /**
  * A local stand-in of the GitHub REST API's issue-comment endpoints (`node:http` on 127.0.0.1), with
- * `Link` pagination and GHES's `/api/v3` prefix like GitHub's, recording every request. Point
- * `@actions/github` at it through `GITHUB_API_URL`.
+ * `Link` pagination and GHES's `/api/v3` prefix like GitHub's, recording every request. Point the
+ * action's Octokit (src/github/octokit.ts) at it through `GITHUB_API_URL`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
