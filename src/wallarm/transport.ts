@@ -8,7 +8,6 @@
  * from inside dist/index.js (webpackMode eager: no chunk file), so the result is the same either way.
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
-import https from 'node:https'
 import type { HttpClient } from '@actions/http-client'
 import { getProxyUrl } from '@actions/http-client/lib/proxy'
 
@@ -60,34 +59,34 @@ export function createTransport(options: TransportOptions): Transport {
   }
 }
 
-/** What `@actions/http-client` does for a request without a proxy, and nothing more. */
-class DirectTransport {
-  private readonly agents = {
-    'http:': new http.Agent({ keepAlive: true }),
-    'https:': new https.Agent({ keepAlive: true })
-  }
+type Protocol = Pick<typeof http, 'request'> & { Agent: typeof http.Agent }
 
+/**
+ * What `@actions/http-client` does for a request without a proxy, and nothing more. `node:https` is
+ * loaded with the first https request: loading it (TLS) costs about as much as starting Node itself,
+ * which a step talking plain http (an emulator, a gateway on loopback) need not pay.
+ */
+class DirectTransport {
+  private readonly protocols = new Map<string, Promise<{ module: Protocol; agent: http.Agent }>>()
   private disposed = false
 
   constructor(private readonly options: TransportOptions) {}
 
-  request(
+  async request(
     method: string,
     url: string,
     data: string | null,
     headers: OutgoingHttpHeaders
   ): Promise<TransportResponse> {
     // The same words as @actions/http-client's, which the client recognises as final.
-    if (this.disposed) return Promise.reject(new Error('Client has already been disposed.'))
+    if (this.disposed) throw new Error('Client has already been disposed.')
     const target = new URL(url)
-    const secure = target.protocol === 'https:'
+    const { module, agent } = await this.protocol(target.protocol)
     const all: OutgoingHttpHeaders = { ...headers, 'user-agent': this.options.userAgent }
     if (data !== null) all['Content-Length'] = Buffer.byteLength(data, 'utf8')
     return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request(
-        target,
-        { method, headers: all, agent: this.agents[secure ? 'https:' : 'http:'] },
-        (message) => resolve({ message, readBody: () => readBody(message) })
+      const req = module.request(target, { method, headers: all, agent }, (message) =>
+        resolve({ message, readBody: () => readBody(message) })
       )
       req.setTimeout(this.options.socketTimeoutMs, () => {
         req.destroy(new Error(`Request timeout: ${target.pathname}${target.search}`))
@@ -99,8 +98,18 @@ class DirectTransport {
 
   dispose(): void {
     this.disposed = true
-    this.agents['http:'].destroy()
-    this.agents['https:'].destroy()
+    for (const protocol of this.protocols.values()) void protocol.then(({ agent }) => agent.destroy())
+  }
+
+  /** The module and the kept-alive agent of `http:` or `https:`, made once. */
+  private protocol(name: string): Promise<{ module: Protocol; agent: http.Agent }> {
+    let made = this.protocols.get(name)
+    if (!made) {
+      const module: Promise<Protocol> = name === 'https:' ? import('node:https') : Promise.resolve(http)
+      made = module.then((m) => ({ module: m, agent: new m.Agent({ keepAlive: true }) }))
+      this.protocols.set(name, made)
+    }
+    return made
   }
 }
 
