@@ -16,7 +16,7 @@ import { round } from './lib/stats.js'
 
 const RUN_SECONDS = [30, 300, 1800]
 const SEEDS = 15
-const SPAWNS = 7
+const SPAWNS = 11
 const MB = 1_000_000
 
 const TARGET = {

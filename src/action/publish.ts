@@ -12,6 +12,7 @@ import { buildAnnotations } from '../report/annotations.js'
 import { toFindings, vulnerabilitiesJson } from '../report/findings.js'
 import { countedFindings, type RunReport, type WorkflowContext } from '../report/model.js'
 import { renderSummary } from '../report/summary.js'
+import { loadOptional } from '../load-optional.js'
 import { VERSION } from '../version.js'
 import { testRunUrl, type ResolvedApi } from '../wallarm/hosts.js'
 import type { TestRun } from '../wallarm/types.js'
@@ -134,12 +135,8 @@ export class Publisher {
 
   private async comment(summary: string): Promise<void> {
     const { port, context } = this
-    // Loaded only when a comment is asked for: Octokit and its HTTP stack cost start-up time on every
-    // step otherwise. webpackMode eager keeps it in dist/index.js (no chunk file whose licence would go
-    // missing), evaluated only here.
-    const { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } = await import(
-      /* webpackMode: "eager" */ '../github/comment.js'
-    )
+    // Loaded only when a comment is asked for (see src/optional.ts).
+    const { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } = await loadOptional()
     const target = pullRequestTarget(
       this.env.GITHUB_EVENT_NAME,
       readEventPayload(this.env),

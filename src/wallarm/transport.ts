@@ -3,13 +3,13 @@
  * or, when HTTPS_PROXY / HTTP_PROXY apply to the API host (NO_PROXY considered, by
  * `@actions/http-client`'s own rules), through `@actions/http-client`, which tunnels through the proxy.
  *
- * Why not always the latter: loading it evaluates undici (it imports it for fetch dispatchers the client
- * never uses), which was most of the action's start-up time. It is loaded only when a proxy applies,
- * from inside dist/index.js (webpackMode eager: no chunk file), so the result is the same either way.
+ * Why not always the latter: it imports undici (for fetch dispatchers the client never uses), whose
+ * evaluation was most of the action's start-up time. It is loaded (../load-optional.ts) only when a
+ * proxy variable is set, so the requests go the same way either way.
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import type { HttpClient } from '@actions/http-client'
-import { getProxyUrl } from '@actions/http-client/lib/proxy'
+import { loadOptional } from '../load-optional.js'
 
 /** An answer whose body has not been read yet. */
 export interface TransportResponse {
@@ -35,26 +35,29 @@ export interface TransportOptions {
   socketTimeoutMs: number
 }
 
+/** The variables `@actions/http-client` reads a proxy from; NO_PROXY only matters when one is set. */
+const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']
+
 export function createTransport(options: TransportOptions): Transport {
   const direct = new DirectTransport(options)
-  let proxied: Promise<HttpClient> | undefined
+  let proxied: HttpClient | undefined
   return {
     request: async (method, url, data, headers) => {
+      if (!PROXY_VARIABLES.some((name) => process.env[name]))
+        return direct.request(method, url, data, headers)
+      const { getProxyUrl, HttpClient } = await loadOptional()
       if (!getProxyUrl(new URL(url))) return direct.request(method, url, data, headers)
-      proxied ??= import(/* webpackMode: "eager" */ '@actions/http-client').then(
-        ({ HttpClient }) =>
-          new HttpClient(options.userAgent, [], {
-            socketTimeout: options.socketTimeoutMs,
-            keepAlive: true,
-            allowRetries: false,
-            allowRedirects: false
-          })
-      )
-      return (await proxied).request(method, url, data, headers)
+      proxied ??= new HttpClient(options.userAgent, [], {
+        socketTimeout: options.socketTimeoutMs,
+        keepAlive: true,
+        allowRetries: false,
+        allowRedirects: false
+      })
+      return proxied.request(method, url, data, headers)
     },
     dispose: () => {
       direct.dispose()
-      void proxied?.then((client) => client.dispose())
+      proxied?.dispose()
     }
   }
 }
