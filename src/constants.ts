@@ -28,6 +28,7 @@ export const Inputs = {
   StopGracePeriod: 'stop-grace-period',
   FailOn: 'fail-on',
   MinThreat: 'min-threat',
+  TechFailTolerance: 'tech-fail-tolerance',
   AutoStop: 'auto-stop',
   Sarif: 'sarif',
   Comment: 'comment',
@@ -72,6 +73,7 @@ export const Conclusions = [
   'running',
   'passed',
   'failed',
+  'inconclusive',
   'interrupted',
   'timeout',
   'error',
@@ -83,4 +85,9 @@ export type Conclusion = (typeof Conclusions)[number]
 export const COMPLETE_CONCLUSIONS: readonly Conclusion[] = ['passed', 'failed']
 
 /** The run was waited for to an end, its own or the wait's: what JUnit and the findings table report. */
-export const WAITED_CONCLUSIONS: readonly Conclusion[] = [...COMPLETE_CONCLUSIONS, 'interrupted', 'timeout']
+export const WAITED_CONCLUSIONS: readonly Conclusion[] = [
+  ...COMPLETE_CONCLUSIONS,
+  'inconclusive',
+  'interrupted',
+  'timeout'
+]

@@ -57,7 +57,10 @@ export class Publisher {
       reason: result.reason,
       failOn: settings.failOn,
       minThreat: settings.minThreat,
-      findings
+      findings,
+      mode: settings.mode,
+      run,
+      techFailTolerance: settings.techFailTolerance
     })
     const report: RunReport = {
       mode: settings.mode,
@@ -83,7 +86,8 @@ export class Publisher {
     await this.writeSummary(summary)
     if (settings.comment) await this.comment(summary)
 
-    port.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
+    // Said once: as the step's failure when the gate fails it (the caller), else as a log line.
+    if (!decision.failed) port.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
     return decision
   }
 

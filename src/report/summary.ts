@@ -30,6 +30,7 @@ export const DEFAULT_SUMMARY_MAX_BYTES = 1_000_000
 const VERDICTS: Record<Conclusion, { emoji: string; label: string }> = {
   passed: { emoji: '✅', label: 'passed' },
   failed: { emoji: '❌', label: 'failed' },
+  inconclusive: { emoji: '❔', label: 'inconclusive' },
   interrupted: { emoji: '⚠️', label: 'interrupted' },
   timeout: { emoji: '⏱️', label: 'timed out' },
   error: { emoji: '💥', label: 'error' },

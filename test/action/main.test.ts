@@ -221,7 +221,8 @@ describe('publishing a finished run', () => {
     expect(r.logs.filter((l) => l.level === 'error')).toHaveLength(1)
     expect(r.summaries).toHaveLength(1)
     expect(r.summaries[0]).toContain(String(runId))
-    expect(r.lines('info')).toContain(`Conclusion: failed. ${r.failures[0]}`)
+    // Said once, as the step's failure, not also as a log line.
+    expect(r.lines('info').filter((l) => l.startsWith('Conclusion:'))).toEqual([])
     // Wait mode starts no run: nothing is exported for later steps.
     expect(r.exported).toEqual({})
   })
@@ -259,6 +260,7 @@ describe('publishing a finished run', () => {
     )
     expect(r.outputs.url).toBe(`https://console.example/testing/testruns/${runId}`)
     expect(r.outputs.conclusion).toBe('passed')
+    expect(r.lines('info')).toContain('Conclusion: passed. Testing finished and found no vulnerabilities.')
     expect(r.failures).toEqual([])
   })
 
@@ -287,6 +289,18 @@ describe('publishing a finished run', () => {
       env: { GITHUB_STEP_SUMMARY: '' }
     })
     expect(r.summaries).toEqual([])
+  })
+
+  it('a run that tested no baseline is inconclusive, which fails the step', async () => {
+    h = await stepHarness()
+    const run = h.emu.model.createTestRun(TOKEN, { name: 'empty' })
+    h.emu.model.stopRecording(TOKEN, run.id)
+    h.advance(3_600_000)
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id) }))
+    expect(r.outputs.conclusion).toBe('inconclusive')
+    expect(r.failures).toEqual([expect.stringMatching(/^Inconclusive: .*no baselines/)])
+    expect(r.outputs['sarif-path']).toBe('')
+    expect(r.outputs['junit-path']).not.toBe('')
   })
 
   it('wait: false on a run still going concludes running, and does not fail', async () => {

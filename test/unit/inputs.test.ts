@@ -85,6 +85,7 @@ describe('readSettings: defaults', () => {
       stopGracePeriodMs: 3000,
       failOn: 'vulnerabilities',
       minThreat: 1,
+      techFailTolerance: 0,
       autoStop: true,
       sarif: true,
       comment: false,

@@ -65,6 +65,7 @@ describe('renderSummary: verdict', () => {
   const emoji: Record<string, string> = {
     passed: '✅',
     failed: '❌',
+    inconclusive: '❔',
     interrupted: '⚠️',
     timeout: '⏱️',
     recording: '⏺️',
