@@ -11,6 +11,7 @@ import type { RunnerPort } from './action/port.js'
 import { Publisher } from './action/publish.js'
 import { formatDuration } from './duration.js'
 import { runFlow, type FlowResult } from './flow.js'
+import type { Settings } from './inputs.js'
 import { systemClock, sleep as realSleep, type Clock, type Sleep } from './time.js'
 
 export interface MainDeps {
@@ -31,12 +32,11 @@ const NO_TOKEN =
 
 /** @throws for a bad input, a missing token, a failed flow step, or a failing gate (its reason) */
 export async function runMain(port: RunnerPort, createClient: ClientFactory, deps: MainDeps): Promise<void> {
-  const { env, signal } = deps
   port.saveState(State.IsPost, 'true')
   const outputs = new OutputSink(port)
   try {
     // Every input is checked even when the step will skip, so a typo fails on forks' pull requests too.
-    const settings = readInputs(port, env)
+    const settings = readInputs(port, deps.env)
     const token = settings.token
     if (!token) {
       if (settings.ifNoToken !== 'skip') throw new Error(NO_TOKEN)
@@ -49,62 +49,76 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
       return
     }
     for (const warning of settings.warnings) port.warning(warning)
-    const api = settings.api
-    port.saveState(State.ApiBaseUrl, api.baseUrl)
-    port.info(`Wallarm FAST ${settings.mode} against ${api.baseUrl}`)
+    port.saveState(State.ApiBaseUrl, settings.api.baseUrl)
+    port.info(`Wallarm FAST ${settings.mode} against ${settings.api.baseUrl}`)
 
-    const client = createClient({
-      baseUrl: api.baseUrl,
-      token,
-      onRetry: ({ attempt, delayMs, error }) =>
-        port.info(`${error.message} Trying again in ${formatDuration(delayMs)} (attempt ${attempt + 1}).`),
-      ...(deps.sleep ? { sleep: deps.sleep } : {})
-    })
-    const publisher = new Publisher(port, outputs, settings, api, env)
-    let result: FlowResult
-    let recordingRunId: number | undefined
-    let lastRun: FlowResult['run']
-    try {
-      result = await runFlow(settings, {
-        client,
-        log: { info: (m) => port.info(m), warning: (m) => port.warning(m) },
-        clock: deps.clock ?? systemClock,
-        sleep: deps.sleep ?? realSleep,
-        ...(deps.random ? { random: deps.random } : {}),
-        signal,
-        onRunKnown: (run) => {
-          lastRun = run
-          publisher.runKnown(run)
-        },
-        onRecording: (runId, recording) => {
-          recordingRunId = recording ? runId : undefined
-          port.saveState(State.RecordingRunId, recording ? String(runId) : '')
-        }
-      })
-    } catch (err) {
-      // What is known of the run is published with the error, so its ids reach the outputs and reports.
-      result = {
-        conclusion: 'error',
-        reason: signal.aborted ? 'The job was cancelled.' : explain(err),
-        run: lastRun,
-        warnings: []
-      }
-    } finally {
-      client.dispose()
-    }
-
-    // A cancelled record step stops the recording it started before the process exits; only a stop that
-    // worked clears the state: otherwise the post step, with more time, tries again.
-    if (signal.aborted && recordingRunId !== undefined) {
-      if (await stopOnCancel(port, createClient, api.baseUrl, token, recordingRunId))
-        port.saveState(State.RecordingRunId, '')
-    }
-
+    const publisher = new Publisher(port, outputs, settings, settings.api, deps.env)
+    const result = await flow(settings, token, { port, createClient, publisher, deps })
     const decision = await publisher.publish(result)
     if (decision.failed) throw new Error(decision.reason)
   } finally {
     outputs.complete()
   }
+}
+
+interface FlowContext {
+  port: RunnerPort
+  createClient: ClientFactory
+  publisher: Publisher
+  deps: MainDeps
+}
+
+/**
+ * Runs the mode with its own client. An error becomes the result (with what is known of the run, so its
+ * ids reach the outputs and reports); a cancelled record step stops the recording it started first.
+ */
+async function flow(settings: Settings, token: string, ctx: FlowContext): Promise<FlowResult> {
+  const { port, createClient, publisher, deps } = ctx
+  const { signal } = deps
+  const client = createClient({
+    baseUrl: settings.api.baseUrl,
+    token,
+    onRetry: ({ attempt, delayMs, error }) =>
+      port.info(`${error.message} Trying again in ${formatDuration(delayMs)} (attempt ${attempt + 1}).`),
+    ...(deps.sleep ? { sleep: deps.sleep } : {})
+  })
+  let result: FlowResult
+  let recordingRunId: number | undefined
+  let lastRun: FlowResult['run']
+  try {
+    result = await runFlow(settings, {
+      client,
+      log: { info: (m) => port.info(m), warning: (m) => port.warning(m) },
+      clock: deps.clock ?? systemClock,
+      sleep: deps.sleep ?? realSleep,
+      ...(deps.random ? { random: deps.random } : {}),
+      signal,
+      onRunKnown: (run) => {
+        lastRun = run
+        publisher.runKnown(run)
+      },
+      onRecording: (runId, recording) => {
+        recordingRunId = recording ? runId : undefined
+        port.saveState(State.RecordingRunId, recording ? String(runId) : '')
+      }
+    })
+  } catch (err) {
+    result = {
+      conclusion: 'error',
+      reason: signal.aborted ? 'The job was cancelled.' : explain(err),
+      run: lastRun,
+      warnings: []
+    }
+  } finally {
+    client.dispose()
+  }
+
+  // Only a stop that worked clears the state: otherwise the post step, with more time, tries again.
+  if (signal.aborted && recordingRunId !== undefined) {
+    if (await stopOnCancel(port, createClient, settings.api.baseUrl, token, recordingRunId))
+      port.saveState(State.RecordingRunId, '')
+  }
+  return result
 }
 
 async function stopOnCancel(
