@@ -52,7 +52,7 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
     port.saveState(State.ApiBaseUrl, settings.api.baseUrl)
     port.info(`Wallarm FAST ${settings.mode} against ${settings.api.baseUrl}`)
 
-    const publisher = new Publisher(port, outputs, settings, settings.api, deps.env)
+    const publisher = new Publisher(port, outputs, settings, deps.env)
     const result = await flow(settings, token, { port, createClient, publisher, deps })
     const decision = await publisher.publish(result)
     if (decision.failed) throw new Error(decision.reason)

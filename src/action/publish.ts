@@ -14,7 +14,7 @@ import { countedFindings, type RunReport, type WorkflowContext } from '../report
 import { renderSummary } from '../report/summary.js'
 import { loadOptional } from '../load-optional.js'
 import { VERSION } from '../version.js'
-import { testRunUrl, type ResolvedApi } from '../wallarm/hosts.js'
+import { testRunUrl } from '../wallarm/hosts.js'
 import type { TestRun } from '../wallarm/types.js'
 import { readEventPayload, workflowContext } from './context.js'
 import { writeReports } from './files.js'
@@ -28,7 +28,6 @@ export class Publisher {
     private readonly port: RunnerPort,
     private readonly outputs: OutputSink,
     private readonly settings: Settings,
-    private readonly api: ResolvedApi,
     private readonly env: NodeJS.ProcessEnv
   ) {
     this.context = workflowContext(env)
@@ -92,7 +91,7 @@ export class Publisher {
   }
 
   private runUrl(run: TestRun): string | undefined {
-    return this.api.consoleUrl ? testRunUrl(this.api.consoleUrl, run.id) : undefined
+    return this.settings.api.consoleUrl ? testRunUrl(this.settings.api.consoleUrl, run.id) : undefined
   }
 
   private conclude(report: RunReport, conclusion: Conclusion): void {
