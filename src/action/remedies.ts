@@ -10,7 +10,9 @@ import { WallarmApiError } from '../wallarm/errors.js'
 export function explain(err: unknown): string {
   const text = message(err)
   const remedy = err instanceof WallarmApiError ? remedyFor(err) : undefined
-  return remedy ? `${text} ${remedy}` : text
+  if (!remedy) return text
+  // Some messages end without a full stop ("…; gave up after 5 attempts").
+  return `${text}${/[.!?]$/.test(text) ? '' : '.'} ${remedy}`
 }
 
 function remedyFor(err: WallarmApiError): string | undefined {
