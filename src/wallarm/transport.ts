@@ -41,8 +41,11 @@ const PROXY_VARIABLES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY
 export function createTransport(options: TransportOptions): Transport {
   const direct = new DirectTransport(options)
   let proxied: HttpClient | undefined
+  let disposed = false
   return {
     request: async (method, url, data, headers) => {
+      // The same words as @actions/http-client's, which the client recognises as final.
+      if (disposed) throw new Error('Client has already been disposed.')
       if (!PROXY_VARIABLES.some((name) => process.env[name]))
         return direct.request(method, url, data, headers)
       const { getProxyUrl, HttpClient } = await loadOptional()
@@ -56,6 +59,7 @@ export function createTransport(options: TransportOptions): Transport {
       return proxied.request(method, url, data, headers)
     },
     dispose: () => {
+      disposed = true
       direct.dispose()
       proxied?.dispose()
     }
@@ -71,7 +75,6 @@ type Protocol = Pick<typeof http, 'request'> & { Agent: typeof http.Agent }
  */
 class DirectTransport {
   private readonly protocols = new Map<string, Promise<{ module: Protocol; agent: http.Agent }>>()
-  private disposed = false
 
   constructor(private readonly options: TransportOptions) {}
 
@@ -81,8 +84,6 @@ class DirectTransport {
     data: string | null,
     headers: OutgoingHttpHeaders
   ): Promise<TransportResponse> {
-    // The same words as @actions/http-client's, which the client recognises as final.
-    if (this.disposed) throw new Error('Client has already been disposed.')
     const target = new URL(url)
     const { module, agent } = await this.protocol(target.protocol)
     const all: OutgoingHttpHeaders = { ...headers, 'user-agent': this.options.userAgent }
@@ -100,7 +101,6 @@ class DirectTransport {
   }
 
   dispose(): void {
-    this.disposed = true
     for (const protocol of this.protocols.values()) void protocol.then(({ agent }) => agent.destroy())
   }
 
