@@ -1,7 +1,7 @@
 import { createClient as realClient, type ClientFactory } from './action/client.js'
 import type { RunnerPort } from './action/port.js'
 import { State } from './constants.js'
-import { message } from './error-message.js'
+import { ReportedFailure, message } from './error-message.js'
 import { runMain, type MainDeps } from './main.js'
 import { runPost } from './post.js'
 
@@ -43,6 +43,7 @@ export async function entry(
     else await runMain(port, createClient, { ...overrides, env: proc.env, signal: controller.signal })
   } catch (err) {
     if (isPost) port.warning(message(err))
+    else if (err instanceof ReportedFailure) port.markFailed()
     else port.setFailed(message(err))
   } finally {
     proc.off('SIGINT', onSignal)

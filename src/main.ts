@@ -6,6 +6,7 @@ import { State } from './constants.js'
 import type { ClientFactory } from './action/client.js'
 import { readInputs } from './action/inputs.js'
 import { explain } from './action/remedies.js'
+import { ReportedFailure } from './error-message.js'
 import { OutputSink } from './action/outputs.js'
 import type { RunnerPort } from './action/port.js'
 import { Publisher } from './action/publish.js'
@@ -55,7 +56,8 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
     const publisher = new Publisher(port, outputs, settings, deps.env)
     const result = await flow(settings, token, { port, createClient, publisher, deps })
     const decision = await publisher.publish(result)
-    if (decision.failed) throw new Error(decision.reason)
+    // Said once: the verdict is the first error annotation (publish), so the step fails without a message.
+    if (decision.failed) throw new ReportedFailure(decision.reason)
   } finally {
     outputs.complete()
   }
@@ -83,7 +85,7 @@ async function flow(settings: Settings, token: string, ctx: FlowContext): Promis
     ...(deps.sleep ? { sleep: deps.sleep } : {})
   })
   let result: FlowResult
-  let recordingRunId: number | undefined
+  let recordingRunId: string | undefined
   let lastRun: FlowResult['run']
   try {
     result = await runFlow(settings, {
@@ -126,7 +128,7 @@ async function stopOnCancel(
   createClient: ClientFactory,
   baseUrl: string,
   token: string,
-  runId: number
+  runId: string
 ): Promise<boolean> {
   const quick = createClient({ baseUrl, token, attempts: 2, timeoutMs: CANCEL_STOP_TIMEOUT_MS / 2 })
   try {

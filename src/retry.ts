@@ -42,6 +42,38 @@ export interface RetryOptions {
   signal?: AbortSignal
 }
 
+/**
+ * A signal that aborts after `ms` (a real-time timer) or when `parent` aborts, whichever comes first:
+ * it carries a wait's deadline down to every request made for it. `expired()` says whether the time ran
+ * out (rather than the parent aborting); `clear()` releases the timer.
+ */
+export function deadlineSignal(
+  ms: number,
+  parent?: AbortSignal
+): { signal: AbortSignal; expired: () => boolean; clear: () => void } {
+  const controller = new AbortController()
+  let expired = false
+  const onParent = (): void => controller.abort(parent?.reason)
+  const timer = setTimeout(
+    () => {
+      expired = true
+      controller.abort(new DOMException(`deadline of ${Math.round(ms)} ms reached`, 'TimeoutError'))
+    },
+    Math.max(0, ms)
+  )
+  timer.unref?.()
+  if (parent?.aborted) onParent()
+  else parent?.addEventListener('abort', onParent, { once: true })
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    clear: () => {
+      clearTimeout(timer)
+      parent?.removeEventListener('abort', onParent)
+    }
+  }
+}
+
 /** The full-jitter backoff before retrying after failed attempt `attempt` (1-based). */
 export function backoffDelay(
   attempt: number,

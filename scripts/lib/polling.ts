@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import { parseDuration } from '../../src/duration.js'
 import { waitForRunToFinish } from '../../src/poll.js'
+import { normalizeTestRun } from '../../src/wallarm/normalize.js'
 import { isTerminalState, type TestRun } from '../../src/wallarm/types.js'
 import { FastModel, plannedRequestsFor } from '../../test/emulator/model.js'
 import { median, round, seededRandom } from './stats.js'
@@ -196,7 +197,7 @@ async function pollOurs(
       fetches++
       previousFetchAt = lastFetchAt
       lastFetchAt = sc.clock.now()
-      return Promise.resolve(sc.model.getTestRun(TOKEN, sc.runId))
+      return Promise.resolve(normalizeTestRun(sc.model.getTestRun(TOKEN, sc.runId))!)
     },
     timeoutMs: defaults.timeoutMs,
     maxIntervalMs: defaults.maxIntervalMs,

@@ -26,6 +26,8 @@ export interface RunnerPort {
   notice(message: string, properties?: AnnotationProperties): void
   /** Logs the message as an error and makes the step fail. */
   setFailed(message: string): void
+  /** Makes the step fail without a message: what failed it was said already (the verdict annotation). */
+  markFailed(): void
   /** Appends Markdown to the job summary (GITHUB_STEP_SUMMARY). */
   appendSummary(markdown: string): Promise<void>
 }

@@ -9,7 +9,7 @@ import type { FlowResult } from '../flow.js'
 import { decide, type GateDecision } from '../gate.js'
 import type { Settings } from '../inputs.js'
 import { buildAnnotations } from '../report/annotations.js'
-import { toFindings, vulnerabilitiesJson } from '../report/findings.js'
+import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
 import { countedFindings, type RunReport, type WorkflowContext } from '../report/model.js'
 import { renderSummary } from '../report/summary.js'
 import { loadOptional } from '../load-optional.js'
@@ -78,8 +78,8 @@ export class Publisher {
     }
     for (const warning of result.warnings) port.warning(warning)
 
-    this.conclude(report, decision.conclusion)
-    this.writeFiles(report)
+    const vulnerabilities = this.conclude(report, decision.conclusion)
+    this.writeFiles(report, vulnerabilities)
     this.annotate(report)
     const summary = renderSummary(report, { now: Date.now() })
     await this.writeSummary(summary)
@@ -94,7 +94,8 @@ export class Publisher {
     return this.settings.api.consoleUrl ? testRunUrl(this.settings.api.consoleUrl, run.id) : undefined
   }
 
-  private conclude(report: RunReport, conclusion: Conclusion): void {
+  /** The conclusion and the verdict outputs; returns how many findings `vulnerabilities-json` could hold. */
+  private conclude(report: RunReport, conclusion: Conclusion): { included: number; total: number } {
     const { outputs } = this
     if (report.run) this.runKnown(report.run)
     outputs.conclude(conclusion)
@@ -103,10 +104,12 @@ export class Publisher {
     const counted = countedFindings(report)
     const verdictKnown = report.run !== undefined && report.mode !== 'record'
     outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
-    outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? JSON.stringify(vulnerabilitiesJson(counted)) : '')
+    const json = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
+    outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? json.json : '')
+    return json
   }
 
-  private writeFiles(report: RunReport): void {
+  private writeFiles(report: RunReport, vulnerabilities: { included: number; total: number }): void {
     try {
       const files = writeReports(report, {
         env: this.env,
@@ -116,6 +119,13 @@ export class Publisher {
         now: new Date()
       })
       this.outputs.set(Outputs.ReportPath, files.reportPath)
+      if (vulnerabilities.included < vulnerabilities.total) {
+        this.port.warning(
+          `The vulnerabilities-json output holds the ${vulnerabilities.included} highest-threat of ` +
+            `${vulnerabilities.total} vulnerabilities, to stay within GitHub's 1 MB per output; the report ` +
+            `file (report-path, ${files.reportPath}) has them all.`
+        )
+      }
       this.outputs.set(Outputs.SarifPath, files.sarifPath)
       this.outputs.set(Outputs.JunitPath, files.junitPath)
     } catch (err) {
@@ -168,6 +178,7 @@ export class Publisher {
         target,
         marker,
         body: renderCommentBody(summary, marker),
+        secrets: [this.settings.token ?? ''],
         ...(baseUrl ? { baseUrl } : {})
       })
       if (result.outcome === 'forbidden' || result.outcome === 'skipped')

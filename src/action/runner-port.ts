@@ -32,6 +32,9 @@ export const runnerPort: RunnerPort = {
     process.exitCode = 1
     command('error', {}, message)
   },
+  markFailed: () => {
+    process.exitCode = 1
+  },
   appendSummary: async (markdown) => {
     const path = process.env.GITHUB_STEP_SUMMARY
     if (!path) throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY.')

@@ -16,7 +16,7 @@ export type GitHubClient = InstanceType<typeof GitHub>
 export interface OctokitOptions {
   /** REST base URL; default https://api.github.com. */
   baseUrl?: string
-  request?: { fetch?: typeof fetch }
+  request?: { fetch?: typeof fetch; signal?: AbortSignal }
 }
 
 export function getOctokit(token: string, options: OctokitOptions = {}): GitHubClient {
@@ -28,6 +28,9 @@ export function getOctokit(token: string, options: OctokitOptions = {}): GitHubC
   return new GitHub({
     auth: `token ${token}`,
     baseUrl,
-    request: { fetch: options.request?.fetch ?? proxyFetch }
+    request: {
+      fetch: options.request?.fetch ?? proxyFetch,
+      ...(options.request?.signal ? { signal: options.request.signal } : {})
+    }
   })
 }

@@ -3,6 +3,7 @@
  * explain (status, code, param, kind, retryable, which resource, which host); the action layer turns
  * them into remedies in terms of its inputs (src/action/remedies.ts). It never contains the token: the client
  * redacts it from every response text before building an error, and no message quotes request headers.
+ * The message is one line that no runner reads as a workflow command (../text/untrusted.ts `logSafe`).
  *
  * Error bodies come in three shapes, all surfaced:
  * - a bare string: `{"status":403,"body":"User not authenticated"}`
@@ -10,6 +11,8 @@
  * - keyed by parameter: `{"status":400,"body":{"test_record_id":{"error":"not_ready_for_cloning","value":9058}}}`
  */
 import { isRecord } from '../json.js'
+
+import { logSafe } from '../text/untrusted.js'
 
 export type WallarmErrorKind =
   /** 401/403: the token was refused. */
@@ -50,7 +53,7 @@ export interface WallarmApiErrorInit {
   /** The system error code of a network error (`ECONNREFUSED`, `ETIMEDOUT`, …). */
   networkCode?: string
   /** What the request was about, to name it in a 404 message. */
-  resource?: { kind: string; id: number }
+  resource?: { kind: string; id: string | number }
   /** How many attempts were made before giving up (set when retries were exhausted). */
   attempts?: number
   /** A server-provided delay before retrying (`Retry-After`), in ms. */
@@ -183,14 +186,15 @@ export class WallarmApiError extends Error {
   readonly retryable: boolean
   readonly host: string | undefined
   readonly networkCode: string | undefined
-  readonly resource: { kind: string; id: number } | undefined
+  readonly resource: { kind: string; id: string | number } | undefined
   readonly attempts: number | undefined
   readonly retryAfterMs: number | undefined
   readonly #init: WallarmApiErrorInit
 
   constructor(init: WallarmApiErrorInit) {
     const details = errorDetails(init.body)
-    super(buildMessage(init, details), init.cause === undefined ? undefined : { cause: init.cause })
+    // The message quotes the API's answer: made safe to log here, once, whatever it held.
+    super(logSafe(buildMessage(init, details)), init.cause === undefined ? undefined : { cause: init.cause })
     this.#init = init
     this.operation = init.operation
     this.kind = init.kind

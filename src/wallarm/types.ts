@@ -1,8 +1,14 @@
 /**
  * The Wallarm FAST test-run API as this project sees it. Field names are the API's own, misspellings included (`sended_requests_count`).
- * The client normalises what it receives into these shapes: ids become numbers, missing counters
+ * The client normalises what it receives into these shapes: ids become their exact decimal text, missing counters
  * become 0, missing lists become [], and fields it does not know are kept as they came.
  */
+
+/**
+ * A test run's or test record's id: its exact decimal text as the API sent it (ids above 2^53 do not
+ * survive a double). `''` where a field is unknown.
+ */
+export type Id = string
 
 /** A test run's state. Values outside the documented set are passed through as strings. */
 export type TestRunState = 'cloning' | 'running' | 'paused' | 'interrupted' | 'passed' | 'failed'
@@ -14,30 +20,41 @@ export function isTerminalState(state: string): boolean {
 }
 
 /** A finding as the test run lists it (its `vulns[]`). `threat` is 1..100, higher is worse. */
-export interface VulnSummary {
-  id: number
+export type VulnSummary = VulnSummaryOf<Id>
+/** A finding of `vulns[]` as the API sends it, its id a JSON number. */
+export type ApiVulnSummary = VulnSummaryOf<number>
+
+export interface VulnSummaryOf<I extends Id | number> {
+  /** `''` (client side) when the API gave none. */
+  id: I
   threat: number
   code: string
   type: string
 }
 
-/** The test-run object (`GET /v1/test_run/{id}`). */
-export interface TestRun {
-  id: number
+/** The test-run object (`GET /v1/test_run/{id}`) as the client hands it over, its ids as exact decimal text. */
+export type TestRun = TestRunOf<Id>
+
+/** The test-run object as the API sends it, its ids JSON numbers (the emulator builds these). */
+export type ApiTestRun = TestRunOf<number>
+
+/** The test-run object, with ids of type `I`. */
+export interface TestRunOf<I extends Id | number> {
+  id: I
   name: string
   desc: string
   clientid?: number
   state: TestRunState | (string & {})
   simple_state?: string
   allowed_actions: string[]
-  test_record_id: number
+  test_record_id: I
   recording: boolean
-  /** Absent in old API versions: then `node_active` is the readiness signal. */
+  /** Absent in old API versions : then `node_active` is the readiness signal. */
   ready_for_recording?: boolean | undefined
   node_active?: boolean | undefined
   policy_id?: number
   policy_name?: string
-  vulns: VulnSummary[]
+  vulns: VulnSummaryOf<I>[]
   baseline_count: number
   baseline_check_all_terminated_count: number
   baseline_check_fail_count: number
@@ -78,7 +95,7 @@ export interface CreateTestRunParams {
 /** `POST /v1/test_run` with `test_record_id`: a copy of a test record. */
 export interface CopyTestRunParams {
   name: string
-  test_record_id: number
+  test_record_id: Id | number
   desc?: string | undefined
   policy_id?: number | undefined
   rps?: number | undefined
@@ -88,8 +105,13 @@ export interface CopyTestRunParams {
 }
 
 /** A full vulnerability object from `POST /v1/objects/vuln`. Only id, type and threat are sure. */
-export interface Vulnerability {
-  id: number
+export type Vulnerability = VulnerabilityOf<Id>
+/** A full vulnerability object as the API sends it, its id a JSON number. */
+export type ApiVulnerability = VulnerabilityOf<number>
+
+export interface VulnerabilityOf<I extends Id | number> {
+  /** `''` (client side) when the API gave none. */
+  id: I
   type: string
   threat: number
   code?: string

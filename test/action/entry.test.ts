@@ -24,7 +24,7 @@ describe('entry', () => {
     const proc = fakeProcess(h.env)
     await entry(runner, proc, h.createClient, { clock: h.clock, sleep: h.sleep })
     expect(runner.state['is-post']).toBe('true')
-    expect(runner.failures).toEqual([expect.stringContaining('no such test run 424242')])
+    expect(runner.failure).toEqual(expect.stringContaining('no such test run 424242'))
     expect(proc.listenerCount('SIGINT') + proc.listenerCount('SIGTERM')).toBe(0)
   })
 
@@ -41,7 +41,7 @@ describe('entry', () => {
     await entry(runner, proc, h.createClient, { clock: h.clock, sleep: h.sleep })
     expect(listening).toBe(1)
     expect(runner.lines('info')).toContain('Received SIGINT: cancelling.')
-    expect(runner.failures).toEqual(['The job was cancelled.'])
+    expect(runner.failure).toEqual('The job was cancelled.')
     const id = Number(runner.outputs['test-run-id'])
     expect(h.emu.model.getTestRun(TOKEN, id).recording).toBe(false)
     expect(proc.listenerCount('SIGTERM')).toBe(0)

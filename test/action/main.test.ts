@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Outputs } from '../../src/constants.js'
+import { ReportedFailure } from '../../src/error-message.js'
 import { runMain } from '../../src/main.js'
 import { FakeRunner } from '../support/fake-runner.js'
 import { FakeGitHub } from '../support/fake-github.js'
@@ -33,7 +34,9 @@ async function main(
       random: () => 0.5
     })
   } catch (err) {
-    runner.setFailed(err instanceof Error ? err.message : String(err))
+    // As the entry does.
+    if (err instanceof ReportedFailure) runner.markFailed()
+    else runner.setFailed(err instanceof Error ? err.message : String(err))
   }
   return runner
 }
@@ -44,7 +47,7 @@ describe('early exits', () => {
   it('fails on a bad input before any request, masking the token, with every output set', async () => {
     h = await stepHarness()
     const r = await main(h, h.runner({ mode: 'record', token: TOKEN, 'wait-timeout': 'soon' }))
-    expect(r.failures).toEqual([expect.stringContaining('Input "wait-timeout" has the value "soon"')])
+    expect(r.failure).toEqual(expect.stringContaining('Input "wait-timeout" has the value "soon"'))
     expect(r.secrets).toContain(TOKEN)
     expect(Object.keys(r.outputs).sort()).toEqual([...everyOutput].sort())
     expect(r.outputs.conclusion).toBe('error')
@@ -58,14 +61,14 @@ describe('early exits', () => {
       env: { WALLARM_API_TOKEN: ` ${TOKEN}\n` }
     })
     expect(r.secrets).toEqual(expect.arrayContaining([` ${TOKEN}\n`, TOKEN, 'ghs_x']))
-    expect(r.failures[0]).toContain('Input "mode"')
+    expect(r.failure).toContain('Input "mode"')
   })
 
   it('fails without a token, saying where a token comes from and how forks skip', async () => {
     h = await stepHarness()
     const r = await main(h, h.runner({ mode: 'record' }))
-    expect(r.failures).toEqual([expect.stringContaining('No Wallarm FAST node token')])
-    expect(r.failures[0]).toContain('if-no-token: skip')
+    expect(r.failure).toEqual(expect.stringContaining('No Wallarm FAST node token'))
+    expect(r.failure).toContain('if-no-token: skip')
     expect(r.outputs.conclusion).toBe('error')
     expect(h.emu.requests).toEqual([])
   })
@@ -73,7 +76,7 @@ describe('early exits', () => {
   it('skips without a token when if-no-token is skip: a notice, conclusion skipped, no failure', async () => {
     h = await stepHarness()
     const r = await main(h, h.runner({ mode: 'stop', 'if-no-token': 'skip' }))
-    expect(r.failures).toEqual([])
+    expect(r.failed).toBe(false)
     expect(r.logs).toContainEqual(expect.objectContaining({ level: 'notice', title: 'Wallarm FAST skipped' }))
     expect(r.outputs.conclusion).toBe('skipped')
     expect(r.outputs['test-run-id']).toBe('')
@@ -83,7 +86,7 @@ describe('early exits', () => {
   it('still checks every input when it would skip', async () => {
     h = await stepHarness()
     const r = await main(h, h.runner({ mode: 'stop', 'if-no-token': 'skip', 'min-threat': '0' }))
-    expect(r.failures[0]).toContain('Input "min-threat"')
+    expect(r.failure).toContain('Input "min-threat"')
     expect(r.outputs.conclusion).toBe('error')
   })
 
@@ -102,7 +105,7 @@ describe('early exits', () => {
   it('fails on an API error with the error in the outputs and no report of a run', async () => {
     h = await stepHarness()
     const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': '999999' }))
-    expect(r.failures).toEqual([expect.stringContaining('no such test run 999999')])
+    expect(r.failure).toEqual(expect.stringContaining('no such test run 999999'))
     expect(r.outputs.conclusion).toBe('error')
     expect(r.outputs['test-run-id']).toBe('')
     expect(existsSync(r.outputs['report-path'] ?? '')).toBe(true)
@@ -111,8 +114,8 @@ describe('early exits', () => {
   it('fails on a refused token, naming the token and cloud to check', async () => {
     h = await stepHarness()
     const r = await main(h, h.runner({ mode: 'wait', token: 'not-a-node-token', 'test-run-id': '5' }))
-    expect(r.failures[0]).toContain('rejected the token')
-    expect(r.failures[0]).toContain('api-host')
+    expect(r.failure).toContain('rejected the token')
+    expect(r.failure).toContain('api-host')
   })
 
   it('logs each retry of the client, and fails once its attempts are spent', async () => {
@@ -121,7 +124,7 @@ describe('early exits', () => {
     h.emu.injectFault({ method: 'GET', path: `/v1/test_run/${runId}`, status: 503, count: 5 })
     const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }))
     expect(r.lines('info').filter((l) => l.includes('Trying again in'))).toHaveLength(4)
-    expect(r.failures[0]).toContain('gave up after 5 attempts')
+    expect(r.failure).toContain('gave up after 5 attempts')
   })
 })
 
@@ -129,7 +132,7 @@ describe('record', () => {
   it('records: ids in the outputs, exported for later steps, the recording left for the post step', async () => {
     h = await stepHarness()
     const r = await main(h, h.runner({ mode: 'record', token: TOKEN, name: 'rec' }))
-    expect(r.failures).toEqual([])
+    expect(r.failed).toBe(false)
     const id = r.outputs['test-run-id']
     expect(id).toMatch(/^\d+$/)
     expect(r.outputs.conclusion).toBe('recording')
@@ -152,7 +155,7 @@ describe('record', () => {
   it('says what to check when the node never picks the run up, keeping the ids', async () => {
     h = await stepHarness({ readyDelayMs: 3_600_000 })
     const r = await main(h, h.runner({ mode: 'record', token: TOKEN, 'ready-timeout': '1m' }))
-    expect(r.failures[0]).toContain('did not pick test run')
+    expect(r.failure).toContain('did not pick test run')
     expect(r.outputs['test-run-id']).toMatch(/^\d+$/)
     expect(r.outputs.conclusion).toBe('error')
   })
@@ -165,7 +168,7 @@ describe('cancellation', () => {
     h.onSleep = () => controller.abort()
     const r = await main(h, h.runner({ mode: 'record', token: TOKEN }), { signal: controller.signal })
     const id = Number(r.outputs['test-run-id'])
-    expect(r.failures).toEqual(['The job was cancelled.'])
+    expect(r.failure).toEqual('The job was cancelled.')
     expect(r.text).toContain(`Cancelled: stopped the recording of test run ${id}`)
     expect(h.emu.model.getTestRun(TOKEN, id).recording).toBe(false)
     expect(r.state['recording-test-run-id']).toBe('')
@@ -198,7 +201,7 @@ describe('cancellation', () => {
     const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id) }), {
       signal: controller.signal
     })
-    expect(r.failures).toEqual(['The job was cancelled while waiting.'])
+    expect(r.failure).toEqual('The job was cancelled while waiting.')
     expect(r.outputs.conclusion).toBe('error')
     expect(h.emu.requests.filter((q) => q.path.endsWith('/action/stop'))).toEqual([])
   })
@@ -210,7 +213,7 @@ describe('publishing a finished run', () => {
     const runId = await h.finishedRun(true)
     const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }))
     expect(r.outputs.conclusion).toBe('failed')
-    expect(r.failures).toEqual([expect.stringContaining('found 1 vulnerability at or above threat 1')])
+    expect(r.failure).toEqual(expect.stringContaining('found 1 vulnerability at or above threat 1'))
     expect(r.outputs.vulnerabilities).toBe('1')
     expect(JSON.parse(r.outputs['vulnerabilities-json']!)).toEqual([
       expect.objectContaining({ type: 'sqli' })
@@ -218,7 +221,12 @@ describe('publishing a finished run', () => {
     expect(r.outputs.url).toBe('')
     expect(readFileSync(r.outputs['sarif-path']!, 'utf8')).toContain('"version": "2.1.0"')
     expect(readFileSync(r.outputs['junit-path']!, 'utf8')).toContain('<testsuites')
-    expect(r.logs.filter((l) => l.level === 'error')).toHaveLength(1)
+    // The verdict first (the failure, said once), then the finding.
+    expect(r.failed).toBe(true)
+    expect(r.failures).toEqual([])
+    const errors = r.logs.filter((l) => l.level === 'error')
+    expect(errors).toHaveLength(2)
+    expect(errors[1]!.title).toMatch(/SQL injection/i)
     expect(r.summaries).toHaveLength(1)
     expect(r.summaries[0]).toContain(String(runId))
     // Said once, as the step's failure, not also as a log line.
@@ -240,7 +248,7 @@ describe('publishing a finished run', () => {
         sarif: 'false'
       })
     )
-    expect(r.failures).toEqual([])
+    expect(r.failed).toBe(false)
     expect(r.outputs.conclusion).toBe('failed')
     expect(r.outputs['sarif-path']).toBe('')
     expect(r.logs.filter((l) => l.level === 'warning' && l.title)).toHaveLength(1)
@@ -261,7 +269,7 @@ describe('publishing a finished run', () => {
     expect(r.outputs.url).toBe(`https://console.example/testing/testruns/${runId}`)
     expect(r.outputs.conclusion).toBe('passed')
     expect(r.lines('info')).toContain('Conclusion: passed. Testing finished and found no vulnerabilities.')
-    expect(r.failures).toEqual([])
+    expect(r.failed).toBe(false)
   })
 
   it('only warns when the report files or the job summary cannot be written', async () => {
@@ -272,7 +280,7 @@ describe('publishing a finished run', () => {
     const runner = h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) })
     runner.summaryError = new Error('disk full')
     const r = await main(h, runner, { env: { RUNNER_TEMP: notADir } })
-    expect(r.failures).toEqual([])
+    expect(r.failed).toBe(false)
     expect(r.lines('warning')).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^Writing the report files failed: /),
@@ -298,7 +306,7 @@ describe('publishing a finished run', () => {
     h.advance(3_600_000)
     const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id) }))
     expect(r.outputs.conclusion).toBe('inconclusive')
-    expect(r.failures).toEqual([expect.stringMatching(/^Inconclusive: .*no baselines/)])
+    expect(r.failure).toEqual(expect.stringMatching(/^Inconclusive: .*no baselines/))
     expect(r.outputs['sarif-path']).toBe('')
     expect(r.outputs['junit-path']).not.toBe('')
   })
@@ -311,7 +319,7 @@ describe('publishing a finished run', () => {
       h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id), wait: 'false' })
     )
     expect(r.outputs.conclusion).toBe('running')
-    expect(r.failures).toEqual([])
+    expect(r.failed).toBe(false)
   })
 })
 
@@ -367,20 +375,20 @@ describe('the pull-request comment', () => {
     expect(r.lines('warning')).toContain(
       'comment: github-token is empty, so no pull-request comment is written.'
     )
-    expect(r.failures).toEqual([])
+    expect(r.failed).toBe(false)
   })
 
   it('only warns when GitHub refuses, saying which permission to give', async () => {
     github.failures.push({ method: 'GET', status: 403, message: 'Resource not accessible by integration' })
     const r = await commented({ 'github-token': 'ghs_job' }, pr)
     expect(r.lines('warning')).toContainEqual(expect.stringContaining('pull-requests: write'))
-    expect(r.failures).toEqual([])
+    expect(r.failed).toBe(false)
   })
 
   it('only warns when GitHub fails', async () => {
     github.failures.push({ method: 'GET', status: 500, message: 'boom' })
     const r = await commented({ 'github-token': 'ghs_job' }, pr)
     expect(r.lines('warning')).toContainEqual(expect.stringMatching(/^comment: could not write/))
-    expect(r.failures).toEqual([])
+    expect(r.failed).toBe(false)
   })
 })

@@ -106,3 +106,9 @@ it('fails a summary it cannot write, as the publisher expects to warn about', as
   process.env.GITHUB_OUTPUT = join(dir, 'missing', 'output')
   expect(() => port.setOutput('a', 'b')).toThrow(/Missing file/)
 })
+
+it('fails the step without a word when the failure was said already', () => {
+  port.markFailed()
+  expect(stdout).toEqual([])
+  expect(process.exitCode).toBe(1)
+})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { TestRun } from '../../src/wallarm/types.js'
+import type { ApiTestRun as TestRun } from '../../src/wallarm/types.js'
 import { countersAddUp } from './helpers.js'
 import { FastApiError, FastModel, extensionMatcher, plannedRequestsFor, type ModelOptions } from './model.js'
 

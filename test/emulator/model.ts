@@ -31,7 +31,11 @@
  * - `dump()`                         everything, for `GET /__emulator/state`.
  * Errors are thrown as `FastApiError(status, body)`; `body` is what goes into the envelope.
  */
-import type { TestRun, Vulnerability, VulnSummary } from '../../src/wallarm/types.js'
+import type {
+  ApiTestRun as TestRun,
+  ApiVulnerability as Vulnerability,
+  ApiVulnSummary as VulnSummary
+} from '../../src/wallarm/types.js'
 
 export interface VulnRuleInput {
   method: string

@@ -20,6 +20,8 @@ export class FakeRunner implements RunnerPort {
   readonly logs: LogLine[] = []
   readonly failures: string[] = []
   readonly summaries: string[] = []
+  /** Set by markFailed and setFailed: the step's exit code would be 1. */
+  failed = false
   /** Set to make the job summary fail, as a full disk would. */
   summaryError: Error | undefined
 
@@ -61,12 +63,24 @@ export class FakeRunner implements RunnerPort {
     this.log('notice', message, properties)
   }
   setFailed(message: string): void {
+    this.failed = true
     this.failures.push(message)
+  }
+  markFailed(): void {
+    this.failed = true
   }
   appendSummary(markdown: string): Promise<void> {
     if (this.summaryError) return Promise.reject(this.summaryError)
     this.summaries.push(markdown)
     return Promise.resolve()
+  }
+
+  /**
+   * Why the step failed, as a user reads it: the message of setFailed, or, for a failure already said
+   * (markFailed), the first error annotation, which is the verdict.
+   */
+  get failure(): string | undefined {
+    return this.failures[0] ?? (this.failed ? this.lines('error')[0] : undefined)
   }
 
   /** The messages logged at one level. */
