@@ -392,3 +392,59 @@ describe('the pull-request comment', () => {
     expect(r.failed).toBe(false)
   })
 })
+
+describe('an API that stumbles', () => {
+  const runPath = /^\/v1\/test_run\/\d+$/
+
+  it('warns and goes on when a status check fails while waiting for the node', async () => {
+    h = await stepHarness({ readyDelayMs: 60_000 })
+    h.emu.injectFault({ method: 'GET', path: runPath, status: 503, count: 5 })
+    const r = await main(h, h.runner({ mode: 'record', token: TOKEN }))
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(/^Checking test run \d+ failed \(1 in a row\): .*unavailable/)
+    )
+    expect(r.outputs.conclusion).toBe('recording')
+  })
+
+  it('warns and goes on when a status check fails while waiting for the verdict', async () => {
+    h = await stepHarness()
+    const run = h.emu.model.createTestRun(TOKEN, { name: 'going' })
+    h.advance(5_000)
+    h.emu.model.recordBaseline(TOKEN, { method: 'GET', url: 'http://app/fine', headers: {}, body: '' })
+    h.emu.model.stopRecording(TOKEN, run.id)
+    // The first answer is the run still testing; the status check after the first wait fails five times over.
+    let injected = false
+    h.onSleep = () => {
+      if (injected) return
+      injected = true
+      h!.emu.injectFault({ method: 'GET', path: `/v1/test_run/${run.id}`, status: 500, count: 5 })
+    }
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id) }))
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(new RegExp(`^Checking test run ${run.id} failed \\(1 in a row\\): `))
+    )
+    expect(r.outputs.conclusion).toBe('passed')
+  })
+
+  it('shows the summary the run gives when the details cannot be read, and says why', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(true)
+    h.emu.injectFault({ method: 'POST', path: '/v1/objects/vuln', status: 500, count: 5 })
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }))
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(
+        /^Vulnerability details could not be read \(.*\); only the summary the test run gives is shown\.$/
+      )
+    )
+    expect(r.outputs.conclusion).toBe('failed')
+  })
+
+  it('says so when the token may not read the details', async () => {
+    h = await stepHarness({ vulnReadDenied: [TOKEN] })
+    const runId = await h.finishedRun(true)
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }))
+    expect(r.lines('warning')).toContain(
+      'This token may not read vulnerability details, so only the summary the test run gives is shown.'
+    )
+  })
+})
