@@ -97,3 +97,14 @@ export const Conclusions = [
   'skipped'
 ] as const
 export type Conclusion = (typeof Conclusions)[number]
+
+/** The run finished testing: a verdict on everything it tested (what SARIF may report, closing alerts). */
+export const COMPLETE_CONCLUSIONS: readonly Conclusion[] = ['passed', 'failed']
+
+/** The run was waited for to an end, its own or the wait's: what JUnit and the findings table report. */
+export const WAITED_CONCLUSIONS: readonly Conclusion[] = [
+  ...COMPLETE_CONCLUSIONS,
+  'inconclusive',
+  'interrupted',
+  'timeout'
+]

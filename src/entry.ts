@@ -1,38 +1,52 @@
-import * as core from '@actions/core'
+import { createClient as realClient, type ClientFactory } from './action/client.js'
+import type { RunnerPort } from './action/port.js'
 import { State } from './constants.js'
-import { message } from './flow.js'
-import { runMain } from './main.js'
+import { ReportedFailure, message } from './error-message.js'
+import { runMain, type MainDeps } from './main.js'
 import { runPost } from './post.js'
 
+/** The process as the entry uses it: its environment and the runner's cancel signals. */
+export interface EntryProcess {
+  env: NodeJS.ProcessEnv
+  on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown
+  off(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown
+}
+
 /**
- * Runs the main or the post step. When the workflow is cancelled the runner sends SIGINT (then SIGTERM
- * 7.5 s later, then kills): the first signal aborts the work under way so the step can stop a recording
- * it started and write what it knows; a second one ends the process as usual.
+ * Runs the main or the post step, and is the one place where a step's failure becomes a failed step
+ * (main) or a warning (post: it only cleans up). When the workflow is cancelled the runner sends SIGINT
+ * (then SIGTERM 7.5 s later, then kills): the first signal aborts the work under way so the step can stop
+ * a recording it started and write what it knows; a second one ends the process as usual.
  */
-export async function entry(): Promise<void> {
+export async function entry(
+  port: RunnerPort,
+  proc: EntryProcess,
+  createClient: ClientFactory = realClient,
+  overrides: Partial<Omit<MainDeps, 'env' | 'signal'>> = {}
+): Promise<void> {
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {
-    core.info(`Received ${signal}: cancelling.`)
+    port.info(`Received ${signal}: cancelling.`)
     // The next signal (the runner's SIGTERM after SIGINT) ends the process as usual.
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    proc.off('SIGINT', onSignal)
+    proc.off('SIGTERM', onSignal)
     controller.abort()
   }
-  const isPost = core.getState(State.IsPost) === 'true'
+  const isPost = port.getState(State.IsPost) === 'true'
   // Only the main step has remote work to wind down; the post step is one short stop request.
   if (!isPost) {
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    proc.on('SIGINT', onSignal)
+    proc.on('SIGTERM', onSignal)
   }
   try {
-    if (isPost) await runPost(process.env)
-    else await runMain({ env: process.env, signal: controller.signal })
+    if (isPost) await runPost(port, createClient, proc.env)
+    else await runMain(port, createClient, { ...overrides, env: proc.env, signal: controller.signal })
   } catch (err) {
-    // The post step only cleans up: its own failures are warnings, never a failed job.
-    if (isPost) core.warning(message(err))
-    else core.setFailed(message(err))
+    if (isPost) port.warning(message(err))
+    else if (err instanceof ReportedFailure) port.markFailed()
+    else port.setFailed(message(err))
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    proc.off('SIGINT', onSignal)
+    proc.off('SIGTERM', onSignal)
   }
 }

@@ -5,10 +5,12 @@
 import type { Conclusion } from './constants.js'
 import type { Settings } from './inputs.js'
 import type { ScanOutcome } from './scan/outcome.js'
-import { waitForReadyToRecord, waitForRunToFinish, type Clock, type Sleep } from './poll.js'
+import { waitForReadyToRecord, waitForRunToFinish } from './poll.js'
+import type { Clock, Sleep } from './time.js'
 import { deadlineSignal, retry } from './retry.js'
 import { logSafe } from './text/untrusted.js'
 import { formatDuration } from './duration.js'
+import { message } from './error-message.js'
 import type { FastClient } from './wallarm/client.js'
 import { WallarmApiError, isAuthError, isNotReadyForCloning } from './wallarm/errors.js'
 import { isTerminalState, type Id, type TestRun, type Vulnerability } from './wallarm/types.js'
@@ -18,12 +20,18 @@ export interface Logger {
   warning(message: string): void
 }
 
+/** The API calls the flow makes (a {@link FastClient}, or a test's fake). */
+export type FlowClient = Pick<
+  FastClient,
+  'createTestRun' | 'copyTestRun' | 'getTestRun' | 'stopRecording' | 'listVulnerabilities'
+>
+
 export interface FlowDeps {
-  client: FastClient
+  client: FlowClient
   log: Logger
   clock: Clock
   sleep: Sleep
-  random?: () => number
+  random?: (() => number) | undefined
   /** Aborted when the workflow is cancelled. */
   signal: AbortSignal
   /** Called as soon as the run's ids are known, before any long wait, so outputs never lose them. */
@@ -35,9 +43,9 @@ export interface FlowDeps {
 export interface FlowResult {
   conclusion: Conclusion
   reason: string
-  run?: TestRun
+  run?: TestRun | undefined
   /** Full vulnerability objects, when the token may read them. */
-  details?: Vulnerability[]
+  details?: Vulnerability[] | undefined
   warnings: string[]
   /** scan mode: the tests' result and what they sent. */
   scan?: ScanOutcome
@@ -158,7 +166,7 @@ async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   try {
     run = await client.stopRecording(id, deps.signal)
   } catch (err) {
-    // Stopping a run that no longer records is not an error (§6.2: the API's answer to that is
+    // Stopping a run that no longer records is not an error (the API's answer to that is
     // undocumented, so look at the run instead of trusting the error).
     if (!(err instanceof WallarmApiError) || err.status !== 400) throw err
     run = await client.getTestRun(id, deps.signal)
@@ -401,8 +409,4 @@ class RecordPin {
     }
     return { ...run, test_record_id: this.recordId }
   }
-}
-
-export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }

@@ -3,7 +3,7 @@
  * one sentence that says why. Pure, so every combination is a unit test. The findings decide whatever
  * the API's state says: a `passed` run that lists vulnerabilities that count is `failed`.
  */
-import type { Conclusion, Mode } from './constants.js'
+import { WAITED_CONCLUSIONS, type Conclusion, type Mode } from './constants.js'
 import { countedFindings, type Finding } from './report/model.js'
 import type { TestRun } from './wallarm/types.js'
 
@@ -15,7 +15,7 @@ export interface GateInput {
   findings: Finding[]
   mode: Mode
   /** The run's counters, where there is a run: a pass must have tested something. */
-  run?: Pick<TestRun, 'baseline_count' | 'baseline_check_tech_fail_count'>
+  run?: Pick<TestRun, 'baseline_count' | 'baseline_check_tech_fail_count'> | undefined
   /** Percent of baselines (0..100) that may fail for technical reasons in a run that still passes. */
   techFailTolerance: number
 }
@@ -82,7 +82,9 @@ export function decide(input: GateInput): GateDecision {
       reason = `Inconclusive: ${untrusted}`
     }
   }
-  const failing: readonly Conclusion[] =
-    input.failOn === 'never' ? ['error'] : ['error', 'failed', 'inconclusive', 'interrupted', 'timeout']
-  return { conclusion, reason, failed: failing.includes(conclusion), counted }
+  // An error always fails; with fail-on: vulnerabilities, so does every end of a waited run but a pass.
+  const failed =
+    conclusion === 'error' ||
+    (input.failOn === 'vulnerabilities' && conclusion !== 'passed' && WAITED_CONCLUSIONS.includes(conclusion))
+  return { conclusion, reason, failed, counted }
 }

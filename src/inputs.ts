@@ -21,6 +21,7 @@
  */
 import { DEFAULT_NODE_IMAGE, Env, Inputs, Modes, type Mode } from './constants.js'
 import { DurationError, parseDuration, type DurationLimits } from './duration.js'
+import { HostError, resolveApi, type ResolvedApi } from './wallarm/hosts.js'
 import { SCAN_ONLY_INPUTS, readScanSettings, type ScanSettings } from './scan/settings.js'
 
 /** Returns the raw value of an input, `''` when unset. Values are trimmed here. */
@@ -73,26 +74,24 @@ export interface Settings {
   token: string | undefined
   /** What to do without a token: `fail`, or `skip` (conclusion `skipped`). */
   ifNoToken: 'fail' | 'skip'
-  /** `us`, `eu`, a host name or an http(s) URL, as given (the form is checked, not resolved). */
-  apiHost: string
-  /** Console base URL without a trailing slash; undefined derives it from the API host. */
-  consoleUrl: string | undefined
+  /** The API base URL from `api-host`, and the console's from `console-url` or derived from the API host. */
+  api: ResolvedApi
   /** Test run name: the input, else one made from the repository, workflow, run number.attempt and job. */
   name: string
   /** Test run description: the input, else a link to the workflow run, else ''. */
   description: string
   /** Test policy id; undefined uses the account's default policy. */
-  policyId?: number
+  policyId?: number | undefined
   /** record mode: name of the new test record; undefined uses the run name (and in other modes). */
-  testRecordName?: string
+  testRecordName?: string | undefined
   /** reuse mode: the test record to copy a run from (required there; undefined in other modes). */
-  testRecordId?: string
+  testRecordId?: string | undefined
   /** stop and wait modes: the test run, from the input or `WALLARM_FAST_TEST_RUN_ID` (undefined in other modes). */
-  testRunId?: string
+  testRunId?: string | undefined
   /** Cap on test requests per second for the whole run, 1..1000; undefined is unlimited. */
-  rps?: number
+  rps?: number | undefined
   /** Cap on test requests per second for each baseline, 1..500; undefined is unlimited. */
-  rpsPerBaseline?: number
+  rpsPerBaseline?: number | undefined
   /** record mode: seconds without a new baseline before the node stops recording, 300..86400. */
   inactivityTimeout: number
   /** End the test run at the first vulnerability found. */
@@ -100,7 +99,7 @@ export interface Settings {
   /** record mode: test identical baselines once. */
   skipDuplicatedBaselines: boolean
   /** Extensions of baseline paths not to test, as the API takes them (`jpg|png`); undefined tests all. */
-  fileExtensionsToExclude?: string
+  fileExtensionsToExclude?: string | undefined
   /** Poll until the run finishes (stop, reuse, wait); false returns at once with conclusion `running`. */
   wait: boolean
   /** How long to wait for the run to finish, in ms (at least 1 s). */
@@ -126,7 +125,7 @@ export interface Settings {
   /** Token for the pull-request comment; undefined when empty. Mask it. */
   githubToken: string | undefined
   /** scan mode: the test command, the target and the node (undefined in other modes). */
-  scan?: ScanSettings
+  scan?: ScanSettings | undefined
   /** Harmless mismatches (an input the mode ignores, an unusable run id in the environment), to log as warnings. */
   warnings: string[]
 }
@@ -146,8 +145,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
 
   const token = readToken(raw(Inputs.Token), env)
   const ifNoToken = oneOf(Inputs.IfNoToken, withDefault(Inputs.IfNoToken), ['fail', 'skip'] as const)
-  const apiHost = checkApiHost(withDefault(Inputs.ApiHost))
-  const consoleUrl = checkConsoleUrl(raw(Inputs.ConsoleUrl))
+  const api = readApi(withDefault(Inputs.ApiHost), raw(Inputs.ConsoleUrl))
 
   const name = raw(Inputs.Name) || defaultName(env)
   const description = raw(Inputs.Description) || defaultDescription(env)
@@ -267,8 +265,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     mode,
     token,
     ifNoToken,
-    apiHost,
-    consoleUrl,
+    api,
     name,
     description,
     policyId,
@@ -372,9 +369,6 @@ function readToken(input: string, env: NodeJS.ProcessEnv): string | undefined {
   return token
 }
 
-const HOST_NAME =
-  /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?(?::[0-9]{1,5})?$/
-
 /**
  * A URL with `user:password@` in it is refused without being quoted: it would put the credentials into
  * the log (the token header is how the API authenticates anyway).
@@ -389,33 +383,24 @@ export function refuseCredentials(input: string, value: string): void {
   }
 }
 
-function checkApiHost(value: string): string {
-  const expected =
-    'expected us, eu, a host name such as us1.api.wallarm.com, or an http(s) URL such as https://wallarm-api.example.com'
-  if (value === 'us' || value === 'eu') return value
-  refuseCredentials(Inputs.ApiHost, value)
-  if (/\s/.test(value)) throw new InputError(Inputs.ApiHost, value, expected)
-  if (value.includes('://')) {
-    if (!isHttpUrl(value)) throw new InputError(Inputs.ApiHost, value, expected)
-    return value
-  }
-  if (!HOST_NAME.test(value)) throw new InputError(Inputs.ApiHost, value, expected)
-  return value
-}
-
-function checkConsoleUrl(value: string): string | undefined {
-  if (value === '') return undefined
-  refuseCredentials(Inputs.ConsoleUrl, value)
-  if (/\s/.test(value) || !isHttpUrl(value)) {
+/** `api-host` and `console-url`, by the rules of ./wallarm/hosts.ts (their one home). */
+function readApi(apiHost: string, consoleUrl: string): ResolvedApi {
+  refuseCredentials(Inputs.ApiHost, apiHost)
+  refuseCredentials(Inputs.ConsoleUrl, consoleUrl)
+  try {
+    return resolveApi(apiHost, consoleUrl)
+  } catch (err) {
+    if (!(err instanceof HostError)) throw err
+    if (err.which === 'api') throw new InputError(Inputs.ApiHost, apiHost, err.expected)
     throw new InputError(
       Inputs.ConsoleUrl,
-      value,
-      'expected empty (derived from api-host) or an http(s) URL such as https://my.wallarm.com'
+      consoleUrl,
+      `${err.expected}, or empty (derived from ${Inputs.ApiHost})`
     )
   }
-  return value.replace(/\/+$/, '')
 }
 
+/** An absolute http(s) URL with a host (scan mode's target and node-url). */
 export function isHttpUrl(value: string): boolean {
   if (!/^https?:\/\//i.test(value)) return false
   try {

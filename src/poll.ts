@@ -22,16 +22,11 @@
  * Then: clamped to [min, max], ±10 % jitter (clamped again, so max is never exceeded), and never past
  * the deadline: the last request happens at the deadline.
  */
+import { sleep as realSleep, systemClock, type Clock, type Sleep } from './time.js'
 import { deadlineSignal } from './retry.js'
 import { isTerminalState, type TestRun } from './wallarm/types.js'
 
-export interface Clock {
-  /** Milliseconds, monotonic. */
-  now(): number
-}
-
-/** Resolves after `ms`, or early (resolving or rejecting) when `signal` aborts. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
+export type { Clock, Sleep } from './time.js'
 
 export interface PollProgress {
   run: TestRun
@@ -74,7 +69,7 @@ export interface WaitOptions {
   clock?: Clock
   sleep?: Sleep
   /** Uniform in [0, 1), for the jitter. */
-  random?: () => number
+  random?: (() => number) | undefined
   signal?: AbortSignal
 }
 
@@ -85,8 +80,8 @@ export interface WaitOptions {
  */
 export type WaitResult =
   | { outcome: 'finished'; run: TestRun; polls: number }
-  | { outcome: 'timeout'; run?: TestRun; polls: number }
-  | { outcome: 'aborted'; run?: TestRun; polls: number }
+  | { outcome: 'timeout'; run?: TestRun | undefined; polls: number }
+  | { outcome: 'aborted'; run?: TestRun | undefined; polls: number }
 
 /** Options of {@link waitForReadyToRecord}: the same as {@link WaitOptions} (progress reports include readiness changes). */
 export type ReadyOptions = WaitOptions
@@ -95,8 +90,8 @@ export type ReadyResult =
   | { outcome: 'ready'; run: TestRun; polls: number }
   /** The run turned terminal (e.g. interrupted by a newer run on the same node) before it was ready. */
   | { outcome: 'finished'; run: TestRun; polls: number }
-  | { outcome: 'timeout'; run?: TestRun; polls: number }
-  | { outcome: 'aborted'; run?: TestRun; polls: number }
+  | { outcome: 'timeout'; run?: TestRun | undefined; polls: number }
+  | { outcome: 'aborted'; run?: TestRun | undefined; polls: number }
 
 /** What {@link nextDelay} needs to know besides the last run. Times are in the clock's milliseconds. */
 export interface DelayState {
@@ -138,23 +133,6 @@ const MIN_ETA_CHECK_MS = 1000
 /** Baseline progress shorter than this is too noisy to extrapolate. */
 const MIN_PROGRESS_WINDOW_MS = 5000
 
-export const defaultClock: Clock = { now: () => performance.now() }
-
-export const defaultSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) {
-      resolve()
-      return
-    }
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
-
 /** The default {@link WaitOptions.isRetryableError}: anything but an error marked `retryable: false`. */
 export function isRetryableByDefault(err: unknown): boolean {
   return !(typeof err === 'object' && err !== null && 'retryable' in err && err.retryable === false)
@@ -188,7 +166,7 @@ export function nextDelay(run: TestRun | undefined, state: DelayState, opts: Del
 /**
  * The estimate, corrected by how fast it actually falls. An estimate that drops by 3 s every second
  * over-estimates threefold (the API's ETA is `planing_requests_count / current_rps`, and what `planing`
- * counts is not documented: §2.T), so the time left is `eta / drop`. An estimate falling no faster than
+ * counts is not documented), so the time left is `eta / drop`. An estimate falling no faster than
  * the clock is taken as it is (then it is at worst an under-estimate, which costs a request or two).
  * A phase's first estimate cannot be checked yet: until a second one arrives, sleep no longer than the
  * ramp on it.
@@ -263,16 +241,16 @@ function phaseKey(run: TestRun): string {
 
 type PollResult =
   | { outcome: 'done'; run: TestRun; polls: number }
-  | { outcome: 'timeout'; run?: TestRun; polls: number }
-  | { outcome: 'aborted'; run?: TestRun; polls: number }
+  | { outcome: 'timeout'; run?: TestRun | undefined; polls: number }
+  | { outcome: 'aborted'; run?: TestRun | undefined; polls: number }
 
 async function pollUntil(
   opts: WaitOptions,
   done: (run: TestRun) => boolean,
   capMs: number
 ): Promise<PollResult> {
-  const clock = opts.clock ?? defaultClock
-  const sleep = opts.sleep ?? defaultSleep
+  const clock = opts.clock ?? systemClock
+  const sleep = opts.sleep ?? realSleep
   const random = opts.random ?? Math.random
   const isRetryable = opts.isRetryableError ?? isRetryableByDefault
   const errorBudget = opts.errorBudget ?? 5

@@ -1,58 +1,55 @@
 /**
  * The post step (`post-if: always()`): if a record step of this job left its run recording — the tests
  * failed and the stop step was skipped, or the job was cancelled — stop the recording, so the test
- * record can be reused; if a scan step was killed before it removed its node container, remove it.
- * It warns on its own hiccups and never fails the job.
+ * record can be reused; if a scan step was killed before it removed its node container, remove it. It warns on its own hiccups and never fails the job (the entry turns what it
+ * throws into a warning).
  */
-import * as core from '@actions/core'
-import { Env, Inputs, State } from './constants.js'
-import { message } from './flow.js'
+import { Inputs, State } from './constants.js'
+import type { ClientFactory } from './action/client.js'
+import { readInputs } from './action/inputs.js'
+import { explain } from './action/remedies.js'
+import type { RunnerPort } from './action/port.js'
 import { removeLeftContainer } from './scan/runner.js'
-import { VERSION } from './version.js'
-import { FastClient } from './wallarm/client.js'
 
-export async function runPost(env: NodeJS.ProcessEnv): Promise<void> {
-  await removeLeftContainer(core, env)
-  const runId = Number(core.getState(State.RecordingRunId))
+export async function runPost(
+  port: RunnerPort,
+  createClient: ClientFactory,
+  env: NodeJS.ProcessEnv
+): Promise<void> {
+  await removeLeftContainer(port, env)
+  const runId = Number(port.getState(State.RecordingRunId))
   if (!Number.isInteger(runId) || runId <= 0) return
 
-  const autoStop = core.getInput(Inputs.AutoStop)
-  if (/^false$/i.test(autoStop)) {
-    core.info(`auto-stop is false: test run ${runId} is left as it is.`)
+  // Only a record step leaves a recording behind, whatever the post step is given as mode.
+  const settings = readInputs(port, env, { [Inputs.Mode]: 'record' })
+  if (!settings.autoStop) {
+    port.info(`auto-stop is false: test run ${runId} is left as it is.`)
     return
   }
-  const rawToken = core.getInput(Inputs.Token) || env[Env.Token] || ''
-  for (const form of new Set([rawToken, rawToken.trim()])) if (form) core.setSecret(form)
-  const token = rawToken.trim()
-  const baseUrl = core.getState(State.ApiBaseUrl)
+  const token = settings.token
+  const baseUrl = port.getState(State.ApiBaseUrl)
   if (!token || !baseUrl) {
-    core.warning(
+    port.warning(
       `Test run ${runId} may still be recording, but the post step has no token or API address to stop it.`
     )
     return
   }
 
-  const client = new FastClient({
-    baseUrl,
-    token,
-    userAgent: `wallarm-fast-action/${VERSION}`,
-    attempts: 3,
-    timeoutMs: 10_000
-  })
+  const client = createClient({ baseUrl, token, attempts: 3, timeoutMs: 10_000 })
   try {
     const run = await client.getTestRun(runId)
     if (!run.recording) {
-      core.info(`Test run ${runId} is no longer recording: nothing to clean up.`)
+      port.info(`Test run ${runId} is no longer recording: nothing to clean up.`)
       return
     }
     const stopped = await client.stopRecording(runId)
-    core.info(
+    port.info(
       `Stopped the recording of test run ${runId}, which this job left running (a step failed before the stop ` +
         `step, or the job was cancelled). Test record ${stopped.test_record_id}, with ` +
         `${stopped.baseline_count} baseline(s), can be reused once this run ends.`
     )
   } catch (err) {
-    core.warning(`Could not stop the recording of test run ${runId}: ${message(err)}`)
+    port.warning(`Could not stop the recording of test run ${runId}: ${explain(err)}`)
   } finally {
     client.dispose()
   }

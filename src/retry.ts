@@ -13,6 +13,7 @@
  * the server, bounds how long we keep trying. With the default 30 s cap and 5 attempts the worst case is
  * about two minutes of waiting.
  */
+import { abortReason, sleep, type Sleep } from './time.js'
 
 export interface RetryInfo {
   /** The number (1-based) of the attempt that just failed. */
@@ -34,22 +35,11 @@ export interface RetryOptions {
   retryAfterMs?: (err: unknown) => number | undefined
   /** Called before each wait; never called for the last failure. */
   onRetry?: (info: RetryInfo) => void
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  sleep?: Sleep
   /** Returns a number in [0, 1); defaults to Math.random. */
-  random?: () => number
+  random?: (() => number) | undefined
   /** Aborting stops the retries: the pending sleep rejects and no further attempt starts. */
   signal?: AbortSignal
-}
-
-/**
- * The error an aborted signal carries: its `reason` when that is an Error (the default reason of
- * `AbortController.abort()` is a DOMException named AbortError, which is one), else an AbortError.
- */
-export function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason
-  if (reason instanceof Error) return reason
-  const why = typeof reason === 'string' ? `: ${reason}` : ''
-  return new DOMException(`The operation was aborted${why}`, 'AbortError')
 }
 
 /**
@@ -82,28 +72,6 @@ export function deadlineSignal(
       parent?.removeEventListener('abort', onParent)
     }
   }
-}
-
-/** Resolves after `ms`; rejects with the signal's reason as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal))
-      return
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(abortReason(signal as AbortSignal))
-    }
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      },
-      Math.max(0, ms)
-    )
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 /** The full-jitter backoff before retrying after failed attempt `attempt` (1-based). */

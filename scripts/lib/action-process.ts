@@ -58,6 +58,11 @@ export interface StartTimes {
   bare: number
   actionSamples: number[]
   bareSamples: number[]
+  /**
+   * The action's time over the bare node's, the median of the ratios of each interleaved pair: absolute
+   * times vary by a factor of two between runs on a shared machine, the ratio much less.
+   */
+  ratio: number
 }
 
 /**
@@ -66,8 +71,18 @@ export interface StartTimes {
  * one request, as a reference for the machine's own spawn and start-up cost at that moment. One warm-up
  * round is discarded.
  */
-export async function startTimes(node: string, runs: number): Promise<StartTimes> {
+export async function startTimes(
+  node: string,
+  runs: number,
+  /**
+   * `first`: every spawn gets a new RUNNER_TEMP, as the first step of a job does (nothing compiled yet).
+   * `later`: the spawns share one, as the later steps of a job do (src/index.ts keeps Node's compile
+   * cache there); the warm-up spawn fills it.
+   */
+  step: 'first' | 'later' = 'first'
+): Promise<StartTimes> {
   const em = await startEmulator({ tokens: [TOKEN], timeScale: 0.001, clock: hrNow })
+  const shared = step === 'later' ? mkdtempSync(join(tmpdir(), 'fast-bench-temp-')) : undefined
   try {
     const runId = await finishedRun(em)
     const inputs = { mode: 'wait', token: TOKEN, 'api-host': em.apiUrl, 'test-run-id': String(runId) }
@@ -76,8 +91,8 @@ export async function startTimes(node: string, runs: number): Promise<StartTimes
     for (let i = 0; i <= runs; i++) {
       em.requests.length = 0
       let t0 = hrNow()
-      const step = await runStep({ inputs, node })
-      check(step, `wait step on ${node}`)
+      const result = await runStep({ inputs, node, ...(shared ? { runnerTemp: shared } : {}) })
+      check(result, `wait step on ${node}`)
       const first = em.requests[0]
       if (first === undefined) throw new Error('the action made no API request')
       if (i > 0) actionSamples.push(first.at - t0)
@@ -89,16 +104,29 @@ export async function startTimes(node: string, runs: number): Promise<StartTimes
       if (bare === undefined) throw new Error('the bare node process made no request')
       if (i > 0) bareSamples.push(bare.at - t0)
     }
-    return { action: median(actionSamples), bare: median(bareSamples), actionSamples, bareSamples }
+    const ratios = actionSamples.map((a, i) => a / (bareSamples[i] ?? NaN))
+    return {
+      action: median(actionSamples),
+      bare: median(bareSamples),
+      actionSamples,
+      bareSamples,
+      ratio: median(ratios)
+    }
   } finally {
     await em.close()
+    if (shared) rmSync(shared, { recursive: true, force: true })
   }
 }
 
-function bareRequest(node: string, url: string): Promise<void> {
+function bareRequest(
+  node: string,
+  url: string,
+  opts: { env?: NodeJS.ProcessEnv; onSpawn?: (child: ChildProcess) => void } = {}
+): Promise<void> {
   const code = "require('http').get(process.argv[1], (r) => r.resume())"
   return new Promise((resolve, reject) => {
-    const child = spawn(node, ['-e', code, url], { stdio: 'ignore' })
+    const child = spawn(node, ['-e', code, url], { stdio: 'ignore', ...(opts.env ? { env: opts.env } : {}) })
+    opts.onSpawn?.(child)
     child.on('error', reject)
     child.on('close', (exitCode) =>
       exitCode === 0 ? resolve() : reject(new Error(`bare node exited ${exitCode}`))
@@ -129,6 +157,12 @@ function watchPeak(child: ChildProcess): { stop: () => number } {
   }
 }
 
+export interface PeakMemory {
+  steps: StepPeak[]
+  /** The peak of a bare `node -e` making one request, measured the same way: the runtime's own floor. */
+  bareBytes: number
+}
+
 export interface StepPeak {
   step: string
   /** Bytes: the larger of VmHWM sampled from /proc and the process's own getrusage maxRSS at exit. */
@@ -140,7 +174,7 @@ export interface StepPeak {
  * proxy to a local app (one of them vulnerable, so the report has a finding), stop (main, waits for the
  * verdict), then the post steps of stop and record, in the runner's order.
  */
-export async function peakMemory(node: string): Promise<StepPeak[]> {
+export async function peakMemory(node: string): Promise<PeakMemory> {
   const dir = mkdtempSync(join(tmpdir(), 'fast-bench-'))
   const preload = join(dir, 'maxrss.cjs')
   // At exit the process writes its own peak RSS (getrusage ru_maxrss, kB on Linux): this catches a peak
@@ -157,14 +191,15 @@ export async function peakMemory(node: string): Promise<StepPeak[]> {
   const peaks: StepPeak[] = []
   let n = 0
 
-  const measured = async (
+  const measured = async <T>(
     step: string,
     run: (opts: {
       node: string
       env: Record<string, string>
       onSpawn: (c: ChildProcess) => void
-    }) => Promise<StepResult>
-  ): Promise<StepResult> => {
+    }) => Promise<T>,
+    verify: (result: T) => void = (result) => check(result as StepResult, `${step} step on ${node}`)
+  ): Promise<T> => {
     const file = join(dir, `maxrss-${++n}`)
     let watcher: { stop: () => number } | undefined
     const result = await run({
@@ -180,7 +215,7 @@ export async function peakMemory(node: string): Promise<StepPeak[]> {
       // the process died before its exit handler ran
     }
     peaks.push({ step, peakBytes: Math.max(sampledKb, selfKb) * 1024 })
-    check(result, `${step} step on ${node}`)
+    verify(result)
     return result
   }
 
@@ -205,7 +240,17 @@ export async function peakMemory(node: string): Promise<StepPeak[]> {
     }
     await measured('stop (post)', (o) => runPostStep(stop, { ...o, inputs: stopInputs }))
     await measured('record (post)', (o) => runPostStep(record, { ...o, inputs: recordInputs }))
-    return peaks
+    const steps = peaks.splice(0)
+    await measured(
+      'bare node',
+      (o) =>
+        bareRequest(node, `${em.apiUrl}/v1/test_run/${runId}`, {
+          env: { ...process.env, ...o.env },
+          onSpawn: o.onSpawn
+        }),
+      () => undefined
+    )
+    return { steps, bareBytes: peaks[0]?.peakBytes ?? NaN }
   } finally {
     await em.close()
     await new Promise<void>((resolve) => app.close(() => resolve()))

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { WorkflowContext } from '../report/model.js'
 
 /** Where this step runs, from the runner's GITHUB_* variables. */
@@ -18,15 +19,15 @@ export function workflowContext(env: NodeJS.ProcessEnv): WorkflowContext {
 }
 
 /**
- * The workflow file's path in the repository, from GITHUB_WORKFLOW_REF
- * (`owner/repo/.github/workflows/ci.yml@refs/heads/main` → `.github/workflows/ci.yml`).
+ * The event that started the workflow (the JSON file at GITHUB_EVENT_PATH), or undefined when there is
+ * none or it cannot be read: only the pull-request comment needs it, and a missing comment only warns.
  */
-export function workflowPath(context: WorkflowContext): string | undefined {
-  const ref = context.workflowRef
-  if (!ref) return undefined
-  const withoutRef = ref.split('@')[0] ?? ''
-  const prefix = context.repository ? `${context.repository}/` : ''
-  if (prefix && withoutRef.startsWith(prefix)) return withoutRef.slice(prefix.length)
-  const at = withoutRef.indexOf('.github/')
-  return at >= 0 ? withoutRef.slice(at) : undefined
+export function readEventPayload(env: NodeJS.ProcessEnv): unknown {
+  const path = env.GITHUB_EVENT_PATH
+  if (!path) return undefined
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown
+  } catch {
+    return undefined
+  }
 }

@@ -5,10 +5,7 @@ import { buildJsonReport } from '../report/json-report.js'
 import { buildJunit } from '../report/junit.js'
 import type { RunReport } from '../report/model.js'
 import { buildSarif } from '../report/sarif.js'
-import type { Conclusion } from '../constants.js'
-
-const COMPLETE: readonly Conclusion[] = ['passed', 'failed']
-const WAITED: readonly Conclusion[] = ['passed', 'failed', 'inconclusive', 'interrupted', 'timeout']
+import { COMPLETE_CONCLUSIONS, WAITED_CONCLUSIONS } from '../constants.js'
 
 export interface WrittenReports {
   reportPath: string
@@ -26,7 +23,6 @@ export function writeReports(
     env: NodeJS.ProcessEnv
     sarif: boolean
     toolVersion: string
-    workflowPath?: string
     /** The `name` input as given (see buildSarif's legName). */
     legName: string
     now: Date
@@ -45,17 +41,16 @@ export function writeReports(
   )
   // SARIF only for a complete verdict: code scanning closes every alert an upload does not repeat, so
   // the partial findings of an interrupted or timed-out run would close alerts that still stand.
-  if (opts.sarif && COMPLETE.includes(report.conclusion)) {
+  if (opts.sarif && COMPLETE_CONCLUSIONS.includes(report.conclusion)) {
     written.sarifPath = `${base}.sarif`
     const sarif = buildSarif(report, {
       toolVersion: opts.toolVersion,
-      workflowPath: opts.workflowPath,
       legName: opts.legName
     })
     writeFileSync(written.sarifPath, `${JSON.stringify(sarif, null, 2)}\n`)
   }
   // JUnit for every run that was waited for: an interrupted or timed-out run is an error case there.
-  if (report.run && report.mode !== 'record' && WAITED.includes(report.conclusion)) {
+  if (report.run && report.mode !== 'record' && WAITED_CONCLUSIONS.includes(report.conclusion)) {
     written.junitPath = `${base}.junit.xml`
     writeFileSync(written.junitPath, buildJunit(report))
   }

@@ -7,12 +7,13 @@
  * caller passes Markdown through {@link renderCommentBody}.
  *
  * GitHub Enterprise Server: the REST base URL comes from `GITHUB_API_URL`, read when {@link upsertComment}
- * is called (not when a module is loaded), and requests go through `@actions/github`'s `getOctokit`, which
- * also routes them through `HTTPS_PROXY` / `NO_PROXY`. Nothing here names api.github.com.
+ * is called (not when a module is loaded), and requests go through ./octokit.ts, built as `@actions/github`'s
+ * `getOctokit` is, which also routes them through `HTTPS_PROXY` / `NO_PROXY`. Nothing here names api.github.com.
  */
 import { createHash } from 'node:crypto'
-import { getOctokit } from '@actions/github'
+import { isRecord } from '../json.js'
 import { Redactor, logSafe } from '../text/untrusted.js'
+import { getOctokit } from './octokit.js'
 
 /** The issue (every pull request is one) that the comment goes on. */
 export interface CommentTarget {
@@ -50,7 +51,11 @@ const MARKER_PREFIX = 'wallarm-fast-action:'
  * tells jobs and matrix legs apart (the `name` input, or the matrix key), not one that carries the run
  * number or attempt, or every push gets a new comment.
  */
-export function commentMarker(parts: { workflow?: string; job?: string; runName: string }): string {
+export function commentMarker(parts: {
+  workflow?: string | undefined
+  job?: string | undefined
+  runName: string
+}): string {
   const key = [parts.workflow ?? '', parts.job ?? '', parts.runName].join('|')
   const digest = createHash('sha1').update(key, 'utf8').digest('hex')
   return `<!-- ${MARKER_PREFIX}${digest} -->`
@@ -155,9 +160,9 @@ export async function upsertComment(opts: {
   target: CommentTarget
   marker: string
   body: string
-  /** REST base URL. Default: `GITHUB_API_URL` at the time of the call, else `@actions/github`'s default. */
+  /** REST base URL. Default: `GITHUB_API_URL` at the time of the call, else GitHub's (./octokit.ts). */
   baseUrl?: string
-  /** For tests: replaces `@actions/github`'s proxy-aware fetch. */
+  /** For tests: replaces the proxy-aware fetch of ./octokit.ts. */
   fetch?: typeof fetch
   /** Never sent in any form (the Wallarm token; the GitHub token is always added). */
   secrets?: readonly string[]
@@ -325,8 +330,4 @@ function isHighSurrogate(code: number): boolean {
 
 function positiveInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

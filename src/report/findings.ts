@@ -1,9 +1,10 @@
 /**
  * From what the API returned to the `Finding`s every report renders: the full vulnerability objects
- * (§E7) where the token could read them, the run's own `vulns` summary (§E3) otherwise, merged.
+ * (`POST /v1/objects/vuln`) where the token could read them, the run's own `vulns` summary otherwise, merged.
  * Pure: no I/O.
  */
 import type { TestRun, Vulnerability, VulnSummary } from '../wallarm/types.js'
+import { compact } from './fields.js'
 import type { Finding } from './model.js'
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low'
@@ -115,11 +116,6 @@ function text(value: unknown): string | undefined {
   return value.trim() === '' ? undefined : value
 }
 
-function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k]
-  return o
-}
-
 /**
  * One item of the `vulnerabilities-json` output: what is known of a finding, and nothing long. Its id is
  * written as a JSON number (see {@link vulnerabilitiesJsonOutput}).
@@ -184,7 +180,7 @@ export function findingUrl(f: Pick<Finding, 'domain' | 'path'>): string | undefi
   return f.path.startsWith('/') ? f.domain + f.path : `${f.domain}/${f.path}`
 }
 
-/** Readable names of FAST's vulnerability types (§E7) and the CWE each maps to, where there is one. */
+/** Readable names of FAST's vulnerability types and the CWE each maps to, where there is one. */
 export const VULN_TYPES: Readonly<Record<string, { name: string; title: string; cwe: readonly number[] }>> = {
   sqli: { name: 'SqlInjection', title: 'SQL injection', cwe: [89] },
   xss: { name: 'CrossSiteScripting', title: 'Cross-site scripting', cwe: [79] },

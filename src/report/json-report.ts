@@ -6,6 +6,7 @@
  */
 import type { Conclusion, Mode } from '../constants.js'
 import { counts, countedFindings, type Finding, type RunReport, type WorkflowContext } from './model.js'
+import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'
 
 export interface JsonReportBaselines {
@@ -80,8 +81,8 @@ export function buildJsonReport(report: RunReport, generatedAt: string): JsonRep
         run === undefined
           ? null
           : { id: run.policy_id ?? null, name: run.policy_name === undefined ? null : run.policy_name },
-      startTime: isoTime(run?.start_time),
-      endTime: isoTime(run?.end_time),
+      startTime: isoTime(run?.start_time) ?? null,
+      endTime: isoTime(run?.end_time) ?? null,
       baselines:
         run === undefined
           ? null
@@ -153,10 +154,4 @@ function jsonContext(c: WorkflowContext): WorkflowContext {
     if (value !== undefined) out[key] = value
   }
   return out
-}
-
-function isoTime(seconds: number | null | undefined): string | null {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return null
-  const d = new Date(seconds * 1000)
-  return Number.isNaN(d.getTime()) ? null : d.toISOString()
 }

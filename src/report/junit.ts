@@ -7,7 +7,7 @@
 import { countedFindings } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import { findingUrl, severityOf, typeTitle } from './findings.js'
-import { formatSeconds } from './summary.js'
+import { formatDuration } from '../duration.js'
 
 interface TestCase {
   classname: string
@@ -150,7 +150,7 @@ function durationSeconds(start: number | null | undefined, end: number | null | 
 
 function durationText(start: number | null | undefined, end: number | null | undefined): string | undefined {
   if (typeof start !== 'number' || typeof end !== 'number' || !(end >= start)) return undefined
-  return formatSeconds(end - start)
+  return formatDuration((end - start) * 1000)
 }
 
 /**

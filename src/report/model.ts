@@ -14,30 +14,30 @@ export interface Finding {
   type: string
   /** 1..100, higher is worse. */
   threat: number
-  code?: string
-  method?: string
-  domain?: string
-  path?: string
-  parameter?: string
-  title?: string
-  description?: string
-  exploitExample?: string
-  status?: string
+  code?: string | undefined
+  method?: string | undefined
+  domain?: string | undefined
+  path?: string | undefined
+  parameter?: string | undefined
+  title?: string | undefined
+  description?: string | undefined
+  exploitExample?: string | undefined
+  status?: string | undefined
 }
 
 /** Where the run happened, from the runner's environment (GITHUB_*). All optional: reports work outside Actions too. */
 export interface WorkflowContext {
-  serverUrl?: string
-  repository?: string
-  workflow?: string
+  serverUrl?: string | undefined
+  repository?: string | undefined
+  workflow?: string | undefined
   /** `owner/repo/.github/workflows/ci.yml@refs/heads/main` */
-  workflowRef?: string
-  job?: string
-  runId?: string
-  runNumber?: string
-  runAttempt?: string
-  sha?: string
-  ref?: string
+  workflowRef?: string | undefined
+  job?: string | undefined
+  runId?: string | undefined
+  runNumber?: string | undefined
+  runAttempt?: string | undefined
+  sha?: string | undefined
+  ref?: string | undefined
 }
 
 export interface RunReport {
@@ -48,10 +48,10 @@ export interface RunReport {
   /** Whether the step fails (the gate's decision, or an error). */
   failed: boolean
   /** Exact decimal text (see ../wallarm/types.ts `Id`). */
-  testRunId?: string
-  testRecordId?: string
+  testRunId?: string | undefined
+  testRecordId?: string | undefined
   /** The last state of the run that was seen, if any. */
-  run?: TestRun
+  run?: TestRun | undefined
   /** Every finding, sorted by threat, highest first. */
   findings: Finding[]
   /** Findings below this threat do not count towards the gate, the count or the annotations. */
@@ -59,12 +59,12 @@ export interface RunReport {
   /** `details` when the full vulnerability objects were read; `summary` when only the run's `vulns` were. */
   findingsSource: 'details' | 'summary'
   /** Link to this test run in the Wallarm console. */
-  runUrl?: string
+  runUrl?: string | undefined
   /** Notes for the reader (no baselines recorded, details not readable, pre-empted run, …). */
   warnings: string[]
   context: WorkflowContext
   /** scan mode: the tests' result and what they sent. */
-  scan?: ScanOutcome
+  scan?: ScanOutcome | undefined
 }
 
 /**

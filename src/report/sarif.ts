@@ -22,6 +22,8 @@
  * Pure apart from hashing (node:crypto).
  */
 import { createHash } from 'node:crypto'
+import type { Invocation, Log, ReportingDescriptor, Result, Run, ToolComponent } from 'sarif'
+import { compact, isoTime } from './fields.js'
 import { oneLine } from './markdown.js'
 import { countedFindings } from './model.js'
 import type { Finding, RunReport } from './model.js'
@@ -35,7 +37,7 @@ export const VULN_LIST_URI = 'https://docs.wallarm.com/fast/vuln-list/'
 /** Where a result points when the workflow file is not known. */
 export const FALLBACK_LOCATION = 'README.md'
 
-export type SarifLevel = 'error' | 'warning' | 'note'
+export type SarifLevel = Extract<NonNullable<Result['level']>, 'error' | 'warning' | 'note'>
 
 export interface SarifOptions {
   toolVersion: string
@@ -50,61 +52,8 @@ export interface SarifOptions {
   legName?: string
 }
 
-export interface SarifLog {
-  $schema: string
-  version: '2.1.0'
-  runs: [SarifRun]
-}
-
-export interface SarifRun {
-  tool: { driver: SarifDriver }
-  automationDetails: { id: string }
-  invocations: Array<Record<string, unknown>>
-  results: SarifResult[]
-  properties: Record<string, unknown>
-}
-
-export interface SarifDriver {
-  name: string
-  informationUri: string
-  version: string
-  semanticVersion?: string
-  rules: SarifRule[]
-}
-
-export interface SarifRule {
-  id: string
-  name: string
-  shortDescription: { text: string }
-  fullDescription: { text: string }
-  help: { text: string; markdown: string }
-  helpUri: string
-  defaultConfiguration: { level: SarifLevel }
-  properties: {
-    tags: string[]
-    'security-severity': string
-    precision: string
-    problem: { severity: string }
-  }
-}
-
-export interface SarifResult {
-  ruleId: string
-  ruleIndex: number
-  level: SarifLevel
-  message: { text: string }
-  locations: [
-    {
-      physicalLocation: {
-        artifactLocation: { uri: string; uriBaseId: string }
-        region: { startLine: number }
-      }
-    }
-  ]
-  partialFingerprints: Record<string, string>
-  webRequest?: { method?: string; target?: string }
-  properties: Record<string, unknown>
-}
+/** The SARIF log this module writes: exactly one run. */
+export type SarifLog = Log & { runs: [Run] }
 
 /** SARIF level of a threat: ≥ 70 error, ≥ 40 warning, else note. */
 export function sarifLevel(threat: number): SarifLevel {
@@ -174,7 +123,7 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
     cleanUri(workflowPathFromRef(report.context.workflowRef)) ??
     FALLBACK_LOCATION
 
-  const rules: SarifRule[] = []
+  const rules: ReportingDescriptor[] = []
   const ruleIndex = new Map<string, number>()
   const maxThreat = new Map<string, number>()
   for (const f of findings) {
@@ -189,10 +138,10 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
   }
 
   const runId = report.run?.id ?? report.testRunId
-  const results = findings.map((f): SarifResult => {
+  const results = findings.map((f): Result => {
     const id = ruleId(f.type)
     const target = findingUrl(f)
-    const result: SarifResult = {
+    const result: Result = {
       ruleId: id,
       ruleIndex: ruleIndex.get(id) ?? 0,
       level: sarifLevel(f.threat),
@@ -221,13 +170,16 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
       })
     }
     if (f.method !== undefined || target !== undefined) {
-      result.webRequest = compact({ method: f.method, target })
+      result.webRequest = {
+        ...(f.method === undefined ? {} : { method: f.method }),
+        ...(target === undefined ? {} : { target })
+      }
     }
     return result
   })
 
   const run = report.run
-  const invocation: Record<string, unknown> = {
+  const invocation: Invocation = {
     executionSuccessful: report.conclusion === 'passed' || report.conclusion === 'failed'
   }
   const start = isoTime(run?.start_time)
@@ -235,7 +187,7 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
   if (start !== undefined) invocation.startTimeUtc = start
   if (end !== undefined) invocation.endTimeUtc = end
 
-  const driver: SarifDriver = {
+  const driver: ToolComponent = {
     name: TOOL_NAME,
     informationUri: TOOL_INFORMATION_URI,
     version: opts.toolVersion,
@@ -267,7 +219,7 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
   }
 }
 
-function buildRule(id: string, type: string, maxThreat: number): SarifRule {
+function buildRule(id: string, type: string, maxThreat: number): ReportingDescriptor {
   const known = vulnType(type)
   // The rule's texts are Markdown too: an unknown type is shown as its slug, which cannot inject any.
   const title = known?.title ?? id.slice('wallarm-fast/'.length)
@@ -342,15 +294,4 @@ function pascal(type: string): string {
   const words = type.split(/[^A-Za-z0-9]+/).filter((w) => w !== '')
   const name = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')
   return name === '' ? 'Unknown' : name
-}
-
-function isoTime(seconds: number | null | undefined): string | undefined {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return undefined
-  const d = new Date(seconds * 1000)
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString()
-}
-
-function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k]
-  return o
 }

@@ -5,7 +5,8 @@
  * kept under `maxBytes` by leaving whole table rows out (never by cutting a table in half).
  */
 import { renderScanSection } from '../scan/outcome.js'
-import type { Conclusion } from '../constants.js'
+import { WAITED_CONCLUSIONS, type Conclusion } from '../constants.js'
+import { formatDuration } from '../duration.js'
 import { isTerminalState } from '../wallarm/types.js'
 import { severityOf, typeTitle, type Severity } from './findings.js'
 import { code, escapeMarkdown, escapeProse, link, safeUrl, truncate } from './markdown.js'
@@ -190,25 +191,14 @@ export function runDuration(
 ): string | undefined {
   if (start === null || start === undefined || !Number.isFinite(start)) return undefined
   if (end !== null && end !== undefined && Number.isFinite(end) && end >= start) {
-    return formatSeconds(end - start)
+    return formatDuration((end - start) * 1000)
   }
   if (!terminal && now !== undefined) {
     const nowMs = typeof now === 'number' ? now : now.getTime()
     const elapsed = Math.floor(nowMs / 1000) - start
-    if (elapsed >= 0) return `${formatSeconds(elapsed)} so far`
+    if (elapsed >= 0) return `${formatDuration(elapsed * 1000)} so far`
   }
   return undefined
-}
-
-/** `1h 2m 3s`, `4m 31s`, `12s`. */
-export function formatSeconds(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds))
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const sec = s % 60
-  if (h > 0) return `${h}h ${m}m ${sec}s`
-  if (m > 0) return `${m}m ${sec}s`
-  return `${sec}s`
 }
 
 interface Column {
@@ -263,9 +253,7 @@ const COLUMNS: Column[] = [
 function renderVulnerabilities(report: RunReport, top: number, budget: number): string {
   const findings = report.findings
   if (findings.length === 0) {
-    const finished = ['passed', 'failed', 'inconclusive', 'interrupted', 'timeout'].includes(
-      report.conclusion
-    )
+    const finished = WAITED_CONCLUSIONS.includes(report.conclusion)
     return finished ? '\n### Vulnerabilities\n\nNone found.\n' : ''
   }
 

@@ -6,7 +6,8 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { message, runFlow, type FlowDeps, type FlowResult } from '../flow.js'
+import { message } from '../error-message.js'
+import { runFlow, type FlowDeps, type FlowResult } from '../flow.js'
 import type { Settings } from '../inputs.js'
 import { logSafe } from '../text/untrusted.js'
 import { caBundle, fetchNodeCa } from './ca.js'

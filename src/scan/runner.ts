@@ -4,7 +4,7 @@
  */
 import { tmpdir } from 'node:os'
 import { State } from '../constants.js'
-import { message } from '../flow.js'
+import { message } from '../error-message.js'
 import { withoutSecrets } from './command.js'
 import { removeContainer } from './node.js'
 import type { ScanPorts } from './run-scan.js'

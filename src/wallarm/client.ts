@@ -1,10 +1,11 @@
 /**
- * A small client for the Wallarm FAST test-run API (§2 of the API reference): one method per endpoint over
- * one private `request()`.
+ * A small client for the Wallarm FAST test-run API: one method per endpoint over one private
+ * `request()`.
  *
- * - HTTP goes through `@actions/http-client`, which honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY, with
- *   keep-alive so that polling reuses its connection. Its own retries are off (they skip POST and 429 and
- *   back off for milliseconds) and so are redirects (a redirect to another host would carry the token).
+ * - HTTP goes through ./transport.ts (`@actions/http-client` where a proxy applies: HTTPS_PROXY /
+ *   HTTP_PROXY / NO_PROXY), with keep-alive so that polling reuses its connection. It neither retries
+ *   (http-client's retries skip POST and 429 and back off for milliseconds) nor follows redirects (a
+ *   redirect to another host would carry the token).
  * - Retries (./retry.ts, full-jitter backoff): network errors and timeouts, 408, 429 (honouring
  *   `Retry-After`), 5xx, and a 2xx whose body is not JSON (a truncated answer or a proxy's error page).
  *   Never another 4xx. Each retry is reported through `onRetry`; nothing here logs.
@@ -19,13 +20,15 @@
  *   deeper than ./json.ts allows is malformed, ids keep their exact decimal text, and an answer about
  *   another run than the one asked for is refused.
  */
-import { HttpClient, type HttpClientResponse } from '@actions/http-client'
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
-import { abortReason, parseRetryAfter, retry } from '../retry.js'
+import { parseRetryAfter, retry } from '../retry.js'
+import { abortReason } from '../time.js'
+import { isRecord } from '../json.js'
 import { Redactor } from '../text/untrusted.js'
 import { WallarmApiError, kindForStatus, type WallarmApiErrorInit } from './errors.js'
 import { parseJson } from './json.js'
-import { isRecord, normalizeTestRun, normalizeVulnerability, toId, toInt } from './normalize.js'
+import { normalizeTestRun, normalizeVulnerability, toId, toInt } from './normalize.js'
+import { createTransport, type Transport, type TransportResponse } from './transport.js'
 import type { CopyTestRunParams, CreateTestRunParams, Id, TestRun, Vulnerability } from './types.js'
 
 export const TOKEN_HEADER = 'X-WallarmAPI-Token'
@@ -75,7 +78,7 @@ export interface FastClientOptions {
   /** Cap of one backoff delay, `Retry-After` included. Default 30000. */
   maxDelayMs?: number
   onRetry?: (info: FastRetryInfo) => void
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined
   random?: () => number
 }
 
@@ -137,7 +140,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 }
 
 export class FastClient {
-  private readonly http: HttpClient
+  private readonly http: Transport
   private readonly baseUrl: string
   private readonly host: string
   private readonly token: string
@@ -175,11 +178,9 @@ export class FastClient {
     this.onRetry = opts.onRetry
     this.sleep = opts.sleep
     this.random = opts.random
-    this.http = new HttpClient(opts.userAgent ?? CLIENT_DEFAULTS.userAgent, [], {
-      socketTimeout: this.timeoutMs,
-      keepAlive: true,
-      allowRetries: false,
-      allowRedirects: false
+    this.http = createTransport({
+      userAgent: opts.userAgent ?? CLIENT_DEFAULTS.userAgent,
+      socketTimeoutMs: this.timeoutMs
     })
   }
 
@@ -189,11 +190,11 @@ export class FastClient {
   }
 
   /**
-   * E1: `POST /v1/test_run`, a new test run recording into a new test record.
+   * `POST /v1/test_run`, a new test run recording into a new test record.
    *
    * This call is retried like the others. If a first attempt reached the server but its answer was lost,
    * the retry creates a second run; that is acceptable because the API allows one active run per node
-   * token (§4.3): the newer run replaces the older one, which ends `interrupted`, and we only know the
+   * token: the newer run replaces the older one, which ends `interrupted`, and we only know the
    * newer one.
    */
   async createTestRun(params: CreateTestRunParams, signal?: AbortSignal): Promise<TestRun> {
@@ -203,7 +204,7 @@ export class FastClient {
     return this.testRun(op, payload)
   }
 
-  /** E2: `POST /v1/test_run` with `test_record_id`, a new test run replaying an existing test record. */
+  /** `POST /v1/test_run` with `test_record_id`, a new test run replaying an existing test record. */
   async copyTestRun(params: CopyTestRunParams, signal?: AbortSignal): Promise<TestRun> {
     const recordId = assertId('test_record_id', params.test_record_id)
     const op = 'copy test run'
@@ -215,7 +216,7 @@ export class FastClient {
     return this.testRun(op, payload)
   }
 
-  /** E3: `GET /v1/test_run/{id}`. */
+  /** `GET /v1/test_run/{id}`. */
   async getTestRun(runId: Id | number, signal?: AbortSignal): Promise<TestRun> {
     const id = assertId('test run id', runId)
     const op = 'get test run'
@@ -224,7 +225,7 @@ export class FastClient {
     return this.sameRun(op, id, this.testRun(op, payload))
   }
 
-  /** E4: `POST /v1/test_run/{id}/action/stop`: stop recording baselines (testing carries on). */
+  /** `POST /v1/test_run/{id}/action/stop`: stop recording baselines (testing carries on). */
   async stopRecording(runId: Id | number, signal?: AbortSignal): Promise<TestRun> {
     const id = assertId('test run id', runId)
     const op = 'stop recording'
@@ -234,7 +235,7 @@ export class FastClient {
   }
 
   /**
-   * E7: `POST /v1/objects/vuln` filtered by test run, page by page until a short page (or `max`).
+   * `POST /v1/objects/vuln` filtered by test run, page by page until a short page (or `max`).
    * Whether a node token may call this endpoint is undocumented: a 401/403 is thrown as an error for
    * which `isAuthError()` is true, so that the caller can fall back to the run's `vulns`.
    */
@@ -381,7 +382,7 @@ export class FastClient {
       throw this.networkError(operation, err)
     }
 
-    const base = { operation, status: res.status, ...(resource ? { resource } : {}) }
+    const base = { operation, status: res.status, host: this.host, ...(resource ? { resource } : {}) }
     if (res.status >= 200 && res.status < 300) {
       const parsed = parseJson(res.text)
       if (!parsed.ok) {
@@ -404,7 +405,7 @@ export class FastClient {
   }
 
   private statusError(
-    base: Pick<WallarmApiErrorInit, 'operation' | 'status' | 'resource'>,
+    base: Pick<WallarmApiErrorInit, 'operation' | 'status' | 'resource' | 'host'>,
     res: Exchange
   ): WallarmApiError {
     const status = base.status ?? res.status
@@ -464,7 +465,7 @@ export class FastClient {
   ): Promise<Exchange> {
     return new Promise<Exchange>((resolve, reject) => {
       let settled = false
-      let response: HttpClientResponse | undefined
+      let response: TransportResponse | undefined
       const finish = (fn: () => void): void => {
         if (settled) return
         settled = true
@@ -517,10 +518,10 @@ export class FastClient {
 
 /**
  * The body as UTF-8 text, at most {@link MAX_BODY_BYTES}: chunks are collected and joined once, in linear
- * time (`HttpClientResponse.readBody` joins as it goes, which is quadratic in the number of chunks).
+ * time (`@actions/http-client`'s `readBody` joins as it goes, which is quadratic in the number of chunks).
  * A larger body destroys the response and rejects (`EMSGSIZE`: a retryable malformed answer).
  */
-function readBody(res: HttpClientResponse): Promise<string> {
+function readBody(res: TransportResponse): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0

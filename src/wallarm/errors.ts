@@ -1,14 +1,16 @@
 /**
- * The one error type of the Wallarm API client. It carries what a caller needs to decide (status, code,
- * param, kind, retryable) and a message a person can act on. It never contains the token: the client
+ * The one error type of the Wallarm API client. It carries the facts a caller needs to decide and to
+ * explain (status, code, param, kind, retryable, which resource, which host); the action layer turns
+ * them into remedies in terms of its inputs (src/action/remedies.ts). It never contains the token: the client
  * redacts it from every response text before building an error, and no message quotes request headers.
  * The message is one line that no runner reads as a workflow command (../text/untrusted.ts `logSafe`).
  *
- * Error bodies come in three shapes (§1.5 of the API reference), all surfaced:
+ * Error bodies come in three shapes, all surfaced:
  * - a bare string: `{"status":403,"body":"User not authenticated"}`
  * - `{error, value}`: `{"status":404,"body":{"error":"node not found","value":15049247}}`
  * - keyed by parameter: `{"status":400,"body":{"test_record_id":{"error":"not_ready_for_cloning","value":9058}}}`
  */
+import { isRecord } from '../json.js'
 
 import { logSafe } from '../text/untrusted.js'
 
@@ -46,7 +48,7 @@ export interface WallarmApiErrorInit {
   body?: unknown
   retryable: boolean
   cause?: unknown
-  /** The API host, for network errors (`us1.api.wallarm.com`). */
+  /** The API host that was asked (`us1.api.wallarm.com`). */
   host?: string
   /** The system error code of a network error (`ECONNREFUSED`, `ETIMEDOUT`, …). */
   networkCode?: string
@@ -58,10 +60,6 @@ export interface WallarmApiErrorInit {
   retryAfterMs?: number
   /** Extra text for the message (e.g. why a 2xx body was unusable). */
   detail?: string
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /** Reads `{error, value}` or `{param: {error, value}}`; a string body has no code. */
@@ -107,9 +105,9 @@ function networkHint(code: string | undefined): string {
   switch (code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return ': the host name does not resolve; check the api-host input'
+      return ': the host name does not resolve'
     case 'ECONNREFUSED':
-      return ': nothing is listening there; check the api-host input (and any HTTPS_PROXY)'
+      return ': nothing is listening there'
     case 'ETIMEDOUT':
       return ': no answer in time'
     default:
@@ -123,20 +121,13 @@ function networkHint(code: string | undefined): string {
 function buildMessage(i: WallarmApiErrorInit, details: ErrorDetail[]): string {
   const head = `Failed to ${i.operation}`
   const what = i.resource ? `${i.resource.kind} ${i.resource.id}` : undefined
+  const at = i.host ? ` at ${i.host}` : ''
   const tail = attemptsSuffix(i.attempts)
   switch (i.kind) {
     case 'auth':
-      return (
-        `${head}: the Wallarm API rejected the token (${withBody(i.status, i.body)}). ` +
-        'Check that it is a FAST node token (FAST → Nodes in the Wallarm console), that it was not ' +
-        'revoked, and that it belongs to the cloud api-host points at: a US token works only with ' +
-        'us1.api.wallarm.com (api-host: us), an EU token only with api.wallarm.com (api-host: eu).'
-      )
+      return `${head}: the Wallarm API${at} rejected the token (${withBody(i.status, i.body)}).`
     case 'not_found':
-      return (
-        `${head}: ${what ? `no such ${what}` : 'not found'} (${withBody(i.status, i.body)}). ` +
-        'Check the id, and that the token belongs to the account (and cloud) that owns it.'
-      )
+      return `${head}: ${what ? `no such ${what}` : 'not found'}${at} (${withBody(i.status, i.body)}).`
     case 'not_ready_for_cloning': {
       const id = details.find((d) => d.code === 'not_ready_for_cloning')?.value ?? i.resource?.id
       return (
@@ -162,8 +153,7 @@ function buildMessage(i: WallarmApiErrorInit, details: ErrorDetail[]): string {
       return `${head}: the Wallarm API is unavailable (${withBody(i.status, i.body)})${tail}`
     case 'network': {
       const code = i.networkCode ?? i.detail ?? 'network error'
-      const host = i.host ? ` at ${i.host}` : ''
-      return `${head}: could not reach the Wallarm API${host} (${code})${networkHint(i.networkCode)}${tail}`
+      return `${head}: could not reach the Wallarm API${at} (${code})${networkHint(i.networkCode)}${tail}`
     }
     case 'malformed':
       return (

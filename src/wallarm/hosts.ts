@@ -1,15 +1,14 @@
 /**
- * Where the Wallarm API and its web console live (§1.1 and §5 of the API reference).
+ * Where the Wallarm API and its web console live. The one home of the rules for an API address, which
+ * the action's `api-host` input takes as they are.
  *
- * The `api-host` input takes one of:
+ * An API address is one of:
  * - a cloud alias: `us` (`https://us1.api.wallarm.com`) or `eu` (`https://api.wallarm.com`);
  * - a bare host name, optionally with a port, as the FAST node's `WALLARM_API_HOST` takes it
  *   (`us1.api.wallarm.com`, `wallarm-api.corp.example:8443`): HTTPS is assumed;
  * - a full http(s) URL, optionally with a path prefix (`http://127.0.0.1:8555`, `https://x.example/prefix/`),
  *   kept as given without its trailing slash (for emulators and API gateways).
  */
-import { Inputs } from '../constants.js'
-
 export interface ResolvedApi {
   /** The API base URL, without a trailing slash. */
   baseUrl: string
@@ -22,21 +21,30 @@ export const CLOUDS = {
   eu: { baseUrl: 'https://api.wallarm.com', consoleUrl: 'https://my.wallarm.com' }
 } as const satisfies Record<string, Required<ResolvedApi>>
 
+/** Labels of letters, digits and inner hyphens; a final dot (a fully qualified name) and a port allowed. */
 const HOST_NAME =
-  /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/i
+  /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?(?::\d{1,5})?$/i
 
 /** The Wallarm clouds' API hosts (`api.wallarm.com`, `us1.api.wallarm.com`, …) map to `my.` consoles. */
-const WALLARM_API_HOST = /^((?:[a-z0-9-]+\.)?)api\.wallarm\.com$/i
+const WALLARM_API_HOST = /^((?:[a-z0-9-]+\.)?)api\.wallarm\.com\.?$/i
 
-function allowedApiHost(): string {
-  return (
-    'expected "us", "eu", a host name such as us1.api.wallarm.com or api.wallarm.com, ' +
-    'or an http(s) URL such as https://wallarm-api.corp.example'
-  )
-}
+const API_EXPECTED =
+  'expected us, eu, a host name such as us1.api.wallarm.com, or an http(s) URL such as https://wallarm-api.example.com'
+const CONSOLE_EXPECTED = 'expected an http(s) URL such as https://us1.my.wallarm.com'
 
-function invalid(input: string, value: string, expected: string): Error {
-  return new Error(`Invalid ${input} ${JSON.stringify(value)}: ${expected}`)
+/** A value that is not an API address (`api`) or console URL (`console`): which, the value, what is allowed. */
+export class HostError extends Error {
+  override readonly name = 'HostError'
+  constructor(
+    readonly which: 'api' | 'console',
+    readonly value: string,
+    /** What is allowed, starting with `expected`. */
+    readonly expected: string
+  ) {
+    super(
+      `Not a Wallarm ${which === 'api' ? 'API address' : 'console URL'}: ${JSON.stringify(value)}: ${expected}`
+    )
+  }
 }
 
 function stripTrailingSlashes(s: string): string {
@@ -63,7 +71,11 @@ function consoleFor(hostname: string): string | undefined {
   return `https://${(m[1] ?? '').toLowerCase()}my.wallarm.com`
 }
 
-/** Resolves the `api-host` input (and the optional `console-url` input, which wins when set). */
+/**
+ * Resolves an API address (and an optional console URL, which wins when set).
+ *
+ * @throws HostError naming which of the two is not usable
+ */
 export function resolveApi(apiHost: string, consoleUrl?: string): ResolvedApi {
   const value = apiHost.trim()
   let resolved: ResolvedApi
@@ -72,34 +84,30 @@ export function resolveApi(apiHost: string, consoleUrl?: string): ResolvedApi {
     resolved = { ...CLOUDS[alias] }
   } else if (value.includes('://')) {
     const baseUrl = parseHttpUrl(value)
-    if (baseUrl === undefined) throw invalid(Inputs.ApiHost, apiHost, allowedApiHost())
+    if (baseUrl === undefined) throw new HostError('api', apiHost, API_EXPECTED)
     const derived = consoleFor(new URL(baseUrl).hostname)
     resolved = derived === undefined ? { baseUrl } : { baseUrl, consoleUrl: derived }
   } else if (value.length <= 260 && HOST_NAME.test(value)) {
     const baseUrl = parseHttpUrl(`https://${value.toLowerCase()}`)
-    if (baseUrl === undefined) throw invalid(Inputs.ApiHost, apiHost, allowedApiHost())
+    if (baseUrl === undefined) throw new HostError('api', apiHost, API_EXPECTED)
     const derived = consoleFor(new URL(baseUrl).hostname)
     resolved = derived === undefined ? { baseUrl } : { baseUrl, consoleUrl: derived }
   } else {
-    throw invalid(Inputs.ApiHost, apiHost, allowedApiHost())
+    throw new HostError('api', apiHost, API_EXPECTED)
   }
 
   const explicit = consoleUrl?.trim()
   if (explicit) {
     const url = parseHttpUrl(explicit)
     if (url === undefined) {
-      throw invalid(
-        Inputs.ConsoleUrl,
-        consoleUrl ?? '',
-        'expected an http(s) URL such as https://us1.my.wallarm.com'
-      )
+      throw new HostError('console', consoleUrl ?? '', CONSOLE_EXPECTED)
     }
     resolved.consoleUrl = url
   }
   return resolved
 }
 
-/** The console page of one test run (§5): `<console>/testing/testruns/<id>`. */
+/** The console page of one test run: `<console>/testing/testruns/<id>`. */
 export function testRunUrl(consoleUrl: string, id: string | number): string {
   return `${stripTrailingSlashes(consoleUrl)}/testing/testruns/${encodeURIComponent(String(id))}`
 }

@@ -9,11 +9,8 @@
  * (read: unknown), `recording` → false, rates/estimates/timestamps → null. Only the run's own `id` is
  * essential: `normalizeTestRun` returns undefined without it and the client reports an unusable response.
  */
+import { isRecord } from '../json.js'
 import type { Id, TestRun, VulnSummary, Vulnerability } from './types.js'
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** A finite number, from a number or a numeric string; undefined otherwise. */
 export function toNumber(v: unknown): number | undefined {
@@ -42,7 +39,7 @@ export function toId(v: unknown): Id | undefined {
   return m && m[1]!.length <= MAX_ID_DIGITS ? m[1] : undefined
 }
 
-/** A state is a short word (§3.1); anything longer is cut, so that no output or line is flooded. */
+/** A state is a short word; anything longer is cut, so that no output or line is flooded. */
 const MAX_STATE_CHARS = 64
 
 /** A boolean, from a boolean, `"true"`/`"false"` or 1/0; undefined otherwise. */
@@ -99,7 +96,7 @@ export function normalizeVulnSummary(raw: unknown): VulnSummary | undefined {
   }
 }
 
-/** A test-run object (§2.T); undefined when `raw` is not an object or has no usable `id`. */
+/** A test-run object; undefined when `raw` is not an object or has no usable `id`. */
 export function normalizeTestRun(raw: unknown): TestRun | undefined {
   if (!isRecord(raw)) return undefined
   const id = toId(raw.id)
@@ -160,7 +157,7 @@ const VULN_STRINGS = [
   'template'
 ] as const
 
-/** A full vulnerability object (§E7); non-objects give undefined, a missing id becomes `''`. */
+/** A full vulnerability object (`POST /v1/objects/vuln`); non-objects give undefined, a missing id becomes `''`. */
 export function normalizeVulnerability(raw: unknown): Vulnerability | undefined {
   if (!isRecord(raw)) return undefined
   const v: Vulnerability = {

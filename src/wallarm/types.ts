@@ -1,6 +1,5 @@
 /**
- * The Wallarm FAST test-run API as this project sees it (see ../shared/reference/wallarm-fast-api.md,
- * sections 2 and 3). Field names are the API's own, misspellings included (`sended_requests_count`).
+ * The Wallarm FAST test-run API as this project sees it. Field names are the API's own, misspellings included (`sended_requests_count`).
  * The client normalises what it receives into these shapes: ids become their exact decimal text, missing counters
  * become 0, missing lists become [], and fields it does not know are kept as they came.
  */
@@ -11,7 +10,7 @@
  */
 export type Id = string
 
-/** §3.1. Values outside the documented set are passed through as strings. */
+/** A test run's state. Values outside the documented set are passed through as strings. */
 export type TestRunState = 'cloning' | 'running' | 'paused' | 'interrupted' | 'passed' | 'failed'
 
 export const TERMINAL_STATES: readonly string[] = ['passed', 'failed', 'interrupted']
@@ -20,7 +19,7 @@ export function isTerminalState(state: string): boolean {
   return TERMINAL_STATES.includes(state)
 }
 
-/** A finding as the test run lists it (§E3 `vulns[]`). `threat` is 1..100, higher is worse. */
+/** A finding as the test run lists it (its `vulns[]`). `threat` is 1..100, higher is worse. */
 export type VulnSummary = VulnSummaryOf<Id>
 /** A finding of `vulns[]` as the API sends it, its id a JSON number. */
 export type ApiVulnSummary = VulnSummaryOf<number>
@@ -33,13 +32,13 @@ export interface VulnSummaryOf<I extends Id | number> {
   type: string
 }
 
-/** §2.T: the test-run object as the client hands it over, its ids as exact decimal text. */
+/** The test-run object (`GET /v1/test_run/{id}`) as the client hands it over, its ids as exact decimal text. */
 export type TestRun = TestRunOf<Id>
 
-/** §2.T: the test-run object as the API sends it, its ids JSON numbers (the emulator builds these). */
+/** The test-run object as the API sends it, its ids JSON numbers (the emulator builds these). */
 export type ApiTestRun = TestRunOf<number>
 
-/** §2.T, with ids of type `I`. */
+/** The test-run object, with ids of type `I`. */
 export interface TestRunOf<I extends Id | number> {
   id: I
   name: string
@@ -50,9 +49,9 @@ export interface TestRunOf<I extends Id | number> {
   allowed_actions: string[]
   test_record_id: I
   recording: boolean
-  /** Absent in old API versions (§E3): then `node_active` is the readiness signal. */
-  ready_for_recording?: boolean
-  node_active?: boolean
+  /** Absent in old API versions : then `node_active` is the readiness signal. */
+  ready_for_recording?: boolean | undefined
+  node_active?: boolean | undefined
   policy_id?: number
   policy_name?: string
   vulns: VulnSummaryOf<I>[]
@@ -79,35 +78,35 @@ export interface TestRunOf<I extends Id | number> {
   [extra: string]: unknown
 }
 
-/** §E1. Optional fields left undefined are not sent. */
+/** `POST /v1/test_run`. Optional fields left undefined are not sent. */
 export interface CreateTestRunParams {
   name: string
-  desc?: string
-  test_record_name?: string
-  policy_id?: number
-  rps?: number
-  rps_per_baseline?: number
-  inactivity_timeout?: number
-  stop_on_first_fail?: boolean
-  skip_duplicated_baselines?: boolean
-  file_extensions_to_exclude?: string
+  desc?: string | undefined
+  test_record_name?: string | undefined
+  policy_id?: number | undefined
+  rps?: number | undefined
+  rps_per_baseline?: number | undefined
+  inactivity_timeout?: number | undefined
+  stop_on_first_fail?: boolean | undefined
+  skip_duplicated_baselines?: boolean | undefined
+  file_extensions_to_exclude?: string | undefined
 }
 
-/** §E2. */
+/** `POST /v1/test_run` with `test_record_id`: a copy of a test record. */
 export interface CopyTestRunParams {
   name: string
   test_record_id: Id | number
-  desc?: string
-  policy_id?: number
-  rps?: number
-  rps_per_baseline?: number
-  stop_on_first_fail?: boolean
-  file_extensions_to_exclude?: string
+  desc?: string | undefined
+  policy_id?: number | undefined
+  rps?: number | undefined
+  rps_per_baseline?: number | undefined
+  stop_on_first_fail?: boolean | undefined
+  file_extensions_to_exclude?: string | undefined
 }
 
-/** §E7: a full vulnerability object from `POST /v1/objects/vuln`. Only id, type and threat are sure. */
+/** A full vulnerability object from `POST /v1/objects/vuln`. Only id, type and threat are sure. */
 export type Vulnerability = VulnerabilityOf<Id>
-/** §E7 as the API sends it, its id a JSON number. */
+/** A full vulnerability object as the API sends it, its id a JSON number. */
 export type ApiVulnerability = VulnerabilityOf<number>
 
 export interface VulnerabilityOf<I extends Id | number> {

@@ -65,7 +65,7 @@ export interface StepOptions {
   /** Path of the node binary; default this process's. */
   node?: string
   /** Called once the process is running (e.g. to send it a signal later). */
-  onSpawn?: (child: ReturnType<typeof spawn>) => void
+  onSpawn?: ((child: ReturnType<typeof spawn>) => void) | undefined
   runnerTemp?: string
 }
 

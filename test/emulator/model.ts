@@ -1,6 +1,6 @@
 /**
  * The pure in-memory state of the emulated Wallarm FAST cloud: nodes (one per token), test records,
- * test runs and the vulnerabilities they find. It follows /work/shared/reference/wallarm-fast-api.md
+ * test runs and the vulnerabilities they find. It follows the Wallarm FAST API notes the project was built from
  * (cited below as "spec §…").
  *
  * Nothing here runs on a timer. The model stores *events* with their timestamps (creation, baselines

@@ -1,7 +1,7 @@
 /**
  * A local stand-in of the GitHub REST API's issue-comment endpoints and `GET /user` (`node:http` on
  * 127.0.0.1), with `Link` pagination and GHES's `/api/v3` prefix like GitHub's, recording every request.
- * Point `@actions/github` at it through `GITHUB_API_URL`.
+ * Point the action's Octokit (src/github/octokit.ts) at it through `GITHUB_API_URL`.
  *
  * It can be hostile: comments by other people (`seed(issue, body, author)`), and answers a test scripts.
  * `viewer` is who the token is: undefined stands for the job's `GITHUB_TOKEN`, for which `GET /user` is

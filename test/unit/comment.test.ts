@@ -1,6 +1,6 @@
 /**
  * The sticky pull-request comment against a local stand-in of the GitHub REST API (`node:http` on
- * 127.0.0.1), through the real `@actions/github` client, pointed at it by `GITHUB_API_URL`.
+ * 127.0.0.1), through the real Octokit client (src/github/octokit.ts), pointed at it by `GITHUB_API_URL`.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -29,7 +29,7 @@ afterAll(async () => {
 })
 beforeEach(() => {
   github.reset()
-  // Set after @actions/github was loaded: upsertComment must read it at call time.
+  // Set after the client was loaded: upsertComment must read it at call time.
   process.env['GITHUB_API_URL'] = github.url
 })
 afterEach(() => {

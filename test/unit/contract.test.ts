@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { Inputs, Outputs } from '../../src/constants.js'
 import { VERSION } from '../../src/version.js'
-import { workflowContext, workflowPath } from '../../src/action/context.js'
+import { workflowContext } from '../../src/action/context.js'
+import { workflowPathFromRef } from '../../src/report/sarif.js'
 
 interface ActionYaml {
   runs: { using: string; main: string; post: string; 'post-if': string }
@@ -49,11 +50,11 @@ describe('workflow context', () => {
       GITHUB_REPOSITORY: 'octo/shop',
       GITHUB_WORKFLOW_REF: 'octo/shop/.github/workflows/security.yml@refs/pull/7/merge'
     })
-    expect(workflowPath(context)).toBe('.github/workflows/security.yml')
+    expect(workflowPathFromRef(context.workflowRef)).toBe('.github/workflows/security.yml')
   })
 
   it('has no workflow path outside Actions', () => {
-    expect(workflowPath(workflowContext({}))).toBeUndefined()
+    expect(workflowPathFromRef(workflowContext({}).workflowRef)).toBeUndefined()
   })
 
   it('treats empty variables as unset', () => {

@@ -60,20 +60,21 @@ describe('kindForStatus', () => {
 })
 
 describe('WallarmApiError', () => {
-  it('401/403: the token was rejected, with what to check', () => {
+  it("401/403: the token was rejected, by which host (the facts; remedies are the action layer's)", () => {
     const e = new WallarmApiError({
       operation: 'create test run',
       kind: 'auth',
       status: 403,
       body: 'User not authenticated',
-      retryable: false
+      retryable: false,
+      host: 'us1.api.wallarm.com'
     })
     expect(e).toBeInstanceOf(Error)
     expect(e.name).toBe('WallarmApiError')
-    expect(e.message).toMatch(/^Failed to create test run: the Wallarm API rejected the token \(HTTP 403/)
-    expect(e.message).toContain('User not authenticated')
-    expect(e.message).toContain('FAST node token')
-    expect(e.message).toMatch(/US token .*us1\.api\.wallarm\.com.*EU token .*api\.wallarm\.com/)
+    expect(e.message).toBe(
+      'Failed to create test run: the Wallarm API at us1.api.wallarm.com rejected the token (HTTP 403: User not authenticated).'
+    )
+    expect(e.host).toBe('us1.api.wallarm.com')
     expect(isAuthError(e)).toBe(true)
     expect(isNotFound(e)).toBe(false)
     expect(e.status).toBe(403)

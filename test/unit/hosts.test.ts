@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { resolveApi, testRunUrl } from '../../src/wallarm/hosts.js'
+import { HostError, resolveApi, testRunUrl } from '../../src/wallarm/hosts.js'
 
 describe('resolveApi', () => {
   it.each([
@@ -68,18 +68,19 @@ describe('resolveApi', () => {
     'api.wallarm.com:99999',
     '-bad-.example',
     'a..b'
-  ])('rejects %j naming api-host, the value and what is allowed', (input) => {
+  ])('rejects %j saying it is the API address, the value and what is allowed', (input) => {
     let error: unknown
     try {
       resolveApi(input)
     } catch (e) {
       error = e
     }
-    expect(error).toBeInstanceOf(Error)
+    expect(error).toBeInstanceOf(HostError)
+    expect(error).toMatchObject({ which: 'api', value: input })
     const message = (error as Error).message
-    expect(message).toContain('api-host')
+    expect(message).toContain('API address')
     expect(message).toContain(JSON.stringify(input))
-    expect(message).toMatch(/"us", "eu"/)
+    expect(message).toMatch(/us, eu, a host name/)
     expect(message).toMatch(/http\(s\) URL/)
   })
 
@@ -87,8 +88,13 @@ describe('resolveApi', () => {
     expect(resolveApi('wallarm-emulator')).toEqual({ baseUrl: 'https://wallarm-emulator' })
   })
 
-  it('rejects an invalid console-url naming that input', () => {
-    expect(() => resolveApi('us', 'ftp://x')).toThrow(/console-url "ftp:\/\/x".*http\(s\) URL/)
+  it('rejects an invalid console URL saying which it is', () => {
+    expect(() => resolveApi('us', 'ftp://x')).toThrow(/console URL: "ftp:\/\/x".*http\(s\) URL/)
+  })
+
+  it('takes a fully qualified name with its final dot', () => {
+    expect(resolveApi('api.example.com.')).toEqual({ baseUrl: 'https://api.example.com.' })
+    expect(resolveApi('api.wallarm.com.:443').consoleUrl).toBe('https://my.wallarm.com')
   })
 })
 

@@ -65,8 +65,7 @@ describe('readSettings: defaults', () => {
       mode: 'record',
       token: 'node-token',
       ifNoToken: 'fail',
-      apiHost: 'us',
-      consoleUrl: undefined,
+      api: { baseUrl: 'https://us1.api.wallarm.com', consoleUrl: 'https://us1.my.wallarm.com' },
       name: 'acme/shop · CI #42.1 · dast',
       description: 'https://github.com/acme/shop/actions/runs/987654321',
       policyId: undefined,
@@ -155,8 +154,7 @@ describe('readSettings: defaults', () => {
     expect(s).toMatchObject({
       mode: 'reuse',
       ifNoToken: 'skip',
-      apiHost: 'https://wallarm-api.example.com',
-      consoleUrl: 'https://console.example.com',
+      api: { baseUrl: 'https://wallarm-api.example.com', consoleUrl: 'https://console.example.com' },
       name: 'nightly',
       description: 'replay',
       policyId: 104,
@@ -247,9 +245,11 @@ describe('readSettings: errors name the input, the value and what is allowed', (
       'wallarm-api.internal:8443',
       'https://wallarm-api.example.com',
       'http://127.0.0.1:8555',
-      'https://wallarm-api.example.com/base/'
+      'https://wallarm-api.example.com/base/',
+      // A fully qualified name: the rules are those of src/wallarm/hosts.ts, which resolves it too.
+      'api.example.com.'
     ]) {
-      expect(read({ mode: 'record', 'api-host': host }).apiHost).toBe(host)
+      expect(read({ mode: 'record', 'api-host': host }).api.baseUrl).toMatch(/^https?:\/\//)
     }
   })
 

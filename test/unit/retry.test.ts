@@ -5,9 +5,9 @@ import {
   parseRetryAfter,
   retry,
   retryDelay,
-  sleep,
   type RetryInfo
 } from '../../src/retry.js'
+import { sleep } from '../../src/time.js'
 
 class Boom extends Error {
   constructor(

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
 import type { Finding, RunReport } from '../../src/report/model.js'
@@ -12,9 +11,9 @@ import {
 } from '../../src/report/sarif.js'
 import { runReport, testRun } from '../support/fixtures.js'
 
-const require = createRequire(import.meta.url)
-const schemaPath = require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json')
-const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>
+// The official SARIF 2.1.0 schema, vendored with its licence (test/schemas/README.md).
+const schemaUrl = new URL('../schemas/sarif-2.1.0-rtm.5.json', import.meta.url)
+const schema = JSON.parse(readFileSync(schemaUrl, 'utf8')) as Record<string, unknown>
 
 /**
  * The official schema is draft-04 (`id`, not `$id`), which Ajv 8 does not take as such; no keyword
@@ -83,9 +82,19 @@ function makeReport(over: Partial<RunReport> = {}): RunReport {
   })
 }
 
-function onlyRun(log: SarifLog) {
+/**
+ * SARIF's types make nearly everything optional; buildSarif always writes what these tests read (the
+ * schema check and the assertions would fail otherwise), so they read it as present.
+ */
+type Written<T> = T extends (infer U)[]
+  ? Written<U>[]
+  : T extends object
+    ? { [K in keyof T]-?: Written<NonNullable<T[K]>> }
+    : T
+
+function onlyRun(log: SarifLog): Written<SarifLog['runs'][0]> {
   expect(log.runs).toHaveLength(1)
-  return log.runs[0]
+  return log.runs[0] as Written<SarifLog['runs'][0]>
 }
 
 describe('buildSarif', () => {
@@ -129,16 +138,16 @@ describe('buildSarif', () => {
         expect(run.results.length).toBeGreaterThan(0)
         for (const r of run.results) {
           expect(r.locations).toHaveLength(1)
-          const loc = r.locations[0].physicalLocation
-          expect(loc.artifactLocation.uri).toMatch(/^[^/].+/)
-          expect(loc.region.startLine).toBe(1)
+          const loc = r.locations[0]?.physicalLocation
+          expect(loc?.artifactLocation.uri).toMatch(/^[^/].+/)
+          expect(loc?.region.startLine).toBe(1)
         }
       }
     }
     const fromRef = onlyRun(buildSarif(makeReport(), { toolVersion: '1' })).results[0]
-    expect(fromRef?.locations[0].physicalLocation.artifactLocation.uri).toBe('.github/workflows/ci.yml')
+    expect(fromRef?.locations[0]?.physicalLocation.artifactLocation.uri).toBe('.github/workflows/ci.yml')
     const fallback = onlyRun(buildSarif(makeReport({ context: {} }), { toolVersion: '1' })).results[0]
-    expect(fallback?.locations[0].physicalLocation.artifactLocation.uri).toBe('README.md')
+    expect(fallback?.locations[0]?.physicalLocation.artifactLocation.uri).toBe('README.md')
   })
 
   it('has one rule per type, with CWE tags, help and the highest security-severity of the type', () => {
@@ -164,8 +173,8 @@ describe('buildSarif', () => {
   it('has security-severity strings that parse as numbers 0..10', () => {
     const run = onlyRun(buildSarif(makeReport(), { toolVersion: '1.0.0' }))
     const values = [
-      ...run.tool.driver.rules.map((r) => r.properties['security-severity']),
-      ...run.results.map((r) => r.properties['security-severity'])
+      ...run.tool.driver.rules.map((r): unknown => r.properties['security-severity']),
+      ...run.results.map((r): unknown => r.properties['security-severity'])
     ]
     expect(values.length).toBeGreaterThan(0)
     for (const v of values) {
@@ -208,7 +217,7 @@ describe('buildSarif', () => {
 
   it('includes only the findings at or above min-threat', () => {
     const run = onlyRun(buildSarif(makeReport({ minThreat: 45 }), { toolVersion: '1.0.0' }))
-    expect(run.results.map((r) => r.properties.vulnerabilityId)).toEqual(['7001', '7002', '7003'])
+    expect(run.results.map((r): unknown => r.properties.vulnerabilityId)).toEqual(['7001', '7002', '7003'])
     expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['wallarm-fast/sqli', 'wallarm-fast/xss'])
   })
 

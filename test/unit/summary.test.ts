@@ -3,7 +3,6 @@ import { Conclusions } from '../../src/constants.js'
 import { code, escapeMarkdown, escapeProse, link, truncate } from '../../src/report/markdown.js'
 import type { Finding, RunReport } from '../../src/report/model.js'
 import {
-  formatSeconds,
   renderSummary,
   WARNING_INTERRUPTED,
   WARNING_NO_BASELINES,
@@ -358,11 +357,5 @@ describe('markdown helpers', () => {
     expect(link('x', 'https://a.example/p(1)')).toBe('[x](https://a.example/p%281%29)')
     expect(link('x', 'javascript:alert(1)')).toBe('x')
     expect(link('x', undefined)).toBe('x')
-  })
-
-  it('formats durations', () => {
-    expect(formatSeconds(12)).toBe('12s')
-    expect(formatSeconds(271)).toBe('4m 31s')
-    expect(formatSeconds(3723)).toBe('1h 2m 3s')
   })
 })

@@ -1,0 +1,199 @@
+/**
+ * Publishing a run: the outputs (mapped from the run in one place, {@link Publisher.runKnown}, as soon as
+ * the ids are known and again at the end), the report files, the annotations, the job summary and the
+ * pull-request comment. Each of the last four only warns when it fails: the verdict stands.
+ */
+import { Env, Inputs, Outputs, type Conclusion } from '../constants.js'
+import { message } from '../error-message.js'
+import type { FlowResult } from '../flow.js'
+import { decide, type GateDecision } from '../gate.js'
+import { withTests } from '../scan/outcome.js'
+import type { Settings } from '../inputs.js'
+import { buildAnnotations } from '../report/annotations.js'
+import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
+import { countedFindings, type RunReport, type WorkflowContext } from '../report/model.js'
+import { renderSummary } from '../report/summary.js'
+import { loadOptional } from '../load-optional.js'
+import { VERSION } from '../version.js'
+import { testRunUrl } from '../wallarm/hosts.js'
+import type { TestRun } from '../wallarm/types.js'
+import { readEventPayload, workflowContext } from './context.js'
+import { writeReports } from './files.js'
+import type { OutputSink } from './outputs.js'
+import type { RunnerPort } from './port.js'
+
+export class Publisher {
+  private readonly context: WorkflowContext
+
+  constructor(
+    private readonly port: RunnerPort,
+    private readonly outputs: OutputSink,
+    private readonly settings: Settings,
+    private readonly env: NodeJS.ProcessEnv
+  ) {
+    this.context = workflowContext(env)
+  }
+
+  /** The run's outputs, and for the modes that start a run the variables later steps of the job read. */
+  runKnown(run: TestRun): void {
+    this.outputs.set(Outputs.TestRunId, run.id)
+    this.outputs.set(Outputs.TestRecordId, run.test_record_id)
+    this.outputs.set(Outputs.State, run.state)
+    this.outputs.set(Outputs.Baselines, run.baseline_count)
+    this.outputs.set(Outputs.Url, this.runUrl(run))
+    if (this.settings.mode === 'record' || this.settings.mode === 'reuse') {
+      this.port.exportVariable(Env.TestRunId, String(run.id))
+      this.port.exportVariable(Env.TestRecordId, String(run.test_record_id))
+    }
+  }
+
+  /** Publishes everything the result says and returns the gate's decision (the caller fails the step). */
+  async publish(result: FlowResult): Promise<GateDecision> {
+    const { settings, port } = this
+    const run = result.run
+    const findings = toFindings(run, result.details)
+    // scan mode: the tests' own result joins the scan's verdict.
+    const decision = withTests(
+      decide({
+        conclusion: result.conclusion,
+        reason: result.reason,
+        failOn: settings.failOn,
+        minThreat: settings.minThreat,
+        findings,
+        mode: settings.mode,
+        run,
+        techFailTolerance: settings.techFailTolerance
+      }),
+      result.scan
+    )
+    const report: RunReport = {
+      mode: settings.mode,
+      conclusion: decision.conclusion,
+      reason: decision.reason,
+      failed: decision.failed,
+      testRunId: run?.id,
+      testRecordId: run?.test_record_id,
+      run,
+      findings,
+      minThreat: settings.minThreat,
+      findingsSource: result.details ? 'details' : 'summary',
+      runUrl: run ? this.runUrl(run) : undefined,
+      warnings: result.warnings,
+      context: this.context,
+      scan: result.scan
+    }
+    for (const warning of result.warnings) port.warning(warning)
+
+    const vulnerabilities = this.conclude(report, decision.conclusion)
+    this.writeFiles(report, vulnerabilities)
+    this.annotate(report)
+    const summary = renderSummary(report, { now: Date.now() })
+    await this.writeSummary(summary)
+    if (settings.comment) await this.comment(summary)
+
+    // Said once: as the step's failure when the gate fails it (the caller), else as a log line.
+    if (!decision.failed) port.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
+    return decision
+  }
+
+  private runUrl(run: TestRun): string | undefined {
+    return this.settings.api.consoleUrl ? testRunUrl(this.settings.api.consoleUrl, run.id) : undefined
+  }
+
+  /** The conclusion and the verdict outputs; returns how many findings `vulnerabilities-json` could hold. */
+  private conclude(report: RunReport, conclusion: Conclusion): { included: number; total: number } {
+    const { outputs } = this
+    if (report.run) this.runKnown(report.run)
+    outputs.conclude(conclusion)
+    // Empty where nothing could have been tested yet (record mode) or there is no run; otherwise what is
+    // known so far (final once the run finished).
+    const counted = countedFindings(report)
+    const verdictKnown = report.run !== undefined && report.mode !== 'record'
+    outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
+    const json = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
+    outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? json.json : '')
+    outputs.set(Outputs.TestsExitCode, report.scan?.testsExitCode)
+    outputs.set(Outputs.NodeLogPath, report.scan?.nodeLogPath)
+    return json
+  }
+
+  private writeFiles(report: RunReport, vulnerabilities: { included: number; total: number }): void {
+    try {
+      const files = writeReports(report, {
+        env: this.env,
+        sarif: this.settings.sarif,
+        toolVersion: VERSION,
+        legName: this.port.getInput(Inputs.Name),
+        now: new Date()
+      })
+      this.outputs.set(Outputs.ReportPath, files.reportPath)
+      if (vulnerabilities.included < vulnerabilities.total) {
+        this.port.warning(
+          `The vulnerabilities-json output holds the ${vulnerabilities.included} highest-threat of ` +
+            `${vulnerabilities.total} vulnerabilities, to stay within GitHub's 1 MB per output; the report ` +
+            `file (report-path, ${files.reportPath}) has them all.`
+        )
+      }
+      this.outputs.set(Outputs.SarifPath, files.sarifPath)
+      this.outputs.set(Outputs.JunitPath, files.junitPath)
+    } catch (err) {
+      this.port.warning(`Writing the report files failed: ${message(err)}`)
+    }
+  }
+
+  private annotate(report: RunReport): void {
+    for (const a of buildAnnotations(report).annotations) this.port[a.level](a.message, { title: a.title })
+  }
+
+  private async writeSummary(summary: string): Promise<void> {
+    if (!this.env.GITHUB_STEP_SUMMARY) return
+    try {
+      await this.port.appendSummary(summary)
+    } catch (err) {
+      this.port.warning(`Writing the job summary failed: ${message(err)}`)
+    }
+  }
+
+  private async comment(summary: string): Promise<void> {
+    const { port, context } = this
+    // Loaded only when a comment is asked for (see src/optional.ts).
+    const { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } = await loadOptional()
+    const target = pullRequestTarget(
+      this.env.GITHUB_EVENT_NAME,
+      readEventPayload(this.env),
+      context.repository
+    )
+    if (!target) {
+      port.info('comment: not a pull-request event, so no comment is written.')
+      return
+    }
+    const token = this.settings.githubToken
+    if (!token) {
+      port.warning('comment: github-token is empty, so no pull-request comment is written.')
+      return
+    }
+    // The marker must not change between pushes: the default run name carries the run number, so only
+    // a name given as input tells comments apart (matrix legs set one each).
+    const marker = commentMarker({
+      workflow: context.workflow,
+      job: context.job,
+      runName: port.getInput(Inputs.Name)
+    })
+    try {
+      const baseUrl = this.env.GITHUB_API_URL
+      const result = await upsertComment({
+        token,
+        target,
+        marker,
+        body: renderCommentBody(summary, marker),
+        secrets: [this.settings.token ?? ''],
+        ...(baseUrl ? { baseUrl } : {})
+      })
+      if (result.outcome === 'forbidden' || result.outcome === 'skipped')
+        port.warning(`comment: ${result.reason}`)
+      else port.info(`comment: ${result.outcome} ${result.url ?? `comment ${result.id}`}`)
+    } catch (err) {
+      port.warning(`comment: ${message(err)}`)
+    }
+  }
+}

@@ -1,0 +1,450 @@
+/**
+ * The main step in-process (src/main.ts through the runner port): every early exit, the skip, the modes
+ * against the emulator, publishing, the gate, and the cancel-time stop. What is asserted is what a user
+ * sees: outputs, exported variables, state for the post step, log lines, failures, files, requests.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Outputs } from '../../src/constants.js'
+import { ReportedFailure } from '../../src/error-message.js'
+import { runMain } from '../../src/main.js'
+import { FakeRunner } from '../support/fake-runner.js'
+import { FakeGitHub } from '../support/fake-github.js'
+import { TOKEN, stepHarness, type StepHarness } from './harness.js'
+
+let h: StepHarness | undefined
+afterEach(async () => {
+  await h?.close()
+  h = undefined
+})
+
+/** Runs the main step as the entry does: a throw is the step's failure. */
+async function main(
+  harness: StepHarness,
+  runner: FakeRunner,
+  opts: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}
+): Promise<FakeRunner> {
+  try {
+    await runMain(runner, harness.createClient, {
+      env: { ...harness.env, ...opts.env },
+      signal: opts.signal ?? new AbortController().signal,
+      clock: harness.clock,
+      sleep: harness.sleep,
+      random: () => 0.5
+    })
+  } catch (err) {
+    // As the entry does.
+    if (err instanceof ReportedFailure) runner.markFailed()
+    else runner.setFailed(err instanceof Error ? err.message : String(err))
+  }
+  return runner
+}
+
+const everyOutput = Object.values(Outputs)
+
+describe('early exits', () => {
+  it('fails on a bad input before any request, masking the token, with every output set', async () => {
+    h = await stepHarness()
+    const r = await main(h, h.runner({ mode: 'record', token: TOKEN, 'wait-timeout': 'soon' }))
+    expect(r.failure).toEqual(expect.stringContaining('Input "wait-timeout" has the value "soon"'))
+    expect(r.secrets).toContain(TOKEN)
+    expect(Object.keys(r.outputs).sort()).toEqual([...everyOutput].sort())
+    expect(r.outputs.conclusion).toBe('error')
+    expect(h.emu.requests).toEqual([])
+    expect(h.clients).toEqual([])
+  })
+
+  it('masks the token as given and trimmed, and the GitHub token', async () => {
+    h = await stepHarness()
+    const r = await main(h, h.runner({ mode: 'nope', 'github-token': 'ghs_x' }), {
+      env: { WALLARM_API_TOKEN: ` ${TOKEN}\n` }
+    })
+    expect(r.secrets).toEqual(expect.arrayContaining([` ${TOKEN}\n`, TOKEN, 'ghs_x']))
+    expect(r.failure).toContain('Input "mode"')
+  })
+
+  it('fails without a token, saying where a token comes from and how forks skip', async () => {
+    h = await stepHarness()
+    const r = await main(h, h.runner({ mode: 'record' }))
+    expect(r.failure).toEqual(expect.stringContaining('No Wallarm FAST node token'))
+    expect(r.failure).toContain('if-no-token: skip')
+    expect(r.outputs.conclusion).toBe('error')
+    expect(h.emu.requests).toEqual([])
+  })
+
+  it('skips without a token when if-no-token is skip: a notice, conclusion skipped, no failure', async () => {
+    h = await stepHarness()
+    const r = await main(h, h.runner({ mode: 'stop', 'if-no-token': 'skip' }))
+    expect(r.failed).toBe(false)
+    expect(r.logs).toContainEqual(expect.objectContaining({ level: 'notice', title: 'Wallarm FAST skipped' }))
+    expect(r.outputs.conclusion).toBe('skipped')
+    expect(r.outputs['test-run-id']).toBe('')
+    expect(h.emu.requests).toEqual([])
+  })
+
+  it('still checks every input when it would skip', async () => {
+    h = await stepHarness()
+    const r = await main(h, h.runner({ mode: 'stop', 'if-no-token': 'skip', 'min-threat': '0' }))
+    expect(r.failure).toContain('Input "min-threat"')
+    expect(r.outputs.conclusion).toBe('error')
+  })
+
+  it('logs the warnings of inputs the mode ignores', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(false)
+    const r = await main(
+      h,
+      h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId), 'test-record-name': 'x' })
+    )
+    expect(r.lines('warning')).toContain(
+      'Input "test-record-name" is used by record mode only: ignored in wait mode.'
+    )
+  })
+
+  it('fails on an API error with the error in the outputs and no report of a run', async () => {
+    h = await stepHarness()
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': '999999' }))
+    expect(r.failure).toEqual(expect.stringContaining('no such test run 999999'))
+    expect(r.outputs.conclusion).toBe('error')
+    expect(r.outputs['test-run-id']).toBe('')
+    expect(existsSync(r.outputs['report-path'] ?? '')).toBe(true)
+  })
+
+  it('fails on a refused token, naming the token and cloud to check', async () => {
+    h = await stepHarness()
+    const r = await main(h, h.runner({ mode: 'wait', token: 'not-a-node-token', 'test-run-id': '5' }))
+    expect(r.failure).toContain('rejected the token')
+    expect(r.failure).toContain('api-host')
+  })
+
+  it('logs each retry of the client, and fails once its attempts are spent', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(false)
+    h.emu.injectFault({ method: 'GET', path: `/v1/test_run/${runId}`, status: 503, count: 5 })
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }))
+    expect(r.lines('info').filter((l) => l.includes('Trying again in'))).toHaveLength(4)
+    expect(r.failure).toContain('gave up after 5 attempts')
+  })
+})
+
+describe('record', () => {
+  it('records: ids in the outputs, exported for later steps, the recording left for the post step', async () => {
+    h = await stepHarness()
+    const r = await main(h, h.runner({ mode: 'record', token: TOKEN, name: 'rec' }))
+    expect(r.failed).toBe(false)
+    const id = r.outputs['test-run-id']
+    expect(id).toMatch(/^\d+$/)
+    expect(r.outputs.conclusion).toBe('recording')
+    expect(r.outputs.state).toBe('running')
+    expect(r.exported).toEqual({
+      WALLARM_FAST_TEST_RUN_ID: id,
+      WALLARM_FAST_TEST_RECORD_ID: r.outputs['test-record-id']
+    })
+    expect(r.state).toEqual({ 'is-post': 'true', 'api-base-url': h.emu.apiUrl, 'recording-test-run-id': id })
+    // Nothing could be tested yet: no verdict outputs, no SARIF or JUnit.
+    expect(r.outputs.vulnerabilities).toBe('')
+    expect(r.outputs['sarif-path']).toBe('')
+    expect(r.outputs['junit-path']).toBe('')
+    expect(JSON.parse(readFileSync(r.outputs['report-path']!, 'utf8'))).toMatchObject({
+      conclusion: 'recording'
+    })
+    expect(h.clients).toEqual([expect.objectContaining({ baseUrl: h.emu.apiUrl, token: TOKEN })])
+  })
+
+  it('says what to check when the node never picks the run up, keeping the ids', async () => {
+    h = await stepHarness({ readyDelayMs: 3_600_000 })
+    const r = await main(h, h.runner({ mode: 'record', token: TOKEN, 'ready-timeout': '1m' }))
+    expect(r.failure).toContain('did not pick test run')
+    expect(r.outputs['test-run-id']).toMatch(/^\d+$/)
+    expect(r.outputs.conclusion).toBe('error')
+  })
+})
+
+describe('cancellation', () => {
+  it('stops the recording it started, clears the state, and fails as cancelled', async () => {
+    h = await stepHarness({ readyDelayMs: 3_600_000 })
+    const controller = new AbortController()
+    h.onSleep = () => controller.abort()
+    const r = await main(h, h.runner({ mode: 'record', token: TOKEN }), { signal: controller.signal })
+    const id = Number(r.outputs['test-run-id'])
+    expect(r.failure).toEqual('The job was cancelled.')
+    expect(r.text).toContain(`Cancelled: stopped the recording of test run ${id}`)
+    expect(h.emu.model.getTestRun(TOKEN, id).recording).toBe(false)
+    expect(r.state['recording-test-run-id']).toBe('')
+    expect(h.clients.at(-1)).toMatchObject({ attempts: 2, timeoutMs: 2_500 })
+  })
+
+  it('leaves the recording to the post step when the stop fails, and says so', async () => {
+    h = await stepHarness({ readyDelayMs: 3_600_000 })
+    const controller = new AbortController()
+    h.onSleep = () => controller.abort()
+    h.emu.injectFault({ method: 'POST', path: /\/action\/stop$/, status: 503, count: 2 })
+    const r = await main(h, h.runner({ mode: 'record', token: TOKEN }), { signal: controller.signal })
+    const id = r.outputs['test-run-id']!
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^Cancelled, but stopping the recording of test run ${id} failed: .*The post step tries again\\.$`
+        )
+      )
+    )
+    expect(r.state['recording-test-run-id']).toBe(id)
+    expect(h.emu.model.getTestRun(TOKEN, Number(id)).recording).toBe(true)
+  })
+
+  it('a cancelled wait ends in error, without any stop request', async () => {
+    h = await stepHarness()
+    const run = h.emu.model.createTestRun(TOKEN, { name: 'long', inactivity_timeout: 86400 })
+    const controller = new AbortController()
+    h.onSleep = () => controller.abort()
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id) }), {
+      signal: controller.signal
+    })
+    expect(r.failure).toEqual('The job was cancelled while waiting.')
+    expect(r.outputs.conclusion).toBe('error')
+    expect(h.emu.requests.filter((q) => q.path.endsWith('/action/stop'))).toEqual([])
+  })
+})
+
+describe('publishing a finished run', () => {
+  it('fails on a finding: outputs, files, an error annotation, the summary', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(true)
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }))
+    expect(r.outputs.conclusion).toBe('failed')
+    expect(r.failure).toEqual(expect.stringContaining('found 1 vulnerability at or above threat 1'))
+    expect(r.outputs.vulnerabilities).toBe('1')
+    expect(JSON.parse(r.outputs['vulnerabilities-json']!)).toEqual([
+      expect.objectContaining({ type: 'sqli' })
+    ])
+    expect(r.outputs.url).toBe('')
+    expect(readFileSync(r.outputs['sarif-path']!, 'utf8')).toContain('"version": "2.1.0"')
+    expect(readFileSync(r.outputs['junit-path']!, 'utf8')).toContain('<testsuites')
+    // The verdict first (the failure, said once), then the finding.
+    expect(r.failed).toBe(true)
+    expect(r.failures).toEqual([])
+    const errors = r.logs.filter((l) => l.level === 'error')
+    expect(errors).toHaveLength(2)
+    expect(errors[1]!.title).toMatch(/SQL injection/i)
+    expect(r.summaries).toHaveLength(1)
+    expect(r.summaries[0]).toContain(String(runId))
+    // Said once, as the step's failure, not also as a log line.
+    expect(r.lines('info').filter((l) => l.startsWith('Conclusion:'))).toEqual([])
+    // Wait mode starts no run: nothing is exported for later steps.
+    expect(r.exported).toEqual({})
+  })
+
+  it('passes with fail-on: never, the finding a warning annotation', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(true)
+    const r = await main(
+      h,
+      h.runner({
+        mode: 'wait',
+        token: TOKEN,
+        'test-run-id': String(runId),
+        'fail-on': 'never',
+        sarif: 'false'
+      })
+    )
+    expect(r.failed).toBe(false)
+    expect(r.outputs.conclusion).toBe('failed')
+    expect(r.outputs['sarif-path']).toBe('')
+    expect(r.logs.filter((l) => l.level === 'warning' && l.title)).toHaveLength(1)
+  })
+
+  it('links the run in the console when one is known', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(false)
+    const r = await main(
+      h,
+      h.runner({
+        mode: 'wait',
+        token: TOKEN,
+        'test-run-id': String(runId),
+        'console-url': 'https://console.example/'
+      })
+    )
+    expect(r.outputs.url).toBe(`https://console.example/testing/testruns/${runId}`)
+    expect(r.outputs.conclusion).toBe('passed')
+    expect(r.lines('info')).toContain('Conclusion: passed. Testing finished and found no vulnerabilities.')
+    expect(r.failed).toBe(false)
+  })
+
+  it('only warns when the report files or the job summary cannot be written', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(false)
+    const notADir = join(h.env.RUNNER_TEMP!, 'file')
+    writeFileSync(notADir, '')
+    const runner = h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) })
+    runner.summaryError = new Error('disk full')
+    const r = await main(h, runner, { env: { RUNNER_TEMP: notADir } })
+    expect(r.failed).toBe(false)
+    expect(r.lines('warning')).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Writing the report files failed: /),
+        'Writing the job summary failed: disk full'
+      ])
+    )
+    expect(r.outputs['report-path']).toBe('')
+  })
+
+  it('writes no job summary outside a runner', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(false)
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }), {
+      env: { GITHUB_STEP_SUMMARY: '' }
+    })
+    expect(r.summaries).toEqual([])
+  })
+
+  it('a run that tested no baseline is inconclusive, which fails the step', async () => {
+    h = await stepHarness()
+    const run = h.emu.model.createTestRun(TOKEN, { name: 'empty' })
+    h.emu.model.stopRecording(TOKEN, run.id)
+    h.advance(3_600_000)
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id) }))
+    expect(r.outputs.conclusion).toBe('inconclusive')
+    expect(r.failure).toEqual(expect.stringMatching(/^Inconclusive: .*no baselines/))
+    expect(r.outputs['sarif-path']).toBe('')
+    expect(r.outputs['junit-path']).not.toBe('')
+  })
+
+  it('wait: false on a run still going concludes running, and does not fail', async () => {
+    h = await stepHarness()
+    const run = h.emu.model.createTestRun(TOKEN, { name: 'going', inactivity_timeout: 86400 })
+    const r = await main(
+      h,
+      h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id), wait: 'false' })
+    )
+    expect(r.outputs.conclusion).toBe('running')
+    expect(r.failed).toBe(false)
+  })
+})
+
+describe('the pull-request comment', () => {
+  const github = new FakeGitHub()
+  afterEach(async () => {
+    await github.stop()
+    github.reset()
+  })
+
+  async function commented(
+    inputs: Record<string, string>,
+    event: unknown,
+    eventName = 'pull_request'
+  ): Promise<FakeRunner> {
+    h = await stepHarness()
+    await github.start()
+    const runId = await h.finishedRun(false)
+    const eventPath = join(h.env.RUNNER_TEMP!, 'event.json')
+    writeFileSync(eventPath, typeof event === 'string' ? event : JSON.stringify(event))
+    return main(
+      h,
+      h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId), comment: 'true', ...inputs }),
+      {
+        env: { GITHUB_EVENT_NAME: eventName, GITHUB_EVENT_PATH: eventPath, GITHUB_API_URL: github.url }
+      }
+    )
+  }
+
+  const pr = { pull_request: { number: 7 }, repository: { name: 'app', owner: { login: 'octo' } } }
+
+  it('is written on a pull request, with the job summary in it', async () => {
+    const r = await commented({ 'github-token': 'ghs_job' }, pr)
+    expect(github.comments).toEqual([expect.objectContaining({ issue: 7 })])
+    expect(github.comments[0]!.body).toContain('<!-- wallarm-fast-action:')
+    expect(github.requests[0]!.authorization).toContain('ghs_job')
+    expect(r.lines('info')).toContainEqual(expect.stringMatching(/^comment: created /))
+  })
+
+  it('is not written outside a pull request', async () => {
+    const r = await commented({ 'github-token': 'ghs_job' }, {}, 'push')
+    expect(r.lines('info')).toContain('comment: not a pull-request event, so no comment is written.')
+    expect(github.requests).toEqual([])
+  })
+
+  it('is not written when the event file cannot be read', async () => {
+    const r = await commented({ 'github-token': 'ghs_job' }, '{not json')
+    expect(r.lines('info')).toContain('comment: not a pull-request event, so no comment is written.')
+  })
+
+  it('warns without a GitHub token', async () => {
+    const r = await commented({}, pr)
+    expect(r.lines('warning')).toContain(
+      'comment: github-token is empty, so no pull-request comment is written.'
+    )
+    expect(r.failed).toBe(false)
+  })
+
+  it('only warns when GitHub refuses, saying which permission to give', async () => {
+    github.failures.push({ method: 'GET', status: 403, message: 'Resource not accessible by integration' })
+    const r = await commented({ 'github-token': 'ghs_job' }, pr)
+    expect(r.lines('warning')).toContainEqual(expect.stringContaining('pull-requests: write'))
+    expect(r.failed).toBe(false)
+  })
+
+  it('only warns when GitHub fails', async () => {
+    github.failures.push({ method: 'GET', status: 500, message: 'boom' })
+    const r = await commented({ 'github-token': 'ghs_job' }, pr)
+    expect(r.lines('warning')).toContainEqual(expect.stringMatching(/^comment: could not write/))
+    expect(r.failed).toBe(false)
+  })
+})
+
+describe('an API that stumbles', () => {
+  const runPath = /^\/v1\/test_run\/\d+$/
+
+  it('warns and goes on when a status check fails while waiting for the node', async () => {
+    h = await stepHarness({ readyDelayMs: 60_000 })
+    h.emu.injectFault({ method: 'GET', path: runPath, status: 503, count: 5 })
+    const r = await main(h, h.runner({ mode: 'record', token: TOKEN }))
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(/^Checking test run \d+ failed \(1 in a row\): .*unavailable/)
+    )
+    expect(r.outputs.conclusion).toBe('recording')
+  })
+
+  it('warns and goes on when a status check fails while waiting for the verdict', async () => {
+    h = await stepHarness()
+    const run = h.emu.model.createTestRun(TOKEN, { name: 'going' })
+    h.advance(5_000)
+    h.emu.model.recordBaseline(TOKEN, { method: 'GET', url: 'http://app/fine', headers: {}, body: '' })
+    h.emu.model.stopRecording(TOKEN, run.id)
+    // The first answer is the run still testing; the status check after the first wait fails five times over.
+    let injected = false
+    h.onSleep = () => {
+      if (injected) return
+      injected = true
+      h!.emu.injectFault({ method: 'GET', path: `/v1/test_run/${run.id}`, status: 500, count: 5 })
+    }
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id) }))
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(new RegExp(`^Checking test run ${run.id} failed \\(1 in a row\\): `))
+    )
+    expect(r.outputs.conclusion).toBe('passed')
+  })
+
+  it('shows the summary the run gives when the details cannot be read, and says why', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(true)
+    h.emu.injectFault({ method: 'POST', path: '/v1/objects/vuln', status: 500, count: 5 })
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }))
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(
+        /^Vulnerability details could not be read \(.*\); only the summary the test run gives is shown\.$/
+      )
+    )
+    expect(r.outputs.conclusion).toBe('failed')
+  })
+
+  it('says so when the token may not read the details', async () => {
+    h = await stepHarness({ vulnReadDenied: [TOKEN] })
+    const runId = await h.finishedRun(true)
+    const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }))
+    expect(r.lines('warning')).toContain(
+      'This token may not read vulnerability details, so only the summary the test run gives is shown.'
+    )
+  })
+})
