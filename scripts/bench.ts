@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
-import { DIST, ROOT, node24Path } from '../test/e2e/harness.js'
+import { DIST, ROOT, node24Path } from './lib/action-runner.js'
 import { dirBytes, peakMemory, startTimes, type StartTimes, type StepPeak } from './lib/action-process.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
 import { round } from './lib/stats.js'

@@ -17,9 +17,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
-import { startEmulator, type Emulator } from '../test/emulator/index.js'
-import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../test/sample-app/server.js'
-import { DIST, ROOT, runPostStep, runStep, type StepOptions, type StepResult } from '../test/e2e/harness.js'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
+import { DIST, ROOT, runPostStep, runStep, type StepOptions, type StepResult } from './lib/action-runner.js'
 import {
   Masker,
   colourEnabled,

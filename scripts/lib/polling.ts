@@ -14,7 +14,8 @@ import { parse } from 'yaml'
 import { parseDuration } from '../../src/duration.js'
 import { waitForRunToFinish } from '../../src/poll.js'
 import { isTerminalState, type TestRun } from '../../src/wallarm/types.js'
-import { FastModel, plannedRequestsFor } from '../../test/emulator/model.js'
+import { normalizeTestRun } from '../../src/wallarm/normalize.js'
+import { FastModel, plannedRequestsFor } from '../../emulator/model.js'
 import { median, round, seededRandom } from './stats.js'
 
 export type PollerName = 'ours' | 'fixed-1s' | 'fixed-15s' | 'fixed-20s' | 'fixed-120s'
@@ -196,7 +197,8 @@ async function pollOurs(
       fetches++
       previousFetchAt = lastFetchAt
       lastFetchAt = sc.clock.now()
-      return Promise.resolve(sc.model.getTestRun(TOKEN, sc.runId))
+      // What the client would hand the poller: the wire object, normalised.
+      return Promise.resolve(normalizeTestRun(sc.model.getTestRun(TOKEN, sc.runId))!)
     },
     timeoutMs: defaults.timeoutMs,
     maxIntervalMs: defaults.maxIntervalMs,

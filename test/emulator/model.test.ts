@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import type { TestRun } from '../../src/wallarm/types.js'
+import type { WireTestRun as TestRun } from '../../emulator/wire.js'
 import { countersAddUp } from './helpers.js'
-import { FastApiError, FastModel, extensionMatcher, plannedRequestsFor, type ModelOptions } from './model.js'
+import {
+  FastApiError,
+  FastModel,
+  extensionMatcher,
+  plannedRequestsFor,
+  type ModelOptions
+} from '../../emulator/model.js'
 
 const A = 'fast-token-a'
 const B = 'fast-token-b'
@@ -241,7 +247,7 @@ describe('FastModel on a virtual clock', () => {
     expect(thrown(() => m.model.getTestRun(B, first.id)).status).toBe(404)
   })
 
-  it('does not count excluded or duplicate baselines, but keeps them in the record', () => {
+  it('counts excluded and duplicate baselines as recorded but not checked, and keeps them in the record', () => {
     const m = setup()
     const run = m.model.createTestRun(A, { name: 'r', file_extensions_to_exclude: 'png|ico' })
     m.advance(2000)
@@ -249,7 +255,18 @@ describe('FastModel on a virtual clock', () => {
     expect(m.model.recordBaseline(A, req('/a')).recorded).toBe(true)
     expect(m.model.recordBaseline(A, req('/a')).skipped).toBe('duplicate')
     expect(m.model.recordBaseline(A, req('/a', 'POST', 'x=1')).skipped).toBeUndefined()
-    expect(m.model.getTestRun(A, run.id).baseline_count).toBe(2)
+    const counted = m.model.getTestRun(A, run.id)
+    expect(counted).toMatchObject({
+      baseline_count: 4,
+      baseline_skipped_duplicate_count: 1,
+      baseline_skipped_excluded_count: 1
+    })
+    expect(countersAddUp(counted)).toBe(true)
+    m.advance(600_000)
+    expect(m.model.getTestRun(A, run.id)).toMatchObject({
+      baseline_check_all_terminated_count: 2,
+      baseline_count: 4
+    })
 
     const noSkip = m.model.createTestRun(B, { name: 'r', skip_duplicated_baselines: false })
     m.advance(2000)

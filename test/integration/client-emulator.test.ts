@@ -14,7 +14,7 @@ import {
   type Emulator,
   type EmulatorOptions,
   type RecordedApiRequest
-} from '../emulator/index.js'
+} from '../../emulator/index.js'
 
 const A = 'fast-int-token-a-5ecr3t'
 const B = 'fast-int-token-b-5ecr3t'

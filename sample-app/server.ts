@@ -3,7 +3,7 @@
  * "existing tests" to, through the FAST node's proxy. `/api/search` is deliberately injectable: it
  * pastes the query into SQL text, and a quote breaks it (the emulated node reports it as `sqli`).
  *
- *   npx tsx test/sample-app/server.ts --port 3000
+ *   npx tsx sample-app/server.ts --port 3000
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'

@@ -1,12 +1,12 @@
 /**
  * Run the FAST emulator as a process:
- *   npx tsx test/emulator/cli.ts --port 8555 --proxy-port 8556 --token fast-a --token fast-b [--time-scale 0.05]
+ *   npx tsx emulator/cli.ts --port 8555 --proxy-port 8556 --token fast-a --token fast-b [--time-scale 0.05]
  * It prints the API address, the proxy address(es) and the accepted tokens, and runs until SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util'
 import { startEmulator, vulnerablePathsRule, type EmulatorOptions } from './index.js'
 
-const usage = `Usage: tsx test/emulator/cli.ts [options]
+const usage = `Usage: tsx emulator/cli.ts [options]
   --host <addr>                 listen address (default 127.0.0.1)
   --port <n>                    API port (default 0: any free port)
   --proxy-port <n>              FAST node proxy port (default 0)
