@@ -100,6 +100,7 @@ export async function runMain(deps: MainDeps): Promise<void> {
     userAgent: `wallarm-fast-action/${VERSION}`,
     onRetry: ({ attempt, delayMs, error }) =>
       core.info(`${error.message} Trying again in ${formatDuration(delayMs)} (attempt ${attempt + 1}).`),
+    onNotice: (text) => core.info(text),
     sleep
   })
 
@@ -156,7 +157,8 @@ async function stopOnCancel(baseUrl: string, token: string, runId: number): Prom
     token,
     userAgent: `wallarm-fast-action/${VERSION}`,
     attempts: 2,
-    timeoutMs: CANCEL_STOP_TIMEOUT_MS / 2
+    timeoutMs: CANCEL_STOP_TIMEOUT_MS / 2,
+    onNotice: (text) => core.info(text)
   })
   try {
     await quick.stopRecording(runId)

@@ -34,7 +34,8 @@ export async function runPost(env: NodeJS.ProcessEnv): Promise<void> {
     token,
     userAgent: `wallarm-fast-action/${VERSION}`,
     attempts: 3,
-    timeoutMs: 10_000
+    timeoutMs: 10_000,
+    onNotice: (text) => core.info(text)
   })
   try {
     const run = await client.getTestRun(runId)
