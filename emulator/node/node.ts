@@ -90,8 +90,11 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     }
     const run = work.run
     if (current && (!run || run.id !== current.id || TERMINAL.includes(run.state))) {
-      const end = run && run.id === current.id ? run.state : 'interrupted'
-      log(`[info] TestRun#${current.id} '${current.name}' finished: ${end}`)
+      log(
+        run && run.id === current.id
+          ? `[info] TestRun#${current.id} '${current.name}' finished: ${run.state}`
+          : `[info] TestRun#${current.id} '${current.name}' is no longer the node's test run`
+      )
       tester.abort()
       current = null
       told.clear()
