@@ -4,25 +4,24 @@
  * so the two can never drift. `--check` only compares, and exits 1 when the README is stale (CI).
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { parse } from 'yaml'
+import { loadActionManifest, type ActionManifest } from './lib/github-parser.js'
 
-interface ActionYaml {
-  inputs: Record<string, { description: string; required?: boolean; default?: string }>
-  outputs: Record<string, { description: string }>
-}
+type ActionYaml = ActionManifest
 
 const cell = (text: string): string => text.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|')
 
 export function inputsTable(action: ActionYaml): string {
   const rows = Object.entries(action.inputs).map(([name, i]) => {
     const dflt = i.required ? '*required*' : i.default === '' ? '`""`' : `\`${cell(i.default ?? '')}\``
-    return `| \`${name}\` | ${dflt} | ${cell(i.description)} |`
+    return `| \`${name}\` | ${dflt} | ${cell(i.description ?? '')} |`
   })
   return ['| input | default | description |', '| --- | --- | --- |', ...rows].join('\n')
 }
 
 export function outputsTable(action: ActionYaml): string {
-  const rows = Object.entries(action.outputs).map(([name, o]) => `| \`${name}\` | ${cell(o.description)} |`)
+  const rows = Object.entries(action.outputs).map(
+    ([name, o]) => `| \`${name}\` | ${cell(o.description ?? '')} |`
+  )
   return ['| output | description |', '| --- | --- |', ...rows].join('\n')
 }
 
@@ -35,7 +34,8 @@ function replaceBetween(text: string, marker: string, body: string): string {
   return `${text.slice(0, from + start.length)}\n${body}\n${text.slice(to)}`
 }
 
-const action = parse(readFileSync('action.yml', 'utf8')) as ActionYaml
+// Tables are written only from a manifest GitHub's parser accepts.
+const action = loadActionManifest('.')
 const readme = readFileSync('README.md', 'utf8')
 const wanted = replaceBetween(
   replaceBetween(readme, 'inputs', inputsTable(action)),

@@ -2,8 +2,9 @@
  * The gate: from what the flow concluded and the findings that count, whether the step fails, and the
  * one sentence that says why. Pure, so every combination is a unit test.
  */
-import type { Conclusion } from './constants.js'
+import type { Conclusion, Mode } from './constants.js'
 import { countedFindings, type Finding } from './report/model.js'
+import type { TestRun } from './wallarm/types.js'
 
 export interface GateInput {
   conclusion: Conclusion
@@ -11,6 +12,11 @@ export interface GateInput {
   failOn: 'vulnerabilities' | 'never'
   minThreat: number
   findings: Finding[]
+  mode: Mode
+  /** The run's counters, where there is a run: a pass must have tested something. */
+  run?: Pick<TestRun, 'baseline_count' | 'baseline_check_tech_fail_count'>
+  /** Percent of baselines (0..100) that may fail for technical reasons in a run that still passes. */
+  techFailTolerance: number
 }
 
 export interface GateDecision {
@@ -20,17 +26,56 @@ export interface GateDecision {
   counted: number
 }
 
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
+
+/**
+ * Why a run that found nothing proves nothing, or undefined when its pass can be trusted. Wallarm's own CI
+ * mode fails a run that "passed" with errors; a run that tested no baseline, or whose checks mostly could
+ * not reach the application, is no pass either.
+ */
+export function untrustedPass(
+  mode: Mode,
+  run: GateInput['run'],
+  techFailTolerance: number
+): string | undefined {
+  if (run === undefined) return undefined
+  if (run.baseline_count === 0) {
+    const recorded = mode === 'record' || mode === 'stop'
+    return recorded
+      ? 'No baselines were recorded, so nothing was tested: check that the tests sent their requests through ' +
+          "the FAST node's proxy and that their host is in the node's ALLOWED_HOSTS."
+      : 'The test run has no baselines, so nothing was tested: check that its test record holds baselines.'
+  }
+  const techFailed = run.baseline_check_tech_fail_count
+  if (techFailed > 0 && (techFailed * 100) / run.baseline_count > techFailTolerance) {
+    return (
+      `${plural(techFailed, 'baseline', 'baselines')} of ${run.baseline_count} could not be tested for technical ` +
+      'reasons (the application was down, unreachable from the FAST node, or refused the test requests), more ' +
+      `than tech-fail-tolerance ${techFailTolerance}% allows: check that the application is up and reachable ` +
+      'from the node for the whole run, then run again.'
+    )
+  }
+  return undefined
+}
+
 export function decide(input: GateInput): GateDecision {
   const counted = countedFindings(input).length
   let { conclusion, reason } = input
   if (conclusion === 'failed' && input.findings.length > 0 && counted === 0) {
     // The API failed the run, but every finding is below min-threat: for this step it is a pass.
     conclusion = 'passed'
-    reason = `Testing found ${input.findings.length} vulnerabilit${input.findings.length === 1 ? 'y' : 'ies'}, all below min-threat ${input.minThreat}.`
+    reason = `Testing found ${plural(input.findings.length, 'vulnerability', 'vulnerabilities')}, all below min-threat ${input.minThreat}.`
   } else if (conclusion === 'failed' && counted > 0) {
-    reason = `Testing found ${counted} vulnerabilit${counted === 1 ? 'y' : 'ies'} at or above threat ${input.minThreat}.`
+    reason = `Testing found ${plural(counted, 'vulnerability', 'vulnerabilities')} at or above threat ${input.minThreat}.`
+  }
+  if (conclusion === 'passed') {
+    const untrusted = untrustedPass(input.mode, input.run, input.techFailTolerance)
+    if (untrusted !== undefined) {
+      conclusion = 'inconclusive'
+      reason = `Inconclusive: ${untrusted}`
+    }
   }
   const failing: readonly Conclusion[] =
-    input.failOn === 'never' ? ['error'] : ['error', 'failed', 'interrupted', 'timeout']
+    input.failOn === 'never' ? ['error'] : ['error', 'failed', 'inconclusive', 'interrupted', 'timeout']
   return { conclusion, reason, failed: failing.includes(conclusion), counted }
 }

@@ -56,6 +56,7 @@ export const InputDefaults: Partial<Record<InputName, string>> = {
   [Inputs.StopGracePeriod]: '3s',
   [Inputs.FailOn]: 'vulnerabilities',
   [Inputs.MinThreat]: '1',
+  [Inputs.TechFailTolerance]: '0',
   [Inputs.AutoStop]: 'true',
   [Inputs.Sarif]: 'true',
   [Inputs.Comment]: 'false'
@@ -110,6 +111,8 @@ export interface Settings {
   failOn: 'vulnerabilities' | 'never'
   /** Lowest threat score (1..100) that counts. */
   minThreat: number
+  /** Percent of baselines (0..100) that may fail for technical reasons in a run that still passes. */
+  techFailTolerance: number
   /** The post step stops a recording this job's record step left running. */
   autoStop: boolean
   /** Write a SARIF file. */
@@ -188,6 +191,12 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
 
   const failOn = oneOf(Inputs.FailOn, withDefault(Inputs.FailOn), ['vulnerabilities', 'never'] as const)
   const minThreat = integer(Inputs.MinThreat, withDefault(Inputs.MinThreat), 1, 100) as number
+  const techFailTolerance = integer(
+    Inputs.TechFailTolerance,
+    withDefault(Inputs.TechFailTolerance),
+    0,
+    100
+  ) as number
   const autoStop = bool(Inputs.AutoStop, withDefault(Inputs.AutoStop))
   const sarif = bool(Inputs.Sarif, withDefault(Inputs.Sarif))
   const comment = bool(Inputs.Comment, withDefault(Inputs.Comment))
@@ -263,6 +272,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     stopGracePeriodMs,
     failOn,
     minThreat,
+    techFailTolerance,
     autoStop,
     sarif,
     comment,

@@ -191,7 +191,10 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
     reason: result.reason,
     failOn: settings.failOn,
     minThreat: settings.minThreat,
-    findings
+    findings,
+    mode: settings.mode,
+    run,
+    techFailTolerance: settings.techFailTolerance
   })
   const runReport: RunReport = {
     mode: settings.mode,
@@ -256,8 +259,9 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
 
   if (settings.comment) await comment(settings, runReport, summary, deps)
 
-  core.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
+  // Said once: as the step's failure when the gate fails it, else as a log line.
   if (decision.failed) core.setFailed(decision.reason)
+  else core.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
 }
 
 async function comment(

@@ -7,16 +7,13 @@ import { spawn, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parse } from 'yaml'
+import { loadActionManifest } from './github-parser.js'
 
 export const ROOT = resolve(import.meta.dirname, '..', '..')
 export const DIST = join(ROOT, 'dist', 'index.js')
 
-interface ActionYaml {
-  inputs: Record<string, { default?: string; required?: boolean }>
-}
-
-const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as ActionYaml
+// As the runner does: a manifest that GitHub's parser refuses is never run.
+const action = loadActionManifest(ROOT)
 
 /** The defaults the runner would pass, with `${{ github.token }}` evaluated to a stand-in. */
 export function defaultInputs(githubToken = 'ghs_job_token_stand_in'): Record<string, string> {

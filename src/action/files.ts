@@ -8,7 +8,7 @@ import { buildSarif } from '../report/sarif.js'
 import type { Conclusion } from '../constants.js'
 
 const COMPLETE: readonly Conclusion[] = ['passed', 'failed']
-const WAITED: readonly Conclusion[] = ['passed', 'failed', 'interrupted', 'timeout']
+const WAITED: readonly Conclusion[] = ['passed', 'failed', 'inconclusive', 'interrupted', 'timeout']
 
 export interface WrittenReports {
   reportPath: string

@@ -40,16 +40,17 @@ export function buildAnnotations(
   return { annotations, omitted }
 }
 
+/** The title names the kind of vulnerability, the message says the rest: the runner shows `title: message`. */
 function findingAnnotation(f: Finding, level: AnnotationLevel): Annotation {
   const title = typeTitle(f.type)
   const where = [f.method, findingUrl(f)].filter((v) => v !== undefined).join(' ')
-  let message = `${title === f.type ? f.type : `${title} (${f.type})`}, threat ${f.threat}/100 (${severityOf(f.threat)})`
+  let message = `threat ${f.threat}/100 (${severityOf(f.threat)})`
   if (where !== '') message += `: ${where}`
   if (f.parameter !== undefined) message += `, parameter ${f.parameter}`
   message += ` (Wallarm vulnerability ${f.id}${f.code === undefined ? '' : `, ${f.code}`})`
   return {
     level,
-    title: oneLine(`Wallarm FAST: ${title}, threat ${f.threat}`),
+    title: oneLine(`Wallarm FAST: ${title === f.type ? f.type : `${title} (${f.type})`}`),
     message: oneLine(message)
   }
 }

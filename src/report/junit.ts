@@ -31,10 +31,16 @@ export function buildJunit(report: RunReport): string {
   for (const f of counted) cases.push(findingCase(f, report))
 
   const c = report.conclusion
-  if (c === 'timeout' || c === 'interrupted' || c === 'error') {
+  if (c === 'timeout' || c === 'interrupted' || c === 'error' || c === 'inconclusive') {
+    const what = {
+      timeout: 'timed out',
+      error: 'errored',
+      interrupted: 'interrupted',
+      inconclusive: 'inconclusive'
+    }
     cases.push({
       classname: classPrefix,
-      name: `Test run ${c === 'timeout' ? 'timed out' : c === 'error' ? 'errored' : 'interrupted'}`,
+      name: `Test run ${what[c]}`,
       error: { message: report.reason, type: c, body: [report.reason, ...report.warnings].join('\n\n') }
     })
   } else if (c === 'skipped' || c === 'recording' || c === 'running') {

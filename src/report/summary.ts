@@ -29,6 +29,7 @@ export const DEFAULT_SUMMARY_MAX_BYTES = 1_000_000
 const VERDICTS: Record<Conclusion, { emoji: string; label: string }> = {
   passed: { emoji: '✅', label: 'passed' },
   failed: { emoji: '❌', label: 'failed' },
+  inconclusive: { emoji: '❔', label: 'inconclusive' },
   interrupted: { emoji: '⚠️', label: 'interrupted' },
   timeout: { emoji: '⏱️', label: 'timed out' },
   error: { emoji: '💥', label: 'error' },
@@ -257,7 +258,9 @@ const COLUMNS: Column[] = [
 function renderVulnerabilities(report: RunReport, top: number, budget: number): string {
   const findings = report.findings
   if (findings.length === 0) {
-    const finished = ['passed', 'failed', 'interrupted', 'timeout'].includes(report.conclusion)
+    const finished = ['passed', 'failed', 'inconclusive', 'interrupted', 'timeout'].includes(
+      report.conclusion
+    )
     return finished ? '\n### Vulnerabilities\n\nNone found.\n' : ''
   }
 

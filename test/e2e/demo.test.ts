@@ -43,6 +43,15 @@ describe('npm run demo', () => {
     // The sqli finding on the injectable endpoint, in the log, the summaries and the verdict.
     expect(output).toMatch(/Error: Wallarm FAST: SQL injection.*\/api\/search/)
     expect(output).toMatch(/sqli on GET \/api\/search/)
+    // Each thing said once: the type in the finding's annotation, the gate's reason in the stop step.
+    const annotation = /Error: Wallarm FAST: SQL injection.*/.exec(output)![0]
+    expect(annotation.match(/SQL injection/g)).toHaveLength(1)
+    expect(annotation.match(/threat 80/g)).toHaveLength(1)
+    const stopStep = output.slice(
+      output.indexOf('(mode: stop)'),
+      output.indexOf('outputs:', output.indexOf('(mode: stop)'))
+    )
+    expect(stopStep.match(/Testing found 1 vulnerability/g)).toHaveLength(1)
     expect(readFileSync(join(outDir, '2-stop.md'), 'utf8')).toContain('sqli')
     expect(JSON.parse(readFileSync(join(outDir, '2-stop.sarif'), 'utf8'))).toHaveProperty('version', '2.1.0')
 

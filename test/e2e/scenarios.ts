@@ -444,11 +444,16 @@ export function defineScenarios(runtime: string, node: () => string): void {
       })
     })
 
-    it('no baselines recorded: passes, and the summary says what to check', async () => {
+    it('no baselines recorded: inconclusive, not a pass, and the summary says what to check', async () => {
       const token = takeToken()
       const record = await step(token, { mode: 'record' })
       const stop = await step(token, { mode: 'stop', 'test-run-id': record.outputs['test-run-id']! })
-      expect(stop.outputs).toMatchObject({ baselines: '0', conclusion: 'passed' })
+      expect(stop.exitCode).toBe(1)
+      expect(stop.outputs).toMatchObject({ baselines: '0', conclusion: 'inconclusive', state: 'passed' })
+      expect(stop.stdout).toMatch(/::error::Inconclusive: No baselines were recorded/)
+      const junit = readFileSync(stop.outputs['junit-path']!, 'utf8')
+      expect(junit).toContain('Test run inconclusive')
+      expect(stop.outputs['sarif-path']).toBe('')
       expect(stop.summary).toMatch(/no baseline/i)
       expect(stop.summary).toMatch(/ALLOWED_HOSTS/)
     })

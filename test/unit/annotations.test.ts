@@ -34,9 +34,8 @@ describe('buildAnnotations', () => {
     expect(annotations.every((a) => a.level === 'error')).toBe(true)
     expect(annotations[0]).toEqual({
       level: 'error',
-      title: 'Wallarm FAST: SQL injection, threat 90',
-      message:
-        'SQL injection (sqli), threat 90/100 (critical): POST app.local/p0, parameter id (Wallarm vulnerability 1, S0)'
+      title: 'Wallarm FAST: SQL injection (sqli)',
+      message: 'threat 90/100 (critical): POST app.local/p0, parameter id (Wallarm vulnerability 1, S0)'
     })
   })
 
@@ -84,7 +83,7 @@ describe('buildAnnotations', () => {
     const { annotations } = buildAnnotations(
       makeReport({ findings: [{ id: 9, type: 'weird\ntype', threat: 50, path: '/a\nb' }] })
     )
-    expect(annotations[0]?.message).toBe('weird type, threat 50/100 (medium): /a b (Wallarm vulnerability 9)')
-    expect(annotations[0]?.title).not.toContain('\n')
+    expect(annotations[0]?.message).toBe('threat 50/100 (medium): /a b (Wallarm vulnerability 9)')
+    expect(annotations[0]?.title).toBe('Wallarm FAST: weird type')
   })
 })

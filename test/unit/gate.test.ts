@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { decide } from '../../src/gate.js'
+import { decide as decideGate, type GateInput } from '../../src/gate.js'
 import type { Finding } from '../../src/report/model.js'
+
+/** The gate with what these tests do not vary: stop mode, no run counters, no technical failure allowed. */
+const decide = (input: Omit<GateInput, 'mode' | 'techFailTolerance'> & Partial<GateInput>) =>
+  decideGate({ mode: 'stop', techFailTolerance: 0, ...input })
 
 const sqli: Finding = { id: 1, type: 'sqli', threat: 80 }
 const info: Finding = { id: 2, type: 'info', threat: 10 }
@@ -81,5 +85,64 @@ describe('decide', () => {
     expect(
       decide({ conclusion, reason: 'r', failOn: 'vulnerabilities', minThreat: 1, findings: [] }).failed
     ).toBe(false)
+  })
+
+  describe('a pass must have tested something', () => {
+    const passed = {
+      conclusion: 'passed',
+      reason: 'Testing finished and found no vulnerabilities.',
+      failOn: 'vulnerabilities',
+      minThreat: 1,
+      findings: [] as Finding[]
+    } as const
+    const run = (baselines: number, techFailed: number) => ({
+      baseline_count: baselines,
+      baseline_check_tech_fail_count: techFailed
+    })
+
+    it('is inconclusive with no baselines, and fails with fail-on vulnerabilities', () => {
+      const d = decide({ ...passed, run: run(0, 0) })
+      expect(d).toMatchObject({ conclusion: 'inconclusive', failed: true })
+      expect(d.reason).toMatch(/^Inconclusive: No baselines were recorded.*ALLOWED_HOSTS/)
+    })
+
+    it('names the test record when a copied run has no baselines', () => {
+      expect(decide({ ...passed, mode: 'reuse', run: run(0, 0) }).reason).toMatch(
+        /test record holds baselines/
+      )
+    })
+
+    it('is inconclusive when more baselines failed technically than tech-fail-tolerance allows', () => {
+      const d = decide({ ...passed, run: run(10, 1) })
+      expect(d).toMatchObject({ conclusion: 'inconclusive', failed: true })
+      expect(d.reason).toContain('1 baseline of 10 could not be tested for technical reasons')
+      expect(d.reason).toContain('tech-fail-tolerance 0%')
+      expect(decide({ ...passed, run: run(10, 5), techFailTolerance: 40 }).conclusion).toBe('inconclusive')
+    })
+
+    it('passes within tech-fail-tolerance, and without technical failures', () => {
+      expect(decide({ ...passed, run: run(10, 5), techFailTolerance: 50 })).toMatchObject({
+        conclusion: 'passed',
+        failed: false
+      })
+      expect(decide({ ...passed, run: run(3, 0) })).toMatchObject({ conclusion: 'passed', failed: false })
+    })
+
+    it('lets findings win over technical failures', () => {
+      const d = decide({ ...passed, conclusion: 'failed', findings: [sqli], run: run(10, 9) })
+      expect(d).toMatchObject({ conclusion: 'failed', failed: true })
+    })
+
+    it('judges a pass made of findings below min-threat too', () => {
+      const d = decide({ ...passed, conclusion: 'failed', minThreat: 50, findings: [info], run: run(4, 4) })
+      expect(d.conclusion).toBe('inconclusive')
+    })
+
+    it('does not fail the step with fail-on never', () => {
+      expect(decide({ ...passed, failOn: 'never', run: run(0, 0) })).toMatchObject({
+        conclusion: 'inconclusive',
+        failed: false
+      })
+    })
   })
 })

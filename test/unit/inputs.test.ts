@@ -86,6 +86,7 @@ describe('readSettings: defaults', () => {
       stopGracePeriodMs: 3000,
       failOn: 'vulnerabilities',
       minThreat: 1,
+      techFailTolerance: 0,
       autoStop: true,
       sarif: true,
       comment: false,

@@ -66,6 +66,7 @@ describe('renderSummary: verdict', () => {
   const emoji: Record<string, string> = {
     passed: '✅',
     failed: '❌',
+    inconclusive: '❔',
     interrupted: '⚠️',
     timeout: '⏱️',
     recording: '⏺️',
