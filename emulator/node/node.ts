@@ -77,6 +77,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
   const tester = new Tester(link, config, log)
   let current: Run | null = null
   let stopped = false
+  let unreachable = false
   const told = new Set<number>()
   let timer: NodeJS.Timeout | undefined
 
@@ -84,8 +85,12 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     let work: NodeWork
     try {
       work = await link.work()
+      if (unreachable) log('[info] Node connected to Wallarm Cloud')
+      unreachable = false
     } catch (err) {
-      if (!stopped) log(`[error] Cloud unreachable: ${(err as Error).message}`)
+      // Once per outage, not on every poll.
+      if (!stopped && !unreachable) log(`[error] Cloud unreachable: ${(err as Error).message}`)
+      unreachable = true
       return
     }
     const run = work.run

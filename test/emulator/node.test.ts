@@ -182,6 +182,46 @@ describe('the real node', () => {
     expect((await api(em, 'GET', `/v1/test_run/${run.id}`)).json.body.baseline_count).toBe(0)
   })
 
+  it('REVERSE_PROXY with BACKEND: plain requests go to the backend and are recorded', async () => {
+    em = await startEmulator({ nodes: 'cloud-only' })
+    app = await startSampleApp()
+    const config = nodeConfigFromEnv(
+      {
+        WALLARM_API_TOKEN: A,
+        WALLARM_API_HOST: new URL(em.apiUrl).host,
+        WALLARM_API_USE_SSL: 'false',
+        REVERSE_PROXY: 'true',
+        BACKEND: app.url
+      },
+      { proxyPort: 0 }
+    )
+    const node = await startNode(config, { log: () => undefined })
+    try {
+      const run = await readyRun(em)
+      const answer = await fetch(`${node.proxyUrl}/api/products/1`)
+      expect(await answer.json()).toEqual({ id: 1, name: 'Teapot', price: 18 })
+      const body = (await api(em, 'GET', `/v1/test_run/${run.id}`)).json.body
+      expect(body).toMatchObject({ baseline_count: 1, domains: [new URL(app.url).host] })
+    } finally {
+      await node.close()
+    }
+  })
+
+  it('a second node on the same token aborts the first one’s run (spec §4.3)', async () => {
+    em = await startEmulator({ nodes: 'real' })
+    const run = await readyRun(em)
+    const config = nodeConfigFromEnv(
+      { WALLARM_API_TOKEN: A, WALLARM_API_HOST: new URL(em.apiUrl).host, WALLARM_API_USE_SSL: 'false' },
+      { proxyPort: 0 }
+    )
+    const second = await startNode(config, { log: () => undefined })
+    try {
+      expect((await api(em, 'GET', `/v1/test_run/${run.id}`)).json.body.state).toBe('interrupted')
+    } finally {
+      await second.close()
+    }
+  })
+
   it('logs access denied and does not start for a token its cloud rejects', async () => {
     em = await startEmulator({ nodes: 'real' })
     const log: string[] = []
