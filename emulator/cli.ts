@@ -48,7 +48,18 @@ ${cloudOptions}
 ${cloudOptions}
   --proxy-port <n>              the simulated node's proxy port (default 0)
   --vulnerable-path <p>         the simulated node reports an sqli (threat 80) on this path, repeatable;
-                                default rule: a path or query containing "vulnerable"`
+                                default rule: a path or query containing "vulnerable"
+
+Walkthrough, the node as its own process (docs/emulator.md has it step by step, with the outputs):
+  npm run emulator -- cloud --port 8555 --token fast-a --time-scale 0.05
+  WALLARM_API_HOST=127.0.0.1:8555 WALLARM_API_USE_SSL=false WALLARM_API_TOKEN=fast-a \\
+    ALLOWED_HOSTS=127.0.0.1 npm run emulator -- node --proxy-port 8556
+  npx tsx sample-app/server.ts --port 3000
+  curl -s -X POST localhost:8555/v1/test_run -H 'X-WallarmAPI-Token: fast-a' -d name=try   # → id N
+  curl -s localhost:8555/v1/test_run/N -H 'X-WallarmAPI-Token: fast-a'      # until ready_for_recording
+  curl -s -x http://127.0.0.1:8556 'http://127.0.0.1:3000/api/search?q=tea'  # recorded as a baseline
+  curl -s -X POST localhost:8555/v1/test_run/N/action/stop -H 'X-WallarmAPI-Token: fast-a'
+  curl -s localhost:8555/v1/test_run/N -H 'X-WallarmAPI-Token: fast-a'      # the node attacks: failed, sqli`
 
 function fail(message: string): never {
   console.error(message)
