@@ -3,6 +3,7 @@
  * is: host network, the same variables, logs on stdout. Every container is removed afterwards.
  */
 import { randomBytes } from 'node:crypto'
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
@@ -22,6 +23,18 @@ if (unavailable && !dockerRequired) {
   console.log(
     `image tests skipped: ${unavailable}. Start an engine (docs/emulator.md, "The container image") to run them.`
   )
+}
+
+/** A port free on loopback now (the container's node listens on the host network). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 describe.skipIf(unavailable !== null && !dockerRequired)('the emulated node’s container image', () => {
@@ -52,7 +65,7 @@ describe.skipIf(unavailable !== null && !dockerRequired)('the emulated node’s 
   }
 
   it('connects, records through its proxy, attacks the app and leaves no container behind', async () => {
-    const proxyPort = 20000 + Math.floor(Math.random() * 20000)
+    const proxyPort = await freePort()
     const id = await run('ok', {
       WALLARM_API_TOKEN: 'fast-img-a',
       WALLARM_API_HOST: new URL(em.apiUrl).host,
