@@ -42,8 +42,16 @@ export async function readProxied(req: IncomingMessage, target: URL): Promise<Pr
   return { method: req.method ?? 'GET', target, headers, body }
 }
 
-/** Sends the request to its target and streams the answer into `res`. Resolves when done. */
-export function forward(p: ProxiedRequest, res: ServerResponse): Promise<void> {
+/**
+ * Sends the request to its target and streams the answer into `res`. Resolves when done. `answered`
+ * runs (and is awaited) once the target has answered, before the answer is passed on: a request the
+ * target never answered is no baseline.
+ */
+export function forward(
+  p: ProxiedRequest,
+  res: ServerResponse,
+  answered?: () => Promise<void>
+): Promise<void> {
   return new Promise<void>((resolve) => {
     const upstream = http.request(
       {
@@ -59,12 +67,15 @@ export function forward(p: ProxiedRequest, res: ServerResponse): Promise<void> {
         for (const [k, v] of Object.entries(up.headers)) {
           if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v
         }
-        res.writeHead(up.statusCode ?? 502, up.statusMessage, out)
-        up.pipe(res)
-        up.on('end', resolve)
-        up.on('error', () => {
-          res.destroy()
-          resolve()
+        up.pause()
+        void (answered ?? (() => Promise.resolve()))().finally(() => {
+          res.writeHead(up.statusCode ?? 502, up.statusMessage, out)
+          up.pipe(res)
+          up.on('end', resolve)
+          up.on('error', () => {
+            res.destroy()
+            resolve()
+          })
         })
       }
     )

@@ -1,8 +1,8 @@
 /**
  * The real node's proxy (spec §4.1): a forward proxy for absolute-form HTTP requests and for CONNECT
  * (tunnelled, not intercepted), or, with REVERSE_PROXY=true, a reverse proxy in front of BACKEND.
- * Requests to hosts ALLOWED_HOSTS lets through are handed to `record` before they are forwarded; the
- * others are only forwarded.
+ * Requests to hosts ALLOWED_HOSTS lets through are handed to `record` once their target answered (a
+ * request to a dead target is no baseline); the others are only forwarded.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -42,6 +42,7 @@ async function handle(
     return
   }
   const proxied = await readProxied(req, target)
-  if (config.allowedHosts(target.host)) await record(proxied)
-  await forward(proxied, res)
+  // Recorded once the target has answered, before the answer is passed on: the test's next step (a
+  // stop) never overtakes its last baseline, and a request to a dead target is no baseline.
+  await forward(proxied, res, config.allowedHosts(target.host) ? () => record(proxied) : undefined)
 }

@@ -14,7 +14,7 @@ import {
 } from '../../emulator/index.js'
 import { allowedHostsMatcher } from '../../emulator/node/allowed-hosts.js'
 import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
-import { viaProxy } from '../emulator/helpers.js'
+import { startOneShotTarget, viaProxy } from '../emulator/helpers.js'
 import { runStep, type StepResult } from './harness.js'
 import { visibleLog } from './scenarios.js'
 
@@ -112,10 +112,10 @@ describe('the bundled action with a real node', () => {
 
   it('a dead target ends with technical failures, not a clean pass', async () => {
     const s = await setup()
-    const down = await startSampleApp()
     const stop = await recordAndStop(s, async () => {
-      expect((await viaProxy(s.node.proxyUrl, `${down.url}/api/search?q=tea`)).status).toBe(200)
-      await down.close()
+      // The target answers the test's request, and is gone before the node's first test request.
+      const dying = await startOneShotTarget()
+      expect((await viaProxy(s.node.proxyUrl, `${dying}/api/search?q=tea`)).body).toBe('ok')
     })
     expect(stop.outputs).toMatchObject({ state: 'passed', vulnerabilities: '0' })
     expect(reportOf(stop).testRun.baselines).toMatchObject({ recorded: 1, technicalFailures: 1, passed: 0 })

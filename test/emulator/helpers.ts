@@ -151,3 +151,17 @@ export function countersAddUp(run: any): boolean {
         run.baseline_skipped_excluded_count
   )
 }
+
+/**
+ * A target that answers its first request (200, `ok`) and is gone before anyone can send another: a
+ * baseline recorded through the node, then a dead target for the node's test requests.
+ */
+export async function startOneShotTarget(): Promise<string> {
+  const server = http.createServer((_req, res) => {
+    res.end('ok')
+    server.close()
+    server.closeAllConnections()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}

@@ -4,7 +4,7 @@
  */
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { api, viaProxy, waitFor } from './helpers.js'
+import { api, startOneShotTarget, viaProxy, waitFor } from './helpers.js'
 import {
   nodeConfigFromEnv,
   NodeAccessDenied,
@@ -117,11 +117,9 @@ describe('the real node', () => {
 
   it('ends with technical failures, not a pass, when the target is down', async () => {
     em = await startEmulator({ nodes: 'real' })
-    app = await startSampleApp()
     const run = await readyRun(em)
-    await viaProxy(em.proxyUrl, `${app.url}/api/search?q=tea`)
-    await app.close()
-    app = undefined
+    const dying = await startOneShotTarget()
+    expect((await viaProxy(em.proxyUrl, `${dying}/api/search?q=tea`)).body).toBe('ok')
     const done = await stopAndWait(em, run.id)
     expect(done).toMatchObject({
       state: 'passed',
@@ -129,6 +127,17 @@ describe('the real node', () => {
       baseline_check_passed_count: 0,
       vulns: []
     })
+  })
+
+  it('does not record a request its target never answered', async () => {
+    em = await startEmulator({ nodes: 'real' })
+    app = await startSampleApp()
+    const dead = app.url
+    await app.close()
+    app = undefined
+    const run = await readyRun(em)
+    expect((await viaProxy(em.proxyUrl, `${dead}/api/products`)).status).toBe(502)
+    expect((await api(em, 'GET', `/v1/test_run/${run.id}`)).json.body.baseline_count).toBe(0)
   })
 
   it('counts duplicates without testing them again, and says so in its log', async () => {
