@@ -162,11 +162,11 @@ describe('the real node', () => {
     app.server.prependListener('request', () => times.push(Date.now()))
     const run = await readyRun(em, { rps: 5 })
     await viaProxy(em.proxyUrl, `${app.url}/api/echo?text=a`)
-    times.length = 0
     await stopAndWait(em, run.id)
-    expect(times.length).toBe(9) // the replay and 8 attacks on one parameter
+    expect(times.length).toBe(1 + 9) // the test's request; the node's replay and 8 attacks on one parameter
+    const node = times.slice(1)
     // One more than rps for the jitter of arrival on a busy machine.
-    for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(6)
+    for (const t of node) expect(node.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(6)
   })
 
   it('tunnels CONNECT without recording it', async () => {
