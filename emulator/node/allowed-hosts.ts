@@ -1,6 +1,7 @@
 /**
  * ALLOWED_HOSTS (spec §4.2): which requests become baselines. The forms the docs accept: a host name,
- * `.example.local` (the domain and its subdomains, as in nginx `server_name`), `*`, `(a|b)` and an nginx
+ * `.example.local` (the domain and its subdomains, as in nginx `server_name`), `*`, `(a|b)` (any value
+ * with parentheses or `|` is a regular expression of the whole host name) and an nginx
  * `server_name` regex (`~^app\d+\.local$`). Several values may be separated by spaces or commas. The
  * docs disagree on whether the value is matched against the whole `Host` or may be a substring; the
  * emulator matches the host name, with or without its port, exactly (the stricter reading, so that a
@@ -19,7 +20,7 @@ export function allowedHostsMatcher(spec: string): (host: string) => boolean {
       const re = new RegExp(item.slice(1), 'i')
       return (h) => re.test(h)
     }
-    if (/^\(.*\)$/.test(item)) {
+    if (/[()|]/.test(item)) {
       const re = new RegExp(`^${item}$`, 'i')
       return (h) => re.test(h)
     }
