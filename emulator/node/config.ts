@@ -38,6 +38,16 @@ function port(name: string, value: string | undefined, dflt: number): number {
   return n
 }
 
+function matcherOf(text: string): (host: string) => boolean {
+  try {
+    return allowedHostsMatcher(text)
+  } catch (err) {
+    throw new NodeConfigError(
+      `ALLOWED_HOSTS "${text}" is not valid: ${(err as Error).message}; use host names, .domain, *, (a|b) or ~regex`
+    )
+  }
+}
+
 export function nodeConfigFromEnv(
   env: NodeJS.ProcessEnv,
   overrides: { proxyPort?: number } = {}
@@ -63,7 +73,7 @@ export function nodeConfigFromEnv(
   return {
     token,
     apiBase: `${ssl ? 'https' : 'http'}://${host}`,
-    allowedHosts: allowedHostsMatcher(allowedHostsText),
+    allowedHosts: matcherOf(allowedHostsText),
     allowedHostsText,
     backend,
     proxyPort: overrides.proxyPort ?? port('PROXY_PORT', env.PROXY_PORT, 8080),
