@@ -254,5 +254,8 @@ describe('the real node', () => {
     expect(() => nodeConfigFromEnv({ WALLARM_API_TOKEN: 't', PROXY_PORT: '99999' })).toThrow(
       /PROXY_PORT must be a port/
     )
+    expect(() => nodeConfigFromEnv({ WALLARM_API_TOKEN: 't', ALLOWED_HOSTS: '(app' })).toThrow(
+      /ALLOWED_HOSTS "\(app" is not valid: .*; use host names/
+    )
   })
 })
