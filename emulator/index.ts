@@ -41,7 +41,7 @@ export interface EmulatorOptions extends ModelOptions {
   host?: string
   /** API port, default 0 (a free port). */
   port?: number
-  /** Node proxy port, default 0. */
+  /** The (first) node's proxy port, default 0. */
   proxyPort?: number
   /** `frontend_url` answered by POST /v1/user; default 'https://us1.my.wallarm.com'. */
   frontendUrl?: string
