@@ -165,8 +165,8 @@ describe('the bundled action with a real node', () => {
     'ETA read as %s: the wait ends with the verdict (an ETA in the progress lines: %s)',
     async (eta, shown) => {
       const s = await setup({ eta, timeScale: 0.02 })
-      // rps 20 makes testing last a few seconds, long enough for progress lines with the run's ETA.
-      const record = await step(s, { mode: 'record', name: 'eta', rps: '20' })
+      // rps 10 makes testing last some 7 s, long enough for progress lines with the run's ETA.
+      const record = await step(s, { mode: 'record', name: 'eta', rps: '10' })
       expect(record.exitCode, visibleLog(record)).toBe(0)
       for (const q of ['tea', 'cup', 'pot', 'mug'])
         await viaProxy(s.node.proxyUrl, `${s.app.url}/api/search?q=${q}&page=1`)
