@@ -31,6 +31,7 @@
  * - `dump()`                         everything, for `GET /__emulator/state`.
  * Errors are thrown as `FastApiError(status, body)`; `body` is what goes into the envelope.
  */
+import { CLIENT_ID, vulnerabilityObject } from './vuln-object.js'
 import type {
   WireTestRun as TestRun,
   WireVulnerability as Vulnerability,
@@ -329,7 +330,6 @@ interface Evaluation {
 const NODE_RATE = 10
 /** current_rps is "requests sent in the last 10 s divided by 10" (spec §2.T). */
 const RATE_WINDOW_MS = 10_000
-const CLIENT_ID = 42
 const DEFAULT_POLICY_ID = 1
 
 // Placeholder error codes: the real strings are unknown (spec §1.6, §6.6). Only not_ready_for_cloning is
@@ -404,24 +404,6 @@ function round2(n: number): number {
 
 function seconds(ms: number): number {
   return Math.floor(ms / 1000)
-}
-
-const TITLES: Record<string, string> = {
-  sqli: 'SQL injection',
-  xss: 'Cross-site scripting',
-  rce: 'Remote code execution',
-  ptrav: 'Path traversal',
-  ssrf: 'Server-side request forgery',
-  xxe: 'XML external entity',
-  ssti: 'Server-side template injection',
-  redir: 'Open redirect',
-  nosqli: 'NoSQL injection',
-  ldapi: 'LDAP injection',
-  idor: 'Insecure direct object reference',
-  csrf: 'Cross-site request forgery',
-  auth: 'Authentication bypass',
-  info: 'Information exposure',
-  anomaly: 'Anomaly'
 }
 
 /** Integer from a JSON number or a form-encoded string; undefined when it is not one. */
@@ -838,7 +820,8 @@ export class FastModel {
     const all: Vulnerability[] = []
     for (const run of this.runs.values()) {
       if (ids !== undefined && !ids.includes(run.id)) continue
-      for (const f of this.evaluate(run, now).found) all.push(this.fullVuln(run, f.rb, f.vuln, f.foundAt))
+      for (const f of this.evaluate(run, now).found)
+        all.push(vulnerabilityObject(run.id, f.rb.baseline, f.vuln.id, f.vuln.spec, f.foundAt))
     }
     all.sort((a, b) => a.id - b.id)
     if (toBool(query.order_desc) === true) all.reverse()
@@ -1353,51 +1336,5 @@ export class FastModel {
     }
     if (this.omitReadyForRecording) delete body.ready_for_recording
     return body
-  }
-
-  private fullVuln(run: StoredRun, rb: RunBaseline, vuln: PlannedVuln, foundAt: number): Vulnerability {
-    const b = rb.baseline
-    const parameter = vuln.spec.parameter ?? new URLSearchParams(b.query).keys().next().value ?? 'body'
-    const title = vuln.spec.title ?? TITLES[vuln.spec.type] ?? `Vulnerability (${vuln.spec.type})`
-    const exploit = vuln.spec.exploit ?? `${b.method} ${b.url} (payload in ${parameter})`
-    const at = seconds(foundAt)
-    return {
-      id: vuln.id,
-      wid: vuln.id,
-      code: vuln.spec.code ?? '',
-      template: `fast_${vuln.spec.type}`,
-      status: 'active',
-      target: 'web',
-      type: vuln.spec.type,
-      threat: vuln.spec.threat,
-      clientid: CLIENT_ID,
-      testrun_id: run.id,
-      ticket_status: null,
-      ticket_history: [],
-      method: b.method,
-      domain: b.host,
-      path: b.path,
-      parameter,
-      title,
-      description: `${title} in parameter "${parameter}" of ${b.method} ${b.path}, found by FAST test run ${run.id}.`,
-      additional: '',
-      exploit_example: exploit,
-      filter: [],
-      validated: true,
-      hidden: false,
-      detection_method: 'active',
-      vuln_recheck_type: null,
-      template_params: {
-        method: b.method,
-        domain: b.host,
-        path: b.path,
-        parameter,
-        exploit_example: exploit
-      },
-      validate_time: at,
-      invalidate_time: null,
-      last_check: at,
-      incidents: []
-    }
   }
 }

@@ -64,7 +64,8 @@ export interface WireTestRun {
 /** §E7: a full vulnerability object (fields from wallarm-go `get_vulns.go`). */
 export interface WireVulnerability {
   id: number
-  wid: number
+  /** A string in Wallarm's own clients (spec §6.1 Q9). */
+  wid: string
   code: string
   template: string
   status: 'active' | 'closed' | 'falsepositive'
