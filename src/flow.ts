@@ -5,11 +5,12 @@
 import type { Conclusion } from './constants.js'
 import type { Settings } from './inputs.js'
 import { waitForReadyToRecord, waitForRunToFinish, type Clock, type Sleep } from './poll.js'
-import { retry } from './retry.js'
+import { deadlineSignal, retry } from './retry.js'
+import { logSafe } from './text/untrusted.js'
 import { formatDuration } from './duration.js'
 import type { FastClient } from './wallarm/client.js'
 import { WallarmApiError, isAuthError, isNotReadyForCloning } from './wallarm/errors.js'
-import { isTerminalState, type TestRun, type Vulnerability } from './wallarm/types.js'
+import { isTerminalState, type Id, type TestRun, type Vulnerability } from './wallarm/types.js'
 
 export interface Logger {
   info(message: string): void
@@ -27,7 +28,7 @@ export interface FlowDeps {
   /** Called as soon as the run's ids are known, before any long wait, so outputs never lose them. */
   onRunKnown(run: TestRun): void
   /** Called once a recording this step started is known to be running, and once it is known stopped. */
-  onRecording(runId: number, recording: boolean): void
+  onRecording(runId: Id, recording: boolean): void
 }
 
 export interface FlowResult {
@@ -88,6 +89,7 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
     // and would hold the node and the record until inactivity-timeout. The request's own timeout bounds it.
   )
   log.info(`Created test run ${created.id} recording into the new test record ${created.test_record_id}.`)
+  const pin = new RecordPin(created, log, (run) => deps.onRunKnown(run))
   deps.onRunKnown(created)
   deps.onRecording(created.id, true)
 
@@ -95,7 +97,7 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
     `Waiting up to ${formatDuration(settings.readyTimeoutMs)} for the FAST node to be ready to record…`
   )
   const ready = await waitForReadyToRecord({
-    fetch: (signal) => client.getTestRun(created.id, signal),
+    fetch: (signal) => client.getTestRun(created.id, signal).then(pin.apply),
     timeoutMs: settings.readyTimeoutMs,
     maxIntervalMs: settings.pollIntervalMs,
     isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
@@ -171,7 +173,10 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   if (recordId === undefined) throw new Error('Input "test-record-id" is required in reuse mode.')
   const started = deps.clock.now()
   // While the record still records (the recording job may only just have stopped it), the API answers
-  // 400 not_ready_for_cloning: try again with backoff until ready-timeout.
+  // 400 not_ready_for_cloning: try again with backoff until ready-timeout. Every attempt, its own
+  // retries and the backoff between them end at ready-timeout, whatever the server does.
+  const bound = deadlineSignal(settings.readyTimeoutMs, deps.signal)
+  let lastError: unknown
   const attempts = 1_000
   const run = await retry(
     () =>
@@ -186,45 +191,94 @@ async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
           stop_on_first_fail: settings.stopOnFirstFail,
           file_extensions_to_exclude: settings.fileExtensionsToExclude
         },
-        deps.signal
+        bound.signal
       ),
     {
       attempts,
       baseDelayMs: 2_000,
       maxDelayMs: 15_000,
       isRetryable: (err) => isNotReadyForCloning(err) && deps.clock.now() - started < settings.readyTimeoutMs,
-      onRetry: ({ delayMs }) =>
+      onRetry: ({ delayMs, error }) => {
+        lastError = error
         log.info(
           `Test record ${recordId} is still recording; trying again in ${formatDuration(delayMs)} ` +
             `(up to ${formatDuration(settings.readyTimeoutMs)} in all).`
-        ),
+        )
+      },
       sleep: deps.sleep,
       random: deps.random,
-      signal: deps.signal
+      signal: bound.signal
     }
-  ).catch((err: unknown) => {
-    if (isNotReadyForCloning(err)) {
-      throw new Error(
-        `Test record ${recordId} was still recording after ${formatDuration(settings.readyTimeoutMs)} ` +
-          '(ready-timeout). Stop its recording first (a stop step, or the record job finishing) and make this job ' +
-          'run after it with needs:.',
-        { cause: err }
-      )
-    }
-    throw err
-  })
-  log.info(`Copied test run ${run.id} from test record ${recordId} (state ${run.state}).`)
+  )
+    .catch((thrown: unknown) => {
+      // At the deadline the wait is aborted: what it waited on is the last error it retried.
+      const err = bound.expired() && lastError !== undefined ? lastError : thrown
+      if (isNotReadyForCloning(err)) {
+        throw new Error(
+          `Test record ${recordId} was still recording after ${formatDuration(settings.readyTimeoutMs)} ` +
+            '(ready-timeout). Stop its recording first (a stop step, or the record job finishing) and make this job ' +
+            'run after it with needs:.',
+          { cause: err }
+        )
+      }
+      if (bound.expired()) {
+        throw new Error(
+          `Test record ${recordId} could not be copied within ${formatDuration(settings.readyTimeoutMs)} ` +
+            '(ready-timeout): the Wallarm API did not answer in time.',
+          { cause: err }
+        )
+      }
+      throw err
+    })
+    .finally(bound.clear)
+  log.info(`Copied test run ${run.id} from test record ${recordId} (state ${logSafe(run.state)}).`)
   deps.onRunKnown(run)
   return settings.wait ? finish(run, settings, deps) : notWaited(run)
 }
 
 async function waitMode(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
-  const run = await deps.client.getTestRun(requireRunId(settings), deps.signal)
+  const id = requireRunId(settings)
+  if (!settings.wait) {
+    const run = await deps.client.getTestRun(id, deps.signal)
+    deps.onRunKnown(run)
+    return notWaited(run)
+  }
+  // The first read is part of the wait: wait-timeout bounds it too, whatever the server does.
+  const started = deps.clock.now()
+  const bound = deadlineSignal(settings.waitTimeoutMs, deps.signal)
+  let run: TestRun
+  try {
+    run = await deps.client.getTestRun(id, bound.signal)
+  } catch (err) {
+    if (bound.expired()) return timedOut(id, settings, undefined)
+    throw err
+  } finally {
+    bound.clear()
+  }
   deps.onRunKnown(run)
-  return settings.wait ? finish(run, settings, deps) : notWaited(run)
+  return finish(run, settings, deps, deps.clock.now() - started)
 }
 
-function requireRunId(settings: Settings): number {
+function timedOut(id: Id, settings: Settings, run: TestRun | undefined): FlowResult {
+  return {
+    conclusion: 'timeout',
+    reason:
+      `Test run ${id} did not finish within ${formatDuration(settings.waitTimeoutMs)} (wait-timeout). ` +
+      'It has not finished, so this is not a pass; it only goes on while its FAST node runs (a node ' +
+      'started as a service container stops with the job). Raise wait-timeout, or make the run shorter.',
+    run,
+    warnings: []
+  }
+}
+
+/**
+ * How long reading the vulnerability details may take, all pages and retries included: past it, the
+ * run's own summary of them is reported (with a warning), so a slow or hanging endpoint cannot hold the
+ * step after its verdict is known.
+ */
+const DETAILS_READ_MS = 60_000
+
+function requireRunId(settings: Settings): Id {
   if (settings.testRunId === undefined) {
     throw new Error(
       `Input "test-run-id" is empty and no earlier record step of this job set WALLARM_FAST_TEST_RUN_ID: ` +
@@ -244,15 +298,16 @@ function notWaited(run: TestRun): FlowResult {
   }
 }
 
-/** Poll to the end, then read the vulnerability details. */
-async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promise<FlowResult> {
+/** Poll to the end (what is left of wait-timeout after `spentMs`), then read the vulnerability details. */
+async function finish(first: TestRun, settings: Settings, deps: FlowDeps, spentMs = 0): Promise<FlowResult> {
   const { client, log } = deps
+  const pin = new RecordPin(first, log, (run) => deps.onRunKnown(run))
   let run = first
   if (!isTerminalState(run.state)) {
     log.info(`Waiting up to ${formatDuration(settings.waitTimeoutMs)} for test run ${run.id} to finish…`)
     const result = await waitForRunToFinish({
-      fetch: (signal) => client.getTestRun(first.id, signal),
-      timeoutMs: settings.waitTimeoutMs,
+      fetch: (signal) => client.getTestRun(first.id, signal).then(pin.apply),
+      timeoutMs: Math.max(0, settings.waitTimeoutMs - spentMs),
       maxIntervalMs: settings.pollIntervalMs,
       isRetryableError: (err) => err instanceof WallarmApiError && err.retryable,
       onProgress: ({ run: r, heartbeat, elapsedMs }) => log.info(progressLine(r, heartbeat, elapsedMs)),
@@ -263,17 +318,7 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promi
       random: deps.random,
       signal: deps.signal
     })
-    if (result.outcome === 'timeout') {
-      return {
-        conclusion: 'timeout',
-        reason:
-          `Test run ${first.id} did not finish within ${formatDuration(settings.waitTimeoutMs)} (wait-timeout). ` +
-          'It has not finished, so this is not a pass; it only goes on while its FAST node runs (a node ' +
-          'started as a service container stops with the job). Raise wait-timeout, or make the run shorter.',
-        run: result.run ?? run,
-        warnings: []
-      }
-    }
+    if (result.outcome === 'timeout') return timedOut(first.id, settings, result.run ?? run)
     if (result.outcome === 'aborted') {
       return {
         conclusion: 'error',
@@ -287,14 +332,18 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promi
   const warnings: string[] = []
   let details: Vulnerability[] | undefined
   if (run.vulns.length > 0) {
+    const bound = deadlineSignal(DETAILS_READ_MS, deps.signal)
     try {
-      details = await client.listVulnerabilities(run.id, {}, deps.signal)
+      details = await client.listVulnerabilities(run.id, {}, bound.signal)
     } catch (err) {
+      const why = bound.expired() ? `not within ${formatDuration(DETAILS_READ_MS)}` : message(err)
       warnings.push(
         isAuthError(err)
           ? 'This token may not read vulnerability details, so only the summary the test run gives is shown.'
-          : `Vulnerability details could not be read (${message(err)}); only the summary the test run gives is shown.`
+          : `Vulnerability details could not be read (${why}); only the summary the test run gives is shown.`
       )
+    } finally {
+      bound.clear()
     }
   }
   return { ...finishedConclusion(run), run, details, warnings }
@@ -302,7 +351,7 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps): Promi
 
 export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number): string {
   const parts = [
-    `state ${run.state}${run.recording ? ' (recording)' : ''}`,
+    `state ${logSafe(run.state)}${run.recording ? ' (recording)' : ''}`,
     `${run.baseline_check_all_terminated_count}/${run.baseline_count} baselines checked`,
     `${run.vulns.length} vulnerabilit${run.vulns.length === 1 ? 'y' : 'ies'}`
   ]
@@ -310,6 +359,43 @@ export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number
   if (run.estimated_time_to_completion !== null)
     parts.push(`about ${formatDuration(run.estimated_time_to_completion * 1000)} left`)
   return `${heartbeat ? 'Still waiting' : 'Test run'} ${run.id}: ${parts.join(', ')} [${formatDuration(elapsedMs)}]`
+}
+
+/**
+ * A run's test record does not change. Should the API name another one in a later answer, the first one
+ * known wins (it is the one already in the outputs and WALLARM_FAST_TEST_RECORD_ID, and the one the
+ * recording went into): later answers are made to agree with it, and the change is logged once. So the
+ * outputs, the exported variables and every report name the same record. Should the first answer name
+ * none, the first that does is the one, and goes to the outputs as soon as it is known.
+ */
+class RecordPin {
+  private recordId: Id
+  private warned = false
+
+  constructor(
+    first: TestRun,
+    private readonly log: Logger,
+    /** Called when an answer names the record for the first time (the first one named none). */
+    private readonly onLearned: (run: TestRun) => void
+  ) {
+    this.recordId = first.test_record_id
+  }
+
+  readonly apply = (run: TestRun): TestRun => {
+    if (this.recordId === '' && run.test_record_id !== '') {
+      this.recordId = run.test_record_id
+      this.onLearned(run)
+    }
+    if (this.recordId === '' || run.test_record_id === this.recordId) return run
+    if (!this.warned) {
+      this.warned = true
+      this.log.warning(
+        `The Wallarm API now names test record ${run.test_record_id || '(none)'} for test run ${run.id}, ` +
+          `which was recording into test record ${this.recordId}: keeping ${this.recordId}.`
+      )
+    }
+    return { ...run, test_record_id: this.recordId }
+  }
 }
 
 export function message(err: unknown): string {

@@ -1,6 +1,7 @@
 /**
  * The gate: from what the flow concluded and the findings that count, whether the step fails, and the
- * one sentence that says why. Pure, so every combination is a unit test.
+ * one sentence that says why. Pure, so every combination is a unit test. The findings decide whatever
+ * the API's state says: a `passed` run that lists vulnerabilities that count is `failed`.
  */
 import type { Conclusion, Mode } from './constants.js'
 import { countedFindings, type Finding } from './report/model.js'
@@ -61,7 +62,13 @@ export function untrustedPass(
 export function decide(input: GateInput): GateDecision {
   const counted = countedFindings(input).length
   let { conclusion, reason } = input
-  if (conclusion === 'failed' && input.findings.length > 0 && counted === 0) {
+  if (conclusion === 'passed' && counted > 0) {
+    // The findings decide, whatever the state says: a run that lists vulnerabilities has not passed.
+    conclusion = 'failed'
+    reason =
+      `Testing found ${counted} vulnerabilit${counted === 1 ? 'y' : 'ies'} at or above threat ${input.minThreat}, ` +
+      'although the Wallarm API gave the test run the state passed.'
+  } else if (conclusion === 'failed' && input.findings.length > 0 && counted === 0) {
     // The API failed the run, but every finding is below min-threat: for this step it is a pass.
     conclusion = 'passed'
     reason = `Testing found ${plural(input.findings.length, 'vulnerability', 'vulnerabilities')}, all below min-threat ${input.minThreat}.`

@@ -82,9 +82,9 @@ export interface Settings {
   /** record mode: name of the new test record; undefined uses the run name (and in other modes). */
   testRecordName?: string
   /** reuse mode: the test record to copy a run from (required there; undefined in other modes). */
-  testRecordId?: number
+  testRecordId?: string
   /** stop and wait modes: the test run, from the input or `WALLARM_FAST_TEST_RUN_ID` (undefined in other modes). */
-  testRunId?: number
+  testRunId?: string
   /** Cap on test requests per second for the whole run, 1..1000; undefined is unlimited. */
   rps?: number
   /** Cap on test requests per second for each baseline, 1..500; undefined is unlimited. */
@@ -146,7 +146,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
   const name = raw(Inputs.Name) || defaultName(env)
   const description = raw(Inputs.Description) || defaultDescription(env)
 
-  const policyId = id(Inputs.PolicyId, raw(Inputs.PolicyId))
+  const policyId = smallId(Inputs.PolicyId, raw(Inputs.PolicyId))
   const testRecordNameRaw = raw(Inputs.TestRecordName)
   const testRecordIdRaw = raw(Inputs.TestRecordId)
   const testRecordId = id(Inputs.TestRecordId, testRecordIdRaw)
@@ -155,7 +155,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
   if (testRunId === undefined) {
     const fromEnv = (env[Env.TestRunId] ?? '').trim()
     if (fromEnv !== '') {
-      testRunId = parsePositive(fromEnv)
+      testRunId = parseId(fromEnv)
       if (testRunId === undefined && (mode === 'stop' || mode === 'wait')) {
         warnings.push(`${Env.TestRunId} has the value ${show(fromEnv)}, which is not a test run id: ignored.`)
       }
@@ -415,10 +415,24 @@ function parsePositive(value: string): number | undefined {
   return Number.isSafeInteger(n) && n > 0 ? n : undefined
 }
 
-/** A positive id; '' is undefined. */
-function id(input: InputName, value: string): number | undefined {
+/** A positive id as its exact decimal text (ids may exceed 2^53), without leading zeros. */
+function parseId(value: string): string | undefined {
+  return /^0*([1-9][0-9]{0,39})$/.exec(value)?.[1]
+}
+
+/** A positive id that the API takes as a number (a policy); '' is undefined. */
+function smallId(input: InputName, value: string): number | undefined {
   if (value === '') return undefined
   const n = parsePositive(value)
+  if (n === undefined)
+    throw new InputError(input, value, 'expected a positive whole number such as 42, or empty')
+  return n
+}
+
+/** A positive id of a test run or record, as its exact digits; '' is undefined. */
+function id(input: InputName, value: string): string | undefined {
+  if (value === '') return undefined
+  const n = parseId(value)
   if (n === undefined)
     throw new InputError(input, value, 'expected a positive whole number such as 42, or empty')
   return n

@@ -15,7 +15,7 @@ import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } fr
 import { readSettings, type Settings } from './inputs.js'
 import { defaultClock, defaultSleep, type Clock, type Sleep } from './poll.js'
 import { buildAnnotations } from './report/annotations.js'
-import { toFindings, vulnerabilitiesJson } from './report/findings.js'
+import { toFindings, vulnerabilitiesJsonOutput } from './report/findings.js'
 import { countedFindings, type RunReport } from './report/model.js'
 import { renderSummary } from './report/summary.js'
 import { VERSION } from './version.js'
@@ -104,7 +104,7 @@ export async function runMain(deps: MainDeps): Promise<void> {
     sleep
   })
 
-  let recordingRunId: number | undefined
+  let recordingRunId: string | undefined
   let lastRun: TestRun | undefined
   const onRunKnown = (run: TestRun): void => {
     lastRun = run
@@ -151,7 +151,7 @@ export async function runMain(deps: MainDeps): Promise<void> {
   client.dispose()
 }
 
-async function stopOnCancel(baseUrl: string, token: string, runId: number): Promise<boolean> {
+async function stopOnCancel(baseUrl: string, token: string, runId: string): Promise<boolean> {
   const quick = new FastClient({
     baseUrl,
     token,
@@ -223,7 +223,8 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
   // known so far (final once the run finished).
   const verdictKnown = run !== undefined && settings.mode !== 'record'
   outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
-  outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? JSON.stringify(vulnerabilitiesJson(counted)) : '')
+  const vulnsJson = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
+  outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? vulnsJson.json : '')
 
   try {
     const files = writeReports(runReport, {
@@ -235,6 +236,13 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
       now: new Date()
     })
     outputs.set(Outputs.ReportPath, files.reportPath)
+    if (vulnsJson.included < vulnsJson.total) {
+      core.warning(
+        `The vulnerabilities-json output holds the ${vulnsJson.included} highest-threat of ${vulnsJson.total} ` +
+          `vulnerabilities, to stay within GitHub's 1 MB per output; the report file (report-path, ` +
+          `${files.reportPath}) has them all.`
+      )
+    }
     outputs.set(Outputs.SarifPath, files.sarifPath)
     outputs.set(Outputs.JunitPath, files.junitPath)
   } catch (err) {
@@ -259,8 +267,9 @@ async function report(settings: Settings, result: FlowResult, deps: ReportDeps):
 
   if (settings.comment) await comment(settings, runReport, summary, deps)
 
-  // Said once: as the step's failure when the gate fails it, else as a log line.
-  if (decision.failed) core.setFailed(decision.reason)
+  // Said once: as the step's failure when the gate fails it (the first error annotation above, from
+  // buildAnnotations, so that it is never the one the runner drops), else as a log line.
+  if (decision.failed) process.exitCode = core.ExitCode.Failure
   else core.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
 }
 
@@ -295,7 +304,8 @@ async function comment(
       token: deps.githubToken,
       target,
       marker,
-      body: renderCommentBody(summary, marker)
+      body: renderCommentBody(summary, marker),
+      secrets: [settings.token ?? '']
     })
     if (result.outcome === 'forbidden' || result.outcome === 'skipped')
       core.warning(`comment: ${result.reason}`)

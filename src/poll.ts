@@ -25,6 +25,7 @@
  * Then: clamped to [min, max], ±10 % jitter (clamped again, so max is never exceeded), and never past
  * the deadline: the last request happens at the deadline.
  */
+import { deadlineSignal } from './retry.js'
 import { isTerminalState, type TestRun } from './wallarm/types.js'
 
 export interface Clock {
@@ -48,7 +49,11 @@ export interface PollProgress {
 }
 
 export interface WaitOptions {
-  /** One status request (its own retries live in the client). */
+  /**
+   * One status request (its own retries live in the client). Its signal aborts when the wait is aborted
+   * or its deadline passes (a request made at the deadline gets {@link FINAL_FETCH_MS}): the request, its
+   * retries and their backoff must end then, so that the wait ends near its bound whatever the server does.
+   */
   fetch: (signal?: AbortSignal) => Promise<TestRun>
   /** Overall deadline from the call. */
   timeoutMs: number
@@ -129,6 +134,8 @@ export const ETA_FACTOR = 0.75
 export const JITTER = 0.1
 /** Readiness is polled at most this far apart: the workflow's tests wait on it. */
 export const READY_MAX_INTERVAL_MS = 3000
+/** The time a status request made at (or just before) the deadline still gets. */
+export const FINAL_FETCH_MS = 2000
 /** Two estimates closer together than this are too noisy to compare. */
 const MIN_ETA_CHECK_MS = 1000
 /** Baseline progress shorter than this is too noisy to extrapolate. */
@@ -316,15 +323,20 @@ async function pollUntil(
   for (;;) {
     if (signal?.aborted) return { outcome: 'aborted', run, polls }
     polls++
+    // Real time, like the requests it bounds (the clock may be virtual in tests, where fetches are instant).
+    const bound = deadlineSignal(Math.max(deadline - clock.now(), FINAL_FETCH_MS), signal)
     try {
-      run = await opts.fetch(signal)
+      run = await opts.fetch(bound.signal)
       consecutiveErrors = 0
     } catch (err) {
       if (signal?.aborted) return { outcome: 'aborted', run, polls }
+      if (bound.expired()) return { outcome: 'timeout', run, polls }
       if (!isRetryable(err)) throw err
       consecutiveErrors++
       if (consecutiveErrors > errorBudget) throw err
       opts.onError?.(err, consecutiveErrors)
+    } finally {
+      bound.clear()
     }
     const now = clock.now()
 

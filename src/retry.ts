@@ -52,6 +52,38 @@ export function abortReason(signal: AbortSignal): Error {
   return new DOMException(`The operation was aborted${why}`, 'AbortError')
 }
 
+/**
+ * A signal that aborts after `ms` (a real-time timer) or when `parent` aborts, whichever comes first:
+ * it carries a wait's deadline down to every request made for it. `expired()` says whether the time ran
+ * out (rather than the parent aborting); `clear()` releases the timer.
+ */
+export function deadlineSignal(
+  ms: number,
+  parent?: AbortSignal
+): { signal: AbortSignal; expired: () => boolean; clear: () => void } {
+  const controller = new AbortController()
+  let expired = false
+  const onParent = (): void => controller.abort(parent?.reason)
+  const timer = setTimeout(
+    () => {
+      expired = true
+      controller.abort(new DOMException(`deadline of ${Math.round(ms)} ms reached`, 'TimeoutError'))
+    },
+    Math.max(0, ms)
+  )
+  timer.unref?.()
+  if (parent?.aborted) onParent()
+  else parent?.addEventListener('abort', onParent, { once: true })
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    clear: () => {
+      clearTimeout(timer)
+      parent?.removeEventListener('abort', onParent)
+    }
+  }
+}
+
 /** Resolves after `ms`; rejects with the signal's reason as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import { getOctokit } from '@actions/github'
+import { Redactor, logSafe } from '../text/untrusted.js'
 
 /** The issue (every pull request is one) that the comment goes on. */
 export interface CommentTarget {
@@ -24,6 +25,17 @@ export type CommentResult =
   | { outcome: 'created' | 'updated'; url?: string; id: number }
   | { outcome: 'skipped'; reason: string }
   | { outcome: 'forbidden'; reason: string }
+
+/**
+ * Who writes with the job's `GITHUB_TOKEN` (and what `GET /user` refuses to say for it): the comments
+ * an Actions job writes are authored by this bot on github.com and on GHES.
+ */
+export const ACTIONS_BOT_LOGIN = 'github-actions[bot]'
+
+/** All the requests of one {@link upsertComment} together end within this. */
+export const COMMENT_TIMEOUT_MS = 60_000
+/** Comments are looked for on at most this many pages of 100 (then a new one is written). */
+export const MAX_COMMENT_PAGES = 30
 
 /** GitHub rejects comment bodies longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536
@@ -121,11 +133,18 @@ export function renderCommentBody(markdown: string, marker: string, maxChars = 6
  * Creates this step's comment on the pull request, or updates it in place when one with `marker` is
  * there already.
  *
- * Which comment is "ours": the issue comments are listed (100 a page, every page if need be) and the first
- * whose body starts with the marker wins, else the first that contains it anywhere. The token's own
- * login is not looked up: with the job's token `GET /user` is refused and the bot's login differs between
- * github.com, GHES and GitHub Apps, while the marker (a SHA-1 of workflow, job and run name) is specific
- * enough on its own.
+ * Which comment is "ours": one written by the identity of the token in use, holding the marker. Anyone
+ * can post a comment with the marker in it (it is in every earlier comment's source), and a step that
+ * edited that person's comment would let them edit it back to "passed". The identity is `GET /user` for
+ * a personal access token; the job's `GITHUB_TOKEN` may not call it (403 "Resource not accessible by
+ * integration"), and then it is {@link ACTIONS_BOT_LOGIN}, as marocchino/sticky-pull-request-comment
+ * decides too. (A GitHub App's token is refused the same way, so its earlier comments are not found and
+ * a new one is written: never someone else's.) Among our comments, the first whose body starts with the
+ * marker wins, else the first that contains it. The issue comments are listed 100 a page, every page if
+ * need be.
+ *
+ * The body is redacted of every form of `secrets` before it is sent: a comment is public, and no runner
+ * masks it.
  *
  * Never throws for a token that may not write (403, or 404 where GitHub hides what the token may not
  * see): that is `{ outcome: 'forbidden' }` with what to change. No token is `{ outcome: 'skipped' }`.
@@ -140,22 +159,32 @@ export async function upsertComment(opts: {
   baseUrl?: string
   /** For tests: replaces `@actions/github`'s proxy-aware fetch. */
   fetch?: typeof fetch
+  /** Never sent in any form (the Wallarm token; the GitHub token is always added). */
+  secrets?: readonly string[]
+  /** For all the requests together. Default {@link COMMENT_TIMEOUT_MS}. */
+  timeoutMs?: number
 }): Promise<CommentResult> {
   const { token, target, marker } = opts
   if (!token.trim())
     return { outcome: 'skipped', reason: 'no GitHub token was given for the pull-request comment' }
   if (!marker.trim()) throw new Error('could not write the pull-request comment: the comment marker is empty')
-  const body = opts.body.includes(marker) ? opts.body : `${marker}\n${opts.body}`
+  const redactor = new Redactor([...(opts.secrets ?? []), token])
+  const body = redactor.text(opts.body.includes(marker) ? opts.body : `${marker}\n${opts.body}`)
 
   const baseUrl = (opts.baseUrl ?? process.env['GITHUB_API_URL'])?.trim().replace(/\/+$/, '')
+  // One deadline for all the requests: GitHub's answers are untrusted too, and a hanging one must not
+  // hold the step (octokit sets no timeout of its own).
+  const deadline = AbortSignal.timeout(opts.timeoutMs ?? COMMENT_TIMEOUT_MS)
   const octokit = getOctokit(token, {
     ...(baseUrl ? { baseUrl } : {}),
-    ...(opts.fetch ? { request: { fetch: opts.fetch } } : {})
+    request: { signal: deadline, ...(opts.fetch ? { fetch: opts.fetch } : {}) }
   })
   const where = `${target.owner}/${target.repo}#${target.issueNumber}`
 
-  let step = 'list the comments of'
+  let step = 'find out who the token is, for'
   try {
+    const me = await tokenLogin(octokit)
+    step = 'list the comments of'
     let found: number | undefined
     let startsWith: number | undefined
     const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
@@ -164,13 +193,16 @@ export async function upsertComment(opts: {
       issue_number: target.issueNumber,
       per_page: 100
     })
+    let pageCount = 0
     for await (const page of pages) {
       for (const comment of page.data) {
+        if (!sameLogin(comment.user?.login, me)) continue
         const text = comment.body ?? ''
         if (startsWith === undefined && text.startsWith(marker)) startsWith = comment.id
         else if (found === undefined && text.includes(marker)) found = comment.id
       }
-      if (startsWith !== undefined) break
+      // A bound on paging, against a server whose `Link: next` never ends.
+      if (startsWith !== undefined || ++pageCount >= MAX_COMMENT_PAGES) break
     }
     const existing = startsWith ?? found
 
@@ -182,7 +214,7 @@ export async function upsertComment(opts: {
         comment_id: existing,
         body
       })
-      return { outcome: 'updated', id: data.id, url: data.html_url }
+      return { outcome: 'updated', id: data.id, url: logSafe(data.html_url) }
     }
     step = 'create a comment on'
     const { data } = await octokit.rest.issues.createComment({
@@ -191,24 +223,49 @@ export async function upsertComment(opts: {
       issue_number: target.issueNumber,
       body
     })
-    return { outcome: 'created', id: data.id, url: data.html_url }
+    return { outcome: 'created', id: data.id, url: logSafe(data.html_url) }
   } catch (error) {
     const status = statusOf(error)
     const message = error instanceof Error ? error.message : String(error)
     if ((status === 403 && !isRateLimited(error, message)) || status === 404) {
-      return { outcome: 'forbidden', reason: forbiddenReason(status, message, step, where) }
+      return {
+        outcome: 'forbidden',
+        reason: logSafe(redactor.text(forbiddenReason(status, message, step, where)))
+      }
     }
     // Octokit reports a network failure as status 500 with no response; say HTTP only for real answers.
     const answered = isRecord(error) && isRecord(error['response'])
     const detail = answered && status !== undefined ? `HTTP ${status}: ${message}` : message
     const hint = status === 401 ? ' (the GitHub token was rejected: check the `github-token` input)' : ''
     throw new Error(
-      `could not write the pull-request comment: failed to ${step} ${where}: ${detail}${hint}`,
-      {
-        cause: error
-      }
+      logSafe(
+        redactor.text(
+          `could not write the pull-request comment: failed to ${step} ${where}: ${detail}${hint}`
+        )
+      ),
+      { cause: error }
     )
   }
+}
+
+/** The login of the token's identity: `GET /user`, or the Actions bot for a token that may not ask. */
+async function tokenLogin(octokit: ReturnType<typeof getOctokit>): Promise<string> {
+  try {
+    const { data } = await octokit.rest.users.getAuthenticated()
+    return data.login
+  } catch (error) {
+    const status = statusOf(error)
+    if (status === 403 || status === 404) return ACTIONS_BOT_LOGIN
+    throw error
+  }
+}
+
+/**
+ * Logins compare without case (GitHub's are case-insensitive), and exactly otherwise: the user `mybot`
+ * is not the app `mybot[bot]`.
+ */
+function sameLogin(login: string | undefined, me: string): boolean {
+  return login !== undefined && login.toLowerCase() === me.toLowerCase()
 }
 
 function forbiddenReason(status: 403 | 404, message: string, step: string, where: string): string {

@@ -1,9 +1,13 @@
 /**
  * Workflow annotations for the vulnerabilities that count (threat ≥ `min-threat`): `error` when the
  * step fails (`report.failed`: the gate failed it with `fail-on: vulnerabilities`), else `warning`.
- * GitHub shows at most 10 annotations of each level per step, so the list is capped at `max` and a
- * final `notice` says how many more there are. Pure: the action layer calls core.error/warning/notice.
+ * GitHub keeps at most 10 annotations of each level per step, so the list is capped at `max` and a
+ * final `notice` says how many more there are. When the step fails, its verdict (the reason) comes
+ * first, as an error of its own, and takes one of the ten places: a reason dropped as the eleventh
+ * error would leave a failed step that does not say why. Pure: the action layer calls
+ * core.error/warning/notice.
  */
+import { logSafe } from '../text/untrusted.js'
 import { oneLine } from './markdown.js'
 import { countedFindings } from './model.js'
 import type { Finding, RunReport } from './model.js'
@@ -26,8 +30,20 @@ export function buildAnnotations(
   const max = Math.max(0, Math.floor(opts.max ?? DEFAULT_MAX_ANNOTATIONS))
   const counted = countedFindings(report)
   const level: AnnotationLevel = report.failed ? 'error' : 'warning'
-  const annotations = counted.slice(0, max).map((f) => findingAnnotation(f, level))
-  const omitted = counted.length - annotations.length
+  const verdict: Annotation[] = report.failed
+    ? [
+        {
+          level: 'error',
+          title: `Wallarm FAST: ${report.conclusion}`,
+          message: logSafe(oneLine(report.reason))
+        }
+      ]
+    : []
+  const perFinding = counted
+    .slice(0, Math.max(0, max - verdict.length))
+    .map((f) => findingAnnotation(f, level))
+  const annotations = [...verdict, ...perFinding]
+  const omitted = counted.length - perFinding.length
   if (omitted > 0) {
     annotations.push({
       level: 'notice',
@@ -50,7 +66,7 @@ function findingAnnotation(f: Finding, level: AnnotationLevel): Annotation {
   message += ` (Wallarm vulnerability ${f.id}${f.code === undefined ? '' : `, ${f.code}`})`
   return {
     level,
-    title: oneLine(`Wallarm FAST: ${title === f.type ? f.type : `${title} (${f.type})`}`),
-    message: oneLine(message)
+    title: logSafe(oneLine(`Wallarm FAST: ${title === f.type ? f.type : `${title} (${f.type})`}`)),
+    message: logSafe(oneLine(message))
   }
 }

@@ -40,16 +40,16 @@ export function clampThreat(threat: number): number {
 export function toFindings(run: TestRun | undefined, details: Vulnerability[] | undefined): Finding[] {
   // Merged by id. A vulnerability without one (id 0) cannot be matched, so it stands on its own: from
   // the details when there are any (they are the full list), else from the run's summary.
-  const byId = new Map<number, Finding>()
+  const byId = new Map<string, Finding>()
   const idlessSummaries: Finding[] = []
   const idlessDetails: Finding[] = []
   for (const v of run?.vulns ?? []) {
-    if (v.id > 0) byId.set(v.id, fromSummary(v))
+    if (v.id !== '') byId.set(v.id, fromSummary(v))
     else idlessSummaries.push(fromSummary(v))
   }
   for (const d of details ?? []) {
     const detail = fromDetail(d)
-    if (!(d.id > 0)) {
+    if (d.id === '') {
       idlessDetails.push(detail)
       continue
     }
@@ -62,7 +62,12 @@ export function toFindings(run: TestRun | undefined, details: Vulnerability[] | 
 
 /** Sorted by threat, highest first, then by id (a stable, total order). */
 export function sortFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort((a, b) => b.threat - a.threat || a.id - b.id)
+  return [...findings].sort((a, b) => b.threat - a.threat || compareIds(a.id, b.id))
+}
+
+/** Decimal ids in numeric order, however long (a shorter one is smaller); `''` first. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
 }
 
 function fromSummary(v: VulnSummary): Finding {
@@ -98,6 +103,8 @@ function mergeFinding(summary: Finding, detail: Finding): Finding {
   }
   // The detail object's type is the more specific one, unless it has none.
   if (detail.type === 'unknown') merged.type = summary.type
+  // A missing threat (null, absent: 0 here) never beats a known one.
+  if (!(detail.threat > 0)) merged.threat = summary.threat
   return merged
 }
 
@@ -113,7 +120,10 @@ function compact<T extends object>(o: T): T {
   return o
 }
 
-/** One item of the `vulnerabilities-json` output: what is known of a finding, and nothing long. */
+/**
+ * One item of the `vulnerabilities-json` output: what is known of a finding, and nothing long. Its id is
+ * written as a JSON number (see {@link vulnerabilitiesJsonOutput}).
+ */
 export type VulnerabilityJson = Pick<
   Finding,
   'id' | 'type' | 'threat' | 'code' | 'method' | 'domain' | 'path' | 'parameter'
@@ -133,6 +143,38 @@ export function vulnerabilitiesJson(findings: readonly Finding[]): Vulnerability
       parameter: f.parameter
     })
   )
+}
+
+/**
+ * GitHub keeps at most 1 MiB per step output (and 50 MiB for all of a job's): the `vulnerabilities-json`
+ * output stays under this many UTF-8 bytes.
+ */
+export const OUTPUT_MAX_BYTES = 1_000_000
+
+/**
+ * The `vulnerabilities-json` output: the JSON array of {@link vulnerabilitiesJson}, always valid JSON of
+ * at most `maxBytes` UTF-8 bytes. When the whole list does not fit, the first findings that do (the
+ * highest threats: findings are sorted) are kept and `included < total` says so; the report file has
+ * them all. Linear in the size of the list.
+ */
+export function vulnerabilitiesJsonOutput(
+  findings: readonly Finding[],
+  maxBytes = OUTPUT_MAX_BYTES
+): { json: string; included: number; total: number } {
+  // Ids are written as JSON numbers of their exact digits (JSON.stringify of a number could not hold an
+  // id above 2^53); an unknown id is 0, as it always was in this output.
+  const items = vulnerabilitiesJson(findings).map((v) =>
+    JSON.stringify(v).replace(/^\{"id":"(\d*)"/, (_, id: string) => `{"id":${id || '0'}`)
+  )
+  let size = 2 // []
+  let included = 0
+  for (const item of items) {
+    const next = size + Buffer.byteLength(item, 'utf8') + (included > 0 ? 1 : 0)
+    if (next > maxBytes) break
+    size = next
+    included++
+  }
+  return { json: `[${items.slice(0, included).join(',')}]`, included, total: items.length }
 }
 
 /** `domain` + `path` as one string ("app.example/api/login"), or whichever of them is known. */

@@ -37,8 +37,9 @@ export interface JsonReport {
   failed: boolean
   mode: Mode
   testRun: {
-    id: number | null
-    recordId: number | null
+    /** Exact decimal text (ids may exceed 2^53). */
+    id: string | null
+    recordId: string | null
     name: string | null
     state: string | null
     url: string | null
@@ -71,7 +72,7 @@ export function buildJsonReport(report: RunReport, generatedAt: string): JsonRep
     mode: report.mode,
     testRun: {
       id: run?.id ?? report.testRunId ?? null,
-      recordId: run?.test_record_id ?? report.testRecordId ?? null,
+      recordId: run?.test_record_id || report.testRecordId || null,
       name: run?.name ?? null,
       state: run === undefined ? null : String(run.state),
       url: report.runUrl ?? null,

@@ -4,16 +4,16 @@
  * of prose. It cannot close a table cell, start a link, an image, HTML, a heading, a list, math, or
  * mention a user or link an issue. Pure.
  */
+import { stripInvisible } from '../text/untrusted.js'
 
 const ZWSP = '&#8203;'
 
-/** Control characters (C0 but tab, LF and CR; DEL; C1), and lone surrogates. */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cs}/gu
-
-/** One line: control characters dropped, every run of white space (newlines too) made one space, trimmed. */
+/**
+ * One line: control and bidirectional characters dropped (../text/untrusted.ts), every run of white space
+ * (newlines too) made one space, trimmed.
+ */
 export function oneLine(text: string): string {
-  return text.replace(CONTROL, '').replace(/\s+/g, ' ').trim()
+  return stripInvisible(text).replace(/\s+/g, ' ').trim()
 }
 
 /**
@@ -35,6 +35,8 @@ function escapeSegment(s: string, atStart: boolean): string {
   let out = ''
   for (const ch of s) out += escapeChar(ch)
   out = out.replace(/@(?=[\p{L}\p{N}])|#(?=\p{N})/gu, (sign) => sign + ZWSP)
+  // GitHub links `GH-123` to issue 123 of the repository, as it does `#123`.
+  out = out.replace(/\b(GH)-(?=\d)/gi, `$1${ZWSP}-`)
   // No bare-URL autolink (GFM links `http://…`, `www.…` and e-mail addresses by themselves).
   out = out.replace(/:\/\//g, `:${ZWSP}//`).replace(/\b(www)\./gi, `$1${ZWSP}.`)
   return atStart ? out.replace(/^([-+=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2') : out

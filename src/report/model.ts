@@ -8,7 +8,8 @@ import type { TestRun } from '../wallarm/types.js'
 
 /** One vulnerability, from the full details (`POST /v1/objects/vuln`) where the token may read them, else from the run's own `vulns`. */
 export interface Finding {
-  id: number
+  /** Exact decimal text; `''` when the API gave none. */
+  id: string
   type: string
   /** 1..100, higher is worse. */
   threat: number
@@ -45,8 +46,9 @@ export interface RunReport {
   reason: string
   /** Whether the step fails (the gate's decision, or an error). */
   failed: boolean
-  testRunId?: number
-  testRecordId?: number
+  /** Exact decimal text (see ../wallarm/types.ts `Id`). */
+  testRunId?: string
+  testRecordId?: string
   /** The last state of the run that was seen, if any. */
   run?: TestRun
   /** Every finding, sorted by threat, highest first. */

@@ -12,15 +12,21 @@
  *   request that runs out of time is a retryable network error (`ETIMEDOUT`).
  * - Responses: the `{status, body}` envelope is unwrapped (a missing envelope is tolerated) and the
  *   payload is normalised (./normalize.ts).
- * - The token is sent only in the `X-WallarmAPI-Token` header and never appears in an error: response
- *   texts are redacted before they are quoted.
+ * - The token is sent only in the `X-WallarmAPI-Token` header and never leaves the client in any form
+ *   (raw, JSON-escaped, URL-encoded, base64: ../text/untrusted.ts): response texts are redacted before
+ *   they are quoted, and every parsed answer is redacted before it is returned.
+ * - Answers are untrusted: a body is read up to {@link MAX_BODY_BYTES} in linear time, JSON nested
+ *   deeper than ./json.ts allows is malformed, ids keep their exact decimal text, and an answer about
+ *   another run than the one asked for is refused.
  */
 import { HttpClient, type HttpClientResponse } from '@actions/http-client'
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import { abortReason, parseRetryAfter, retry } from '../retry.js'
+import { Redactor } from '../text/untrusted.js'
 import { WallarmApiError, kindForStatus, type WallarmApiErrorInit } from './errors.js'
-import { isRecord, normalizeTestRun, normalizeVulnerability, toInt } from './normalize.js'
-import type { CopyTestRunParams, CreateTestRunParams, TestRun, Vulnerability } from './types.js'
+import { parseJson } from './json.js'
+import { isRecord, normalizeTestRun, normalizeVulnerability, toId, toInt } from './normalize.js'
+import type { CopyTestRunParams, CreateTestRunParams, Id, TestRun, Vulnerability } from './types.js'
 
 export const TOKEN_HEADER = 'X-WallarmAPI-Token'
 
@@ -31,6 +37,10 @@ export const CLIENT_DEFAULTS = {
   baseDelayMs: 1_000,
   maxDelayMs: 30_000
 } as const
+
+/** A response body larger than this is cut off and the answer treated as malformed (retryable). */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024
+const TOO_LARGE = 'EMSGSIZE'
 
 /** The page size of `listVulnerabilities` (the API accepts at most 1000). */
 export const VULN_PAGE_SIZE = { default: 500, max: 1000 } as const
@@ -78,7 +88,7 @@ export interface ListVulnerabilitiesOptions {
   max?: number
 }
 
-type Resource = { kind: string; id: number }
+type Resource = { kind: string; id: Id }
 
 interface Exchange {
   status: number
@@ -90,25 +100,28 @@ interface Exchange {
 const PERMANENT_NETWORK_CODE =
   /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|^ERR_TLS_CERT|^ERR_INVALID_|^ERR_HTTP_INVALID/i
 
-function assertId(what: string, id: number): void {
-  if (!Number.isSafeInteger(id) || id <= 0) {
-    throw new RangeError(`${what} must be a positive integer, got ${String(id)}`)
-  }
+function assertId(what: string, id: Id | number): Id {
+  const text = toId(id)
+  if (text === undefined) throw new RangeError(`${what} must be a positive integer, got ${String(id)}`)
+  return text
+}
+
+/** Stands for an id in a request body until it is written as a JSON number of its exact digits. */
+const RAW_ID = '\u0000id:'
+
+/** `id` for a request body: sent as a JSON number with exactly its digits (see {@link toJsonBody}). */
+function rawId(id: Id): string {
+  return `${RAW_ID}${id}`
+}
+
+/** JSON.stringify, with every {@link rawId} written as a bare number (a double could not hold it). */
+function toJsonBody(body: unknown): string {
+  return JSON.stringify(body ?? {}).replace(/"\\u0000id:(\d+)"/g, '$1')
 }
 
 /** A copy of `o` without the keys whose value is undefined (the API gets only what was set). */
 function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
-}
-
-type Parsed = { ok: true; value: unknown } | { ok: false }
-
-function parseJson(text: string): Parsed {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown }
-  } catch {
-    return { ok: false }
-  }
 }
 
 /** `{status, body}` → its parts; anything else is taken as the payload itself. */
@@ -130,6 +143,7 @@ export class FastClient {
   private readonly baseUrl: string
   private readonly host: string
   private readonly token: string
+  private readonly redactor: Redactor
   private readonly timeoutMs: number
   private readonly attempts: number
   private readonly baseDelayMs: number
@@ -157,6 +171,7 @@ export class FastClient {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '')
     this.host = url.host
     this.token = opts.token
+    this.redactor = new Redactor([opts.token])
     this.timeoutMs = opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs
     this.attempts = opts.attempts ?? CLIENT_DEFAULTS.attempts
     this.baseDelayMs = opts.baseDelayMs ?? CLIENT_DEFAULTS.baseDelayMs
@@ -195,22 +210,23 @@ export class FastClient {
 
   /** E2: `POST /v1/test_run` with `test_record_id`, a new test run replaying an existing test record. */
   async copyTestRun(params: CopyTestRunParams, signal?: AbortSignal): Promise<TestRun> {
-    assertId('test_record_id', params.test_record_id)
+    const recordId = assertId('test_record_id', params.test_record_id)
     const op = 'copy test run'
-    const payload = await this.request(op, 'POST', '/v1/test_run', defined(params), signal, {
+    const body = defined({ ...params, test_record_id: rawId(recordId) })
+    const payload = await this.request(op, 'POST', '/v1/test_run', body, signal, {
       kind: 'test record',
-      id: params.test_record_id
+      id: recordId
     })
     return this.testRun(op, payload)
   }
 
   /** E3: `GET /v1/test_run/{id}`. */
-  async getTestRun(id: number, signal?: AbortSignal): Promise<TestRun> {
-    assertId('test run id', id)
+  async getTestRun(runId: Id | number, signal?: AbortSignal): Promise<TestRun> {
+    const id = assertId('test run id', runId)
     const op = 'get test run'
-    const path = `/v1/test_run/${encodeURIComponent(String(id))}`
+    const path = `/v1/test_run/${encodeURIComponent(id)}`
     const payload = await this.request(op, 'GET', path, undefined, signal, { kind: 'test run', id })
-    return this.testRun(op, payload)
+    return this.sameRun(op, id, this.testRun(op, payload))
   }
 
   /**
@@ -219,10 +235,10 @@ export class FastClient {
    * §6.1 Q2). So when E4 answers 404 or 405, this stops by the run's record instead (E5), says so once
    * through `onNotice`, and returns the run as E3 then gives it (E5's answer is undocumented).
    */
-  async stopRecording(id: number, signal?: AbortSignal): Promise<TestRun> {
-    assertId('test run id', id)
+  async stopRecording(runId: Id | number, signal?: AbortSignal): Promise<TestRun> {
+    const id = assertId('test run id', runId)
     const op = 'stop recording'
-    const path = `/v1/test_run/${encodeURIComponent(String(id))}/action/stop`
+    const path = `/v1/test_run/${encodeURIComponent(id)}/action/stop`
     let payload: unknown
     try {
       payload = await this.request(op, 'POST', path, {}, signal, { kind: 'test run', id })
@@ -230,7 +246,7 @@ export class FastClient {
       if (!(e instanceof WallarmApiError) || (e.status !== 404 && e.status !== 405)) throw e
       // A run that does not exist makes this E3 read fail with "no such test run", as it should.
       const recordId = (await this.getTestRun(id, signal)).test_record_id
-      if (!Number.isSafeInteger(recordId) || recordId <= 0) throw e
+      if (recordId === '') throw e
       if (!this.recordStopNoticed) {
         this.recordStopNoticed = true
         this.onNotice?.(
@@ -238,13 +254,11 @@ export class FastClient {
             `stopping by test record instead (POST /v1/test_record/${recordId}/action/stop).`
         )
       }
-      await this.request(op, 'POST', `/v1/test_record/${recordId}/action/stop`, {}, signal, {
-        kind: 'test record',
-        id: recordId
-      })
+      const recordPath = `/v1/test_record/${encodeURIComponent(recordId)}/action/stop`
+      await this.request(op, 'POST', recordPath, {}, signal, { kind: 'test record', id: recordId })
       return this.getTestRun(id, signal)
     }
-    return this.testRun(op, payload)
+    return this.sameRun(op, id, this.testRun(op, payload))
   }
 
   /**
@@ -253,11 +267,11 @@ export class FastClient {
    * which `isAuthError()` is true, so that the caller can fall back to the run's `vulns`.
    */
   async listVulnerabilities(
-    testRunId: number,
+    runId: Id | number,
     opts: ListVulnerabilitiesOptions = {},
     signal?: AbortSignal
   ): Promise<Vulnerability[]> {
-    assertId('test run id', testRunId)
+    const testRunId = assertId('test run id', runId)
     const op = 'list vulnerabilities'
     const pageSize = Math.min(
       VULN_PAGE_SIZE.max,
@@ -265,11 +279,11 @@ export class FastClient {
     )
     const max = opts.max === undefined ? VULN_READ_LIMIT : Math.max(0, Math.floor(opts.max))
     const out: Vulnerability[] = []
-    const seen = new Set<number>()
+    const seen = new Set<string>()
     let offset = 0
     while (out.length < max) {
       const limit = Math.min(pageSize, max - out.length)
-      const body = { filter: { testrun_id: [testRunId] }, limit, offset, order_desc: false }
+      const body = { filter: { testrun_id: [rawId(testRunId)] }, limit, offset, order_desc: false }
       const payload = await this.request(op, 'POST', '/v1/objects/vuln', body, signal, {
         kind: 'test run',
         id: testRunId
@@ -286,7 +300,7 @@ export class FastClient {
       for (const raw of items) {
         const v = normalizeVulnerability(raw)
         if (v === undefined) continue
-        if (v.id > 0) {
+        if (v.id !== '') {
           if (seen.has(v.id)) continue
           seen.add(v.id)
         }
@@ -298,6 +312,22 @@ export class FastClient {
       offset += items.length
     }
     return out.slice(0, max)
+  }
+
+  /**
+   * An answer about another run than the one asked for is not used, so that the ids in outputs and
+   * reports always agree. It is thrown as retryable (a proxy or cache in between may have mixed answers
+   * up): the poller tolerates it and asks again.
+   */
+  private sameRun(operation: string, id: Id, run: TestRun): TestRun {
+    if (run.id === id) return run
+    throw new WallarmApiError({
+      operation,
+      kind: 'malformed',
+      retryable: true,
+      resource: { kind: 'test run', id },
+      detail: `it describes test run ${run.id}, not ${id}`
+    })
   }
 
   private testRun(operation: string, payload: unknown): TestRun {
@@ -312,7 +342,7 @@ export class FastClient {
     return new WallarmApiError({
       operation,
       kind: 'malformed',
-      body: this.redactDeep(body),
+      body,
       retryable: false,
       detail
     })
@@ -364,7 +394,7 @@ export class FastClient {
     const headers: OutgoingHttpHeaders = { [TOKEN_HEADER]: this.token, Accept: 'application/json' }
     let data: string | null = null
     if (method === 'POST') {
-      data = JSON.stringify(body ?? {})
+      data = toJsonBody(body)
       headers['Content-Type'] = 'application/json'
     }
     let res: Exchange
@@ -372,6 +402,10 @@ export class FastClient {
       res = await this.exchange(method, `${this.baseUrl}${path}`, data, headers, signal)
     } catch (err) {
       if (signal?.aborted) throw abortReason(signal)
+      if (err instanceof Error && (err as Error & { code?: unknown }).code === TOO_LARGE) {
+        // An answer, but one too large to be the API's: retried like a truncated one.
+        throw new WallarmApiError({ operation, kind: 'malformed', retryable: true, detail: err.message })
+      }
       throw this.networkError(operation, err)
     }
 
@@ -385,10 +419,11 @@ export class FastClient {
           kind: 'malformed',
           body: this.redact(res.text),
           retryable: true,
-          detail: `not JSON${type ? `: ${type}` : ''}`
+          detail: `${parsed.reason}${type ? `: ${this.redact(type)}` : ''}`
         })
       }
-      const env = unwrap(parsed.value)
+      // Redacted once, here: nothing the API sends back carries the token any further.
+      const env = unwrap(this.redactor.deep(parsed.value))
       // An envelope that reports an error inside an HTTP 2xx is treated as that error.
       if (env.status === undefined || env.status < 400) return env.body
       throw this.statusError({ ...base, status: env.status }, res)
@@ -403,7 +438,7 @@ export class FastClient {
     const status = base.status ?? res.status
     const text = this.redact(res.text)
     const parsed = parseJson(text)
-    const body = parsed.ok ? unwrap(parsed.value).body : text.trim()
+    const body = parsed.ok ? unwrap(this.redactor.deep(parsed.value)).body : text.trim()
     const kind = kindForStatus(status, body)
     const retryable = kind === 'rate_limited' || kind === 'unavailable'
     const retryAfterMs = retryable
@@ -490,7 +525,7 @@ export class FastClient {
           }
           // Without this listener a connection reset mid-body would be an uncaught 'error'.
           res.message.once('error', (err) => finish(() => reject(err)))
-          res.readBody().then(
+          readBody(res).then(
             (text) =>
               finish(() =>
                 resolve({ status: res.message.statusCode ?? 0, text, headers: res.message.headers })
@@ -504,14 +539,31 @@ export class FastClient {
   }
 
   private redact(text: string): string {
-    return text.split(this.token).join('***')
+    return this.redactor.text(text)
   }
+}
 
-  private redactDeep(v: unknown): unknown {
-    if (typeof v === 'string') return this.redact(v)
-    if (v === undefined) return v
-    const text = JSON.stringify(v)
-    if (text === undefined || !text.includes(this.token)) return v
-    return JSON.parse(this.redact(text)) as unknown
-  }
+/**
+ * The body as UTF-8 text, at most {@link MAX_BODY_BYTES}: chunks are collected and joined once, in linear
+ * time (`HttpClientResponse.readBody` joins as it goes, which is quadratic in the number of chunks).
+ * A larger body destroys the response and rejects (`EMSGSIZE`: a retryable malformed answer).
+ */
+function readBody(res: HttpClientResponse): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    res.message.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        res.message.destroy()
+        reject(
+          Object.assign(new Error(`response body larger than ${MAX_BODY_BYTES} bytes`), { code: TOO_LARGE })
+        )
+        return
+      }
+      chunks.push(chunk)
+    })
+    res.message.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')))
+    res.message.once('error', reject)
+  })
 }

@@ -2,12 +2,15 @@
  * The one error type of the Wallarm API client. It carries what a caller needs to decide (status, code,
  * param, kind, retryable) and a message a person can act on. It never contains the token: the client
  * redacts it from every response text before building an error, and no message quotes request headers.
+ * The message is one line that no runner reads as a workflow command (../text/untrusted.ts `logSafe`).
  *
  * Error bodies come in three shapes (§1.5 of the API reference), all surfaced:
  * - a bare string: `{"status":403,"body":"User not authenticated"}`
  * - `{error, value}`: `{"status":404,"body":{"error":"node not found","value":15049247}}`
  * - keyed by parameter: `{"status":400,"body":{"test_record_id":{"error":"not_ready_for_cloning","value":9058}}}`
  */
+
+import { logSafe } from '../text/untrusted.js'
 
 export type WallarmErrorKind =
   /** 401/403: the token was refused. */
@@ -48,7 +51,7 @@ export interface WallarmApiErrorInit {
   /** The system error code of a network error (`ECONNREFUSED`, `ETIMEDOUT`, …). */
   networkCode?: string
   /** What the request was about, to name it in a 404 message. */
-  resource?: { kind: string; id: number }
+  resource?: { kind: string; id: string | number }
   /** How many attempts were made before giving up (set when retries were exhausted). */
   attempts?: number
   /** A server-provided delay before retrying (`Retry-After`), in ms. */
@@ -193,14 +196,15 @@ export class WallarmApiError extends Error {
   readonly retryable: boolean
   readonly host: string | undefined
   readonly networkCode: string | undefined
-  readonly resource: { kind: string; id: number } | undefined
+  readonly resource: { kind: string; id: string | number } | undefined
   readonly attempts: number | undefined
   readonly retryAfterMs: number | undefined
   readonly #init: WallarmApiErrorInit
 
   constructor(init: WallarmApiErrorInit) {
     const details = errorDetails(init.body)
-    super(buildMessage(init, details), init.cause === undefined ? undefined : { cause: init.cause })
+    // The message quotes the API's answer: made safe to log here, once, whatever it held.
+    super(logSafe(buildMessage(init, details)), init.cause === undefined ? undefined : { cause: init.cause })
     this.#init = init
     this.operation = init.operation
     this.kind = init.kind

@@ -100,6 +100,6 @@ export function resolveApi(apiHost: string, consoleUrl?: string): ResolvedApi {
 }
 
 /** The console page of one test run (§5): `<console>/testing/testruns/<id>`. */
-export function testRunUrl(consoleUrl: string, id: number): string {
+export function testRunUrl(consoleUrl: string, id: string | number): string {
   return `${stripTrailingSlashes(consoleUrl)}/testing/testruns/${encodeURIComponent(String(id))}`
 }

@@ -1,14 +1,15 @@
 /**
  * Turns what the API sent into the shapes of ./types.ts, without ever throwing on a missing or oddly typed
- * field: ids and counters become numbers (numeric strings accepted: `"5080"` → 5080), missing counters
+ * field: ids become their exact decimal text (./types.ts `Id`; `wid` and `policy_id` stay numbers),
+ * counters numbers (numeric strings accepted: `"5080"` → 5080), missing counters
  * become 0, missing lists become [], known optional fields that are absent (or unusable) stay absent, and
  * fields this code does not know are kept as they came.
  *
- * Conventions for a required field that is missing: `name`/`desc`/`state` → `''`, `test_record_id` → 0
+ * Conventions for a required field that is missing: `name`/`desc`/`state` → `''`, `test_record_id` → `''`
  * (read: unknown), `recording` → false, rates/estimates/timestamps → null. Only the run's own `id` is
  * essential: `normalizeTestRun` returns undefined without it and the client reports an unusable response.
  */
-import type { TestRun, VulnSummary, Vulnerability } from './types.js'
+import type { Id, TestRun, VulnSummary, Vulnerability } from './types.js'
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -26,6 +27,23 @@ export function toInt(v: unknown): number | undefined {
   const n = toNumber(v)
   return n !== undefined && Number.isSafeInteger(n) ? n : undefined
 }
+
+/** Ids are at most this many digits: longer digit strings are not ids. */
+const MAX_ID_DIGITS = 40
+
+/**
+ * A positive id as its exact decimal text: from a safe integer, or from a string of digits (which is how
+ * ./json.ts hands over integers too long for a double). Undefined otherwise.
+ */
+export function toId(v: unknown): Id | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 ? String(v) : undefined
+  if (typeof v !== 'string') return undefined
+  const m = /^\s*0*([1-9]\d*)\s*$/.exec(v)
+  return m && m[1]!.length <= MAX_ID_DIGITS ? m[1] : undefined
+}
+
+/** A state is a short word (§3.1); anything longer is cut, so that no output or line is flooded. */
+const MAX_STATE_CHARS = 64
 
 /** A boolean, from a boolean, `"true"`/`"false"` or 1/0; undefined otherwise. */
 export function toBool(v: unknown): boolean | undefined {
@@ -69,12 +87,12 @@ const COUNTERS = [
   'planing_requests_count'
 ] as const
 
-/** One item of a test run's `vulns[]`; non-objects are dropped, a missing id becomes 0. */
+/** One item of a test run's `vulns[]`; non-objects are dropped, a missing id becomes `''`. */
 export function normalizeVulnSummary(raw: unknown): VulnSummary | undefined {
   if (!isRecord(raw)) return undefined
   return {
     ...raw,
-    id: toInt(raw.id) ?? 0,
+    id: toId(raw.id) ?? '',
     threat: toNumber(raw.threat) ?? 0,
     code: str(raw.code) ?? '',
     type: str(raw.type) ?? ''
@@ -84,16 +102,16 @@ export function normalizeVulnSummary(raw: unknown): VulnSummary | undefined {
 /** A test-run object (§2.T); undefined when `raw` is not an object or has no usable `id`. */
 export function normalizeTestRun(raw: unknown): TestRun | undefined {
   if (!isRecord(raw)) return undefined
-  const id = toInt(raw.id)
-  if (id === undefined || id <= 0) return undefined
+  const id = toId(raw.id)
+  if (id === undefined) return undefined
   const run: TestRun = {
     ...raw,
     id,
     name: str(raw.name) ?? '',
     desc: str(raw.desc) ?? '',
-    state: str(raw.state) ?? '',
+    state: (str(raw.state) ?? '').slice(0, MAX_STATE_CHARS),
     allowed_actions: strings(raw.allowed_actions),
-    test_record_id: toInt(raw.test_record_id) ?? 0,
+    test_record_id: toId(raw.test_record_id) ?? '',
     recording: toBool(raw.recording) ?? false,
     vulns: Array.isArray(raw.vulns)
       ? raw.vulns.map(normalizeVulnSummary).filter((v): v is VulnSummary => v !== undefined)
@@ -142,12 +160,12 @@ const VULN_STRINGS = [
   'template'
 ] as const
 
-/** A full vulnerability object (§E7); non-objects give undefined, a missing id becomes 0. */
+/** A full vulnerability object (§E7); non-objects give undefined, a missing id becomes `''`. */
 export function normalizeVulnerability(raw: unknown): Vulnerability | undefined {
   if (!isRecord(raw)) return undefined
   const v: Vulnerability = {
     ...raw,
-    id: toInt(raw.id) ?? 0,
+    id: toId(raw.id) ?? '',
     type: str(raw.type) ?? '',
     threat: toNumber(raw.threat) ?? 0
   }

@@ -170,7 +170,10 @@ export function defineScenarios(runtime: string, node: () => string): void {
         expect.objectContaining({ type: 'sqli', threat: 80, path: INJECTABLE_PATH, method: 'GET' })
       ])
       expect(visibleLog(stop)).toMatch(/::error title=Wallarm FAST.*sqli|::error title=.*SQL injection/i)
-      expect(visibleLog(stop)).toContain('::error::Testing found 1 vulnerability')
+      // The verdict is the first error annotation, titled with the conclusion.
+      expect(visibleLog(stop)).toMatch(
+        /^::error title=Wallarm FAST%3A failed::Testing found 1 vulnerability/m
+      )
       expect(stop.summary).toContain('Wallarm FAST: failed')
       expect(stop.summary).toContain('/api/search')
 
@@ -279,7 +282,7 @@ export function defineScenarios(runtime: string, node: () => string): void {
       expect(wait.summary).toMatch(/same FAST node/)
       expect(wait.outputs['sarif-path']).toBe('')
       expect(wait.outputs['junit-path']).not.toBe('')
-      expect(visibleLog(wait)).toMatch(/::error::.*interrupted/)
+      expect(visibleLog(wait)).toMatch(/::error title=Wallarm FAST%3A interrupted::.*interrupted/)
       await step(token, { mode: 'stop', 'test-run-id': second.outputs['test-run-id']!, wait: 'false' })
     })
 
@@ -450,7 +453,9 @@ export function defineScenarios(runtime: string, node: () => string): void {
       const stop = await step(token, { mode: 'stop', 'test-run-id': record.outputs['test-run-id']! })
       expect(stop.exitCode).toBe(1)
       expect(stop.outputs).toMatchObject({ baselines: '0', conclusion: 'inconclusive', state: 'passed' })
-      expect(stop.stdout).toMatch(/::error::Inconclusive: No baselines were recorded/)
+      expect(stop.stdout).toMatch(
+        /::error title=Wallarm FAST%3A inconclusive::Inconclusive: No baselines were recorded/
+      )
       const junit = readFileSync(stop.outputs['junit-path']!, 'utf8')
       expect(junit).toContain('Test run inconclusive')
       expect(stop.outputs['sarif-path']).toBe('')
@@ -514,7 +519,7 @@ export function defineScenarios(runtime: string, node: () => string): void {
       const record = await step(token, { mode: 'record' })
       expect(record.exitCode).toBe(1)
       expect(record.outputs.conclusion).toBe('error')
-      expect(visibleLog(record)).toMatch(/::error::.*token/i)
+      expect(visibleLog(record)).toMatch(/::error title=Wallarm FAST%3A error::.*token/i)
       expectNoToken(record, token)
     })
 

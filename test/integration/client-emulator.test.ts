@@ -72,7 +72,7 @@ function requestsTo(emu: Emulator, method: string, path: string | RegExp): Recor
   )
 }
 
-async function pollRun(client: FastClient, id: number, until: (run: TestRun) => boolean): Promise<TestRun> {
+async function pollRun(client: FastClient, id: string, until: (run: TestRun) => boolean): Promise<TestRun> {
   return waitFor(
     async () => {
       const run = await client.getTestRun(id)
@@ -139,15 +139,14 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
     expect(req.body).not.toHaveProperty('test_record_id')
   })
 
-  it('createTestRun returns the normalised new run: running, recording, not yet ready, numeric ids', () => {
+  it('createTestRun returns the normalised new run: running, recording, not yet ready, ids as decimal text', () => {
     expect(created.state).toBe('running')
     expect(created.recording).toBe(true)
     expect(created.ready_for_recording).toBe(false)
     expect(created.name).toBe('ci-build-1')
-    expect(typeof created.id).toBe('number')
-    expect(created.id).toBeGreaterThan(0)
-    expect(typeof created.test_record_id).toBe('number')
-    expect(created.test_record_id).toBeGreaterThan(0)
+    // Ids are their exact decimal text (they may exceed 2^53).
+    expect(created.id).toMatch(/^[1-9]\d*$/)
+    expect(created.test_record_id).toMatch(/^[1-9]\d*$/)
     expect(created.vulns).toEqual([])
     expect(created.baseline_count).toBe(0)
   })
@@ -196,7 +195,7 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
     expect(finished.vulns.length).toBe(3)
     for (const v of finished.vulns) {
       expect(v.type).toBe('sqli')
-      expect(typeof v.id).toBe('number')
+      expect(v.id).toMatch(/^[1-9]\d*$/)
       expect(v.threat).toBe(80)
       expect(v.code).toBe('S0001')
     }
@@ -214,7 +213,7 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
       expect(v.threat).toBe(80)
       expect(v.method).toBe('GET')
       expect(v.domain).toBe(host)
-      expect(v.testrun_id).toBe(created.id)
+      expect(String(v.testrun_id)).toBe(created.id)
       expect(typeof v.parameter).toBe('string')
       expect(typeof v.title).toBe('string')
     }
@@ -226,7 +225,7 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
       expect(r.method).toBe('POST')
       expect(r.path).toBe('/v1/objects/vuln')
       expect(r.headers['x-wallarmapi-token']).toBe(A)
-      expect(r.body).toMatchObject({ filter: { testrun_id: [created.id] }, limit: 1, offset: i })
+      expect(r.body).toMatchObject({ filter: { testrun_id: [Number(created.id)] }, limit: 1, offset: i })
     })
     // Three full pages, then a short (empty) page that ends the list.
     expect(pages).toHaveLength(4)
@@ -238,7 +237,11 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
     expect(vulns).toHaveLength(3)
     const pages = emu.requests.slice(before)
     expect(pages).toHaveLength(1)
-    expect(pages[0]!.body).toMatchObject({ filter: { testrun_id: [created.id] }, limit: 500, offset: 0 })
+    expect(pages[0]!.body).toMatchObject({
+      filter: { testrun_id: [Number(created.id)] },
+      limit: 500,
+      offset: 0
+    })
   })
 
   it('listVulnerabilities with max asks for no more than it needs', async () => {
@@ -247,7 +250,11 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
     expect(vulns).toHaveLength(2)
     const pages = emu.requests.slice(before)
     expect(pages).toHaveLength(1)
-    expect(pages[0]!.body).toMatchObject({ filter: { testrun_id: [created.id] }, limit: 2, offset: 0 })
+    expect(pages[0]!.body).toMatchObject({
+      filter: { testrun_id: [Number(created.id)] },
+      limit: 2,
+      offset: 0
+    })
   })
 
   it('copyTestRun passes an invalid rps through: 400 naming the parameter, nothing created', async () => {
@@ -261,7 +268,7 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
     expect(err.value).toBe(0)
     expect(requestsTo(emu, 'POST', '/v1/test_run').at(-1)!.body).toEqual({
       name: 'bad-copy',
-      test_record_id: created.test_record_id,
+      test_record_id: Number(created.test_record_id),
       rps: 0
     })
     expect(emu.model.runIds()).toHaveLength(runsBefore)
@@ -271,7 +278,7 @@ describe('the recording flow end to end: create, ready, record, stop, verdict, v
     const copy = await h.client.copyTestRun({ name: 'replay-1', test_record_id: created.test_record_id })
     const post = requestsTo(emu, 'POST', '/v1/test_run').at(-1)!
     expect(post.headers['x-wallarmapi-token']).toBe(A)
-    expect(post.body).toEqual({ name: 'replay-1', test_record_id: created.test_record_id })
+    expect(post.body).toEqual({ name: 'replay-1', test_record_id: Number(created.test_record_id) })
     expect(copy.id).not.toBe(created.id)
     expect(copy.state).toBe('cloning')
     expect(copy.recording).toBe(false)
@@ -311,7 +318,7 @@ describe('errors from the emulator', () => {
     expect(err.status).toBe(400)
     expect(err.code).toBe('not_ready_for_cloning')
     expect(err.param).toBe('test_record_id')
-    expect(err.value).toBe(rec.test_record_id)
+    expect(String(err.value)).toBe(rec.test_record_id)
     expect(err.retryable).toBe(false)
     expect(err.message).toContain(`test record ${rec.test_record_id} is still recording`)
     expect(b.retries).toHaveLength(0)
@@ -347,7 +354,7 @@ describe('errors from the emulator', () => {
     expect(isNotReadyForCloning(err)).toBe(false)
     expect(err.param).toBe('test_record_id')
     expect(err.code).toBe('empty_test_record')
-    expect(err.value).toBe(rec.test_record_id)
+    expect(String(err.value)).toBe(rec.test_record_id)
     expect(err.message).toContain('parameter "test_record_id"')
     expect(err.retryable).toBe(false)
   })
@@ -578,7 +585,7 @@ describe('retries, proven with injected faults', () => {
     ])
     expect(h.sleeps).toHaveLength(2)
     // Only one run was created: the faulted attempts never reached the model.
-    expect(emu.model.runIds()).toEqual([run.id])
+    expect(emu.model.runIds().map(String)).toEqual([run.id])
   })
 
   it('a burst of four 503 with attempts 5: success on the fifth request', async () => {

@@ -27,7 +27,7 @@ interface Harness {
   settings(inputs: Record<string, string>): Settings
   logs: string[]
   known: TestRun[]
-  recording: Array<[number, boolean]>
+  recording: Array<[string, boolean]>
   advance(ms: number): void
 }
 
@@ -36,7 +36,7 @@ async function harness(options: EmulatorOptions = {}): Promise<Harness> {
   emu = await startEmulator({ tokens: [TOKEN, 'fast-other'], clock: () => now, ...options })
   const logs: string[] = []
   const known: TestRun[] = []
-  const recording: Array<[number, boolean]> = []
+  const recording: Array<[string, boolean]> = []
   const sleep = (ms: number): Promise<void> => {
     now += ms
     return Promise.resolve()
@@ -118,7 +118,7 @@ describe('stop', () => {
     h.emu.injectFault({ method: 'POST', path: `/v1/test_run/${run.id}/action/stop`, status: 400 })
     const result = await flow(h, { mode: 'stop', 'test-run-id': String(run.id) })
     expect(result.conclusion).toBe('passed')
-    expect(h.recording).toEqual([[run.id, false]])
+    expect(h.recording).toEqual([[String(run.id), false]])
   })
 
   it('rethrows a refused stop while the run still records', async () => {
@@ -186,7 +186,7 @@ describe('progressLine', () => {
       testRun({
         state: 'running',
         recording: true,
-        vulns: [{ id: 1, threat: 80, code: 'S', type: 'sqli' }],
+        vulns: [{ id: '1', threat: 80, code: 'S', type: 'sqli' }],
         baseline_check_tech_fail_count: 2,
         estimated_time_to_completion: 90
       }),

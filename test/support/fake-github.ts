@@ -1,7 +1,11 @@
 /**
- * A local stand-in of the GitHub REST API's issue-comment endpoints (`node:http` on 127.0.0.1), with
- * `Link` pagination and GHES's `/api/v3` prefix like GitHub's, recording every request. Point
- * `@actions/github` at it through `GITHUB_API_URL`.
+ * A local stand-in of the GitHub REST API's issue-comment endpoints and `GET /user` (`node:http` on
+ * 127.0.0.1), with `Link` pagination and GHES's `/api/v3` prefix like GitHub's, recording every request.
+ * Point `@actions/github` at it through `GITHUB_API_URL`.
+ *
+ * It can be hostile: comments by other people (`seed(issue, body, author)`), and answers a test scripts.
+ * `viewer` is who the token is: undefined stands for the job's `GITHUB_TOKEN`, for which `GET /user` is
+ * refused (403) and whose comments are written by `github-actions[bot]`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -17,10 +21,18 @@ export interface StoredComment {
   id: number
   body: string
   issue: number
+  /** The author's login. */
+  user: string
 }
+
+export const ACTIONS_BOT = 'github-actions[bot]'
 
 export interface Failure {
   method: string
+  /** Only requests to this path (after any `/api/v3`); default: the comment endpoints, not `/user`. */
+  path?: string
+  /** Take the request and never answer (`status` and `message` are not used). */
+  hang?: boolean
   status: number
   message: string
   headers?: Record<string, string>
@@ -31,6 +43,8 @@ export class FakeGitHub {
   readonly requests: Recorded[] = []
   comments: StoredComment[] = []
   failures: Failure[] = []
+  /** The token's own login (a personal access token); undefined: the job's token. */
+  viewer: string | undefined
   private nextId = 1000
   private server: Server | undefined
   port = 0
@@ -42,6 +56,7 @@ export class FakeGitHub {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections()
     await new Promise<void>((resolve) => this.server?.close(() => resolve()))
   }
 
@@ -53,12 +68,18 @@ export class FakeGitHub {
     this.requests.length = 0
     this.comments = []
     this.failures = []
+    this.viewer = undefined
   }
 
-  seed(issue: number, body: string): number {
+  seed(issue: number, body: string, user = ACTIONS_BOT): number {
     const id = this.nextId++
-    this.comments.push({ id, body, issue })
+    this.comments.push({ id, body, issue, user })
     return id
+  }
+
+  /** The requests to the comment endpoints (not `GET /user`). */
+  get commentRequests(): Recorded[] {
+    return this.requests.filter((r) => !/^(\/api\/v3)?\/user$/.test(r.path))
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -73,13 +94,21 @@ export class FakeGitHub {
       authorization: req.headers.authorization,
       body: raw ? JSON.parse(raw) : undefined
     })
-    const failure = this.failures.find((f) => f.method === method)
-    if (failure) {
-      return send(res, failure.status, { message: failure.message }, failure.headers)
-    }
     // GitHub Enterprise Server serves the REST API under /api/v3.
     const path = url.pathname.replace(/^\/api\/v3(?=\/)/, '')
     const prefix = url.pathname.slice(0, url.pathname.length - path.length)
+    const failure = this.failures.find(
+      (f) => f.method === method && (f.path === undefined ? path !== '/user' : f.path === path)
+    )
+    if (failure?.hang) return
+    if (failure) {
+      return send(res, failure.status, { message: failure.message }, failure.headers)
+    }
+    if (path === '/user' && method === 'GET') {
+      if (this.viewer === undefined)
+        return send(res, 403, { message: 'Resource not accessible by integration' })
+      return send(res, 200, { login: this.viewer, type: 'User' })
+    }
 
     let m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path)
     if (m && method === 'GET') {
@@ -99,8 +128,9 @@ export class FakeGitHub {
     }
     if (m && method === 'POST') {
       const body = (JSON.parse(raw) as { body: string }).body
-      const id = this.seed(Number(m[3]), body)
-      return send(res, 201, toApi(this.url)({ id, body, issue: Number(m[3]) }))
+      const user = this.viewer ?? ACTIONS_BOT
+      const id = this.seed(Number(m[3]), body, user)
+      return send(res, 201, toApi(this.url)({ id, body, issue: Number(m[3]), user }))
     }
     m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(path)
     if (m && method === 'PATCH') {
@@ -119,7 +149,7 @@ function toApi(base: string) {
     id: c.id,
     body: c.body,
     html_url: `${base}/acme/shop/pull/${c.issue}#issuecomment-${c.id}`,
-    user: { login: 'github-actions[bot]', type: 'Bot' }
+    user: { login: c.user, type: c.user.endsWith('[bot]') ? 'Bot' : 'User' }
   })
 }
 

@@ -4,12 +4,12 @@ import type { TestRun } from '../../src/wallarm/types.js'
 /** A finished test run (failed, three baselines) as the client returns it; tests override what they need. */
 export function testRun(over: Partial<TestRun> = {}): TestRun {
   return {
-    id: 5080,
+    id: '5080',
     name: 'ci-build-123',
     desc: '',
     state: 'failed',
     allowed_actions: [],
-    test_record_id: 9058,
+    test_record_id: '9058',
     recording: false,
     vulns: [],
     baseline_count: 3,
@@ -39,8 +39,8 @@ export function runReport(over: Partial<RunReport> = {}): RunReport {
     conclusion: 'failed',
     reason: 'Found vulnerabilities.',
     failed: true,
-    testRunId: 5080,
-    testRecordId: 9058,
+    testRunId: '5080',
+    testRecordId: '9058',
     run: testRun(),
     findings: [],
     minThreat: 1,

@@ -184,7 +184,7 @@ describe('FastClient calls', () => {
       file_extensions_to_exclude: 'js|css|png|ico',
       test_record_name: undefined
     })
-    expect(run).toEqual(RUN)
+    expect(run).toEqual({ ...RUN, id: '5080', test_record_id: String(RUN.test_record_id) })
     expect(stub.requests).toHaveLength(1)
     const req = stub.requests[0]!
     expect(req.method).toBe('POST')
@@ -210,7 +210,7 @@ describe('FastClient calls', () => {
   it('copyTestRun POSTs test_record_id and accepts a cloning run', async () => {
     stub.then(envelope(200, { ...RUN, id: 5081, state: 'cloning', recording: false }))
     const run = await client().copyTestRun({ name: 'nightly-replay', test_record_id: 9058, policy_id: 129 })
-    expect(run).toMatchObject({ id: 5081, state: 'cloning', test_record_id: 9058, recording: false })
+    expect(run).toMatchObject({ id: '5081', state: 'cloning', test_record_id: '9058', recording: false })
     const req = stub.requests[0]!
     expect([req.method, req.url]).toEqual(['POST', '/v1/test_run'])
     expect(req.json).toEqual({ name: 'nightly-replay', test_record_id: 9058, policy_id: 129 })
@@ -226,7 +226,7 @@ describe('FastClient calls', () => {
     )
     const run = await client().getTestRun(5080)
     expect(run.state).toBe('failed')
-    expect(run.vulns).toEqual([{ id: 7001, threat: 80, code: 'S0001', type: 'sqli' }])
+    expect(run.vulns).toEqual([{ id: '7001', threat: 80, code: 'S0001', type: 'sqli' }])
     const req = stub.requests[0]!
     expect([req.method, req.url, req.text]).toEqual(['GET', '/v1/test_run/5080', ''])
     expect(req.headers['x-wallarmapi-token']).toBe(TOKEN)
@@ -341,8 +341,8 @@ describe('FastClient response normalisation', () => {
     )
     const run = await client().getTestRun(5080)
     expect(run).toMatchObject({
-      id: 5080,
-      test_record_id: 9058,
+      id: '5080',
+      test_record_id: '9058',
       clientid: 42,
       name: '',
       desc: '',
@@ -358,7 +358,7 @@ describe('FastClient response normalisation', () => {
       end_time: null,
       policy_node_extra: { a: 1 }
     })
-    expect(run.vulns).toEqual([{ id: 7001, threat: 80, code: 'S0001', type: 'sqli', extra: 1 }])
+    expect(run.vulns).toEqual([{ id: '7001', threat: 80, code: 'S0001', type: 'sqli', extra: 1 }])
     // Absent stays absent (old API versions have no ready_for_recording).
     expect('ready_for_recording' in run).toBe(false)
     expect('node_active' in run).toBe(false)
@@ -366,7 +366,7 @@ describe('FastClient response normalisation', () => {
 
   it('takes an envelope whose body is the only key', async () => {
     stub.then(raw(200, JSON.stringify({ body: { id: 5080 } })))
-    await expect(client().getTestRun(5080)).resolves.toMatchObject({ id: 5080, vulns: [], state: '' })
+    await expect(client().getTestRun(5080)).resolves.toMatchObject({ id: '5080', vulns: [], state: '' })
   })
 
   it('throws a non-retryable error when a 2xx body has no usable id', async () => {
@@ -484,7 +484,7 @@ describe('FastClient retries', () => {
   it('500 then success', async () => {
     stub.then(envelope(500, 'Timed out connecting to server'), envelope(200, RUN))
     const run = await client().getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries).toHaveLength(1)
     expect(retries[0]).toMatchObject({ operation: 'get test run', attempt: 1, delayMs: 500 })
@@ -495,7 +495,7 @@ describe('FastClient retries', () => {
   it('a burst of 503 on a POST, with growing delays', async () => {
     stub.then(envelope(503, 'down'), envelope(503, 'down'), envelope(503, 'down'), envelope(200, RUN))
     const run = await client().createTestRun({ name: 'ci' })
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'POST', 'POST'])
     expect(stub.requests.every((r) => (r.json as { name: string }).name === 'ci')).toBe(true)
     expect(delays).toEqual([500, 1000, 2000])
@@ -527,7 +527,7 @@ describe('FastClient retries', () => {
   it('a connection reset, then success', async () => {
     stub.then(resetConnection, envelope(200, RUN))
     const run = await client().getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries[0]?.error).toMatchObject({ kind: 'network', networkCode: 'ECONNRESET', status: undefined })
   })
@@ -540,7 +540,7 @@ describe('FastClient retries', () => {
     }
     stub.then(halfBody, envelope(200, RUN))
     const run = await client().getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries[0]?.error).toMatchObject({ kind: 'network', retryable: true })
   })
@@ -548,7 +548,7 @@ describe('FastClient retries', () => {
   it('a request that never gets an answer times out and is retried', async () => {
     stub.then(neverAnswer, envelope(200, RUN))
     const run = await client({ timeoutMs: 300 }).getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries[0]?.error).toMatchObject({ kind: 'network', networkCode: 'ETIMEDOUT' })
     expect(retries[0]?.error.message).toContain(`127.0.0.1:${stub.port}`)
@@ -560,7 +560,7 @@ describe('FastClient retries', () => {
       envelope(200, RUN)
     )
     const run = await client().getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(stub.requests).toHaveLength(2)
     expect(retries[0]?.error).toMatchObject({ kind: 'malformed', status: 200, retryable: true })
   })
@@ -631,8 +631,8 @@ describe('FastClient.listVulnerabilities', () => {
       envelope(200, [vuln(5)])
     )
     const vulns = await client().listVulnerabilities(5080, { pageSize: 2 })
-    expect(vulns.map((v) => v.id)).toEqual([1, 2, 3, 4, 5])
-    expect(vulns[3]).toMatchObject({ id: 4, threat: 60, type: 'sqli', path: '/search' })
+    expect(vulns.map((v) => v.id)).toEqual(['1', '2', '3', '4', '5'])
+    expect(vulns[3]).toMatchObject({ id: '4', threat: 60, type: 'sqli', path: '/search' })
     expect(stub.requests.map((r) => [r.method, r.url])).toEqual([
       ['POST', '/v1/objects/vuln'],
       ['POST', '/v1/objects/vuln'],
@@ -658,14 +658,14 @@ describe('FastClient.listVulnerabilities', () => {
   it('stops at max', async () => {
     stub.then(envelope(200, [vuln(1), vuln(2)]), envelope(200, [vuln(3)]))
     const vulns = await client().listVulnerabilities(5080, { pageSize: 2, max: 3 })
-    expect(vulns.map((v) => v.id)).toEqual([1, 2, 3])
+    expect(vulns.map((v) => v.id)).toEqual(['1', '2', '3'])
     expect(stub.requests.map((r) => (r.json as { limit: number }).limit)).toEqual([2, 1])
   })
 
   it('stops when the server ignores offset (a page of nothing new)', async () => {
     stub.fallback = envelope(200, [vuln(1), vuln(2)])
     const vulns = await client().listVulnerabilities(5080, { pageSize: 2 })
-    expect(vulns.map((v) => v.id)).toEqual([1, 2])
+    expect(vulns.map((v) => v.id)).toEqual(['1', '2'])
     expect(stub.requests).toHaveLength(2)
   })
 
@@ -686,8 +686,8 @@ describe('FastClient.listVulnerabilities', () => {
     )
     const vulns = await client().listVulnerabilities(5080)
     expect(vulns).toEqual([
-      { id: 11, type: 'xss', threat: 40, wid: 3, testrun_id: null, template_params: { method: 'GET' } },
-      { id: 0, type: '', threat: 10 }
+      { id: '11', type: 'xss', threat: 40, wid: 3, testrun_id: null, template_params: { method: 'GET' } },
+      { id: '', type: '', threat: 10 }
     ])
   })
 
@@ -775,10 +775,79 @@ describe('FastClient through an HTTP proxy', () => {
     // A host name that only the proxy can reach (loopback addresses bypass proxies).
     const target = `wallarm-api.test:${stub.port}`
     const run = await client({ baseUrl: `http://${target}` }).getTestRun(5080)
-    expect(run.id).toBe(5080)
+    expect(run.id).toBe('5080')
     expect(seen).toHaveLength(1)
     expect(seen[0]).toMatch(new RegExp(`^(CONNECT ${target}|GET http://${target}/v1/test_run/5080)$`))
     expect(stub.requests[0]).toMatchObject({ method: 'GET', url: '/v1/test_run/5080' })
     expect(stub.requests[0]?.headers['x-wallarmapi-token']).toBe(TOKEN)
+  })
+})
+
+describe('FastClient against a hostile API', () => {
+  it('refuses an answer about another run than the one asked for (retryable: the poller asks again)', async () => {
+    stub.then(envelope(200, { ...RUN, id: 9999 }), envelope(200, RUN))
+    const err = await caught(client().getTestRun('5080'))
+    expect(err).toMatchObject({ kind: 'malformed', retryable: true })
+    expect(err.message).toMatch(/describes test run 9999, not 5080/)
+    await expect(client().getTestRun('5080')).resolves.toMatchObject({ id: '5080' })
+  })
+
+  it('reads ids above 2^53 as their exact digits and sends them back exactly', async () => {
+    const big = '18446744073709551615'
+    stub.then(raw(200, `{"status":200,"body":{"id":5090,"test_record_id":${big},"state":"cloning"}}`))
+    const run = await client().copyTestRun({ name: 'x', test_record_id: big })
+    expect(run.test_record_id).toBe(big)
+    expect(stub.requests[0]!.text).toContain(`"test_record_id":${big}`)
+  })
+
+  it('cuts a body over the cap off, as a retryable unusable answer', async () => {
+    stub.then(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        const chunk = Buffer.alloc(1 << 20, 0x20)
+        for (let i = 0; i < 9; i++) res.write(chunk)
+        res.end('{}')
+      },
+      envelope(200, RUN)
+    )
+    const run = await client().getTestRun(5080)
+    expect(run.id).toBe('5080')
+    expect(retries[0]?.error).toMatchObject({ kind: 'malformed', retryable: true })
+    expect(retries[0]?.error.message).toMatch(/larger than 8388608 bytes/)
+  })
+
+  it('takes JSON nested 200,000 deep as unusable and retries, with no stack overflow', async () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000)
+    stub.then(raw(200, deep), raw(503, deep), envelope(200, RUN))
+    await expect(client().getTestRun(5080)).resolves.toMatchObject({ id: '5080' })
+    expect(retries.map((r) => r.error.kind)).toEqual(['malformed', 'unavailable'])
+    expect(retries[0]?.error.message).toMatch(/nested deeper than 64 levels/)
+  })
+
+  it('redacts the token echoed JSON-escaped from a parsed answer and from an error', async () => {
+    const echoed = JSON.stringify(TOKEN).slice(1, -1).replace(/-/g, '\\u002d')
+    stub.then(
+      raw(400, `{"status":400,"body":{"name":{"error":"bad ${echoed}","value":"${echoed}"}}}`),
+      raw(200, `{"status":200,"body":{"id":5080,"name":"run ${echoed}","vulns":[]}}`)
+    )
+    const err = await caught(client().createTestRun({ name: 'x' }))
+    expect(err.message).toContain('bad ***')
+    const run = await client().getTestRun(5080)
+    expect(run.name).toBe('run ***')
+  })
+
+  it('ends a request and its retries when the signal aborts, whatever the server does', async () => {
+    stub.fallback = neverAnswer
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(new Error('deadline')), 300)
+    const started = performance.now()
+    await expect(client({ sleep: undefined }).getTestRun(5080, controller.signal)).rejects.toThrow('deadline')
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
+  it('makes every error message one line that no runner reads as a workflow command', async () => {
+    stub.then(raw(404, 'not here\n::stop-commands::x ##[error]forged'))
+    const err = await caught(client().getTestRun(5080))
+    expect(err.message).not.toMatch(/[\r\n]|##\[/)
   })
 })

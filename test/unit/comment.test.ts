@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   GITHUB_COMMENT_LIMIT,
+  MAX_COMMENT_PAGES,
   commentMarker,
   pullRequestTarget,
   renderCommentBody,
@@ -13,7 +14,7 @@ import {
 } from '../../src/github/comment.js'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { FakeGitHub } from '../support/fake-github.js'
+import { ACTIONS_BOT, FakeGitHub } from '../support/fake-github.js'
 
 const github = new FakeGitHub()
 const target: CommentTarget = { owner: 'acme', repo: 'shop', issueNumber: 7 }
@@ -52,7 +53,7 @@ describe('upsertComment', () => {
     expect(post[0]).toMatchObject({ method: 'POST', path: '/repos/acme/shop/issues/7/comments' })
     expect(post[0]!.authorization).toMatch(/^(token|Bearer) t0ken$/)
     expect((post[0]!.body as { body: string }).body).toBe(`${marker}\nFAST: passed`)
-    const list = github.requests.find((r) => r.method === 'GET')
+    const list = github.commentRequests.find((r) => r.method === 'GET')
     expect(list?.path).toContain('per_page=100')
   })
 
@@ -78,7 +79,7 @@ describe('upsertComment', () => {
       'POST /repos/acme/shop/issues/7/comments',
       `PATCH /repos/acme/shop/issues/comments/${first.id}`
     ])
-    expect(github.comments).toEqual([{ id: first.id, issue: 7, body: `${marker}\nrun 2` }])
+    expect(github.comments).toEqual([{ id: first.id, issue: 7, body: `${marker}\nrun 2`, user: ACTIONS_BOT }])
   })
 
   it("leaves another matrix leg's comment alone", async () => {
@@ -101,7 +102,7 @@ describe('upsertComment', () => {
     const result = await upsertComment({ token: 't0ken', target, marker, body: 'new result' })
 
     expect(result).toMatchObject({ outcome: 'updated', id: ours })
-    const gets = github.requests.filter((r) => r.method === 'GET').map((r) => r.path)
+    const gets = github.commentRequests.filter((r) => r.method === 'GET').map((r) => r.path)
     expect(gets).toHaveLength(2)
     expect(gets[1]).toContain('page=2')
     expect(writes().map((r) => `${r.method} ${r.path}`)).toEqual([
@@ -182,7 +183,7 @@ describe('upsertComment', () => {
     await expect(
       upsertComment({ token: 't0ken', target, marker, body: 'x', baseUrl: `http://127.0.0.1:${port}` })
     ).rejects.toThrow(
-      /^could not write the pull-request comment: failed to list the comments of acme\/shop#7: /
+      /^could not write the pull-request comment: failed to find out who the token is, for acme\/shop#7: /
     )
   })
 
@@ -201,6 +202,70 @@ describe('upsertComment', () => {
   })
 })
 
+describe("upsertComment: only a comment by the token's identity is ours", () => {
+  it('leaves a comment by someone else that holds the marker alone, and writes its own', async () => {
+    const forged = github.seed(7, `${marker}\n✅ passed (trust me)`, 'mallory')
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'failed' })
+
+    expect(result.outcome).toBe('created')
+    expect(github.comments.find((c) => c.id === forged)?.body).toBe(`${marker}\n✅ passed (trust me)`)
+    expect(writes().map((r) => r.method)).toEqual(['POST'])
+  })
+
+  it('with the job token (GET /user refused), takes the Actions bot as its identity', async () => {
+    github.seed(7, `${marker}\nforged`, 'mallory')
+    const ours = github.seed(7, `${marker}\nold`, ACTIONS_BOT)
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'new' })
+
+    expect(result).toMatchObject({ outcome: 'updated', id: ours })
+  })
+
+  it('with a personal access token, takes GET /user as its identity: the bot comment is not its own', async () => {
+    github.viewer = 'octocat'
+    github.seed(7, `${marker}\nby the bot`, ACTIONS_BOT)
+    const ours = github.seed(7, `${marker}\nold`, 'OctoCat')
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'new' })
+
+    expect(result).toMatchObject({ outcome: 'updated', id: ours })
+  })
+
+  it('gives up on a GitHub API that never answers, within its deadline', async () => {
+    github.failures.push({ method: 'GET', status: 0, message: '', hang: true })
+    const started = performance.now()
+    await expect(
+      upsertComment({ token: 't0ken', target, marker, body: 'x', timeoutMs: 500 })
+    ).rejects.toThrow(
+      /^could not write the pull-request comment: failed to list the comments of acme\/shop#7/
+    )
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+
+  it('stops paging after MAX_COMMENT_PAGES pages and writes its own comment', async () => {
+    for (let i = 0; i < 100 * MAX_COMMENT_PAGES + 5; i++) github.seed(7, `comment ${i}`)
+    github.seed(7, `${marker}\nold, too far down`)
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'new' })
+    expect(result.outcome).toBe('created')
+    expect(github.commentRequests.filter((r) => r.method === 'GET')).toHaveLength(MAX_COMMENT_PAGES)
+  })
+
+  it('sends no form of a secret in the body, and quotes none from an error', async () => {
+    const secret = 'wallarm/tok+en=='
+    const escaped = JSON.stringify(secret).slice(1, -1).replace('/', '\\/').replace('+', '\\u002b')
+    await upsertComment({
+      token: 't0ken-gh',
+      target,
+      marker,
+      body: `raw ${secret} escaped ${escaped} url ${encodeURIComponent(secret)} gh t0ken-gh`,
+      secrets: [secret]
+    })
+    const sent = github.comments[0]!.body
+    expect(sent).toBe(`${marker}\nraw *** escaped *** url *** gh ***`)
+  })
+})
+
 describe('the GitHub API base URL', () => {
   it('follows GITHUB_API_URL at call time, with a GHES-style /api/v3 path', async () => {
     process.env['GITHUB_API_URL'] = `${github.url}/api/v3/`
@@ -209,6 +274,7 @@ describe('the GitHub API base URL', () => {
 
     expect(result.outcome).toBe('created')
     expect(github.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'GET /api/v3/user',
       'GET /api/v3/repos/acme/shop/issues/7/comments',
       'POST /api/v3/repos/acme/shop/issues/7/comments'
     ])
@@ -220,7 +286,7 @@ describe('the GitHub API base URL', () => {
     const result = await upsertComment({ token: 't0ken', target, marker, body: 'x', baseUrl: github.url })
 
     expect(result.outcome).toBe('created')
-    expect(github.requests).toHaveLength(2)
+    expect(github.commentRequests).toHaveLength(2)
   })
 
   it('sends the requests through an injected fetch', async () => {
@@ -233,8 +299,9 @@ describe('the GitHub API base URL', () => {
 
     await upsertComment({ token: 't0ken', target, marker, body: 'x', fetch: spy })
 
-    expect(seen).toHaveLength(2)
-    expect(seen[0]).toMatch(new RegExp(`^GET ${github.url}/repos/acme/shop/issues/7/comments`))
+    expect(seen).toHaveLength(3)
+    expect(seen[0]).toBe(`GET ${github.url}/user`)
+    expect(seen[1]).toMatch(new RegExp(`^GET ${github.url}/repos/acme/shop/issues/7/comments`))
   })
 })
 

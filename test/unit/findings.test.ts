@@ -5,8 +5,11 @@ import {
   toFindings,
   typeTitle,
   vulnerabilitiesJson,
+  vulnerabilitiesJsonOutput,
+  OUTPUT_MAX_BYTES,
   vulnType
 } from '../../src/report/findings.js'
+import { normalizeVulnerability } from '../../src/wallarm/normalize.js'
 import type { TestRun, Vulnerability } from '../../src/wallarm/types.js'
 import { testRun } from '../support/fixtures.js'
 
@@ -26,29 +29,29 @@ describe('toFindings', () => {
   it('uses the run summary when there are no details', () => {
     const f = toFindings(
       run([
-        { id: 2, threat: 30, code: 'S2', type: 'xss' },
-        { id: 1, threat: 80, code: 'S1', type: 'sqli' }
+        { id: '2', threat: 30, code: 'S2', type: 'xss' },
+        { id: '1', threat: 80, code: 'S1', type: 'sqli' }
       ]),
       undefined
     )
     expect(f).toEqual([
-      { id: 1, type: 'sqli', threat: 80, code: 'S1' },
-      { id: 2, type: 'xss', threat: 30, code: 'S2' }
+      { id: '1', type: 'sqli', threat: 80, code: 'S1' },
+      { id: '2', type: 'xss', threat: 30, code: 'S2' }
     ])
   })
 
   it('keeps every vulnerability that has no id (id 0) instead of merging them', () => {
     const summaries = run([
-      { id: 7, threat: 80, code: 'S1', type: 'sqli' },
-      { id: 0, threat: 80, code: 'X1', type: 'xss' },
-      { id: 0, threat: 90, code: 'R1', type: 'rce' }
+      { id: '7', threat: 80, code: 'S1', type: 'sqli' },
+      { id: '', threat: 80, code: 'X1', type: 'xss' },
+      { id: '', threat: 90, code: 'R1', type: 'rce' }
     ])
     expect(toFindings(summaries, undefined).map((f) => f.type)).toEqual(['rce', 'xss', 'sqli'])
     // With details, they are the full list: their id-less items replace the summary's.
     const details: Vulnerability[] = [
-      { id: 7, type: 'sqli', threat: 80 },
-      { id: 0, type: 'xss', threat: 80, path: '/a' },
-      { id: 0, type: 'rce', threat: 90, path: '/b' }
+      { id: '7', type: 'sqli', threat: 80 },
+      { id: '', type: 'xss', threat: 80, path: '/a' },
+      { id: '', type: 'rce', threat: 90, path: '/b' }
     ]
     expect(toFindings(summaries, details).map((f) => `${f.type}${f.path ?? ''}`)).toEqual([
       'rce/b',
@@ -60,7 +63,7 @@ describe('toFindings', () => {
   it('maps the full details, details win, and keeps a summary vuln with no detail', () => {
     const details: Vulnerability[] = [
       {
-        id: 1,
+        id: '1',
         type: 'sqli',
         threat: 85,
         method: 'post',
@@ -77,14 +80,14 @@ describe('toFindings', () => {
     ]
     const f = toFindings(
       run([
-        { id: 1, threat: 80, code: 'S1', type: 'sqli' },
-        { id: 3, threat: 85, code: 'S3', type: 'info' }
+        { id: '1', threat: 80, code: 'S1', type: 'sqli' },
+        { id: '3', threat: 85, code: 'S3', type: 'info' }
       ]),
       details
     )
     expect(f).toEqual([
       {
-        id: 1,
+        id: '1',
         type: 'sqli',
         threat: 85,
         code: 'S1',
@@ -97,24 +100,24 @@ describe('toFindings', () => {
         exploitExample: "' OR 1=1 --",
         status: 'active'
       },
-      { id: 3, type: 'info', threat: 85, code: 'S3' }
+      { id: '3', type: 'info', threat: 85, code: 'S3' }
     ])
   })
 
   it('takes details with no run at all, and sorts by threat then id', () => {
     const f = toFindings(undefined, [
-      { id: 9, type: 'xss', threat: 50 },
-      { id: 4, type: 'rce', threat: 50 },
-      { id: 5, type: 'ssrf', threat: 99 }
+      { id: '9', type: 'xss', threat: 50 },
+      { id: '4', type: 'rce', threat: 50 },
+      { id: '5', type: 'ssrf', threat: 99 }
     ])
-    expect(f.map((x) => x.id)).toEqual([5, 4, 9])
+    expect(f.map((x) => x.id)).toEqual(['5', '4', '9'])
     expect(toFindings(undefined, undefined)).toEqual([])
   })
 
   it('clamps a threat outside 0..100', () => {
     const f = toFindings(undefined, [
-      { id: 1, type: 'x', threat: 250 },
-      { id: 2, type: 'y', threat: Number.NaN }
+      { id: '1', type: 'x', threat: 250 },
+      { id: '2', type: 'y', threat: Number.NaN }
     ])
     expect(f.map((x) => x.threat)).toEqual([100, 0])
   })
@@ -147,7 +150,7 @@ describe('vulnerabilitiesJson', () => {
   it('keeps the compact fields only, where known', () => {
     const json = vulnerabilitiesJson([
       {
-        id: 1,
+        id: '1',
         type: 'sqli',
         threat: 80,
         code: 'S1',
@@ -156,11 +159,11 @@ describe('vulnerabilitiesJson', () => {
         description: 'long',
         title: 't'
       },
-      { id: 2, type: 'xss', threat: 20 }
+      { id: '2', type: 'xss', threat: 20 }
     ])
     expect(json).toEqual([
-      { id: 1, type: 'sqli', threat: 80, code: 'S1', method: 'GET', path: '/a' },
-      { id: 2, type: 'xss', threat: 20 }
+      { id: '1', type: 'sqli', threat: 80, code: 'S1', method: 'GET', path: '/a' },
+      { id: '2', type: 'xss', threat: 20 }
     ])
     expect(JSON.parse(JSON.stringify(json))).toEqual(json)
   })
@@ -173,5 +176,55 @@ describe('type names', () => {
     expect(typeTitle('weird')).toBe('weird')
     expect(vulnType('constructor')).toBeUndefined()
     expect(typeTitle('constructor')).toBe('constructor')
+  })
+})
+
+describe('toFindings: a missing value never beats a known one', () => {
+  it('keeps the run summary threat when the detail object says threat: null', () => {
+    const detail = normalizeVulnerability({ id: '7', type: 'sqli', threat: null, path: '/search' })!
+    const [f] = toFindings(run([{ id: '7', threat: 80, code: 'S1', type: 'sqli' }]), [detail])
+    expect(f).toMatchObject({ id: '7', threat: 80, path: '/search' })
+    expect(severityOf(f!.threat)).toBe('high')
+  })
+})
+
+describe('vulnerabilitiesJsonOutput', () => {
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: String(i + 1),
+      type: 'sqli',
+      threat: 100 - (i % 100),
+      path: `/p/${'x'.repeat(80)}/${i}`
+    }))
+
+  it('keeps 20,000 findings under 1 MB as valid JSON, the first ones kept, and says how many', () => {
+    const out = vulnerabilitiesJsonOutput(many(20_000))
+    expect(Buffer.byteLength(out.json, 'utf8')).toBeLessThanOrEqual(OUTPUT_MAX_BYTES)
+    const parsed = JSON.parse(out.json) as Array<{ id: number }>
+    expect(parsed).toHaveLength(out.included)
+    expect(out.included).toBeGreaterThan(1000)
+    expect(out.included).toBeLessThan(20_000)
+    expect(out.total).toBe(20_000)
+    expect(parsed[0]?.id).toBe(1)
+  })
+
+  it('writes ids as JSON numbers of their exact digits, above 2^53 too, and an unknown id as 0', () => {
+    const big = '18446744073709551615'
+    const out = vulnerabilitiesJsonOutput([
+      { id: big, type: 'sqli', threat: 90 },
+      { id: '', type: 'xss', threat: 80 }
+    ])
+    expect(out.json).toBe(`[{"id":${big},"type":"sqli","threat":90},{"id":0,"type":"xss","threat":80}]`)
+  })
+
+  it('keeps everything that fits, multi-byte text counted in bytes', () => {
+    const f = [{ id: '1', type: 'sqli', threat: 90, path: '/é'.repeat(10) }]
+    const whole = JSON.stringify(vulnerabilitiesJson(f)).replace('"id":"1"', '"id":1')
+    expect(vulnerabilitiesJsonOutput(f, Buffer.byteLength(whole))).toMatchObject({ json: whole, included: 1 })
+    expect(vulnerabilitiesJsonOutput(f, Buffer.byteLength(whole) - 1)).toEqual({
+      json: '[]',
+      included: 0,
+      total: 1
+    })
   })
 })

@@ -6,8 +6,8 @@ import type { Finding } from '../../src/report/model.js'
 const decide = (input: Omit<GateInput, 'mode' | 'techFailTolerance'> & Partial<GateInput>) =>
   decideGate({ mode: 'stop', techFailTolerance: 0, ...input })
 
-const sqli: Finding = { id: 1, type: 'sqli', threat: 80 }
-const info: Finding = { id: 2, type: 'info', threat: 10 }
+const sqli: Finding = { id: '1', type: 'sqli', threat: 80 }
+const info: Finding = { id: '2', type: 'info', threat: 10 }
 
 describe('decide', () => {
   it('fails on counted vulnerabilities and says how many', () => {
@@ -35,7 +35,7 @@ describe('decide', () => {
   })
 
   it('counts a finding of unknown threat (0): a gate must not pass what it cannot rate', () => {
-    const unrated: Finding = { id: 3, type: 'sqli', threat: 0 }
+    const unrated: Finding = { id: '3', type: 'sqli', threat: 0 }
     const d = decide({
       conclusion: 'failed',
       reason: 'x',
@@ -144,5 +144,34 @@ describe('decide', () => {
         failed: false
       })
     })
+  })
+})
+
+describe('decide: the findings decide, whatever the state says', () => {
+  const found: Finding = { id: '1', type: 'sqli', threat: 80 }
+  it('fails a run the API calls passed that lists a vulnerability that counts', () => {
+    const d = decide({
+      conclusion: 'passed',
+      reason: 'ok',
+      failOn: 'vulnerabilities',
+      minThreat: 0,
+      findings: [found]
+    })
+    expect(d).toMatchObject({ conclusion: 'failed', failed: true, counted: 1 })
+    expect(d.reason).toMatch(/found 1 vulnerability .*state passed/)
+  })
+  it('keeps passed when the only finding is below min-threat', () => {
+    const d = decide({
+      conclusion: 'passed',
+      reason: 'ok',
+      failOn: 'vulnerabilities',
+      minThreat: 90,
+      findings: [found]
+    })
+    expect(d).toMatchObject({ conclusion: 'passed', failed: false })
+  })
+  it('says failed but does not fail the step with fail-on never', () => {
+    const d = decide({ conclusion: 'passed', reason: 'ok', failOn: 'never', minThreat: 0, findings: [found] })
+    expect(d).toMatchObject({ conclusion: 'failed', failed: false })
   })
 })

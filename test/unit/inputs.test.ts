@@ -160,7 +160,7 @@ describe('readSettings: defaults', () => {
       name: 'nightly',
       description: 'replay',
       policyId: 104,
-      testRecordId: 9058,
+      testRecordId: '9058',
       rps: 1000,
       rpsPerBaseline: 500,
       stopOnFirstFail: true,
@@ -371,8 +371,8 @@ describe('readSettings: the default name and description', () => {
 
 describe('readSettings: modes', () => {
   it('stop and wait take the test run from the input, else from WALLARM_FAST_TEST_RUN_ID', () => {
-    expect(read({ mode: 'stop', 'test-run-id': '5080' }, { [Env.TestRunId]: '1' }).testRunId).toBe(5080)
-    expect(read({ mode: 'wait' }, { [Env.TestRunId]: '5081' }).testRunId).toBe(5081)
+    expect(read({ mode: 'stop', 'test-run-id': '5080' }, { [Env.TestRunId]: '1' }).testRunId).toBe('5080')
+    expect(read({ mode: 'wait' }, { [Env.TestRunId]: '5081' }).testRunId).toBe('5081')
   })
 
   it('stop and wait without a test run is an error naming test-run-id and the variable', () => {
@@ -384,10 +384,18 @@ describe('readSettings: modes', () => {
     }
   })
 
+  it('keeps test run and record ids as their exact digits, above 2^53 too', () => {
+    const big = '18446744073709551615'
+    expect(read({ mode: 'wait' }, { [Env.TestRunId]: big }).testRunId).toBe(big)
+    expect(read({ mode: 'stop', 'test-run-id': `00${big}` }).testRunId).toBe(big)
+    expect(read({ mode: 'reuse', 'test-record-id': big }).testRecordId).toBe(big)
+    expect(() => read({ mode: 'wait', 'test-run-id': '1'.repeat(41) })).toThrow(InputError)
+  })
+
   it('ignores an unusable WALLARM_FAST_TEST_RUN_ID with a warning, then needs the input', () => {
     expect(() => read({ mode: 'wait' }, { [Env.TestRunId]: 'abc' })).toThrow(InputError)
     const s = read({ mode: 'wait', 'test-run-id': '9' }, { [Env.TestRunId]: 'abc' })
-    expect(s.testRunId).toBe(9)
+    expect(s.testRunId).toBe('9')
     const s2 = readSettings(runnerInputs({ mode: 'wait', 'if-no-token': 'skip' }), { [Env.TestRunId]: 'abc' })
     expect(s2.warnings).toEqual([
       `${Env.TestRunId} has the value "abc", which is not a test run id: ignored.`

@@ -10,7 +10,7 @@ function makeRun(over: Partial<TestRun> = {}): TestRun {
   return testRun({
     policy_id: 104,
     policy_name: 'Default Policy',
-    vulns: [{ id: 7001, threat: 80, code: 'S0001', type: 'sqli' }],
+    vulns: [{ id: '7001', threat: 80, code: 'S0001', type: 'sqli' }],
     baseline_check_fail_count: 1,
     baseline_check_tech_fail_count: 1,
     ...over
@@ -23,8 +23,8 @@ function makeReport(over: Partial<RunReport> = {}): RunReport {
     reason: 'Found 1 vulnerability.',
     run: makeRun(),
     findings: [
-      { id: 7001, type: 'sqli', threat: 80, code: 'S0001', method: 'POST', path: '/login' },
-      { id: 7002, type: 'info', threat: 10 }
+      { id: '7001', type: 'sqli', threat: 80, code: 'S0001', method: 'POST', path: '/login' },
+      { id: '7002', type: 'info', threat: 10 }
     ],
     minThreat: 20,
     warnings: ['Something to know.'],
@@ -44,8 +44,8 @@ describe('buildJsonReport', () => {
       failed: true,
       mode: 'stop',
       testRun: {
-        id: 5080,
-        recordId: 9058,
+        id: '5080',
+        recordId: '9058',
         name: 'ci-build-123',
         state: 'failed',
         url: 'https://us1.my.wallarm.com/testing/testruns/5080',
@@ -69,7 +69,7 @@ describe('buildJsonReport', () => {
       counted: 1,
       findings: [
         {
-          id: 7001,
+          id: '7001',
           type: 'sqli',
           threat: 80,
           severity: 'high',
@@ -78,7 +78,7 @@ describe('buildJsonReport', () => {
           method: 'POST',
           path: '/login'
         },
-        { id: 7002, type: 'info', threat: 10, severity: 'low', counted: false }
+        { id: '7002', type: 'info', threat: 10, severity: 'low', counted: false }
       ],
       findingsSource: 'details',
       warnings: ['Something to know.'],
@@ -92,7 +92,7 @@ describe('buildJsonReport', () => {
       makeReport({
         run: undefined,
         testRunId: undefined,
-        testRecordId: 9058,
+        testRecordId: '9058',
         conclusion: 'error',
         findings: []
       }),
@@ -100,7 +100,7 @@ describe('buildJsonReport', () => {
     )
     expect(json.testRun).toEqual({
       id: null,
-      recordId: 9058,
+      recordId: '9058',
       name: null,
       state: null,
       url: 'https://us1.my.wallarm.com/testing/testruns/5080',

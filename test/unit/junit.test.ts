@@ -8,7 +8,7 @@ const makeRun = testRun
 
 const FINDINGS: Finding[] = [
   {
-    id: 7001,
+    id: '7001',
     type: 'sqli',
     threat: 95,
     code: 'S0001',
@@ -18,8 +18,16 @@ const FINDINGS: Finding[] = [
     parameter: 'password',
     exploitExample: "' OR 1=1 --"
   },
-  { id: 7002, type: 'xss', threat: 45, method: 'GET', domain: 'app.local', path: '/echo', parameter: 'msg' },
-  { id: 7003, type: 'info', threat: 5, code: 'I1' }
+  {
+    id: '7002',
+    type: 'xss',
+    threat: 45,
+    method: 'GET',
+    domain: 'app.local',
+    path: '/echo',
+    parameter: 'msg'
+  },
+  { id: '7003', type: 'info', threat: 5, code: 'I1' }
 ]
 
 function makeReport(over: Partial<RunReport> = {}): RunReport {
@@ -109,7 +117,7 @@ describe('buildJunit', () => {
       reason: nasty,
       findings: [
         {
-          id: 1,
+          id: '1',
           type: 'sqli',
           threat: 90,
           method: 'GET',
@@ -133,8 +141,8 @@ describe('buildJunit', () => {
     const report = makeReport({
       findingsSource: 'summary',
       findings: [
-        { id: 1, type: 'xss', threat: 50, code: 'S1' },
-        { id: 2, type: 'xss', threat: 50, code: 'S2' }
+        { id: '1', type: 'xss', threat: 50, code: 'S1' },
+        { id: '2', type: 'xss', threat: 50, code: 'S2' }
       ]
     })
     const { cases } = parse(buildJunit(report))

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   ETA_FACTOR,
+  FINAL_FETCH_MS,
   isReadyToRecord,
   nextDelay,
   waitForReadyToRecord,
@@ -295,16 +296,16 @@ describe('waitForRunToFinish', () => {
       {},
       { baseline_check_all_terminated_count: 1 },
       { baseline_check_all_terminated_count: 1 },
-      { baseline_check_all_terminated_count: 1, vulns: [{ id: 1, threat: 50, code: 'S1', type: 'xss' }] },
+      { baseline_check_all_terminated_count: 1, vulns: [{ id: '1', threat: 50, code: 'S1', type: 'xss' }] },
       {
         baseline_check_all_terminated_count: 1,
-        vulns: [{ id: 1, threat: 50, code: 'S1', type: 'xss' }],
+        vulns: [{ id: '1', threat: 50, code: 'S1', type: 'xss' }],
         baseline_check_tech_fail_count: 1
       },
       {
         recording: true,
         baseline_check_all_terminated_count: 1,
-        vulns: [{ id: 1, threat: 50, code: 'S1', type: 'xss' }],
+        vulns: [{ id: '1', threat: 50, code: 'S1', type: 'xss' }],
         baseline_check_tech_fail_count: 1
       },
       { state: 'passed' }
@@ -540,5 +541,29 @@ describe('the benchmark properties, on a virtual clock', () => {
       expect(median(lags), label).toBeLessThanOrEqual(2000)
       expect(Math.max(...results.map((r) => r.requests)), label).toBeLessThan(120)
     }
+  })
+})
+
+describe('a wait bounded by its deadline whatever the server does', () => {
+  /** A status request that never answers until its signal aborts. */
+  const hanging = (signal?: AbortSignal): Promise<TestRun> =>
+    new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error)))
+
+  it('aborts a hanging status request at the deadline and times out', async () => {
+    const started = performance.now()
+    const result = await waitForRunToFinish({ fetch: hanging, timeoutMs: 2500, maxIntervalMs: 1000 })
+    expect(result.outcome).toBe('timeout')
+    expect(performance.now() - started).toBeLessThan(2500 + 1500)
+  })
+
+  it('gives a request made at the deadline a little time, not the full request timeout', async () => {
+    let calls = 0
+    const fetch = (signal?: AbortSignal): Promise<TestRun> =>
+      ++calls === 1 ? Promise.resolve(testRun({ state: 'running' })) : hanging(signal)
+    const started = performance.now()
+    const result = await waitForReadyToRecord({ fetch, timeoutMs: 1000, maxIntervalMs: 1000 })
+    expect(result.outcome).toBe('timeout')
+    expect(calls).toBe(2)
+    expect(performance.now() - started).toBeLessThan(1000 + FINAL_FETCH_MS + 1000)
   })
 })

@@ -1,5 +1,13 @@
 import { describe, expect, it, vi } from 'vitest'
-import { backoffDelay, parseRetryAfter, retry, retryDelay, sleep, type RetryInfo } from '../../src/retry.js'
+import {
+  backoffDelay,
+  deadlineSignal,
+  parseRetryAfter,
+  retry,
+  retryDelay,
+  sleep,
+  type RetryInfo
+} from '../../src/retry.js'
 
 class Boom extends Error {
   constructor(
@@ -234,5 +242,41 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined()
     expect(parseRetryAfter('-1', now)).toBeUndefined()
     expect(parseRetryAfter('1.2.3', now)).toBeUndefined()
+  })
+})
+
+describe('deadlineSignal', () => {
+  it('aborts at the deadline and says it expired', async () => {
+    const bound = deadlineSignal(50)
+    await new Promise((resolve) => setTimeout(resolve, 120))
+    expect(bound.signal.aborted).toBe(true)
+    expect(bound.expired()).toBe(true)
+    expect((bound.signal.reason as Error).name).toBe('TimeoutError')
+  })
+
+  it('follows its parent, which is not an expiry', () => {
+    const parent = new AbortController()
+    const bound = deadlineSignal(10_000, parent.signal)
+    parent.abort(new Error('cancelled'))
+    expect(bound.signal.aborted).toBe(true)
+    expect(bound.expired()).toBe(false)
+    expect((bound.signal.reason as Error).message).toBe('cancelled')
+    bound.clear()
+  })
+
+  it('ends a retry loop, its backoff included, at the deadline', async () => {
+    const bound = deadlineSignal(100)
+    const started = performance.now()
+    await expect(
+      retry(() => Promise.reject(new Error('busy')), {
+        attempts: 100,
+        baseDelayMs: 10_000,
+        maxDelayMs: 10_000,
+        isRetryable: () => true,
+        random: () => 1,
+        signal: bound.signal
+      })
+    ).rejects.toMatchObject({ name: 'TimeoutError' })
+    expect(performance.now() - started).toBeLessThan(2_000)
   })
 })

@@ -37,7 +37,7 @@ const makeRun = testRun
 
 const FINDINGS: Finding[] = [
   {
-    id: 7001,
+    id: '7001',
     type: 'sqli',
     threat: 95,
     code: 'S0001',
@@ -47,10 +47,26 @@ const FINDINGS: Finding[] = [
     parameter: 'password',
     title: 'SQL injection in login'
   },
-  { id: 7002, type: 'sqli', threat: 60, method: 'GET', domain: 'app.local', path: '/search', parameter: 'q' },
-  { id: 7003, type: 'xss', threat: 45, method: 'GET', domain: 'app.local', path: '/echo', parameter: 'msg' },
-  { id: 7004, type: 'strange type!', threat: 20, code: 'X1' },
-  { id: 7005, type: 'info', threat: 5, code: 'I1' }
+  {
+    id: '7002',
+    type: 'sqli',
+    threat: 60,
+    method: 'GET',
+    domain: 'app.local',
+    path: '/search',
+    parameter: 'q'
+  },
+  {
+    id: '7003',
+    type: 'xss',
+    threat: 45,
+    method: 'GET',
+    domain: 'app.local',
+    path: '/echo',
+    parameter: 'msg'
+  },
+  { id: '7004', type: 'strange type!', threat: 20, code: 'X1' },
+  { id: '7005', type: 'info', threat: 5, code: 'I1' }
 ]
 
 function makeReport(over: Partial<RunReport> = {}): RunReport {
@@ -87,7 +103,7 @@ describe('buildSarif', () => {
     const cases: RunReport[] = [
       makeReport({ findings: [], conclusion: 'passed', failed: false }),
       makeReport({ run: undefined, context: {}, runUrl: undefined }),
-      makeReport({ findingsSource: 'summary', findings: [{ id: 1, type: 'xss', threat: 50, code: 'S1' }] })
+      makeReport({ findingsSource: 'summary', findings: [{ id: '1', type: 'xss', threat: 50, code: 'S1' }] })
     ]
     for (const report of cases) {
       const log = buildSarif(report, { toolVersion: 'dev' })
@@ -183,8 +199,8 @@ describe('buildSarif', () => {
     expect(text).toContain('parameter password')
     expect(run.results[0]?.properties).toMatchObject({
       threat: 95,
-      vulnerabilityId: 7001,
-      testRunId: 5080,
+      vulnerabilityId: '7001',
+      testRunId: '5080',
       code: 'S0001'
     })
     expect(run.results[0]?.webRequest).toEqual({ method: 'POST', target: 'app.local/login' })
@@ -192,15 +208,15 @@ describe('buildSarif', () => {
 
   it('includes only the findings at or above min-threat', () => {
     const run = onlyRun(buildSarif(makeReport({ minThreat: 45 }), { toolVersion: '1.0.0' }))
-    expect(run.results.map((r) => r.properties.vulnerabilityId)).toEqual([7001, 7002, 7003])
+    expect(run.results.map((r) => r.properties.vulnerabilityId)).toEqual(['7001', '7002', '7003'])
     expect(run.tool.driver.rules.map((r) => r.id)).toEqual(['wallarm-fast/sqli', 'wallarm-fast/xss'])
   })
 
   it('fingerprints an issue the same in two runs, and different issues differently', () => {
     const first = makeReport()
     const second = makeReport({
-      testRunId: 6001,
-      run: makeRun({ id: 6001, name: 'another run' }),
+      testRunId: '6001',
+      run: makeRun({ id: '6001', name: 'another run' }),
       findings: FINDINGS.map((f) => ({ ...f, id: f.id + 1000, title: 'changed', threat: f.threat }))
     })
     const a = onlyRun(buildSarif(first, { toolVersion: '1.0.0' })).results
@@ -230,7 +246,9 @@ describe('buildSarif', () => {
   it('sets a category per workflow and job that does not change from run to run', () => {
     const a = onlyRun(buildSarif(makeReport(), { toolVersion: '1' })).automationDetails.id
     const b = onlyRun(
-      buildSarif(makeReport({ run: makeRun({ id: 9, name: 'octo/app CI #43 dast' }) }), { toolVersion: '1' })
+      buildSarif(makeReport({ run: makeRun({ id: '9', name: 'octo/app CI #43 dast' }) }), {
+        toolVersion: '1'
+      })
     ).automationDetails.id
     expect(a).toBe('wallarm-fast/ci/dast/')
     expect(b).toBe(a)

@@ -34,7 +34,7 @@ function makeReport(over: Partial<RunReport> = {}): RunReport {
     run: makeRun(),
     findings: [
       {
-        id: 7001,
+        id: '7001',
         type: 'sqli',
         threat: 80,
         code: 'S0001',
@@ -136,8 +136,8 @@ describe('renderSummary: verdict', () => {
 describe('renderSummary: vulnerabilities', () => {
   it('lists them with severity and notes those below min-threat as not counted', () => {
     const findings: Finding[] = [
-      { id: 1, type: 'sqli', threat: 95, method: 'GET', domain: 'a', path: '/x' },
-      { id: 2, type: 'info', threat: 10, method: 'GET', domain: 'a', path: '/y' }
+      { id: '1', type: 'sqli', threat: 95, method: 'GET', domain: 'a', path: '/x' },
+      { id: '2', type: 'info', threat: 10, method: 'GET', domain: 'a', path: '/y' }
     ]
     const md = renderSummary(makeReport({ findings, minThreat: 30 }))
     expect(md).toContain('| 🟣 critical | SQL injection (sqli) | 95 |')
@@ -147,7 +147,7 @@ describe('renderSummary: vulnerabilities', () => {
 
   it('omits the columns no finding has', () => {
     const md = renderSummary(
-      makeReport({ findings: [{ id: 1, type: 'xss', threat: 50, code: 'S1' }], findingsSource: 'summary' })
+      makeReport({ findings: [{ id: '1', type: 'xss', threat: 50, code: 'S1' }], findingsSource: 'summary' })
     )
     expect(md).toContain('| Severity | Type | Threat | Code |\n')
     expect(md).not.toContain('| Path |')
@@ -159,7 +159,11 @@ describe('renderSummary: vulnerabilities', () => {
   })
 
   it('shows the top N in the table and the rest in <details>', () => {
-    const findings: Finding[] = Array.from({ length: 25 }, (_, i) => ({ id: i, type: 'xss', threat: 90 - i }))
+    const findings: Finding[] = Array.from({ length: 25 }, (_, i) => ({
+      id: String(i),
+      type: 'xss',
+      threat: 90 - i
+    }))
     const md = renderSummary(makeReport({ findings }), { top: 20 })
     const [open, details] = md.split('<details>')
     expect((open?.match(/^\| .*xss/gm) ?? []).length).toBe(20)
@@ -174,7 +178,7 @@ describe('renderSummary: vulnerabilities', () => {
     const run = makeRun({ name: evil, policy_name: evil, state: 'failed' })
     const findings: Finding[] = [
       {
-        id: 1,
+        id: '1',
         type: 'x<b>ss|',
         threat: 80,
         method: 'GET',
@@ -209,7 +213,7 @@ describe('renderSummary: vulnerabilities', () => {
 
   it('stays under maxBytes with 3000 findings with long paths, and says how many were left out', () => {
     const findings: Finding[] = Array.from({ length: 3000 }, (_, i) => ({
-      id: i + 1,
+      id: String(i + 1),
       type: 'ptrav',
       threat: 100 - (i % 100),
       code: `S${i}`,
@@ -236,7 +240,11 @@ describe('renderSummary: vulnerabilities', () => {
   })
 
   it('keeps everything when it fits', () => {
-    const findings: Finding[] = Array.from({ length: 100 }, (_, i) => ({ id: i, type: 'xss', threat: 50 }))
+    const findings: Finding[] = Array.from({ length: 100 }, (_, i) => ({
+      id: String(i),
+      type: 'xss',
+      threat: 50
+    }))
     const md = renderSummary(makeReport({ findings }))
     expect(md).not.toContain('left out')
     expect((md.match(/^\| .*xss/gm) ?? []).length).toBe(100)
