@@ -19,8 +19,8 @@ export default tseslint.config(
     }
   },
   {
-    // The emulator, the scripts and the tests are programs that talk to a terminal.
-    files: ['test/**/*.ts', 'scripts/**/*.ts'],
+    // The emulator, the sample app, the scripts and the tests are programs that talk to a terminal.
+    files: ['emulator/**/*.ts', 'sample-app/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       'no-console': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -9,10 +9,11 @@
 import { existsSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
-import { DIST, ROOT, node24Path } from '../test/e2e/harness.js'
+import { DIST, ROOT, node24Path } from './lib/action-runner.js'
 import { dirBytes, peakMemory, startTimes, type PeakMemory, type StartTimes } from './lib/action-process.js'
 import { benchHop, type HopCost } from './lib/hop.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
+import { ETA_READINGS } from '../emulator/model.js'
 import { round } from './lib/stats.js'
 
 const RUN_SECONDS = [30, 300, 1800]
@@ -50,7 +51,9 @@ interface Results {
 
 async function measure(): Promise<Results> {
   const notes: string[] = []
-  progress(`polling: ${RUN_SECONDS.length} run lengths × ${SEEDS} trials on a virtual clock…`)
+  progress(
+    `polling: ${ETA_READINGS.length} ETA readings × ${RUN_SECONDS.length} run lengths × ${SEEDS} trials on a virtual clock…`
+  )
   const polling = await benchPolling(ROOT, RUN_SECONDS, SEEDS)
 
   const distDir = join(ROOT, 'dist')
@@ -114,26 +117,33 @@ interface Verdict {
 }
 
 function verdicts(r: Results): Verdict[] {
-  const ours = r.polling.filter((p) => p.poller === 'ours')
-  const worstLag = Math.max(...ours.map((p) => p.lag_median_s))
-  const lagText = ours.map((p) => `${lengthLabel(p.run_seconds)} ${p.lag_median_s.toFixed(2)} s`).join(', ')
   const longest = Math.max(...RUN_SECONDS)
-  const oursLong = ours.find((p) => p.run_seconds === longest)
-  const fixed15Long = r.polling.find((p) => p.run_seconds === longest && p.poller === 'fixed-15s')
+  const polling = ETA_READINGS.flatMap((eta): Verdict[] => {
+    const ours = r.polling.filter((p) => p.poller === 'ours' && p.eta === eta)
+    const worstLag = Math.max(...ours.map((p) => p.lag_median_s))
+    const lagText = ours.map((p) => `${lengthLabel(p.run_seconds)} ${p.lag_median_s.toFixed(2)} s`).join(', ')
+    const oursLong = ours.find((p) => p.run_seconds === longest)
+    const fixed15Long = r.polling.find(
+      (p) => p.eta === eta && p.run_seconds === longest && p.poller === 'fixed-15s'
+    )
+    return [
+      {
+        ok: worstLag <= TARGET.lagS,
+        target: `ETA ${eta}: median detection lag ≤ ${TARGET.lagS} s on every run length`,
+        actual: lagText
+      },
+      {
+        ok: oursLong && fixed15Long ? oursLong.requests < fixed15Long.requests : null,
+        target: `ETA ${eta}: fewer status requests than fixed-15s on the ${lengthLabel(longest)} run`,
+        actual: `${oursLong?.requests ?? '?'} vs ${fixed15Long?.requests ?? '?'}`
+      }
+    ]
+  })
   const start24 = r.start.node24
   const peakAll = peakMb(Object.values(r.peaks))
   const ratioOfRss = rssRatio(judged(r.peaks))
   return [
-    {
-      ok: worstLag <= TARGET.lagS,
-      target: `median detection lag ≤ ${TARGET.lagS} s on every run length`,
-      actual: lagText
-    },
-    {
-      ok: oursLong && fixed15Long ? oursLong.requests < fixed15Long.requests : null,
-      target: `fewer status requests than fixed-15s on the ${lengthLabel(longest)} run`,
-      actual: `${oursLong?.requests ?? '?'} vs ${fixed15Long?.requests ?? '?'}`
-    },
+    ...polling,
     {
       ok: start24 === undefined ? null : start24.ratio <= TARGET.startRatio,
       target: `first API request on Node 24 within ${TARGET.startRatio}× a bare node's`,
@@ -161,6 +171,7 @@ function lengthLabel(seconds: number): string {
 
 function toJson(r: Results): unknown {
   const polling: PollingRow[] = r.polling.map((p) => ({
+    eta: p.eta,
     run_seconds: p.run_seconds,
     poller: p.poller,
     lag_median_s: p.lag_median_s,
@@ -180,6 +191,13 @@ function toJson(r: Results): unknown {
   }
 }
 
+/** What each reading of the run's ETA means (the emulator's --eta; spec §6.1). */
+const ETA_TEXT: Record<(typeof ETA_READINGS)[number], string> = {
+  counted: 'planing_requests_count is cumulative; ETA = (planing − sended) / current_rps',
+  queued: "the docs' formula on that field, ETA = planing / current_rps (over-estimates, never reaches 0)",
+  absent: 'estimated_time_to_completion is always null'
+}
+
 const pad = (text: string, width: number): string => text.padEnd(width)
 const lpad = (text: string, width: number): string => text.padStart(width)
 
@@ -196,24 +214,28 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
     '   (virtual clock; lag = from the run turning terminal to the poller seeing it; requests from the stop on)'
   )
   out.push('')
-  out.push(
-    `   ${pad('run', 8)}${pad('rps', 5)}${pad('actual length', 20)}${pad('poller', 12)}` +
-      `${lpad('lag median', 11)}${lpad('lag max', 10)}${lpad('requests', 10)}`
-  )
-  for (const length of RUN_SECONDS) {
-    const rows = r.polling.filter((p) => p.run_seconds === length)
-    rows.forEach((p, i) => {
-      const first = i === 0
-      const actual = `${p.actual_run_min_s}–${p.actual_run_max_s} s`
-      out.push(
-        `   ${pad(first ? lengthLabel(length) : '', 8)}${pad(first ? String(rpsFor(length)) : '', 5)}` +
-          `${pad(first ? actual : '', 20)}${pad(p.poller, 12)}` +
-          `${lpad(`${p.lag_median_s.toFixed(2)} s`, 11)}${lpad(`${p.lag_max_s.toFixed(2)} s`, 10)}` +
-          `${lpad(String(p.requests), 10)}`
-      )
-    })
+  for (const eta of ETA_READINGS) {
+    out.push(`   ETA ${eta}: ${ETA_TEXT[eta]}`)
+    out.push('')
+    out.push(
+      `   ${pad('run', 8)}${pad('rps', 5)}${pad('actual length', 20)}${pad('poller', 12)}` +
+        `${lpad('lag median', 11)}${lpad('lag max', 10)}${lpad('requests', 10)}`
+    )
+    for (const length of RUN_SECONDS) {
+      const rows = r.polling.filter((p) => p.eta === eta && p.run_seconds === length)
+      rows.forEach((p, i) => {
+        const first = i === 0
+        const actual = `${p.actual_run_min_s}–${p.actual_run_max_s} s`
+        out.push(
+          `   ${pad(first ? lengthLabel(length) : '', 8)}${pad(first ? String(rpsFor(length)) : '', 5)}` +
+            `${pad(first ? actual : '', 20)}${pad(p.poller, 12)}` +
+            `${lpad(`${p.lag_median_s.toFixed(2)} s`, 11)}${lpad(`${p.lag_max_s.toFixed(2)} s`, 10)}` +
+            `${lpad(String(p.requests), 10)}`
+        )
+      })
+    }
+    out.push('')
   }
-  out.push('')
   out.push(
     `   ours: src/poll.ts waitForRunToFinish with action.yml's defaults (poll-interval, wait-timeout).`
   )

@@ -1,10 +1,11 @@
 /**
  * `npm run demo`: the whole product in a few seconds, with no Wallarm account. It starts the FAST emulator
- * (the Wallarm API and three FAST nodes' recording proxy) and a small shop API with one injectable
- * endpoint, then runs the bundled action (dist/index.js) the way the GitHub runner does:
+ * (the Wallarm API and three FAST nodes, each with its proxy, that really attack what they record) and
+ * a small shop with real flaws that counts the attacks it receives, then runs the bundled action (dist/index.js) the way the GitHub runner does:
  *
  *   job 0: scan, the one-step way in: the node, the test command through it, the verdict, in one step
- *   job 1: record → the existing tests, through the node's proxy → stop (the gate fails on the sqli)
+ *   job 1: record → the existing tests, through the node's proxy → stop → the node attacks the shop
+ *          (the gate fails on the sqli and xss it found)
  *          → the record step's post step (nothing left recording)
  *   job 2: a matrix of two parallel legs that reuse the test record, one FAST node (token) per leg
  *
@@ -18,9 +19,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
-import { startEmulator, type Emulator } from '../test/emulator/index.js'
-import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../test/sample-app/server.js'
-import { DIST, ROOT, runPostStep, runStep, type StepOptions, type StepResult } from '../test/e2e/harness.js'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
+import { DIST, ROOT, runPostStep, runStep, type StepOptions, type StepResult } from './lib/action-runner.js'
 import {
   Masker,
   colourEnabled,
@@ -75,12 +76,9 @@ async function main(): Promise<number> {
   let emu: Emulator | undefined
   let app: SampleApp | undefined
   try {
-    emu = await startEmulator({
-      tokens: Object.values(TOKENS),
-      timeScale: TIME_SCALE,
-      vulnRule: (r) =>
-        r.path === INJECTABLE_PATH ? { type: 'sqli', threat: 80, code: 'S0001', parameter: 'q' } : null
-    })
+    // Real emulated nodes: each tests what it records by attacking the shop, and the findings come
+    // from the shop's answers to those attacks (it counts them).
+    emu = await startEmulator({ tokens: Object.values(TOKENS), timeScale: TIME_SCALE, nodes: 'real' })
     app = await startSampleApp(0, '127.0.0.1')
     return await demo(emu, app, tempRoot, started)
   } finally {
@@ -102,8 +100,12 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
   say(style.dim('  Everything runs on this machine: no Wallarm account, nothing leaves loopback.'))
   say(`  Wallarm API (emulated)  ${emu.apiUrl}`)
   say(`  FAST node proxy         ${emu.proxyUrl}   three nodes, one per token (tokens masked as ***)`)
-  say(`  app under test          ${app.url}   a small shop API; ${INJECTABLE_PATH} is injectable`)
-  say(style.dim(`  The emulated nodes run ${Math.round(1 / TIME_SCALE)} times faster than real ones.`))
+  say(`  app under test          ${app.url}   a small shop with real flaws; ${INJECTABLE_PATH} is injectable`)
+  say(
+    style.dim(
+      `  The nodes really attack the shop; the cloud's clocks run ${Math.round(1 / TIME_SCALE)} times faster.`
+    )
+  )
 
   const api = { 'api-host': emu.apiUrl, 'github-token': GITHUB_TOKEN }
 
@@ -178,6 +180,12 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
     else check(false, `stop: ${output} ${file ? `${file} does not exist` : 'is empty'}`)
   }
   const stopVulns = parseVulns(stop.outputs['vulnerabilities-json'])
+  const attacked = app.stats()
+  check(
+    (attacked.by_path[INJECTABLE_PATH]?.attacks ?? 0) > 0,
+    `the shop received ${attacked.attacks} attack requests from the FAST node ` +
+      `(${attacked.by_path[INJECTABLE_PATH]?.attacks ?? 0} on ${INJECTABLE_PATH}): the findings come from its answers`
+  )
   check(
     stop.exitCode === 1 &&
       stop.outputs.conclusion === 'failed' &&
@@ -207,6 +215,7 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
     name: `shop · leg ${i + 1}`,
     ...api
   }))
+  const attacksBeforeLegs = app.stats().attacks
   const legs = await Promise.all(
     legInputs.map(async (inputs, i) => {
       const runnerTemp = join(tempRoot, `job-2-leg-${i + 1}`)
@@ -233,6 +242,10 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
         `${q(leg.outputs['test-record-id'])}, conclusion ${q(leg.outputs.conclusion)}, state ${q(leg.outputs.state)}, ${describe(vulns)}`
     )
   })
+  check(
+    app.stats().attacks > attacksBeforeLegs,
+    `reuse legs: their nodes attacked the shop again (${app.stats().attacks - attacksBeforeLegs} attack requests)`
+  )
   const legRuns = legs.map((leg) => emu.model.peekTestRun(Number(leg.outputs['test-run-id'])))
   check(
     legRuns.every((run) => run !== undefined && run.state !== 'interrupted'),
@@ -380,6 +393,7 @@ async function existingTests(emu: Emulator, app: SampleApp): Promise<{ passed: n
     { name: 'lists the products', method: 'GET', path: '/api/products', expect: 200 },
     { name: 'shows one product', method: 'GET', path: '/api/products/2', expect: 200 },
     { name: 'searches for tea', method: 'GET', path: '/api/search?q=tea', expect: 200 },
+    { name: 'greets a visitor', method: 'GET', path: '/greet?name=Ann', expect: 200 },
     {
       name: 'adds to the cart',
       method: 'POST',

@@ -84,6 +84,7 @@ async function flow(settings: Settings, token: string, ctx: FlowContext): Promis
     token,
     onRetry: ({ attempt, delayMs, error }) =>
       port.info(`${error.message} Trying again in ${formatDuration(delayMs)} (attempt ${attempt + 1}).`),
+    onNotice: (text) => port.info(text),
     ...(deps.sleep ? { sleep: deps.sleep } : {})
   })
   let result: FlowResult
@@ -136,7 +137,13 @@ async function stopOnCancel(
   token: string,
   runId: string
 ): Promise<boolean> {
-  const quick = createClient({ baseUrl, token, attempts: 2, timeoutMs: CANCEL_STOP_TIMEOUT_MS / 2 })
+  const quick = createClient({
+    baseUrl,
+    token,
+    attempts: 2,
+    timeoutMs: CANCEL_STOP_TIMEOUT_MS / 2,
+    onNotice: (text) => port.info(text)
+  })
   try {
     await quick.stopRecording(runId)
     port.info(`Cancelled: stopped the recording of test run ${runId}, so its test record can be reused.`)

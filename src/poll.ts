@@ -10,11 +10,14 @@
  *    delay only ramps: `min × k`, k being the number of requests since the run's phase (state or
  *    `recording`) last changed: 1 s, 2 s, 3 s… A change (cloning → running, recording stopped) restarts
  *    the ramp, so the end of recording is followed closely.
- * 3. With `estimated_time_to_completion` (seconds, non-null only while checks run): `0.75 × ETA`, the
- *    estimate first corrected by how fast it really falls between two requests (see calibratedEta). Each
- *    request lands before the estimated end and the gap shrinks geometrically on it (a 40 s estimate is
- *    polled at 30 s, 7.5 s, 1.9 s, then at the minimum), so the end is noticed within about the minimum
- *    interval, with few requests on long runs.
+ * 3. With `estimated_time_to_completion` (seconds, non-null only while checks run) or the request
+ *    counters: `0.75 × ` the smaller of the estimate, first corrected by how fast it really falls
+ *    between two requests (see calibratedEta), and `(planing − sended) / current_rps` (see
+ *    requestsEstimate). The API's ETA is read two ways and may be absent, so neither is
+ *    trusted alone; an under-estimate only costs a request. Each request lands before the estimated end
+ *    and the gap shrinks geometrically on it (a 40 s estimate is polled at 30 s, 7.5 s, 1.9 s, then at
+ *    the minimum), so the end is noticed within about the minimum interval, with few requests on long
+ *    runs.
  * 4. Without an estimate but with baseline progress since the phase began (at least 5 s of it):
  *    `0.75 × remaining baselines / observed rate`, and never more than the ramp.
  * 5. Otherwise the ramp.
@@ -151,8 +154,12 @@ export function nextDelay(run: TestRun | undefined, state: DelayState, opts: Del
     delay = min * 2 ** Math.min(state.consecutiveErrors - 1, 20)
   } else if (run === undefined || run.recording) {
     delay = ramp
-  } else if (run.estimated_time_to_completion != null) {
-    delay = ETA_FACTOR * calibratedEta(Math.max(0, run.estimated_time_to_completion) * 1000, state, ramp)
+  } else if (run.estimated_time_to_completion != null || requestsEstimate(run) !== undefined) {
+    const eta =
+      run.estimated_time_to_completion == null
+        ? Infinity
+        : calibratedEta(Math.max(0, run.estimated_time_to_completion) * 1000, state, ramp)
+    delay = ETA_FACTOR * Math.min(eta, requestsEstimate(run) ?? Infinity)
   } else {
     const estimate = progressEstimate(run, state)
     delay = estimate === undefined ? ramp : Math.min(ramp, ETA_FACTOR * estimate)
@@ -179,6 +186,20 @@ function calibratedEta(etaMs: number, state: DelayState, ramp: number): number {
   if (elapsed < MIN_ETA_CHECK_MS) return etaMs
   const drop = (previous.ms - etaMs) / elapsed
   return drop > 1 ? etaMs / drop : etaMs
+}
+
+/**
+ * Milliseconds left from the request counters, `(planing − sended) / current_rps`, when both are known
+ * and requests are still planned. With `planing` cumulative (the docs' finished example shows 70/70) this
+ * is the time left even when the API's own ETA, `planing / current_rps`, never falls; with `planing`
+ * the requests still queued (the docs' words) it under-estimates, which costs a request, never a late
+ * verdict.
+ */
+function requestsEstimate(run: TestRun): number | undefined {
+  const rps = run.current_rps
+  const left = run.planing_requests_count - run.sended_requests_count
+  if (rps == null || !(rps > 0) || !(left > 0)) return undefined
+  return (left / rps) * 1000
 }
 
 /** Milliseconds left by the rate baselines terminated at since the phase began, if it can be told. */

@@ -10,6 +10,7 @@ import { readInputs } from './action/inputs.js'
 import { explain } from './action/remedies.js'
 import type { RunnerPort } from './action/port.js'
 import { removeLeftContainer } from './scan/runner.js'
+import { toId } from './wallarm/normalize.js'
 
 export async function runPost(
   port: RunnerPort,
@@ -17,8 +18,9 @@ export async function runPost(
   env: NodeJS.ProcessEnv
 ): Promise<void> {
   await removeLeftContainer(port, env)
-  const runId = Number(port.getState(State.RecordingRunId))
-  if (!Number.isInteger(runId) || runId <= 0) return
+  // The id as its exact decimal text: ids above 2^53 must not become another run's.
+  const runId = toId(port.getState(State.RecordingRunId))
+  if (runId === undefined) return
 
   // Only a record step leaves a recording behind, whatever the post step is given as mode.
   const settings = readInputs(port, env, { [Inputs.Mode]: 'record' })
@@ -35,7 +37,13 @@ export async function runPost(
     return
   }
 
-  const client = createClient({ baseUrl, token, attempts: 3, timeoutMs: 10_000 })
+  const client = createClient({
+    baseUrl,
+    token,
+    attempts: 3,
+    timeoutMs: 10_000,
+    onNotice: (text) => port.info(text)
+  })
   try {
     const run = await client.getTestRun(runId)
     if (!run.recording) {

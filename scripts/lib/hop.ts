@@ -6,8 +6,8 @@
  */
 import http from 'node:http'
 import { startHop } from '../../src/scan/hop.js'
-import { startEmulator } from '../../test/emulator/index.js'
-import { startSampleApp } from '../../test/sample-app/server.js'
+import { startEmulator } from '../../emulator/index.js'
+import { startSampleApp } from '../../sample-app/server.js'
 import { median, round } from './stats.js'
 
 export interface HopCost {

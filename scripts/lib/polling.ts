@@ -7,15 +7,19 @@
  * deterministic), and `sleep` only advances the virtual clock, so a 30-minute run takes milliseconds.
  * The run's real end is found by bisection on the virtual clock (1 ms), and the lag is the time from it
  * to the status request that first saw a terminal state.
+ *
+ * Every run length is measured under each reading of the run's ETA (the emulator's `eta` switch:
+ * `counted`, `queued`, `absent`; spec §6.1 says nobody knows which is right), against the same fixed
+ * pollers, which never read the ETA.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { parseDuration } from '../../src/duration.js'
 import { waitForRunToFinish } from '../../src/poll.js'
-import { normalizeTestRun } from '../../src/wallarm/normalize.js'
 import { isTerminalState, type TestRun } from '../../src/wallarm/types.js'
-import { FastModel, plannedRequestsFor } from '../../test/emulator/model.js'
+import { normalizeTestRun } from '../../src/wallarm/normalize.js'
+import { ETA_READINGS, FastModel, plannedRequestsFor, type EtaReading } from '../../emulator/model.js'
 import { median, round, seededRandom } from './stats.js'
 
 export type PollerName = 'ours' | 'fixed-1s' | 'fixed-15s' | 'fixed-20s' | 'fixed-120s'
@@ -29,6 +33,7 @@ export const FIXED_POLLERS: { name: PollerName; intervalMs: number; source: stri
 ]
 
 export interface PollingRow {
+  eta: EtaReading
   run_seconds: number
   poller: PollerName
   lag_median_s: number
@@ -128,11 +133,11 @@ interface Scenario {
  * spread makes the fixed pollers' lag, which depends on the length modulo their interval, a fair sample.
  * Deterministic: the same (targetS, seed) builds the same run.
  */
-function buildScenario(targetS: number, seed: number): Scenario {
+function buildScenario(targetS: number, seed: number, eta: EtaReading): Scenario {
   const random = seededRandom(seed * 7919 + targetS)
   const start = 1_750_000_000_000 + Math.floor(random() * 86_400_000)
   const clock = new VirtualClock(start)
-  const model = new FastModel({ tokens: [TOKEN], clock: clock.now })
+  const model = new FastModel({ tokens: [TOKEN], clock: clock.now, eta })
   const rps = rpsFor(targetS)
   const run = model.createTestRun(TOKEN, {
     name: `bench-${targetS}s-${seed}`,
@@ -162,9 +167,9 @@ function buildScenario(targetS: number, seed: number): Scenario {
  * `doneAt`. The clock only moves forward, so this scans forward on fresh copies of the trial: 10 ms steps,
  * then 1 ms steps in the last 10 ms.
  */
-function findEnd(targetS: number, seed: number, notDoneAt: number, doneAt: number): number {
+function findEnd(targetS: number, seed: number, eta: EtaReading, notDoneAt: number, doneAt: number): number {
   const firstDone = (from: number, to: number, step: number): number => {
-    const sc = buildScenario(targetS, seed)
+    const sc = buildScenario(targetS, seed, eta)
     for (let t = from; ; t = Math.min(to, t + step)) {
       sc.clock.advanceTo(t)
       const done = isTerminalState(sc.model.getTestRun(TOKEN, sc.runId).state)
@@ -197,6 +202,7 @@ async function pollOurs(
       fetches++
       previousFetchAt = lastFetchAt
       lastFetchAt = sc.clock.now()
+      // What the client would hand the poller: the wire object, normalised.
       return Promise.resolve(normalizeTestRun(sc.model.getTestRun(TOKEN, sc.runId))!)
     },
     timeoutMs: defaults.timeoutMs,
@@ -229,16 +235,29 @@ async function pollFixed(sc: Scenario, intervalMs: number, timeoutMs: number): P
 export async function benchPolling(
   root: string,
   runSeconds: readonly number[],
-  seeds: number
+  seeds: number,
+  readings: readonly EtaReading[] = ETA_READINGS
 ): Promise<PollingDetail[]> {
   const defaults = actionPollingDefaults(root)
   const rows: PollingDetail[] = []
-  for (const targetS of runSeconds) {
+  for (const eta of readings)
+    for (const targetS of runSeconds) rows.push(...(await benchLength(targetS, seeds, eta, defaults)))
+  return rows
+}
+
+async function benchLength(
+  targetS: number,
+  seeds: number,
+  eta: EtaReading,
+  defaults: { maxIntervalMs: number; timeoutMs: number }
+): Promise<PollingDetail[]> {
+  const rows: PollingDetail[] = []
+  {
     const samples = new Map<PollerName, { lags: number[]; requests: number[] }>()
     const lengths: number[] = []
     for (let seed = 1; seed <= seeds; seed++) {
       // All pollers on one model and one virtual clock, starting together right after the stop.
-      const sc = buildScenario(targetS, seed)
+      const sc = buildScenario(targetS, seed, eta)
       const names: PollerName[] = ['ours', ...FIXED_POLLERS.map((f) => f.name)]
       const outcomes = await sc.clock.drive([
         pollOurs(sc, seed, defaults),
@@ -249,7 +268,7 @@ export async function benchPolling(
         ...outcomes.map((o) => (Number.isNaN(o.lastRunningAt) ? sc.stopAt : o.lastRunningAt))
       )
       const doneAt = Math.min(...outcomes.map((o) => o.detectedAt))
-      const endAt = findEnd(targetS, seed, notDoneAt, doneAt)
+      const endAt = findEnd(targetS, seed, eta, notDoneAt, doneAt)
       lengths.push((endAt - sc.stopAt) / 1000)
       outcomes.forEach((o, i) => {
         const name = names[i]!
@@ -261,6 +280,7 @@ export async function benchPolling(
     }
     for (const [poller, s] of samples) {
       rows.push({
+        eta,
         run_seconds: targetS,
         poller,
         lag_median_s: round(median(s.lags), 2),

@@ -62,6 +62,8 @@ function command(name: string, properties: Record<string, string>, message: stri
 function fileCommand(file: 'OUTPUT' | 'STATE' | 'ENV', fallback: string, name: string, value: string): void {
   const path = process.env[`GITHUB_${file}`]
   if (!path) {
+    // As core does: set-output starts on a line of its own.
+    if (fallback === 'set-output') process.stdout.write(EOL)
     command(fallback, { name }, value)
     return
   }

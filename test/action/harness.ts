@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, type ClientFactory, type ClientOptions } from '../../src/action/client.js'
-import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js'
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
 import { FakeRunner } from '../support/fake-runner.js'
 
 export const TOKEN = 'fast-step-token'

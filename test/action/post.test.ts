@@ -52,6 +52,13 @@ describe('post step', () => {
     expect(h.clients).toEqual([expect.objectContaining({ attempts: 3, timeoutMs: 10_000 })])
   })
 
+  it('asks for the exact id it saved, even one above 2^53', async () => {
+    h = await stepHarness()
+    const r = await post(h, h.runner({ token: TOKEN }, postState(h, '9007199254740993')))
+    expect(h.emu.requests.map((q) => q.path)).toContain('/v1/test_run/9007199254740993')
+    expect(r.text).toContain('9007199254740993')
+  })
+
   it('takes the token from WALLARM_API_TOKEN, whatever mode it is given', async () => {
     h = await stepHarness()
     const run = h.emu.model.createTestRun(TOKEN, { name: 'left' })

@@ -97,7 +97,7 @@ it('falls back to workflow commands outside a runner', () => {
   delete process.env.GITHUB_STATE
   port.setOutput('conclusion', 'passed')
   port.saveState('is-post', 'true')
-  expect(stdout.join('')).toBe('::set-output name=conclusion::passed\n::save-state name=is-post::true\n')
+  expect(stdout.join('')).toBe('\n::set-output name=conclusion::passed\n::save-state name=is-post::true\n')
 })
 
 it('fails a summary it cannot write, as the publisher expects to warn about', async () => {

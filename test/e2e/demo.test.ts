@@ -51,7 +51,12 @@ describe('npm run demo', () => {
       output.indexOf('(mode: stop)'),
       output.indexOf('outputs:', output.indexOf('(mode: stop)'))
     )
-    expect(stopStep.match(/Testing found 1 vulnerability/g)).toHaveLength(1)
+    // The node found the sqli and the reflected xss by attacking the shop, which counted the attacks.
+    expect(stopStep.match(/Testing found 2 vulnerabilities/g)).toHaveLength(1)
+    expect(output).toMatch(/Error: Wallarm FAST: Cross-site scripting \(xss\).*\/greet, parameter name/)
+    expect(output).toMatch(
+      /the shop received \d+ attack requests from the FAST node \([1-9]\d* on \/api\/search\)/
+    )
     expect(readFileSync(join(outDir, '2-stop.md'), 'utf8')).toContain('sqli')
     expect(JSON.parse(readFileSync(join(outDir, '2-stop.sarif'), 'utf8'))).toHaveProperty('version', '2.1.0')
 

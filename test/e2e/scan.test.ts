@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
+import { startEmulator, type Emulator } from '../../emulator/index.js'
+import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
 import { node24Path, runStep, type StepOptions, type StepResult } from './harness.js'
 
 /** Lines a person would see in the log: the runner consumes ::add-mask:: and never shows it. */

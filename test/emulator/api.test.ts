@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { api, countersAddUp, startTarget, viaProxy, waitFor, type Target } from './helpers.js'
-import { startEmulator, type Emulator, type EmulatorOptions, type RecordedApiRequest } from './index.js'
+import {
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type RecordedApiRequest
+} from '../../emulator/index.js'
 
 const A = 'fast-token-a'
 const B = 'fast-token-b'

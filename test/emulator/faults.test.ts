@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { api } from './helpers.js'
-import { startEmulator, type Emulator } from './index.js'
+import { startEmulator, type Emulator } from '../../emulator/index.js'
 
 let em: Emulator | undefined
 
@@ -82,7 +82,7 @@ describe('cli', () => {
       [
         '--import',
         'tsx',
-        'test/emulator/cli.ts',
+        'emulator/cli.ts',
         '--token',
         'fast-a',
         '--token',

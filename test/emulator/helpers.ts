@@ -1,7 +1,7 @@
 /** Helpers shared by the emulator's tests: HTTP calls to the API, requests through the proxy, a target. */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Emulator } from './index.js'
+import type { Emulator } from '../../emulator/index.js'
 
 export interface ApiAnswer {
   httpStatus: number
@@ -133,7 +133,7 @@ export async function waitFor<T>(
   }
 }
 
-/** The counter identities of spec §2.T. */
+/** The counter identities of spec §2.T, with the skipped baselines accounted for (emulator counters). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test-run body as JSON
 export function countersAddUp(run: any): boolean {
   const terminated =
@@ -143,6 +143,25 @@ export function countersAddUp(run: any): boolean {
     run.baseline_check_interrupted_count
   return (
     run.baseline_check_all_terminated_count === terminated &&
-    run.baseline_count === terminated + run.baseline_check_running_count + run.baseline_check_waiting_count
+    run.baseline_count ===
+      terminated +
+        run.baseline_check_running_count +
+        run.baseline_check_waiting_count +
+        run.baseline_skipped_duplicate_count +
+        run.baseline_skipped_excluded_count
   )
+}
+
+/**
+ * A target that answers its first request (200, `ok`) and is gone before anyone can send another: a
+ * baseline recorded through the node, then a dead target for the node's test requests.
+ */
+export async function startOneShotTarget(): Promise<string> {
+  const server = http.createServer((_req, res) => {
+    res.end('ok')
+    server.close()
+    server.closeAllConnections()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }

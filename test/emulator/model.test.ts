@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import type { ApiTestRun as TestRun } from '../../src/wallarm/types.js'
+import type { WireTestRun as TestRun } from '../../emulator/wire.js'
 import { countersAddUp } from './helpers.js'
-import { FastApiError, FastModel, extensionMatcher, plannedRequestsFor, type ModelOptions } from './model.js'
+import {
+  FastApiError,
+  FastModel,
+  extensionMatcher,
+  plannedRequestsFor,
+  type ModelOptions
+} from '../../emulator/model.js'
 
 const A = 'fast-token-a'
 const B = 'fast-token-b'
@@ -241,7 +247,31 @@ describe('FastModel on a virtual clock', () => {
     expect(thrown(() => m.model.getTestRun(B, first.id)).status).toBe(404)
   })
 
-  it('does not count excluded or duplicate baselines, but keeps them in the record', () => {
+  it.each([
+    ['counted', (planned: number, sent: number, rps: number) => Math.ceil((planned - sent) / rps)],
+    ['queued', (planned: number, _sent: number, rps: number) => Math.ceil(planned / rps)],
+    ['absent', () => null]
+  ] as const)('reads the ETA as %s, and keeps avg_rps once the run finished', (eta, expected) => {
+    const m = setup({ eta })
+    const run = m.model.createTestRun(A, { name: 'r' })
+    m.advance(2000)
+    for (const p of ['/a', '/b', '/c']) m.model.recordBaseline(A, req(p))
+    m.model.stopRecording(A, run.id)
+    m.advance(12_000)
+    const mid = m.model.getTestRun(A, run.id)
+    expect(mid.state).toBe('running')
+    expect(mid.current_rps).toBeGreaterThan(0)
+    expect(mid.estimated_time_to_completion).toBe(
+      expected(mid.planing_requests_count, mid.sended_requests_count, mid.current_rps!)
+    )
+    m.advance(600_000)
+    const done = m.model.getTestRun(A, run.id)
+    expect(done.state).toBe('passed')
+    expect(done).toMatchObject({ current_rps: null, estimated_time_to_completion: null })
+    expect(done.avg_rps).toBeCloseTo(done.sended_requests_count / (done.end_time! - done.start_time), 0)
+  })
+
+  it('counts excluded and duplicate baselines as recorded but not checked, and keeps them in the record', () => {
     const m = setup()
     const run = m.model.createTestRun(A, { name: 'r', file_extensions_to_exclude: 'png|ico' })
     m.advance(2000)
@@ -249,7 +279,18 @@ describe('FastModel on a virtual clock', () => {
     expect(m.model.recordBaseline(A, req('/a')).recorded).toBe(true)
     expect(m.model.recordBaseline(A, req('/a')).skipped).toBe('duplicate')
     expect(m.model.recordBaseline(A, req('/a', 'POST', 'x=1')).skipped).toBeUndefined()
-    expect(m.model.getTestRun(A, run.id).baseline_count).toBe(2)
+    const counted = m.model.getTestRun(A, run.id)
+    expect(counted).toMatchObject({
+      baseline_count: 4,
+      baseline_skipped_duplicate_count: 1,
+      baseline_skipped_excluded_count: 1
+    })
+    expect(countersAddUp(counted)).toBe(true)
+    m.advance(600_000)
+    expect(m.model.getTestRun(A, run.id)).toMatchObject({
+      baseline_check_all_terminated_count: 2,
+      baseline_count: 4
+    })
 
     const noSkip = m.model.createTestRun(B, { name: 'r', skip_duplicated_baselines: false })
     m.advance(2000)

@@ -2,7 +2,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { api, startTarget, viaProxy, waitFor, type Target } from './helpers.js'
-import { startEmulator, type Emulator } from './index.js'
+import { startEmulator, type Emulator } from '../../emulator/index.js'
 
 const A = 'fast-token-a'
 const B = 'fast-token-b'

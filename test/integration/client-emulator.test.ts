@@ -14,7 +14,7 @@ import {
   type Emulator,
   type EmulatorOptions,
   type RecordedApiRequest
-} from '../emulator/index.js'
+} from '../../emulator/index.js'
 
 const A = 'fast-int-token-a-5ecr3t'
 const B = 'fast-int-token-b-5ecr3t'
@@ -512,6 +512,39 @@ describe('the old API variant (omitReadyForRecording)', () => {
 })
 
 // ---------------------------------------------------------------------------------------------------
+
+describe('a cloud where only the record stop works (refuseTestRunStop)', () => {
+  let emu: Emulator
+
+  afterEach(async () => {
+    disposeClients()
+    await emu.close()
+  })
+
+  it.each([404, 405] as const)(
+    'E4 answers %i: the client stops by record (E5) and says so once',
+    async (status) => {
+      emu = await startEmulator({ tokens: [A], timeScale: TIME_SCALE, refuseTestRunStop: status })
+      const notices: string[] = []
+      const { client } = makeClient(emu, A, { onNotice: (text) => notices.push(text) })
+      const run = await client.createTestRun({ name: 'e5' })
+      await pollRun(client, run.id, (r) => r.ready_for_recording === true)
+      const stopped = await client.stopRecording(run.id)
+      expect(stopped.recording).toBe(false)
+      expect(requestsTo(emu, 'POST', `/v1/test_run/${run.id}/action/stop`).map((r) => r.status)).toEqual([
+        status
+      ])
+      expect(
+        requestsTo(emu, 'POST', `/v1/test_record/${run.test_record_id}/action/stop`).map((r) => r.status)
+      ).toEqual([200])
+      expect(notices).toHaveLength(1)
+      expect(notices[0]).toContain(`POST /v1/test_record/${run.test_record_id}/action/stop`)
+      expect(await pollRun(client, run.id, (r) => isTerminalState(r.state))).toMatchObject({
+        state: 'passed'
+      })
+    }
+  )
+})
 
 describe('retries, proven with injected faults', () => {
   let emu: Emulator

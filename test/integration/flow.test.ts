@@ -8,7 +8,7 @@ import { runFlow, progressLine, type FlowDeps, type FlowResult } from '../../src
 import { InputDefaults, readSettings, type Settings } from '../../src/inputs.js'
 import { FastClient } from '../../src/wallarm/client.js'
 import type { TestRun } from '../../src/wallarm/types.js'
-import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js'
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
 import { testRun } from '../support/fixtures.js'
 
 const TOKEN = 'fast-flow-token'

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commandEnvironment, runCommand, withoutHost } from '../../src/scan/command.js'
 import { startHop, type RecordingHop } from '../../src/scan/hop.js'
 import type { SeenRequest } from '../../src/scan/traffic.js'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { startSampleApp, type SampleApp } from '../sample-app/server.js'
+import { startEmulator, type Emulator } from '../../emulator/index.js'
+import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
 
 const TOKEN = 'fast-command-token-s3cr3t'
 

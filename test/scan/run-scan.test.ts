@@ -13,8 +13,8 @@ import { InputDefaults, readSettings, type Settings } from '../../src/inputs.js'
 import { sleep as defaultSleep, systemClock as defaultClock } from '../../src/time.js'
 import { runScan, type ScanPorts } from '../../src/scan/run-scan.js'
 import { FastClient } from '../../src/wallarm/client.js'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
+import { startEmulator, type Emulator } from '../../emulator/index.js'
+import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
 
 const TOKEN = 'fast-run-scan-s3cr3t'
 const FAKE_DOCKER_DIR = resolve(import.meta.dirname, 'fixtures')

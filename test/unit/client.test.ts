@@ -243,6 +243,45 @@ describe('FastClient calls', () => {
     expect(req.headers['content-type']).toBe('application/json')
   })
 
+  it.each([404, 405])(
+    'stopRecording falls back to the record stop when the test-run stop answers %i, and says so once',
+    async (status) => {
+      const notices: string[] = []
+      const c = client({ onNotice: (text) => notices.push(text) })
+      for (let i = 0; i < 2; i++) {
+        stub.then(
+          envelope(status, 'Method not allowed'),
+          envelope(200, RUN),
+          envelope(200, null),
+          envelope(200, { ...RUN, recording: false })
+        )
+        expect((await c.stopRecording(5080)).recording).toBe(false)
+      }
+      expect(stub.requests.slice(0, 4).map((r) => `${r.method} ${r.url}`)).toEqual([
+        'POST /v1/test_run/5080/action/stop',
+        'GET /v1/test_run/5080',
+        `POST /v1/test_record/${RUN.test_record_id}/action/stop`,
+        'GET /v1/test_run/5080'
+      ])
+      expect(stub.requests[2]!.json).toEqual({})
+      expect(notices).toEqual([
+        `The test-run stop (POST /v1/test_run/5080/action/stop) answered ${status}; stopping by test record instead (POST /v1/test_record/${RUN.test_record_id}/action/stop).`
+      ])
+    }
+  )
+
+  it('stopRecording does not fall back on other errors, nor for a run that does not exist', async () => {
+    stub.then(envelope(400, { id: { error: 'invalid', value: 5080 } }))
+    await expect(client().stopRecording(5080)).rejects.toBeInstanceOf(WallarmApiError)
+    expect(stub.requests).toHaveLength(1)
+    stub.then(envelope(404, 'Not found'), envelope(404, 'Not found'))
+    await expect(client().stopRecording(5080)).rejects.toSatisfy(isNotFound)
+    expect(stub.requests.map((r) => r.url).slice(1)).toEqual([
+      '/v1/test_run/5080/action/stop',
+      '/v1/test_run/5080'
+    ])
+  })
+
   it('reuses one kept-alive connection across calls', async () => {
     const ports: number[] = []
     const track: Handler = (req, res) => {

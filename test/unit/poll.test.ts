@@ -403,6 +403,24 @@ describe('nextDelay', () => {
     )
   })
 
+  it('takes the request counters when they say less than the ETA, or when there is no ETA', () => {
+    // 300 requests left at 10/s: 30 s, whatever a flat ETA of 600 s (the docs' formula on a cumulative
+    // planing_requests_count) says.
+    const counters = { planing_requests_count: 900, sended_requests_count: 600, current_rps: 10 }
+    const flat = makeRun({ ...counters, estimated_time_to_completion: 600 })
+    expect(nextDelay(flat, state({ now: 5000, previousEta: { at: 0, ms: 600_000 } }), opts)).toBe(
+      30_000 * 0.75
+    )
+    expect(nextDelay(makeRun({ ...counters, estimated_time_to_completion: null }), state(), opts)).toBe(
+      22_500
+    )
+    // A smaller ETA still wins; counters with nothing left or no rate say nothing.
+    expect(nextDelay(makeRun({ ...counters, estimated_time_to_completion: 8 }), state(), opts)).toBe(6000)
+    const spent = makeRun({ planing_requests_count: 50, sended_requests_count: 50, current_rps: 10 })
+    expect(nextDelay(spent, state({ phasePolls: 2 }), opts)).toBe(2000)
+    expect(nextDelay(makeRun({ ...counters, current_rps: null }), state({ phasePolls: 2 }), opts)).toBe(2000)
+  })
+
   it("does not sleep long on a phase's first estimate, which cannot be checked yet", () => {
     const run = makeRun({ estimated_time_to_completion: 600 })
     expect(nextDelay(run, state({ previousEta: null, phasePolls: 1 }), opts)).toBe(1000)

@@ -1,5 +1,5 @@
 /**
- * The FAST node's recording proxy (spec §4.1): a forward HTTP proxy. Clients use it as HTTP_PROXY and
+ * The simulated FAST node's recording proxy (spec §4.1); the real node is emulator/node/: a forward HTTP proxy. Clients use it as HTTP_PROXY and
  * send absolute-form requests (`GET http://127.0.0.1:3000/x HTTP/1.1`). Each request is forwarded to its
  * target and the target's answer is streamed back (502 when the target is unreachable). While the node's
  * current run is ready_for_recording and recording, the request also becomes a baseline of the run's
@@ -18,20 +18,8 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { forward, plain, readProxied } from './forward.js'
 import type { FastModel } from './model.js'
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'x-emulator-node'
-])
 
 export const NODE_HEADER = 'x-emulator-node'
 
@@ -44,7 +32,8 @@ export function createProxyServer(model: FastModel, defaultToken: string): http.
     })
   })
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-    // HTTPS interception (the node's MITM CA) is not emulated.
+    // HTTPS interception (the node's MITM CA) is not emulated by the simulated node; the real one
+    // (emulator/node/) tunnels.
     socket.end('HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
   })
   return server
@@ -83,62 +72,12 @@ async function handle(model: FastModel, defaultToken: string, req: IncomingMessa
     res.end('Unknown FAST node token')
     return
   }
-  const target = new URL(rawUrl)
-  const chunks: Buffer[] = []
-  for await (const chunk of req) chunks.push(chunk as Buffer)
-  const body = Buffer.concat(chunks)
-
-  const headers: Record<string, string | string[]> = {}
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v
-  }
-  headers.host = target.host
-  if (body.length > 0 || 'content-length' in req.headers) headers['content-length'] = String(body.length)
-  else delete headers['content-length']
-
-  const recordHeaders: Record<string, string> = {}
-  for (const [k, v] of Object.entries(headers)) recordHeaders[k] = Array.isArray(v) ? v.join(', ') : v
+  const proxied = await readProxied(req, new URL(rawUrl))
   model.recordBaseline(token, {
-    method: req.method ?? 'GET',
-    url: target.href,
-    headers: recordHeaders,
-    body: body.toString('utf8')
+    method: proxied.method,
+    url: proxied.target.href,
+    headers: proxied.headers,
+    body: proxied.body.toString('utf8')
   })
-
-  await new Promise<void>((resolve) => {
-    const upstream = http.request(
-      {
-        host: target.hostname.replace(/^\[|\]$/g, ''),
-        port: target.port === '' ? 80 : Number(target.port),
-        method: req.method,
-        path: `${target.pathname}${target.search}`,
-        headers,
-        agent: false
-      },
-      (up) => {
-        const out: Record<string, string | string[]> = {}
-        for (const [k, v] of Object.entries(up.headers)) {
-          if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v
-        }
-        res.writeHead(up.statusCode ?? 502, up.statusMessage, out)
-        up.pipe(res)
-        up.on('end', resolve)
-        up.on('error', () => {
-          res.destroy()
-          resolve()
-        })
-      }
-    )
-    upstream.on('error', (err) => {
-      if (!res.headersSent) plain(res, 502, `Bad gateway: ${err.message}`)
-      else res.destroy()
-      resolve()
-    })
-    upstream.end(body)
-  })
-}
-
-function plain(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
+  await forward(proxied, res)
 }

@@ -31,11 +31,12 @@
  * - `dump()`                         everything, for `GET /__emulator/state`.
  * Errors are thrown as `FastApiError(status, body)`; `body` is what goes into the envelope.
  */
+import { CLIENT_ID, vulnerabilityObject } from './vuln-object.js'
 import type {
-  ApiTestRun as TestRun,
-  ApiVulnerability as Vulnerability,
-  ApiVulnSummary as VulnSummary
-} from '../../src/wallarm/types.js'
+  WireTestRun as TestRun,
+  WireVulnerability as Vulnerability,
+  WireVulnSummary as VulnSummary
+} from './wire.js'
 
 export interface VulnRuleInput {
   method: string
@@ -52,6 +53,8 @@ export interface EmulatedVuln {
   code?: string
   parameter?: string
   title?: string
+  /** The attack request that proved it (a real node's finding). */
+  exploit?: string
 }
 
 /** A request as the node's proxy saw it. */
@@ -93,6 +96,65 @@ export interface ModelOptions {
   vulnReadDenied?: string[]
   /** Status for a missing or unknown token: spec §1.6 and §6.7 leave 401 vs 403 open. Default 403. */
   authFailureStatus?: 401 | 403
+  /**
+   * How `planing_requests_count` and `estimated_time_to_completion` are read (spec §6.1 "ETA": the docs
+   * contradict themselves). `counted` (default): planing is cumulative, as the docs' finished example
+   * (70/70) shows, and ETA = (planing − sended) / current_rps. `queued`: the docs' formula taken
+   * literally on that field, ETA = planing / current_rps, which over-estimates and never falls to 0.
+   * `absent`: the ETA is always null.
+   */
+  eta?: EtaReading
+  /**
+   * true (default): a node without a process behind it tests on the clock (the simulated node: fast,
+   * deterministic, and drivable on a virtual clock). false: only a real node (emulator/node/) that
+   * connected through the private node link tests; without one, runs never become ready.
+   */
+  simulatedNodes?: boolean
+}
+
+export type EtaReading = 'counted' | 'queued' | 'absent'
+export const ETA_READINGS: readonly EtaReading[] = ['counted', 'queued', 'absent']
+
+/** What a real node reports about its checks (see `nodeReport`). */
+export type CheckEvent =
+  | { baseline_id: number; kind: 'start'; planned: number }
+  | { kind: 'sent'; n: number }
+  | {
+      baseline_id: number
+      kind: 'done'
+      result: 'passed' | 'failed' | 'tech_fail'
+      findings?: EmulatedVuln[]
+      reason?: string
+    }
+
+/** A check as the real node sees its work (see `nodeWork`). */
+export interface NodeCheck {
+  baseline_id: number
+  seq: number
+  method: string
+  url: string
+  headers: Record<string, string>
+  body: string
+  status: 'skipped_duplicate' | 'skipped_excluded' | CheckStatus
+}
+
+type CheckStatus = 'waiting' | 'running' | 'passed' | 'failed' | 'tech_fail'
+
+export interface NodeWork {
+  run: null | {
+    id: number
+    name: string
+    kind: 'record' | 'copy'
+    test_record_id: number
+    state: string
+    recording: boolean
+    /** Testing may start (the copy's cloning is over). */
+    testing: boolean
+    rps: number | null
+    rps_per_baseline: number | null
+    stop_on_first_fail: boolean
+    checks: NodeCheck[]
+  }
 }
 
 /** The E7 request body. */
@@ -142,6 +204,8 @@ interface Node {
   id: number
   token: string
   currentRunId: number | null
+  /** The real node process attached to this token (its session id), if any. */
+  session: string | null
 }
 
 interface StoredBaseline {
@@ -177,6 +241,16 @@ interface RunBaseline {
   skipped: 'excluded' | 'duplicate' | null
   planned: number
   vuln: PlannedVuln | null
+  /** Runs tested by a real node: what the node reported about this baseline's check. */
+  check: ReportedCheck
+}
+
+interface ReportedCheck {
+  status: CheckStatus
+  startedAt: number | null
+  endedAt: number | null
+  planned: number
+  found: { vuln: PlannedVuln; foundAt: number }[]
 }
 
 interface Settings {
@@ -212,6 +286,10 @@ interface StoredRun {
   testedKeys: Set<string>
   /** Test requests per emulated second for this run. */
   rate: number
+  /** Tested by a real node (its reports drive the counters), not on the clock. */
+  driven: boolean
+  /** Driven runs: test requests the node reported sent, with when. */
+  sends: { at: number; n: number }[]
 }
 
 interface ScheduledCheck {
@@ -221,8 +299,10 @@ interface ScheduledCheck {
   endE: number
 }
 
+type RunState = TestRun['state']
+
 interface Evaluation {
-  state: string
+  state: RunState
   terminalAt: number | null
   recording: boolean
   ready: boolean
@@ -234,6 +314,8 @@ interface Evaluation {
     interrupted: number
     running: number
     waiting: number
+    duplicate: number
+    excluded: number
   }
   sent: number
   planned: number
@@ -248,7 +330,6 @@ interface Evaluation {
 const NODE_RATE = 10
 /** current_rps is "requests sent in the last 10 s divided by 10" (spec §2.T). */
 const RATE_WINDOW_MS = 10_000
-const CLIENT_ID = 42
 const DEFAULT_POLICY_ID = 1
 
 // Placeholder error codes: the real strings are unknown (spec §1.6, §6.6). Only not_ready_for_cloning is
@@ -303,30 +384,26 @@ export function extensionMatcher(spec: string): ((path: string) => boolean) | nu
   return (path) => re.test(path)
 }
 
+function newCounts(): Evaluation['counts'] {
+  return {
+    total: 0,
+    passed: 0,
+    fail: 0,
+    techFail: 0,
+    interrupted: 0,
+    running: 0,
+    waiting: 0,
+    duplicate: 0,
+    excluded: 0
+  }
+}
+
 function round2(n: number): number {
   return Math.round(n * 100) / 100
 }
 
 function seconds(ms: number): number {
   return Math.floor(ms / 1000)
-}
-
-const TITLES: Record<string, string> = {
-  sqli: 'SQL injection',
-  xss: 'Cross-site scripting',
-  rce: 'Remote code execution',
-  ptrav: 'Path traversal',
-  ssrf: 'Server-side request forgery',
-  xxe: 'XML external entity',
-  ssti: 'Server-side template injection',
-  redir: 'Open redirect',
-  nosqli: 'NoSQL injection',
-  ldapi: 'LDAP injection',
-  idor: 'Insecure direct object reference',
-  csrf: 'Cross-site request forgery',
-  auth: 'Authentication bypass',
-  info: 'Information exposure',
-  anomaly: 'Anomaly'
 }
 
 /** Integer from a JSON number or a form-encoded string; undefined when it is not one. */
@@ -365,6 +442,8 @@ export class FastModel {
   private readonly omitReadyForRecording: boolean
   private readonly vulnReadDenied: Set<string>
   private readonly authFailureStatus: number
+  readonly eta: EtaReading
+  readonly simulatedNodes: boolean
 
   private readonly nodes = new Map<string, Node>()
   private readonly runs = new Map<number, StoredRun>()
@@ -386,7 +465,12 @@ export class FastModel {
     this.omitReadyForRecording = options.omitReadyForRecording ?? false
     this.vulnReadDenied = new Set(options.vulnReadDenied ?? [])
     this.authFailureStatus = options.authFailureStatus ?? 403
-    this.tokens.forEach((token, i) => this.nodes.set(token, { id: 101 + i, token, currentRunId: null }))
+    this.eta = options.eta ?? 'counted'
+    if (!ETA_READINGS.includes(this.eta)) throw new Error(`eta must be one of ${ETA_READINGS.join(', ')}`)
+    this.simulatedNodes = options.simulatedNodes ?? true
+    this.tokens.forEach((token, i) =>
+      this.nodes.set(token, { id: 101 + i, token, currentRunId: null, session: null })
+    )
   }
 
   /** An emulated duration in clock ms. */
@@ -440,7 +524,8 @@ export class FastModel {
     }
     this.records.set(record.id, record)
     const run = this.newRun(runId, node, 'record', name, params, record.id, settings, now)
-    run.readyAt = now + this.scaled(this.readyDelayMs)
+    // A real node makes the run ready when it picks it up (nodeWork); the simulated one after a delay.
+    run.readyAt = run.driven ? Infinity : now + this.scaled(this.readyDelayMs)
     run.cloningEnd = now
     this.runs.set(run.id, run)
     node.currentRunId = run.id
@@ -481,8 +566,9 @@ export class FastModel {
     this.preempt(node, now) // spec §3.2 rule 6: copying counts as creating
     const run = this.newRun(this.nextRunId++, node, 'copy', name, params, record.id, settings, now)
     run.cloningEnd = now + this.scaled(this.cloningMs)
-    // A copy never records; the node is considered active once cloning is over.
-    run.readyAt = run.cloningEnd
+    // A copy never records; the node is considered active once cloning is over (a real node: once it
+    // has picked the copy up after cloning).
+    run.readyAt = run.driven ? Infinity : run.cloningEnd
     run.stopRequestedAt = now
     // The copied baselines join the run at creation (they show as waiting while cloning) and are tested
     // again from scratch, with this run's own exclusions and the vuln rule applied afresh.
@@ -581,6 +667,88 @@ export class FastModel {
     }
   }
 
+  // --- the real node's private link (emulator/node/; not part of the documented API) ---------------
+
+  /**
+   * A node process starts with this token. A second process on the same token aborts the first one's
+   * run (spec §4.3: "Starting a second container with the same token aborts the test run of the
+   * first"). Throws the auth failure for a token the cloud does not know ("access denied").
+   */
+  nodeHello(token: string | undefined, session: string): { node_id: number } {
+    const node = this.authenticate(token)
+    const now = this.clock()
+    if (node.session !== null && node.session !== session) this.preempt(node, now)
+    node.session = session
+    return { node_id: node.id }
+  }
+
+  /**
+   * The node's current run and its checks. Reading it is how the node picks the run up: a recording
+   * run becomes ready_for_recording, a copy past its cloning starts testing.
+   */
+  nodeWork(token: string | undefined): NodeWork {
+    const node = this.authenticate(token)
+    const run = node.currentRunId === null ? undefined : this.runs.get(node.currentRunId)
+    if (!run) return { run: null }
+    const now = this.clock()
+    if (run.driven && run.readyAt === Infinity && (run.kind === 'record' || now >= run.cloningEnd)) {
+      run.readyAt = now
+    }
+    const ev = this.evaluate(run, now)
+    return {
+      run: {
+        id: run.id,
+        name: run.name,
+        kind: run.kind,
+        test_record_id: run.recordId,
+        state: ev.state,
+        recording: ev.recording,
+        testing: ev.ready && ev.terminalAt === null && ev.state === 'running',
+        rps: run.settings.rps,
+        rps_per_baseline: run.settings.rps_per_baseline,
+        stop_on_first_fail: run.settings.stop_on_first_fail,
+        checks: run.baselines.map((rb) => ({
+          baseline_id: rb.baseline.id,
+          seq: rb.baseline.seq,
+          method: rb.baseline.method,
+          url: rb.baseline.url,
+          headers: rb.baseline.headers,
+          body: rb.baseline.body,
+          status: rb.skipped === null ? rb.check.status : `skipped_${rb.skipped}`
+        }))
+      }
+    }
+  }
+
+  /** What the node did: checks started (with their planned requests), requests sent, checks done. */
+  nodeReport(token: string | undefined, runId: number, events: CheckEvent[]): TestRun {
+    const run = this.ownRun(token, runId)
+    const now = this.clock()
+    if (!run.driven) throw new FastApiError(409, 'this run is tested by the simulated node')
+    if (this.evaluate(run, now).terminalAt !== null) return this.snapshot(run, now)
+    for (const e of events) {
+      if (e.kind === 'sent') {
+        if (Number.isInteger(e.n) && e.n > 0) run.sends.push({ at: now, n: e.n })
+        continue
+      }
+      const rb = run.baselines.find((x) => x.baseline.id === e.baseline_id && x.skipped === null)
+      if (!rb) throw new FastApiError(404, { error: 'baseline not in this run', value: e.baseline_id })
+      if (e.kind === 'start') {
+        rb.check.status = 'running'
+        rb.check.startedAt = now
+        rb.check.planned = Math.max(0, Math.floor(e.planned))
+      } else {
+        rb.check.status = e.result
+        rb.check.startedAt ??= now
+        rb.check.endedAt = now
+        for (const spec of e.result === 'failed' ? (e.findings ?? []) : []) {
+          rb.check.found.push({ vuln: { id: this.nextVulnId++, spec }, foundAt: now })
+        }
+      }
+    }
+    return this.snapshot(run, now)
+  }
+
   // --- console actions (spec §E6: no documented API; reachable only through the control endpoints) ----
 
   /** Pause a `running` run: its checks freeze until `resume`. Recording (if on) continues. */
@@ -652,7 +820,8 @@ export class FastModel {
     const all: Vulnerability[] = []
     for (const run of this.runs.values()) {
       if (ids !== undefined && !ids.includes(run.id)) continue
-      for (const f of this.evaluate(run, now).found) all.push(this.fullVuln(run, f.rb, f.vuln, f.foundAt))
+      for (const f of this.evaluate(run, now).found)
+        all.push(vulnerabilityObject(run.id, f.rb.baseline, f.vuln.id, f.vuln.spec, f.foundAt))
     }
     all.sort((a, b) => a.id - b.id)
     if (toBool(query.order_desc) === true) all.reverse()
@@ -676,7 +845,8 @@ export class FastModel {
       nodes: [...this.nodes.values()].map((n) => ({
         id: n.id,
         token: n.token,
-        current_run_id: n.currentRunId
+        current_run_id: n.currentRunId,
+        node_attached: n.session !== null
       })),
       records: [...this.records.values()].map((r) => {
         const creator = this.runs.get(r.creatorRunId)
@@ -814,16 +984,20 @@ export class FastModel {
       baselines: [],
       excludeMatcher: extensionMatcher(settings.file_extensions_to_exclude),
       testedKeys: new Set(),
-      rate
+      rate,
+      driven: node.session !== null || !this.simulatedNodes,
+      sends: []
     }
   }
 
   /**
    * Adds a baseline to a run's test queue. Baselines whose path has an excluded extension, and duplicates
    * (same method, URL and body as an earlier tested baseline of this run) when skip_duplicated_baselines
-   * is on, are kept in the record but not tested, and they count NOWHERE: not in baseline_count and not
-   * in any baseline_check_* counter (spec §2.T allows them to be "missing from both sides"; §6.16). They
-   * still restart the inactivity timer, since the node did receive traffic.
+   * is on, are kept in the record but not tested. They count in baseline_count (spec §6.1 Q16: the node
+   * numbers duplicates, "The baseline #N is duplicated…") and in no baseline_check_* counter; the
+   * emulator's own counters baseline_skipped_duplicate_count / _excluded_count say how many, so
+   * baseline_count = all_terminated + running + waiting + skipped. They still restart the inactivity
+   * timer, since the node did receive traffic.
    */
   private addRunBaseline(run: StoredRun, baseline: StoredBaseline, now: number): RunBaseline {
     let skipped: RunBaseline['skipped'] = null
@@ -834,7 +1008,8 @@ export class FastModel {
       else run.testedKeys.add(key)
     }
     let vuln: PlannedVuln | null = null
-    if (skipped === null) {
+    // A real node decides from the target's answers (nodeReport); only the simulated one uses the rule.
+    if (skipped === null && !run.driven) {
       const spec = this.vulnRule({
         method: baseline.method,
         url: baseline.url,
@@ -846,7 +1021,14 @@ export class FastModel {
       // Ids are allocated now so they never change when read; they are exposed only once found.
       if (spec) vuln = { id: this.nextVulnId++, spec }
     }
-    const rb: RunBaseline = { baseline, arrivedAt: now, skipped, planned: plannedRequestsFor(baseline), vuln }
+    const rb: RunBaseline = {
+      baseline,
+      arrivedAt: now,
+      skipped,
+      planned: plannedRequestsFor(baseline),
+      vuln,
+      check: { status: 'waiting', startedAt: null, endedAt: null, planned: 0, found: [] }
+    }
     run.baselines.push(rb)
     return rb
   }
@@ -913,11 +1095,22 @@ export class FastModel {
   }
 
   private evaluate(run: StoredRun, now: number): Evaluation {
+    const ev = run.driven ? this.evaluateReported(run, now) : this.evaluateSimulated(run, now)
+    for (const rb of run.baselines) {
+      if (rb.arrivedAt > (ev.terminalAt ?? now)) continue
+      if (rb.skipped === 'duplicate') ev.counts.duplicate++
+      else if (rb.skipped === 'excluded') ev.counts.excluded++
+    }
+    return ev
+  }
+
+  /** The simulated node: checks run one after another on the clock, and the vuln rule decides. */
+  private evaluateSimulated(run: StoredRun, now: number): Evaluation {
     const sched = this.schedule(run)
     const anyVuln = sched.some((c) => c.rb.vuln !== null)
 
     // When does the run end, and how?
-    const candidates: { at: number; state: string }[] = []
+    const candidates: { at: number; state: RunState }[] = []
     if (run.settings.stop_on_first_fail) {
       // Spec §3.2: "failed" at the first vulnerability, found when that baseline's check completes.
       const first = sched.find((c) => c.rb.vuln !== null)
@@ -930,17 +1123,13 @@ export class FastModel {
     // stops recording with zero baselines ends `passed` (spec §6.4 gap: no vulnerability was found).
     const naturalAt = this.wallAt(run, Math.max(this.eff(run, recEnd), lastEndE, testingStartE))
     candidates.push({ at: naturalAt, state: anyVuln ? 'failed' : 'passed' })
-    if (run.interruptedAt !== null) candidates.push({ at: run.interruptedAt, state: 'interrupted' })
-    let terminal: { at: number; state: string } | null = null
-    for (const c of candidates) if (c.at <= now && (terminal === null || c.at < terminal.at)) terminal = c
+    const terminal = this.firstTerminal(run, candidates, now)
 
     const s = terminal ? terminal.at : now
     const sE = this.eff(run, s)
-    const counts = { total: 0, passed: 0, fail: 0, techFail: 0, interrupted: 0, running: 0, waiting: 0 }
+    const counts = newCounts()
     const found: Evaluation['found'] = []
     let planned = 0
-    const domains = new Set<string>()
-    for (const rb of run.baselines) if (rb.arrivedAt <= s) domains.add(rb.baseline.host)
     for (const c of sched) {
       if (c.rb.arrivedAt > s) continue
       counts.total++
@@ -954,33 +1143,105 @@ export class FastModel {
       else if (c.startE <= sE) counts.running++
       else counts.waiting++
     }
-    const sentCount = this.sentAt(run, sched, sE)
+    const sentAt = (t: number): number => this.sentAt(run, sched, this.eff(run, t))
+    return this.finish(run, now, terminal, counts, sentAt, planned, found, recEnd)
+  }
 
-    let state: string
+  /**
+   * A run tested by a real node (emulator/node/): the counters are what the node reported. It ends when
+   * recording is over and every tested baseline's check is done, `failed` when a finding was reported;
+   * with stop_on_first_fail at the first finding. Technical failures alone end it `passed` with
+   * baseline_check_tech_fail_count > 0 (spec §6.1 Q4: tech_fail is a counter, never a state).
+   */
+  private evaluateReported(run: StoredRun, now: number): Evaluation {
+    const tested = run.baselines.filter((rb) => rb.skipped === null)
+    const findings = tested.flatMap((rb) => rb.check.found.map((f) => ({ rb, ...f })))
+    const candidates: { at: number; state: RunState }[] = []
+    if (run.settings.stop_on_first_fail && findings.length > 0) {
+      candidates.push({ at: Math.min(...findings.map((f) => f.foundAt)), state: 'failed' })
+    }
+    const recEnd = this.recordingEndsAt(run)
+    const open = tested.some((rb) => rb.check.endedAt === null)
+    if (!open && run.readyAt !== Infinity) {
+      const lastEnd = Math.max(recEnd, run.readyAt, ...tested.map((rb) => rb.check.endedAt ?? 0))
+      candidates.push({ at: lastEnd, state: findings.length > 0 ? 'failed' : 'passed' })
+    }
+    const terminal = this.firstTerminal(run, candidates, now)
+    const s = terminal ? terminal.at : now
+    const counts = newCounts()
+    let planned = 0
+    for (const rb of tested) {
+      if (rb.arrivedAt > s) continue
+      counts.total++
+      const c = rb.check
+      if (c.startedAt !== null && c.startedAt <= s) planned += c.planned
+      const status =
+        c.endedAt !== null && c.endedAt <= s
+          ? c.status
+          : c.startedAt !== null && c.startedAt <= s
+            ? 'running'
+            : 'waiting'
+      if (status === 'passed') counts.passed++
+      else if (status === 'failed') counts.fail++
+      else if (status === 'tech_fail') counts.techFail++
+      else if (terminal) counts.interrupted++
+      else if (status === 'running') counts.running++
+      else counts.waiting++
+    }
+    const found = findings.filter((f) => f.foundAt <= s)
+    const sentAt = (t: number): number => run.sends.reduce((n, x) => (x.at <= t ? n + x.n : n), 0)
+    return this.finish(run, now, terminal, counts, sentAt, planned, found, recEnd)
+  }
+
+  private firstTerminal(
+    run: StoredRun,
+    candidates: { at: number; state: RunState }[],
+    now: number
+  ): { at: number; state: RunState } | null {
+    if (run.interruptedAt !== null) candidates.push({ at: run.interruptedAt, state: 'interrupted' })
+    let terminal: { at: number; state: RunState } | null = null
+    for (const c of candidates) if (c.at <= now && (terminal === null || c.at < terminal.at)) terminal = c
+    return terminal
+  }
+
+  /** State, rates and ETA, common to both kinds of node. */
+  private finish(
+    run: StoredRun,
+    now: number,
+    terminal: { at: number; state: RunState } | null,
+    counts: Evaluation['counts'],
+    sentAt: (t: number) => number,
+    planned: number,
+    found: Evaluation['found'],
+    recEnd: number
+  ): Evaluation {
+    const s = terminal ? terminal.at : now
+    const sentCount = sentAt(s)
+    const domains = new Set<string>()
+    for (const rb of run.baselines) if (rb.arrivedAt <= s) domains.add(rb.baseline.host)
+
+    let state: RunState
     if (terminal) state = terminal.state
     else if (run.kind === 'copy' && now < run.cloningEnd) state = 'cloning'
     else if (run.pauses.some((p) => p.start <= now && (p.end === null || now < p.end))) state = 'paused'
     else state = 'running'
 
-    // Rates: null during the first 10 (emulated) s and whenever the state is not running (spec §2.T).
+    // Rates: null during the first 10 (emulated) s and whenever the state is not running (spec §2.T);
+    // avg_rps is also given for a finished run, over end_time − start_time (spec §6.1).
     let currentRps: number | null = null
     let avgRps: number | null = null
     let eta: number | null = null
     const window = this.scaled(RATE_WINDOW_MS)
     if (state === 'running' && now - run.createdAt >= window) {
-      const before = this.sentAt(run, sched, this.eff(run, now - window))
-      currentRps = round2((sentCount - before) / (window / 1000))
+      currentRps = round2((sentCount - sentAt(now - window)) / (window / 1000))
       avgRps = round2(sentCount / ((now - run.createdAt) / 1000))
-      // Spec §2.T writes ETA as planing_requests_count / current_rps and calls planing "queued".
-      // Here planing is cumulative (see below, after the docs' finished 70/70 example), so the
-      // literal formula would never fall towards 0 as the run ends, which an "estimated time to
-      // completion" must. Gap resolved: the requests still to send, (planing − sended), over
-      // current_rps. Rounded up, so it under-estimates by less than a second at most.
-      eta = currentRps > 0 ? Math.ceil(Math.max(0, planned - sentCount) / currentRps) : null
+      eta = this.estimate(planned, sentCount, currentRps)
+    } else if (terminal && terminal.at > run.createdAt) {
+      avgRps = round2(sentCount / ((terminal.at - run.createdAt) / 1000))
     }
 
     const recording = terminal === null && now < recEnd
-    const readyAt = run.kind === 'copy' ? run.cloningEnd : run.readyAt
+    const readyAt = run.kind === 'copy' ? Math.max(run.cloningEnd, run.readyAt) : run.readyAt
     return {
       state,
       terminalAt: terminal ? terminal.at : null,
@@ -995,6 +1256,16 @@ export class FastModel {
       found,
       domains: [...domains]
     }
+  }
+
+  /**
+   * Seconds to completion under the model's ETA reading (see ModelOptions.eta). `planned` is
+   * cumulative (every test request planned so far, sent or not). Rounded up.
+   */
+  private estimate(planned: number, sent: number, currentRps: number): number | null {
+    if (this.eta === 'absent' || !(currentRps > 0)) return null
+    const requests = this.eta === 'queued' ? planned : Math.max(0, planned - sent)
+    return Math.ceil(requests / currentRps)
   }
 
   private allowedActions(run: StoredRun, ev: Evaluation): string[] {
@@ -1034,7 +1305,7 @@ export class FastModel {
       policy_id: run.settings.policy_id ?? DEFAULT_POLICY_ID,
       policy_name: run.settings.policy_id === null ? 'Default Policy' : `Policy #${run.settings.policy_id}`,
       vulns,
-      baseline_count: allTerminated + c.running + c.waiting,
+      baseline_count: allTerminated + c.running + c.waiting + c.duplicate + c.excluded,
       baseline_check_all_terminated_count: allTerminated,
       baseline_check_fail_count: c.fail,
       baseline_check_tech_fail_count: c.techFail,
@@ -1059,55 +1330,11 @@ export class FastModel {
       stop_on_first_fail: run.settings.stop_on_first_fail,
       skip_duplicated_baselines: run.settings.skip_duplicated_baselines,
       file_extensions_to_exclude: run.settings.file_extensions_to_exclude,
-      type: 'node'
+      type: 'node',
+      baseline_skipped_duplicate_count: c.duplicate,
+      baseline_skipped_excluded_count: c.excluded
     }
     if (this.omitReadyForRecording) delete body.ready_for_recording
     return body
-  }
-
-  private fullVuln(run: StoredRun, rb: RunBaseline, vuln: PlannedVuln, foundAt: number): Vulnerability {
-    const b = rb.baseline
-    const parameter = vuln.spec.parameter ?? new URLSearchParams(b.query).keys().next().value ?? 'body'
-    const title = vuln.spec.title ?? TITLES[vuln.spec.type] ?? `Vulnerability (${vuln.spec.type})`
-    const exploit = `${b.method} ${b.url} (payload in ${parameter})`
-    const at = seconds(foundAt)
-    return {
-      id: vuln.id,
-      wid: vuln.id,
-      code: vuln.spec.code ?? '',
-      template: `fast_${vuln.spec.type}`,
-      status: 'active',
-      target: 'web',
-      type: vuln.spec.type,
-      threat: vuln.spec.threat,
-      clientid: CLIENT_ID,
-      testrun_id: run.id,
-      ticket_status: null,
-      ticket_history: [],
-      method: b.method,
-      domain: b.host,
-      path: b.path,
-      parameter,
-      title,
-      description: `${title} in parameter "${parameter}" of ${b.method} ${b.path}, found by FAST test run ${run.id}.`,
-      additional: '',
-      exploit_example: exploit,
-      filter: [],
-      validated: true,
-      hidden: false,
-      detection_method: 'active',
-      vuln_recheck_type: null,
-      template_params: {
-        method: b.method,
-        domain: b.host,
-        path: b.path,
-        parameter,
-        exploit_example: exploit
-      },
-      validate_time: at,
-      invalidate_time: null,
-      last_check: at,
-      incidents: []
-    }
   }
 }

@@ -16,10 +16,18 @@
  *   GET    /__emulator/requests               the request log;  DELETE clears it
  *   GET    /__emulator/faults                 pending faults;   POST adds one (JSON Fault); DELETE clears
  *   POST   /__emulator/runs/{id}/pause|resume|interrupt   console actions (spec §E6)
+ *
+ * The node link (a real node process, emulator/node/, talking to its cloud; token header as above, not
+ * recorded in `requests`, never faulted). Wallarm's own node protocol is not public: this one is ours,
+ * and kept off the documented paths.
+ *   POST   /__node/v1/hello                  a node process starts: {session} → {node_id}
+ *   GET    /__node/v1/work                   the node's current run and its checks (picks the run up)
+ *   POST   /__node/v1/baseline               a proxied request to record: {method,url,headers,body}
+ *   POST   /__node/v1/report                 {run_id, events: CheckEvent[]}
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { FaultRegistry, faultFromJson, faultToJson } from './faults.js'
-import { FastApiError, type FastModel } from './model.js'
+import { FastApiError, type CheckEvent, type FastModel } from './model.js'
 
 export interface RecordedApiRequest {
   method: string
@@ -41,6 +49,11 @@ export interface ApiContext {
   requests: RecordedApiRequest[]
   /** The console base URL answered by E8. */
   frontendUrl: string
+  /**
+   * Answer `POST /v1/test_run/{id}/action/stop` (E4) with this status instead of stopping, as a cloud
+   * where only the record stop (E5) works would (spec §6.1 Q2). Unset: E4 works.
+   */
+  refuseTestRunStop?: 404 | 405
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
@@ -62,6 +75,10 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
 
   if (path.startsWith('/__emulator/')) {
     control(ctx, method, path, raw, res)
+    return
+  }
+  if (path.startsWith('/__node/')) {
+    nodeLink(ctx, method, path, raw, tokenOf(req), res)
     return
   }
 
@@ -141,6 +158,8 @@ function route(
   if ((match = /^\/v1\/test_run\/(\d+)\/action\/stop\/?$/.exec(path))) {
     // Spec §E4: POST per the table and prose, GET per the docs' curl example; both accepted.
     allow(method, ['POST', 'GET'])
+    if (ctx.refuseTestRunStop === 405) throw new FastApiError(405, 'Method not allowed')
+    if (ctx.refuseTestRunStop === 404) throw new FastApiError(404, 'Not found')
     return m.stopRecording(token, Number(match[1]))
   }
   if ((match = /^\/v1\/test_record\/(\d+)\/action\/stop\/?$/.exec(path))) {
@@ -206,6 +225,47 @@ function control(ctx: ApiContext, method: string, path: string, raw: string, res
             ? ctx.model.resume(id)
             : ctx.model.interrupt(id)
       return send(res, 200, run)
+    }
+    throw new FastApiError(404, 'Not found')
+  } catch (err) {
+    if (!(err instanceof FastApiError)) throw err
+    send(res, err.status, err.body)
+  }
+}
+
+function nodeLink(
+  ctx: ApiContext,
+  method: string,
+  path: string,
+  raw: string,
+  token: string | undefined,
+  res: ServerResponse
+): void {
+  try {
+    const parsed = parseBody(raw, 'application/json')
+    if (!parsed.ok) throw new FastApiError(400, 'Invalid request body')
+    const body = parsed.value
+    const m = ctx.model
+    if (path === '/__node/v1/hello' && method === 'POST') {
+      return send(res, 200, m.nodeHello(token, typeof body.session === 'string' ? body.session : ''))
+    }
+    if (path === '/__node/v1/work' && method === 'GET') return send(res, 200, m.nodeWork(token))
+    if (path === '/__node/v1/baseline' && method === 'POST') {
+      const headers = (body.headers ?? {}) as Record<string, string>
+      return send(
+        res,
+        200,
+        m.recordBaseline(m.authenticate(token).token, {
+          method: typeof body.method === 'string' ? body.method : 'GET',
+          url: typeof body.url === 'string' ? body.url : '',
+          headers,
+          body: typeof body.body === 'string' ? body.body : ''
+        })
+      )
+    }
+    if (path === '/__node/v1/report' && method === 'POST') {
+      const events = Array.isArray(body.events) ? (body.events as CheckEvent[]) : []
+      return send(res, 200, m.nodeReport(token, Number(body.run_id), events))
     }
     throw new FastApiError(404, 'Not found')
   } catch (err) {

@@ -1,0 +1,117 @@
+/**
+ * What every emulated FAST node's proxy does with a request, whoever records it: read it, forward it
+ * to its target and stream the answer back (502 when the target is unreachable), or tunnel a CONNECT.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import net from 'node:net'
+import type { Duplex } from 'node:stream'
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'x-emulator-node'
+])
+
+/** A proxied request, read whole: what a baseline is made of. */
+export interface ProxiedRequest {
+  method: string
+  target: URL
+  /** End-to-end headers only, `host` set to the target's, `content-length` to the body's. */
+  headers: Record<string, string>
+  body: Buffer
+}
+
+export async function readProxied(req: IncomingMessage, target: URL): Promise<ProxiedRequest> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  const body = Buffer.concat(chunks)
+  const headers: Record<string, string> = {}
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = Array.isArray(v) ? v.join(', ') : v
+  }
+  headers.host = target.host
+  if (body.length > 0 || 'content-length' in req.headers) headers['content-length'] = String(body.length)
+  else delete headers['content-length']
+  return { method: req.method ?? 'GET', target, headers, body }
+}
+
+/**
+ * Sends the request to its target and streams the answer into `res`. Resolves when done. `answered`
+ * runs (and is awaited) once the target has answered, before the answer is passed on: a request the
+ * target never answered is no baseline.
+ */
+export function forward(
+  p: ProxiedRequest,
+  res: ServerResponse,
+  answered?: () => Promise<void>
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const upstream = http.request(
+      {
+        host: p.target.hostname.replace(/^\[|\]$/g, ''),
+        port: p.target.port === '' ? 80 : Number(p.target.port),
+        method: p.method,
+        path: `${p.target.pathname}${p.target.search}`,
+        headers: p.headers,
+        agent: false
+      },
+      (up) => {
+        const out: Record<string, string | string[]> = {}
+        for (const [k, v] of Object.entries(up.headers)) {
+          if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v
+        }
+        up.pause()
+        void (answered ?? (() => Promise.resolve()))().finally(() => {
+          res.writeHead(up.statusCode ?? 502, up.statusMessage, out)
+          up.pipe(res)
+          up.on('end', resolve)
+          up.on('error', () => {
+            res.destroy()
+            resolve()
+          })
+        })
+      }
+    )
+    upstream.on('error', (err) => {
+      if (!res.headersSent) plain(res, 502, `Bad gateway: ${err.message}`)
+      else res.destroy()
+      resolve()
+    })
+    upstream.end(p.body)
+  })
+}
+
+/**
+ * `CONNECT host:port`: a plain TCP tunnel. The real node intercepts TLS with its own CA (spec §4.1) and
+ * records what it decrypts; the emulated one only tunnels, so nothing inside a tunnel is recorded.
+ */
+export function tunnel(req: IncomingMessage, client: Duplex, head: Buffer): void {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(req.url ?? '')
+  if (!m) {
+    client.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+    return
+  }
+  const upstream = net.connect(Number(m[2]), m[1], () => {
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+    if (head.length > 0) upstream.write(head)
+    upstream.pipe(client)
+    client.pipe(upstream)
+  })
+  upstream.on('error', () => {
+    if (client.writable)
+      client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+  })
+  client.on('error', () => upstream.destroy())
+}
+
+export function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
