@@ -11,6 +11,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { DIST, ROOT, node24Path } from './lib/action-runner.js'
 import { dirBytes, peakMemory, startTimes, type PeakMemory, type StartTimes } from './lib/action-process.js'
+import { benchHop, type HopCost } from './lib/hop.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
 import { ETA_READINGS } from '../emulator/model.js'
 import { round } from './lib/stats.js'
@@ -44,6 +45,7 @@ interface Results {
   startLater: Partial<Record<Runtime['name'], StartTimes>>
   distBytes: number
   peaks: Partial<Record<Runtime['name'], PeakMemory>>
+  hop?: HopCost
   notes: string[]
 }
 
@@ -86,7 +88,9 @@ async function measure(): Promise<Results> {
     progress(`memory on ${rt.name}: record → 20 requests → stop, and the post steps…`)
     peaks[rt.name] = await peakMemory(rt.path)
   }
-  return { polling, start, startLater, distBytes, peaks, notes }
+  progress('scan mode: requests through the recording hop vs straight to the node…')
+  const hop = await benchHop()
+  return { polling, start, startLater, distBytes, peaks, hop, notes }
 }
 
 function peakMb(peaks: Array<PeakMemory | undefined>): number | null {
@@ -182,7 +186,8 @@ function toJson(r: Results): unknown {
     start_ratio_later_steps: { node20: ratio(r.startLater.node20), node24: ratio(r.startLater.node24) },
     dist_bytes: r.distBytes,
     peak_rss_mb: peakMb(Object.values(r.peaks)),
-    rss_ratio: rssRatio(judged(r.peaks))
+    rss_ratio: rssRatio(judged(r.peaks)),
+    hop_ratio: r.hop?.ratio ?? null
   }
 }
 
@@ -268,6 +273,16 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
     out.push(
       `   peak RSS on ${name}: ${peaks.steps.map((p) => `${p.step} ${(p.peakBytes / MB).toFixed(1)} MB`).join(', ')}` +
         `; bare node ${(peaks.bareBytes / MB).toFixed(1)} MB (${rssRatio(peaks)?.toFixed(2) ?? '?'}×)`
+    )
+  }
+  if (r.hop) {
+    out.push('')
+    out.push(
+      `4. scan mode's recording hop: ${r.hop.requests} requests (GETs and 64 KB POSTs) per batch, ${r.hop.batches} pairs of batches`
+    )
+    out.push('')
+    out.push(
+      `   straight to the node ${r.hop.direct_ms} ms, through the hop ${r.hop.hop_ms} ms: ratio ${r.hop.ratio}`
     )
   }
   out.push('')

@@ -3,6 +3,7 @@
  * (the Wallarm API and three FAST nodes, each with its proxy, that really attack what they record) and
  * a small shop with real flaws that counts the attacks it receives, then runs the bundled action (dist/index.js) the way the GitHub runner does:
  *
+ *   job 0: scan, the one-step way in: the node, the test command through it, the verdict, in one step
  *   job 1: record → the existing tests, through the node's proxy → stop → the node attacks the shop
  *          (the gate fails on the sqli and xss it found)
  *          → the record step's post step (nothing left recording)
@@ -107,6 +108,37 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
   )
 
   const api = { 'api-host': emu.apiUrl, 'github-token': GITHUB_TOKEN }
+
+  // ── Job 0: scan, the shortest way in: one step runs the tests through the node and gets the verdict ──
+  jobHeader('Job 0 · scan', 'one step: the FAST node, your test command through it, the verdict')
+  const job0Temp = join(tempRoot, 'job-0')
+  mkdirSync(job0Temp)
+  const scanInputs = {
+    mode: 'scan',
+    token: TOKENS.a,
+    name: 'shop · scan',
+    // No Docker engine is needed here: the emulated node stands in for the container the step would start.
+    'node-url': emu.proxyUrl,
+    target: app.url,
+    run: [
+      `curl -sSf ${app.url}/api/products/1 > /dev/null && echo "✓ product page"`,
+      `python3 -c 'import urllib.request as u; u.urlopen("${app.url}${INJECTABLE_PATH}?q=tea")' && echo "✓ search"`
+    ].join('\n'),
+    'stop-grace-period': '1s',
+    ...api
+  }
+  const scan = await step('scan', { inputs: scanInputs, runnerTemp: job0Temp })
+  raws.push(...rawParts('scan', scan))
+  written.push(writeSummary('0-scan.md', scan))
+  check(
+    scan.exitCode === 1 &&
+      scan.outputs.conclusion === 'failed' &&
+      scan.outputs['tests-exit-code'] === '0' &&
+      hasSqli(parseVulns(scan.outputs['vulnerabilities-json'])),
+    `scan: exit ${scan.exitCode} (the gate), tests-exit-code ${q(scan.outputs['tests-exit-code'])}, ` +
+      `conclusion ${q(scan.outputs.conclusion)}: ${describe(parseVulns(scan.outputs['vulnerabilities-json']))}`
+  )
+
   const job1Temp = join(tempRoot, 'job-1')
   mkdirSync(job1Temp)
 
@@ -277,7 +309,7 @@ function track(options: StepOptions): StepOptions {
 }
 
 async function step(
-  kind: 'record' | 'stop' | 'post',
+  kind: 'scan' | 'record' | 'stop' | 'post',
   options: StepOptions & { inputs: Record<string, string> },
   main?: StepResult
 ): Promise<StepResult> {
@@ -310,7 +342,7 @@ function showStep(
   if (kind !== 'post') {
     say(style.dim('  with:'))
     for (const [name, value] of Object.entries(inputs)) {
-      if (name !== 'github-token') say(style.dim(`    ${name}: ${value}`))
+      if (name !== 'github-token') say(style.dim(`    ${name}: ${value.replace(/\n/g, '\n      ')}`))
     }
     const envEntries = Object.entries(env).filter(([, v]) => v !== undefined)
     if (envEntries.length > 0) {
@@ -343,7 +375,7 @@ function showStep(
     result.exitCode === 0
       ? style.green('exit 0')
       : style.red(
-          `exit ${code}${kind === 'stop' || kind === 'reuse' ? ': the step fails, the gate blocks the job' : ''}`
+          `exit ${code}${kind === 'stop' || kind === 'reuse' || kind === 'scan' ? ': the step fails, the gate blocks the job' : ''}`
         )
   say(`  ${ending}  ${style.dim(`(${(ms / 1000).toFixed(1)} s)`)}`)
   if (result.summary.trim() !== '') {

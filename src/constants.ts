@@ -32,7 +32,14 @@ export const Inputs = {
   AutoStop: 'auto-stop',
   Sarif: 'sarif',
   Comment: 'comment',
-  GithubToken: 'github-token'
+  GithubToken: 'github-token',
+  Run: 'run',
+  Target: 'target',
+  AllowedHosts: 'allowed-hosts',
+  NodeImage: 'node-image',
+  NodeUrl: 'node-url',
+  ProxyPort: 'proxy-port',
+  TestsMustPass: 'tests-must-pass'
 } as const
 
 export const Outputs = {
@@ -46,7 +53,9 @@ export const Outputs = {
   VulnerabilitiesJson: 'vulnerabilities-json',
   ReportPath: 'report-path',
   SarifPath: 'sarif-path',
-  JunitPath: 'junit-path'
+  JunitPath: 'junit-path',
+  TestsExitCode: 'tests-exit-code',
+  NodeLogPath: 'node-log-path'
 } as const
 
 /** What the main step leaves for the post step (GITHUB_STATE). Never the token. */
@@ -55,7 +64,9 @@ export const State = {
   IsPost: 'is-post',
   /** The run a record step of this step started and has not seen stopped. */
   RecordingRunId: 'recording-test-run-id',
-  ApiBaseUrl: 'api-base-url'
+  ApiBaseUrl: 'api-base-url',
+  /** scan mode: the FAST node container the step started and has not seen removed. */
+  NodeContainer: 'node-container'
 } as const
 
 /** Environment variables exported to later steps of the job, and read back by stop and wait. */
@@ -65,7 +76,13 @@ export const Env = {
   TestRecordId: 'WALLARM_FAST_TEST_RECORD_ID'
 } as const
 
-export const Modes = ['record', 'stop', 'reuse', 'wait'] as const
+/**
+ * scan mode's node image when `node-image` is empty. Docker Hub could not be reached to confirm a
+ * version tag, so this is the documented name: set node-image to pin a tag or digest, or a mirror.
+ */
+export const DEFAULT_NODE_IMAGE = 'wallarm/fast:latest'
+
+export const Modes = ['record', 'stop', 'reuse', 'wait', 'scan'] as const
 export type Mode = (typeof Modes)[number]
 
 export const Conclusions = [

@@ -4,6 +4,7 @@
  */
 import type { Conclusion } from './constants.js'
 import type { Settings } from './inputs.js'
+import type { ScanOutcome } from './scan/outcome.js'
 import { waitForReadyToRecord, waitForRunToFinish } from './poll.js'
 import type { Clock, Sleep } from './time.js'
 import { deadlineSignal, retry } from './retry.js'
@@ -46,6 +47,8 @@ export interface FlowResult {
   /** Full vulnerability objects, when the token may read them. */
   details?: Vulnerability[] | undefined
   warnings: string[]
+  /** scan mode: the tests' result and what they sent. */
+  scan?: ScanOutcome
 }
 
 /** How the API's terminal state and the findings turn into this step's conclusion. */
@@ -75,6 +78,8 @@ export async function runFlow(settings: Settings, deps: FlowDeps): Promise<FlowR
       return reuse(settings, deps)
     case 'wait':
       return waitMode(settings, deps)
+    case 'scan':
+      throw new Error('scan mode runs through runScan (src/scan/run-scan.ts), which starts the node first.')
   }
 }
 

@@ -41,7 +41,7 @@ export function untrustedPass(
 ): string | undefined {
   if (run === undefined) return undefined
   if (run.baseline_count === 0) {
-    const recorded = mode === 'record' || mode === 'stop'
+    const recorded = mode === 'record' || mode === 'stop' || mode === 'scan'
     return recorded
       ? 'No baselines were recorded, so nothing was tested: check that the tests sent their requests through ' +
           "the FAST node's proxy and that their host is in the node's ALLOWED_HOSTS."

@@ -19,14 +19,15 @@
  *   in `warnings`, which the action layer logs. The one contradiction is `test-record-id` in record mode,
  *   which would silently record into a new test record instead of testing the given one: an error.
  */
-import { Env, Inputs, Modes, type Mode } from './constants.js'
+import { DEFAULT_NODE_IMAGE, Env, Inputs, Modes, type Mode } from './constants.js'
 import { DurationError, parseDuration, type DurationLimits } from './duration.js'
 import { HostError, resolveApi, type ResolvedApi } from './wallarm/hosts.js'
+import { SCAN_ONLY_INPUTS, readScanSettings, type ScanSettings } from './scan/settings.js'
 
 /** Returns the raw value of an input, `''` when unset. Values are trimmed here. */
 export type InputReader = (name: string) => string
 
-type InputName = (typeof Inputs)[keyof typeof Inputs]
+export type InputName = (typeof Inputs)[keyof typeof Inputs]
 
 /** A bad input. The message names the input, its value (`***` for secrets) and what is allowed. */
 export class InputError extends Error {
@@ -60,7 +61,10 @@ export const InputDefaults: Partial<Record<InputName, string>> = {
   [Inputs.TechFailTolerance]: '0',
   [Inputs.AutoStop]: 'true',
   [Inputs.Sarif]: 'true',
-  [Inputs.Comment]: 'false'
+  [Inputs.Comment]: 'false',
+  [Inputs.NodeImage]: DEFAULT_NODE_IMAGE,
+  [Inputs.ProxyPort]: '8080',
+  [Inputs.TestsMustPass]: 'true'
 }
 
 export interface Settings {
@@ -120,6 +124,8 @@ export interface Settings {
   comment: boolean
   /** Token for the pull-request comment; undefined when empty. Mask it. */
   githubToken: string | undefined
+  /** scan mode: the test command, the target and the node (undefined in other modes). */
+  scan?: ScanSettings | undefined
   /** Harmless mismatches (an input the mode ignores, an unusable run id in the environment), to log as warnings. */
   warnings: string[]
 }
@@ -174,6 +180,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     withDefault(Inputs.SkipDuplicatedBaselines)
   )
   const fileExtensionsToExclude = checkExtensions(raw(Inputs.FileExtensionsToExclude))
+  const scan = mode === 'scan' ? readScanSettings(raw) : undefined
 
   const wait = bool(Inputs.Wait, withDefault(Inputs.Wait))
   const waitTimeoutMs = duration(Inputs.WaitTimeout, withDefault(Inputs.WaitTimeout), { min: 1000 })
@@ -212,19 +219,28 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     )
   }
   if (testRecordIdRaw !== '' && mode !== 'reuse') ignored(Inputs.TestRecordId, 'reuse mode')
-  if (testRecordNameRaw !== '' && mode !== 'record') ignored(Inputs.TestRecordName, 'record mode')
-  if (testRunIdRaw !== '' && (mode === 'record' || mode === 'reuse')) {
+  // scan mode records like record mode and stops like stop mode: it reads their inputs too.
+  const records = mode === 'record' || mode === 'scan'
+  if (testRecordNameRaw !== '' && !records) ignored(Inputs.TestRecordName, 'record mode')
+  if (mode !== 'scan') {
+    for (const input of SCAN_ONLY_INPUTS) if (isSetAndNotDefault(raw, input)) ignored(input, 'scan mode')
+  } else if (isSetAndNotDefault(raw, Inputs.Wait)) {
+    warnings.push(
+      `Input "${Inputs.Wait}" is ignored in scan mode, which always waits for the verdict: the node it starts must run until then.`
+    )
+  }
+  if (testRunIdRaw !== '' && (records || mode === 'reuse')) {
     warnings.push(
       `Input "${Inputs.TestRunId}" is used by stop and wait modes only: ${mode} mode starts a new test run, so it is ignored.`
     )
   }
-  if (mode !== 'record') {
+  if (!records) {
     if (isSetAndNotDefault(raw, Inputs.InactivityTimeout)) ignored(Inputs.InactivityTimeout, 'record mode')
     if (isSetAndNotDefault(raw, Inputs.SkipDuplicatedBaselines)) {
       ignored(Inputs.SkipDuplicatedBaselines, 'record mode')
     }
   }
-  if (mode !== 'stop' && isSetAndNotDefault(raw, Inputs.StopGracePeriod))
+  if (mode !== 'stop' && mode !== 'scan' && isSetAndNotDefault(raw, Inputs.StopGracePeriod))
     ignored(Inputs.StopGracePeriod, 'stop mode')
 
   // Mode requirements, only when the step will reach the API (see the module comment).
@@ -253,7 +269,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     name,
     description,
     policyId,
-    testRecordName: mode === 'record' && testRecordNameRaw !== '' ? testRecordNameRaw : undefined,
+    testRecordName: records && testRecordNameRaw !== '' ? testRecordNameRaw : undefined,
     testRecordId: mode === 'reuse' ? testRecordId : undefined,
     testRunId: mode === 'stop' || mode === 'wait' ? testRunId : undefined,
     rps,
@@ -274,6 +290,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     sarif,
     comment,
     githubToken,
+    scan,
     warnings
   }
 }
@@ -356,7 +373,7 @@ function readToken(input: string, env: NodeJS.ProcessEnv): string | undefined {
  * A URL with `user:password@` in it is refused without being quoted: it would put the credentials into
  * the log (the token header is how the API authenticates anyway).
  */
-function refuseCredentials(input: string, value: string): void {
+export function refuseCredentials(input: string, value: string): void {
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) {
     throw new InputError(
       input,
@@ -380,6 +397,17 @@ function readApi(apiHost: string, consoleUrl: string): ResolvedApi {
       consoleUrl,
       `${err.expected}, or empty (derived from ${Inputs.ApiHost})`
     )
+  }
+}
+
+/** An absolute http(s) URL with a host (scan mode's target and node-url). */
+export function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
   }
 }
 
@@ -413,7 +441,7 @@ function id(input: InputName, value: string): string | undefined {
 }
 
 /** A whole number in min..max; '' is undefined (callers pass defaults in for inputs that have one). */
-function integer(
+export function integer(
   input: InputName,
   value: string,
   min: number,
@@ -436,7 +464,7 @@ const TRUE_VALUES = ['true', 'True', 'TRUE']
 const FALSE_VALUES = ['false', 'False', 'FALSE']
 
 /** The YAML 1.2 core schema booleans, as `core.getBooleanInput` takes them. */
-function bool(input: InputName, value: string): boolean {
+export function bool(input: InputName, value: string): boolean {
   if (TRUE_VALUES.includes(value)) return true
   if (FALSE_VALUES.includes(value)) return false
   throw new InputError(input, value, `expected one of ${[...TRUE_VALUES, ...FALSE_VALUES].join(', ')}`)

@@ -11,7 +11,9 @@ import { OutputSink } from './action/outputs.js'
 import type { RunnerPort } from './action/port.js'
 import { Publisher } from './action/publish.js'
 import { formatDuration } from './duration.js'
-import { runFlow, type FlowResult } from './flow.js'
+import { runFlow, type FlowDeps, type FlowResult } from './flow.js'
+import { runScan } from './scan/run-scan.js'
+import { scanPorts } from './scan/runner.js'
 import type { Settings } from './inputs.js'
 import { systemClock, sleep as realSleep, type Clock, type Sleep } from './time.js'
 
@@ -89,7 +91,7 @@ async function flow(settings: Settings, token: string, ctx: FlowContext): Promis
   let recordingRunId: string | undefined
   let lastRun: FlowResult['run']
   try {
-    result = await runFlow(settings, {
+    const flowDeps: FlowDeps = {
       client,
       log: { info: (m) => port.info(m), warning: (m) => port.warning(m) },
       clock: deps.clock ?? systemClock,
@@ -104,7 +106,11 @@ async function flow(settings: Settings, token: string, ctx: FlowContext): Promis
         recordingRunId = recording ? runId : undefined
         port.saveState(State.RecordingRunId, recording ? String(runId) : '')
       }
-    })
+    }
+    result =
+      settings.mode === 'scan'
+        ? await runScan(settings, flowDeps, scanPorts(port, deps.env, token, settings.api.baseUrl))
+        : await runFlow(settings, flowDeps)
   } catch (err) {
     result = {
       conclusion: 'error',

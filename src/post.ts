@@ -1,7 +1,7 @@
 /**
  * The post step (`post-if: always()`): if a record step of this job left its run recording — the tests
  * failed and the stop step was skipped, or the job was cancelled — stop the recording, so the test
- * record can be reused. It warns on its own hiccups and never fails the job (the entry turns what it
+ * record can be reused; if a scan step was killed before it removed its node container, remove it. It warns on its own hiccups and never fails the job (the entry turns what it
  * throws into a warning).
  */
 import { Inputs, State } from './constants.js'
@@ -9,6 +9,7 @@ import type { ClientFactory } from './action/client.js'
 import { readInputs } from './action/inputs.js'
 import { explain } from './action/remedies.js'
 import type { RunnerPort } from './action/port.js'
+import { removeLeftContainer } from './scan/runner.js'
 import { toId } from './wallarm/normalize.js'
 
 export async function runPost(
@@ -16,6 +17,7 @@ export async function runPost(
   createClient: ClientFactory,
   env: NodeJS.ProcessEnv
 ): Promise<void> {
+  await removeLeftContainer(port, env)
   // The id as its exact decimal text: ids above 2^53 must not become another run's.
   const runId = toId(port.getState(State.RecordingRunId))
   if (runId === undefined) return

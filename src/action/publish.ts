@@ -7,6 +7,7 @@ import { Env, Inputs, Outputs, type Conclusion } from '../constants.js'
 import { message } from '../error-message.js'
 import type { FlowResult } from '../flow.js'
 import { decide, type GateDecision } from '../gate.js'
+import { withTests } from '../scan/outcome.js'
 import type { Settings } from '../inputs.js'
 import { buildAnnotations } from '../report/annotations.js'
 import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
@@ -51,16 +52,20 @@ export class Publisher {
     const { settings, port } = this
     const run = result.run
     const findings = toFindings(run, result.details)
-    const decision = decide({
-      conclusion: result.conclusion,
-      reason: result.reason,
-      failOn: settings.failOn,
-      minThreat: settings.minThreat,
-      findings,
-      mode: settings.mode,
-      run,
-      techFailTolerance: settings.techFailTolerance
-    })
+    // scan mode: the tests' own result joins the scan's verdict.
+    const decision = withTests(
+      decide({
+        conclusion: result.conclusion,
+        reason: result.reason,
+        failOn: settings.failOn,
+        minThreat: settings.minThreat,
+        findings,
+        mode: settings.mode,
+        run,
+        techFailTolerance: settings.techFailTolerance
+      }),
+      result.scan
+    )
     const report: RunReport = {
       mode: settings.mode,
       conclusion: decision.conclusion,
@@ -74,7 +79,8 @@ export class Publisher {
       findingsSource: result.details ? 'details' : 'summary',
       runUrl: run ? this.runUrl(run) : undefined,
       warnings: result.warnings,
-      context: this.context
+      context: this.context,
+      scan: result.scan
     }
     for (const warning of result.warnings) port.warning(warning)
 
@@ -106,6 +112,8 @@ export class Publisher {
     outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
     const json = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
     outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? json.json : '')
+    outputs.set(Outputs.TestsExitCode, report.scan?.testsExitCode)
+    outputs.set(Outputs.NodeLogPath, report.scan?.nodeLogPath)
     return json
   }
 

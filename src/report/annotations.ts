@@ -7,6 +7,7 @@
  * error would leave a failed step that does not say why. Pure: the action layer calls
  * core.error/warning/notice.
  */
+import { verdictLabel } from '../scan/outcome.js'
 import { logSafe } from '../text/untrusted.js'
 import { oneLine } from './markdown.js'
 import { countedFindings } from './model.js'
@@ -34,7 +35,7 @@ export function buildAnnotations(
     ? [
         {
           level: 'error',
-          title: `Wallarm FAST: ${report.conclusion}`,
+          title: `Wallarm FAST: ${verdictLabel(report.conclusion, report.scan)}`,
           message: logSafe(oneLine(report.reason))
         }
       ]

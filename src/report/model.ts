@@ -3,6 +3,7 @@
  * report, SARIF, JUnit, annotations, pull-request comment) can render without knowing how it was
  * obtained. Built by the action layer; pure data.
  */
+import type { ScanOutcome } from '../scan/outcome.js'
 import type { Conclusion, Mode } from '../constants.js'
 import type { TestRun } from '../wallarm/types.js'
 
@@ -62,6 +63,8 @@ export interface RunReport {
   /** Notes for the reader (no baselines recorded, details not readable, pre-empted run, …). */
   warnings: string[]
   context: WorkflowContext
+  /** scan mode: the tests' result and what they sent. */
+  scan?: ScanOutcome | undefined
 }
 
 /**

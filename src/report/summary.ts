@@ -4,6 +4,7 @@
  * layer writes it. Everything that came from the API is escaped (see markdown.ts), and the result is
  * kept under `maxBytes` by leaving whole table rows out (never by cutting a table in half).
  */
+import { renderScanSection } from '../scan/outcome.js'
 import { WAITED_CONCLUSIONS, type Conclusion } from '../constants.js'
 import { formatDuration } from '../duration.js'
 import { isTerminalState } from '../wallarm/types.js'
@@ -73,7 +74,7 @@ export function summaryWarnings(report: RunReport): string[] {
   const run = report.run
   if (
     run !== undefined &&
-    (report.mode === 'record' || report.mode === 'stop') &&
+    (report.mode === 'record' || report.mode === 'stop' || report.mode === 'scan') &&
     run.recording === false &&
     run.baseline_count === 0
   ) {
@@ -112,6 +113,10 @@ function renderHead(report: RunReport, opts: SummaryOptions): string {
   if (warnings.length > MAX_WARNINGS) {
     parts.push(`_${warnings.length - MAX_WARNINGS} more warnings are in the log._`)
   }
+
+  // scan mode: which failed, the tests or the scan, and what the tests sent.
+  if (report.scan)
+    parts.push(renderScanSection(report.scan, VERDICTS[report.conclusion]?.label ?? report.conclusion))
 
   const overview = renderOverview(report, opts.now)
   if (overview !== '') parts.push(overview)

@@ -565,7 +565,9 @@ export function defineScenarios(runtime: string, node: () => string): void {
 
     describe('every bad input is refused before any API call, naming the input, the value and what is allowed', () => {
       const cases: Array<[Record<string, string>, RegExp]> = [
-        [{ mode: 'scan' }, /"mode".*"scan".*record/],
+        [{ mode: 'start' }, /"mode".*"start".*record/],
+        [{ mode: 'scan' }, /"run" has the value "": expected the command that runs your tests/],
+        [{ mode: 'scan', run: 'npm test', target: 'localhost:3000' }, /"target".*"localhost:3000"/],
         [{ mode: 'record', rps: '0' }, /"rps".*"0".*1\.\.1000|"rps".*"0".*1 to 1000/],
         [{ mode: 'record', 'rps-per-baseline': '600' }, /"rps-per-baseline".*"600"/],
         [{ mode: 'record', 'inactivity-timeout': '10' }, /"inactivity-timeout".*"10"/],

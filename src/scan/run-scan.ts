@@ -1,0 +1,181 @@
+/**
+ * scan mode in one procedure: the node (started here, or the one node-url names), a recording test
+ * run, the test command through the recording hop, then — whatever the command did — the stop and the
+ * verdict, as stop mode reports it. The container and the hop are gone when it returns. No
+ * `@actions/core` here: the action layer passes the flow's dependencies and a few ports.
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { message } from '../error-message.js'
+import { runFlow, type FlowDeps, type FlowResult } from '../flow.js'
+import type { Settings } from '../inputs.js'
+import { logSafe } from '../text/untrusted.js'
+import { caBundle, fetchNodeCa } from './ca.js'
+import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
+import { startHop, type RecordingHop } from './hop.js'
+import { NodeError, preflight, startNode, type RunningNode } from './node.js'
+import type { ScanOutcome } from './outcome.js'
+import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
+
+export interface ScanPorts {
+  /** The step's environment (the command's starts from it, less the secrets). */
+  env: NodeJS.ProcessEnv
+  /** Goes only into the environment of the `docker` process that starts the node. */
+  token: string
+  /** The resolved API base URL, for the node's WALLARM_API_HOST. */
+  apiBaseUrl: string
+  /** For the node's log and the CA bundle (RUNNER_TEMP). */
+  tempDir: string
+  /** A label value for the container, such as the workflow run's id. */
+  labelValue?: string
+  /** The container the post step must remove if this step is killed; undefined once it is removed. */
+  onContainer(name: string | undefined): void
+  /** Text in a collapsed group of the log. */
+  group(title: string, text: string): void
+}
+
+export type ScanResult = FlowResult & { scan: ScanOutcome }
+
+export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPorts): Promise<ScanResult> {
+  const scan = settings.scan
+  if (scan === undefined) throw new Error('scan mode needs its settings (run, target).')
+  const { log } = deps
+  const outcome: ScanOutcome = { testsCancelled: false, testsMustPass: scan.testsMustPass }
+  let node: RunningNode | undefined
+  let hop: RecordingHop | undefined
+  let wentWrong = true
+  try {
+    let nodeProxy = scan.nodeUrl
+    if (nodeProxy !== undefined) {
+      log.info(`Using the FAST node at ${nodeProxy} (node-url): no container is started.`)
+    } else {
+      const dockerEnv = withoutSecrets(ports.env)
+      await preflight({ proxyPort: scan.proxyPort, env: dockerEnv })
+      log.info(
+        `Starting the FAST node (${scan.nodeImage}) with host networking, ALLOWED_HOSTS=${scan.allowedHosts}…`
+      )
+      node = await startNode({
+        image: scan.nodeImage,
+        token: ports.token,
+        apiBaseUrl: ports.apiBaseUrl,
+        allowedHosts: scan.allowedHosts,
+        proxyPort: scan.proxyPort,
+        logPath: join(ports.tempDir, `wallarm-fast-node-${process.pid}-${Date.now()}.log`),
+        env: dockerEnv,
+        ...(ports.labelValue ? { labelValue: ports.labelValue } : {})
+      })
+      ports.onContainer(node.name)
+      outcome.nodeLogPath = node.logPath
+      await node.waitReady(settings.readyTimeoutMs, deps.signal)
+      log.info(`The FAST node is connected (container ${node.name}, proxy ${node.proxyUrl}).`)
+      nodeProxy = node.proxyUrl
+    }
+    const counter = new TrafficCounter()
+    hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r) })
+    const caBundlePath = await caFor(scan.target, nodeProxy, ports.tempDir, deps)
+
+    // The node does the testing: if its container stops by itself, no wait on it can end well.
+    const gone = node?.stopped
+    const nodeDeps: FlowDeps = gone ? { ...deps, signal: AbortSignal.any([deps.signal, gone]) } : deps
+    const unlessNodeStopped = (result: FlowResult): ScanResult =>
+      gone?.aborted && !deps.signal.aborted
+        ? {
+            ...result,
+            conclusion: 'error',
+            reason:
+              `The FAST node's container stopped before the verdict, and the run cannot finish without it ` +
+              `(its log: ${outcome.nodeLogPath ?? ''}).`,
+            scan: outcome
+          }
+        : { ...result, scan: outcome }
+
+    const recording = await runFlow({ ...settings, mode: 'record' }, nodeDeps)
+    if (recording.conclusion !== 'recording' || recording.run === undefined)
+      return unlessNodeStopped(recording)
+
+    const { env, proxyVariables } = commandEnvironment(ports.env, {
+      proxyUrl: hop.url,
+      target: scan.target,
+      ...(caBundlePath ? { caBundlePath } : {})
+    })
+    log.info(`Running the tests through the FAST node (proxy ${hop.url}): ${scan.command}`)
+    const tests = await runCommand({ command: scan.command, env, signal: deps.signal })
+    outcome.testsExitCode = tests.exitCode
+    outcome.testsCancelled = tests.cancelled
+    const traffic = counter.summary(hostMatcher(scan.allowedHosts))
+    const diagnoses = diagnose(traffic, { allowedHosts: scan.allowedHosts, proxyVariables })
+    outcome.trafficMarkdown = renderTraffic(traffic, diagnoses)
+    log.info(
+      `The tests ${tests.cancelled ? 'were cancelled' : `ended with exit code ${tests.exitCode}`}; ` +
+        `${traffic.total} request(s) went through the FAST node.`
+    )
+    for (const line of diagnoses) log.warning(line)
+
+    if (deps.signal.aborted) {
+      // The action layer stops the recording on cancel (it knows the run is recording).
+      return {
+        conclusion: 'error',
+        reason: 'The job was cancelled while the tests ran.',
+        run: recording.run,
+        warnings: [],
+        scan: outcome
+      }
+    }
+    // Whatever the tests did, stop the recording and wait for the verdict, as stop mode does.
+    // (A node already gone cannot test: then the recording is only stopped, so the record is reusable.)
+    const verdict = await runFlow(
+      { ...settings, mode: 'stop', testRunId: recording.run.id, wait: !gone?.aborted },
+      gone?.aborted ? deps : nodeDeps
+    )
+    const result = unlessNodeStopped(verdict)
+    wentWrong = !['passed', 'failed'].includes(result.conclusion)
+    return result
+  } catch (err) {
+    // The node's own failures are this step's verdict (with its log path in the outputs); others go on up.
+    if (!(err instanceof NodeError)) throw err
+    return { conclusion: 'error', reason: err.message, warnings: [], scan: outcome }
+  } finally {
+    await hop?.close()
+    if (node !== undefined) {
+      if (wentWrong) {
+        ports.group(
+          `The FAST node's log, last lines (all of it: ${node.logPath})`,
+          neutralise(node.logTail(60))
+        )
+      }
+      try {
+        await node.remove()
+        ports.onContainer(undefined)
+      } catch (err) {
+        log.warning(`${message(err)} The post step tries again.`)
+      }
+    }
+  }
+}
+
+/** The CA bundle for an HTTPS target, when the node serves its CA; otherwise a warning with the way round. */
+async function caFor(
+  target: string,
+  nodeProxy: string,
+  tempDir: string,
+  deps: FlowDeps
+): Promise<string | undefined> {
+  if (!/^https:/i.test(target)) return undefined
+  const ca = await fetchNodeCa(nodeProxy)
+  if ('error' in ca) {
+    deps.log.warning(
+      `The target is HTTPS, but the FAST node's CA could not be read (${ca.error}): the tests must trust the ` +
+        "node's CA themselves (docs/scan.md, HTTPS targets), or their TLS connections through it fail."
+    )
+    return undefined
+  }
+  const path = join(tempDir, `wallarm-fast-ca-bundle-${process.pid}.pem`)
+  writeFileSync(path, caBundle(ca.pem))
+  deps.log.info(`HTTPS target: the tests trust the system CAs plus the FAST node's (${path}).`)
+  return path
+}
+
+/** Log lines from the container, each safe to print: none can be a workflow command. */
+function neutralise(text: string): string {
+  return text.split('\n').map(logSafe).join('\n')
+}

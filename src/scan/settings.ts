@@ -1,0 +1,100 @@
+/**
+ * The inputs of scan mode, checked with the rest (src/inputs.ts calls this), in the same error style:
+ * the input, its value and what is allowed, before any API call or container. (The defaults live
+ * with the others in InputDefaults.)
+ */
+import { Inputs } from '../constants.js'
+import {
+  InputDefaults,
+  InputError,
+  bool,
+  integer,
+  isHttpUrl,
+  refuseCredentials,
+  type InputName
+} from '../inputs.js'
+
+/** Inputs only scan mode reads: set in another mode, they are ignored with a warning. */
+export const SCAN_ONLY_INPUTS: readonly InputName[] = [
+  Inputs.Run,
+  Inputs.Target,
+  Inputs.AllowedHosts,
+  Inputs.NodeImage,
+  Inputs.NodeUrl,
+  Inputs.ProxyPort,
+  Inputs.TestsMustPass
+]
+
+export interface ScanSettings {
+  /** The test command (`run`), run with bash. */
+  command: string
+  /** The application under test, an http(s) URL. */
+  target: string
+  /** ALLOWED_HOSTS for the node: the input, else the host of `target`. */
+  allowedHosts: string
+  nodeImage: string
+  /** A running node's proxy to use instead of starting a container; undefined starts one. */
+  nodeUrl: string | undefined
+  /** Where the started node's proxy listens on the runner. */
+  proxyPort: number
+  /** Failing tests fail the step. */
+  testsMustPass: boolean
+}
+
+export function readScanSettings(raw: (name: InputName) => string): ScanSettings {
+  const withDefault = (name: InputName): string => raw(name) || (InputDefaults[name] ?? '')
+  const command = raw(Inputs.Run)
+  if (command === '') {
+    throw new InputError(
+      Inputs.Run,
+      '',
+      'expected the command that runs your tests against target, such as npm run test:api: scan mode needs it'
+    )
+  }
+  const target = raw(Inputs.Target)
+  refuseCredentials(Inputs.Target, target)
+  if (!isHttpUrl(target) || /\s/.test(target)) {
+    throw new InputError(
+      Inputs.Target,
+      target,
+      'expected the http(s) URL your tests send their requests to, such as http://localhost:3000: scan mode needs it'
+    )
+  }
+  const allowedHosts = raw(Inputs.AllowedHosts) || new URL(target).hostname.replace(/^\[|\]$/g, '')
+  if (/[\r\n"'`$\\]/.test(allowedHosts)) {
+    throw new InputError(
+      Inputs.AllowedHosts,
+      allowedHosts,
+      'expected host names separated by commas, such as localhost,api.local (or .example.com, *, ~regex)'
+    )
+  }
+  const nodeImage = withDefault(Inputs.NodeImage)
+  if (!/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/.test(nodeImage)) {
+    throw new InputError(
+      Inputs.NodeImage,
+      nodeImage,
+      'expected a Docker image reference such as wallarm/fast:<tag> or mirror.example.com/wallarm/fast@sha256:…'
+    )
+  }
+  const nodeUrlRaw = raw(Inputs.NodeUrl)
+  refuseCredentials(Inputs.NodeUrl, nodeUrlRaw)
+  if (
+    nodeUrlRaw !== '' &&
+    (!/^http:\/\//i.test(nodeUrlRaw) || !isHttpUrl(nodeUrlRaw) || /\s/.test(nodeUrlRaw))
+  ) {
+    throw new InputError(
+      Inputs.NodeUrl,
+      nodeUrlRaw,
+      'expected empty (start the node here) or the http:// address of a running FAST node proxy, such as http://localhost:8080'
+    )
+  }
+  return {
+    command,
+    target,
+    allowedHosts,
+    nodeImage,
+    nodeUrl: nodeUrlRaw === '' ? undefined : nodeUrlRaw,
+    proxyPort: integer(Inputs.ProxyPort, withDefault(Inputs.ProxyPort), 1, 65535) as number,
+    testsMustPass: bool(Inputs.TestsMustPass, withDefault(Inputs.TestsMustPass))
+  }
+}

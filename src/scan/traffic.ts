@@ -1,0 +1,239 @@
+/**
+ * "What the tests sent": the requests the recording hop saw on their way to the FAST node, counted by
+ * method and path pattern, by status class and by host, with whether the node records that host
+ * (ALLOWED_HOSTS). Then the summary table and the one-line diagnoses that turn the commonest silent
+ * failure ("no baselines were recorded") into a sentence. Pure: no I/O, no `@actions/core`.
+ */
+import { code, escapeMarkdown, truncate } from '../report/markdown.js'
+import { logSafe } from '../text/untrusted.js'
+
+/** One request the hop forwarded (or tried to). */
+export interface SeenRequest {
+  method: string
+  /** Host name without the port, lowercase (`api.example.com`, `127.0.0.1`, `::1`). */
+  host: string
+  /** Path without the query; `''` for a tunnel (CONNECT), whose paths the hop cannot see. */
+  path: string
+  /** The answer's status; undefined when no answer came (the node or the target was unreachable). */
+  status: number | undefined
+}
+
+export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'none'
+const STATUS_CLASSES: readonly StatusClass[] = ['2xx', '3xx', '4xx', '5xx', 'none']
+
+export interface TrafficRow {
+  method: string
+  host: string
+  /** Path with numeric, UUID and long hexadecimal segments as `{id}`; `(tunnel)` for CONNECT. */
+  pattern: string
+  requests: number
+  byStatus: Record<StatusClass, number>
+  recorded: boolean
+}
+
+export interface TrafficSummary {
+  total: number
+  rows: TrafficRow[]
+  /** Requests per host, with whether the host is in ALLOWED_HOSTS. */
+  hosts: { host: string; requests: number; recorded: boolean }[]
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const LONG_HEX = /^(?=.*\d)[0-9a-f]{16,}$/i
+
+/** `/api/products/42/reviews/7f1c…` → `/api/products/{id}/reviews/{id}`: one row per endpoint. */
+export function pathPattern(path: string): string {
+  const bare = path.split(/[?#]/, 1)[0] ?? ''
+  return bare
+    .split('/')
+    .map((segment) =>
+      /^\d+$/.test(segment) || UUID.test(segment) || LONG_HEX.test(segment) ? '{id}' : segment
+    )
+    .join('/')
+}
+
+/**
+ * Whether the node records requests for `host`, by the forms ALLOWED_HOSTS takes (one or more, split
+ * by commas or spaces): `*`; an exact name; `.example.com` (the name and its subdomains) or
+ * `*.example.com` (subdomains); `~regex`, or `(a|b)` matching the whole name.
+ * Empty: every host is recorded. A port in an entry is ignored, as nginx ignores it in server_name.
+ */
+export function hostMatcher(allowedHosts: string): (host: string) => boolean {
+  const entries = allowedHosts
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .split(/[\s,]+/)
+    .map((e) => e.trim())
+    .filter((e) => e !== '')
+  if (entries.length === 0) return () => true
+  const tests = entries.map((entry): ((host: string) => boolean) => {
+    if (entry === '*') return () => true
+    if (entry.startsWith('~') || entry.startsWith('(')) {
+      try {
+        const re = new RegExp(entry.startsWith('~') ? entry.replace(/^~\*?/, '') : `^${entry}$`, 'i')
+        return (host) => re.test(host)
+      } catch {
+        return () => false
+      }
+    }
+    const name = entry
+      .replace(/:\d+$/, '')
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase()
+    if (name.startsWith('*.')) return (host) => host.endsWith(name.slice(1))
+    if (name.startsWith('.')) return (host) => host === name.slice(1) || host.endsWith(name)
+    return (host) => host === name
+  })
+  return (host) => tests.some((t) => t(host.toLowerCase()))
+}
+
+export function statusClass(status: number | undefined): StatusClass {
+  if (status === undefined || status < 200 || status >= 600) return 'none'
+  return `${Math.floor(status / 100)}xx` as StatusClass
+}
+
+/** Distinct rows kept; the requests of any further path pattern are counted under `(other paths)`. */
+export const MAX_DISTINCT_ROWS = 5_000
+
+interface Counted {
+  method: string
+  host: string
+  pattern: string
+  requests: number
+  byStatus: Record<StatusClass, number>
+}
+
+/**
+ * Counts requests as they come, in memory bounded by the number of distinct endpoints (not of requests):
+ * a suite that sends a million requests to a hundred endpoints keeps a hundred rows.
+ */
+export class TrafficCounter {
+  private readonly rows = new Map<string, Counted>()
+  private total = 0
+
+  add(r: SeenRequest): void {
+    this.total++
+    let pattern = r.method === 'CONNECT' ? '(tunnel)' : pathPattern(r.path) || '/'
+    let key = `${r.method} ${r.host} ${pattern}`
+    if (!this.rows.has(key) && this.rows.size >= MAX_DISTINCT_ROWS) {
+      pattern = '(other paths)'
+      key = `${r.method} ${r.host} ${pattern}`
+    }
+    let row = this.rows.get(key)
+    if (!row) {
+      row = {
+        method: r.method,
+        host: r.host,
+        pattern,
+        requests: 0,
+        byStatus: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 }
+      }
+      this.rows.set(key, row)
+    }
+    row.requests++
+    row.byStatus[statusClass(r.status)]++
+  }
+
+  /** Rows (busiest first) and hosts, each marked by whether the node records its host. */
+  summary(isAllowed: (host: string) => boolean): TrafficSummary {
+    const rows = [...this.rows.values()].map((r) => ({
+      ...r,
+      byStatus: { ...r.byStatus },
+      recorded: isAllowed(r.host)
+    }))
+    const hosts = new Map<string, { host: string; requests: number; recorded: boolean }>()
+    for (const row of rows) {
+      const h = hosts.get(row.host) ?? { host: row.host, requests: 0, recorded: row.recorded }
+      h.requests += row.requests
+      hosts.set(row.host, h)
+    }
+    const byCount = <T extends { requests: number }>(a: T, b: T): number => b.requests - a.requests
+    return { total: this.total, rows: rows.sort(byCount), hosts: [...hosts.values()].sort(byCount) }
+  }
+}
+
+/** Counts a list of requests into rows (busiest first) and hosts. */
+export function summarize(
+  requests: readonly SeenRequest[],
+  isAllowed: (host: string) => boolean
+): TrafficSummary {
+  const counter = new TrafficCounter()
+  for (const r of requests) counter.add(r)
+  return counter.summary(isAllowed)
+}
+
+/** Hosts named one by one in the diagnoses (a test suite may also reach registries and other services). */
+export const MAX_HOST_LINES = 5
+
+export interface DiagnosisContext {
+  /** ALLOWED_HOSTS as the node has it ('' when it records every host). */
+  allowedHosts: string
+  /** The names of the proxy variables the command was given. */
+  proxyVariables: readonly string[]
+}
+
+/**
+ * One line per problem a reader can act on: nothing reached the node (the client ignored the proxy);
+ * requests to hosts the node does not record; requests that got no answer.
+ */
+export function diagnose(summary: TrafficSummary, ctx: DiagnosisContext): string[] {
+  if (summary.total === 0) {
+    return [
+      'No request went through the FAST node while the command ran: the test client ignored the proxy. ' +
+        `The command had ${ctx.proxyVariables.join(', ')} set; a client that does not read them needs the ` +
+        'proxy address as an option (it is in FAST_PROXY_URL), and the tests must send their requests to the target, not to a mock.'
+    ]
+  }
+  const lines: string[] = []
+  const unrecorded = summary.hosts.filter((h) => !h.recorded)
+  for (const h of unrecorded.slice(0, MAX_HOST_LINES)) {
+    lines.push(
+      `${h.requests} request${h.requests === 1 ? '' : 's'} to ${logSafe(h.host)} ${h.requests === 1 ? 'was' : 'were'} ` +
+        `proxied but not recorded: not in ALLOWED_HOSTS (${ctx.allowedHosts}). Add it with the allowed-hosts input if it should be tested.`
+    )
+  }
+  const more = unrecorded.slice(MAX_HOST_LINES)
+  if (more.length > 0) {
+    const n = more.reduce((sum, h) => sum + h.requests, 0)
+    lines.push(
+      `…and ${n} request${n === 1 ? '' : 's'} to ${more.length} other hosts not in ALLOWED_HOSTS (in the table).`
+    )
+  }
+  const unanswered = summary.rows.reduce((n, r) => n + r.byStatus.none, 0)
+  if (unanswered > 0) {
+    lines.push(
+      `${unanswered} request${unanswered === 1 ? '' : 's'} got no answer from the FAST node: it stopped or ` +
+        'could not be reached (its log is in node-log-path).'
+    )
+  }
+  return lines
+}
+
+/** Rows shown in the table; the rest are summed up in one line. */
+export const MAX_TRAFFIC_ROWS = 30
+
+/** The Markdown section for the job summary: the table, then the diagnoses. */
+export function renderTraffic(summary: TrafficSummary, diagnoses: readonly string[]): string {
+  const out: string[] = ['### What the tests sent through the FAST node', '']
+  if (summary.total > 0) {
+    out.push(
+      '| Method | Host | Path | Requests | 2xx | 3xx | 4xx | 5xx | No answer | Recorded |',
+      '|---|---|---|--:|--:|--:|--:|--:|--:|---|'
+    )
+    for (const r of summary.rows.slice(0, MAX_TRAFFIC_ROWS)) {
+      const counts = STATUS_CLASSES.map((c) => String(r.byStatus[c]))
+      out.push(
+        `| ${escapeMarkdown(r.method)} | ${escapeMarkdown(r.host)} | ${code(truncate(r.pattern, 120), { table: true })} | ${r.requests} | ` +
+          `${counts.join(' | ')} | ${r.recorded ? 'yes' : 'no: not in ALLOWED_HOSTS'} |`
+      )
+    }
+    const hidden = summary.rows.slice(MAX_TRAFFIC_ROWS)
+    if (hidden.length > 0) {
+      const n = hidden.reduce((sum, r) => sum + r.requests, 0)
+      out.push('', `…and ${hidden.length} more path patterns with ${n} requests.`)
+    }
+    out.push('')
+  }
+  for (const line of diagnoses) out.push(`> ${escapeMarkdown(line)}`, '')
+  return out.join('\n')
+}

@@ -1,0 +1,207 @@
+/**
+ * scan mode end to end: the bundled action run as the runner runs it (on Node 24, the runtime
+ * action.yml declares), with the emulator's node as "a node of your own" (node-url), real test clients
+ * (curl, a Node 24 script with fetch, a python3 script) against the sample application, through the
+ * step's recording hop. The Docker path is in scan-docker.test.ts.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startEmulator, type Emulator } from '../../emulator/index.js'
+import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
+import { node24Path, runStep, type StepOptions, type StepResult } from './harness.js'
+
+/** Lines a person would see in the log: the runner consumes ::add-mask:: and never shows it. */
+const visibleLog = (step: StepResult): string =>
+  `${step.stdout}\n${step.stderr}`
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n')
+
+describe.concurrent('scan mode with an existing node (node-url), the bundled action on Node 24', () => {
+  let app: SampleApp
+  let node24: string
+  const emulators: Emulator[] = []
+  let next = 0
+
+  beforeAll(async () => {
+    node24 = node24Path()
+    app = await startSampleApp()
+  }, 300_000)
+  afterAll(async () => {
+    for (const emu of emulators) await emu.close()
+    await app?.close()
+  })
+
+  /** A node of its own for each scenario, which finds the sample app's injectable search. */
+  async function nodeOfItsOwn(
+    options: { readyDelayMs?: number } = {}
+  ): Promise<{ emu: Emulator; token: string }> {
+    const token = `fast-scan-node-${++next}-s3cr3t`
+    const emu = await startEmulator({
+      tokens: [token],
+      timeScale: 0.02,
+      ...options,
+      vulnRule: (r) =>
+        r.path === INJECTABLE_PATH ? { type: 'sqli', threat: 80, code: 'S0001', parameter: 'q' } : null
+    })
+    emulators.push(emu)
+    return { emu, token }
+  }
+
+  const scan = (
+    node: { emu: Emulator; token: string },
+    inputs: Record<string, string>,
+    options: StepOptions = {}
+  ): Promise<StepResult> =>
+    runStep({
+      node: node24,
+      ...options,
+      env: { PATH: `${dirname(node24)}:${process.env.PATH}`, ...options.env },
+      inputs: {
+        mode: 'scan',
+        token: node.token,
+        'api-host': node.emu.apiUrl,
+        'node-url': node.emu.proxyUrl,
+        target: app.url,
+        'stop-grace-period': '0s',
+        // At time scale 0.02 the default 600 s would end an idle recording after 12 real seconds.
+        'inactivity-timeout': '86400',
+        ...inputs
+      }
+    })
+
+  const expectNoToken = (step: StepResult, token: string): void => {
+    expect(visibleLog(step)).not.toContain(token)
+    expect(JSON.stringify(step.outputs)).not.toContain(token)
+    expect(JSON.stringify(step.state)).not.toContain(token)
+    expect(step.summary).not.toContain(token)
+  }
+
+  it('curl, a Node fetch script and a python3 script through the node: the real flaw found, what they sent shown', async () => {
+    const node = await nodeOfItsOwn()
+    const run = [
+      `curl -sSf "$TARGET/api/products/1" >/dev/null`,
+      `node --input-type=module -e 'const r = await fetch(process.env.TARGET + "/api/products/2"); if (!r.ok) process.exit(1)'`,
+      `python3 -c 'import os, urllib.request; urllib.request.urlopen(os.environ["TARGET"] + "${INJECTABLE_PATH}?q=tea").read()'`,
+      `env > "$ENV_DUMP"`,
+      'echo "tests done, proxy $FAST_PROXY_URL"'
+    ].join('\n')
+    const envDump = join(mkdtempSync(join(tmpdir(), 'fast-scan-env-')), 'env')
+    const step = await scan(node, { run }, { env: { TARGET: app.url, ENV_DUMP: envDump } })
+    const log = visibleLog(step)
+    // The token is not in the command's environment, under any name; the proxy variables are.
+    const commandEnv = readFileSync(envDump, 'utf8')
+    expect(commandEnv).not.toContain(node.token)
+    expect(commandEnv).toMatch(/^HTTPS_PROXY=http:\/\/127\.0\.0\.1:\d+$/m)
+    expect(step.exitCode, log).toBe(1)
+    expect(step.outputs).toMatchObject({
+      conclusion: 'failed',
+      state: 'failed',
+      baselines: '3',
+      vulnerabilities: '1',
+      'tests-exit-code': '0',
+      'node-log-path': ''
+    })
+    expect(JSON.parse(step.outputs['vulnerabilities-json']!)).toEqual([
+      expect.objectContaining({ type: 'sqli', path: INJECTABLE_PATH })
+    ])
+    expect(log).toMatch(/tests done, proxy http:\/\/127\.0\.0\.1:\d+/)
+    expect(log).toContain('3 request(s) went through the FAST node')
+    expect(step.summary).toContain('| Tests | passed (exit code 0) |')
+    expect(step.summary).toContain('| Scan | failed |')
+    expect(step.summary).toContain(
+      '| GET | 127\\.0.0.1 | `/api/products/{id}` | 2 | 2 | 0 | 0 | 0 | 0 | yes |'
+    )
+    expect(step.summary).toContain(`\`${INJECTABLE_PATH}\``)
+    // Recording stopped, and nothing is left for the post step.
+    const runId = Number(step.outputs['test-run-id'])
+    expect(node.emu.model.getTestRun(node.token, runId).recording).toBe(false)
+    expect(step.state['recording-test-run-id'] ?? '').toBe('')
+    expectNoToken(step, node.token)
+  })
+
+  it('failing tests: the scan is still reported, and the step fails for the tests', async () => {
+    const node = await nodeOfItsOwn()
+    const step = await scan(node, {
+      run: `curl -sSf "${app.url}/api/products/1"; echo "1 test failed"; exit 3`
+    })
+    expect(step.exitCode, visibleLog(step)).toBe(1)
+    expect(step.outputs).toMatchObject({ conclusion: 'passed', 'tests-exit-code': '3', baselines: '1' })
+    expect(visibleLog(step)).toContain(
+      '::error title=Wallarm FAST%3A tests failed%2C scan passed::The tests failed (exit code 3); the scan: Testing finished and found no vulnerabilities.'
+    )
+    expect(step.summary).toContain('| Tests | failed (exit code 3) |')
+    expect(step.summary).toContain('| Scan | passed |')
+
+    // tests-must-pass: false lets the scan alone decide.
+    const lenient = await scan(
+      node,
+      { run: 'curl -sSf "$T/api/products/1"; exit 3', 'tests-must-pass': 'false' },
+      { env: { T: app.url } }
+    )
+    expect(lenient.exitCode, visibleLog(lenient)).toBe(0)
+    expect(lenient.outputs).toMatchObject({ conclusion: 'passed', 'tests-exit-code': '3' })
+  })
+
+  it('a client that ignores the proxy: zero requests seen, and the diagnosis names the variables', async () => {
+    const node = await nodeOfItsOwn()
+    const step = await scan(node, { run: `curl -sSf --noproxy '*' "${app.url}/api/products/1"` })
+    const log = visibleLog(step)
+    expect(step.exitCode).toBe(1)
+    expect(step.outputs).toMatchObject({ conclusion: 'inconclusive', 'tests-exit-code': '0', baselines: '0' })
+    expect(log).toMatch(
+      /::warning::No request went through the FAST node while the command ran: the test client ignored the proxy\. The command had http_proxy, HTTP_PROXY, https_proxy, HTTPS_PROXY, NODE_USE_ENV_PROXY, JAVA_TOOL_OPTIONS, FAST_PROXY_URL set/
+    )
+    expect(step.summary).toContain('No request went through the FAST node')
+    expect(step.summary).toContain('No baselines were recorded')
+  })
+
+  it('requests to a host outside ALLOWED_HOSTS are named', async () => {
+    const node = await nodeOfItsOwn()
+    const other = app.url.replace('127.0.0.1', 'localhost')
+    const run = `for i in 1 2 3; do curl -sSf "${other}/api/products/$i" >/dev/null; done; curl -sSf "${app.url}/api/products" >/dev/null`
+    const step = await scan(node, { run })
+    expect(step.exitCode, visibleLog(step)).toBe(0)
+    expect(visibleLog(step)).toContain(
+      '::warning::3 requests to localhost were proxied but not recorded: not in ALLOWED_HOSTS (127.0.0.1).'
+    )
+    expect(step.summary).toContain(
+      '| GET | localhost | `/api/products/{id}` | 3 | 3 | 0 | 0 | 0 | 0 | no: not in ALLOWED_HOSTS |'
+    )
+  })
+
+  it('a cancel during the command ends it, stops the recording and reports, within the grace period', async () => {
+    const node = await nodeOfItsOwn()
+    const dir = mkdtempSync(join(tmpdir(), 'fast-scan-cancel-'))
+    let sent = false
+    let sentAt = 0
+    const step = await scan(
+      node,
+      {
+        run: `curl -sSf "${app.url}/api/products/1" >/dev/null; echo $$ > ${dir}/pid; echo "tests are $(echo running)"; sleep 120`
+      },
+      {
+        onSpawn: (child) =>
+          child.stdout?.on('data', (chunk: Buffer) => {
+            if (!sent && chunk.toString().includes('tests are running')) {
+              sent = true
+              sentAt = Date.now()
+              child.kill('SIGINT')
+            }
+          })
+      }
+    )
+    expect(sent).toBe(true)
+    // The runner sends SIGTERM 7.5 s after SIGINT: everything is done before that, with a margin.
+    expect(Date.now() - sentAt).toBeLessThan(7_500)
+    expect(step.exitCode).toBe(1)
+    const runId = Number(step.outputs['test-run-id'])
+    expect(node.emu.model.getTestRun(node.token, runId).recording).toBe(false)
+    expect(step.outputs['tests-exit-code']).toMatch(/^1[34]\d$/)
+    expect(visibleLog(step)).toContain('The tests were cancelled')
+    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'))
+    expect(() => process.kill(pid, 0)).toThrow()
+  })
+})

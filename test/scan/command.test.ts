@@ -1,0 +1,181 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { commandEnvironment, runCommand, withoutHost } from '../../src/scan/command.js'
+import { startHop, type RecordingHop } from '../../src/scan/hop.js'
+import type { SeenRequest } from '../../src/scan/traffic.js'
+import { startEmulator, type Emulator } from '../../emulator/index.js'
+import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
+
+const TOKEN = 'fast-command-token-s3cr3t'
+
+describe('commandEnvironment', () => {
+  const base = {
+    PATH: '/usr/bin',
+    HOME: '/home/runner',
+    INPUT_TOKEN: TOKEN,
+    'INPUT_GITHUB-TOKEN': 'ghs_x',
+    WALLARM_API_TOKEN: TOKEN,
+    GITHUB_OUTPUT: '/tmp/out',
+    GITHUB_STATE: '/tmp/state',
+    GITHUB_ENV: '/tmp/env',
+    ACTIONS_RUNTIME_TOKEN: 'rt',
+    NO_PROXY: 'localhost,127.0.0.1,.internal',
+    no_proxy: '*',
+    JAVA_TOOL_OPTIONS: '-Xmx512m'
+  }
+  const { env, proxyVariables } = commandEnvironment(base, {
+    proxyUrl: 'http://127.0.0.1:41234',
+    target: 'http://localhost:3000',
+    caBundlePath: '/tmp/ca.pem'
+  })
+
+  it('never holds the token, the inputs or the action’s own files; keeps the rest', () => {
+    expect(JSON.stringify(env)).not.toContain(TOKEN)
+    for (const name of [
+      'INPUT_TOKEN',
+      'INPUT_GITHUB-TOKEN',
+      'WALLARM_API_TOKEN',
+      'GITHUB_OUTPUT',
+      'GITHUB_STATE'
+    ])
+      expect(env).not.toHaveProperty(name)
+    expect(env).not.toHaveProperty('ACTIONS_RUNTIME_TOKEN')
+    expect(env).toMatchObject({ PATH: '/usr/bin', HOME: '/home/runner', GITHUB_ENV: '/tmp/env' })
+  })
+
+  it('every proxy variable a client reads, Java’s properties, and the proxy as its own variable', () => {
+    expect(env).toMatchObject({
+      http_proxy: 'http://127.0.0.1:41234',
+      HTTP_PROXY: 'http://127.0.0.1:41234',
+      https_proxy: 'http://127.0.0.1:41234',
+      HTTPS_PROXY: 'http://127.0.0.1:41234',
+      NODE_USE_ENV_PROXY: '1',
+      FAST_PROXY_URL: 'http://127.0.0.1:41234',
+      JAVA_TOOL_OPTIONS:
+        '-Xmx512m -Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=41234 -Dhttps.proxyHost=127.0.0.1 ' +
+        '-Dhttps.proxyPort=41234 -Dhttp.nonProxyHosts='
+    })
+    expect(proxyVariables).toEqual(expect.arrayContaining(['HTTP_PROXY', 'http_proxy', 'NODE_USE_ENV_PROXY']))
+  })
+
+  it('takes the target out of NO_PROXY (and a *), keeping the other entries', () => {
+    expect(env.NO_PROXY).toBe('127.0.0.1,.internal')
+    expect(env.no_proxy).toBe('')
+    expect(withoutHost('app.example.com:3000, .example.com,other.test', 'api.example.com')).toBe(
+      'app.example.com:3000,other.test'
+    )
+    expect(withoutHost('[::1],localhost', '::1')).toBe('localhost')
+  })
+
+  it('hands the CA bundle to every client that reads one, and no CA variable without a bundle', () => {
+    for (const name of ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'])
+      expect(env[name]).toBe('/tmp/ca.pem')
+    const plain = commandEnvironment({}, { proxyUrl: 'http://127.0.0.1:1', target: 'http://a.test' })
+    expect(plain.env).not.toHaveProperty('SSL_CERT_FILE')
+    expect(plain.env).not.toHaveProperty('NO_PROXY')
+  })
+})
+
+describe('runCommand', () => {
+  const never = new AbortController().signal
+  let emu: Emulator
+  let app: SampleApp
+  let hop: RecordingHop
+  const seen: SeenRequest[] = []
+
+  beforeAll(async () => {
+    emu = await startEmulator({ tokens: ['fast-command-node'] })
+    app = await startSampleApp()
+    hop = await startHop({ upstream: emu.proxyUrl, onRequest: (r) => seen.push(r) })
+  })
+  afterAll(async () => {
+    await hop?.close()
+    await app?.close()
+    await emu?.close()
+  })
+
+  it('says so when there is no bash', async () => {
+    await expect(
+      runCommand({ command: 'true', env: { PATH: '/nonexistent' }, signal: never })
+    ).rejects.toThrow('The run command is run with bash, which is not installed here')
+  })
+
+  it('gives the exit code, with pipefail as a bash run step has it', async () => {
+    expect(await runCommand({ command: 'exit 3', env: { PATH: process.env.PATH! }, signal: never })).toEqual({
+      exitCode: 3,
+      cancelled: false
+    })
+    expect(
+      (await runCommand({ command: 'false | true', env: { PATH: process.env.PATH! }, signal: never }))
+        .exitCode
+    ).toBe(1)
+    expect(
+      (await runCommand({ command: 'true', env: { PATH: process.env.PATH! }, signal: never })).exitCode
+    ).toBe(0)
+  })
+
+  it('real curl, python3 and a Node 24 fetch go through the hop, a target in NO_PROXY too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    const node24 = execFileSync('npx', ['-y', 'node@24', '-p', 'process.execPath'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop()!
+    const { env } = commandEnvironment(
+      { PATH: process.env.PATH, HOME: process.env.HOME, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' },
+      { proxyUrl: hop.url, target: app.url }
+    )
+    const command = [
+      `curl -sSf ${app.url}/api/products/1`,
+      `python3 -c 'import urllib.request; urllib.request.urlopen("${app.url}/api/products/2").read()'`,
+      `"${node24}" --input-type=module -e 'const r = await fetch("${app.url}/api/search?q=tea"); if (!r.ok) process.exit(1)'`,
+      `echo done > ${dir}/done`
+    ].join('\n')
+    const result = await runCommand({ command, env, signal: never })
+    expect(result.exitCode).toBe(0)
+    expect(readFileSync(join(dir, 'done'), 'utf8')).toBe('done\n')
+    expect(seen.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /api/products/1 200',
+      'GET /api/products/2 200',
+      'GET /api/search 200'
+    ])
+  })
+
+  it('a cancel ends the command and what it started in the background, within the grace period', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    const controller = new AbortController()
+    const started = Date.now()
+    const pending = runCommand({
+      command: `sleep 60 & echo $! > ${dir}/bg; trap '' TERM; sleep 60`,
+      env: { PATH: process.env.PATH! },
+      signal: controller.signal,
+      killGraceMs: 500
+    })
+    let bg = ''
+    while (bg === '') {
+      await new Promise((r) => setTimeout(r, 50))
+      try {
+        bg = readFileSync(join(dir, 'bg'), 'utf8').trim()
+      } catch {
+        // not yet written
+      }
+    }
+    controller.abort()
+    const result = await pending
+    expect(result.cancelled).toBe(true)
+    expect(result.exitCode).toBeGreaterThan(128)
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(isRunning(Number(bg))).toBe(false)
+  })
+})
+
+/** Whether a process runs (a zombie does not: nothing reaps orphans in some containers). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}

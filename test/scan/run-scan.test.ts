@@ -1,0 +1,303 @@
+/**
+ * runScan in-process: the real client, the emulator as the node (node-url) or behind the stand-in
+ * docker CLI (the container path), the real hop and a real bash command. The bundled action runs the
+ * same through e2e/scan*.test.ts; this reaches the branches in between.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import net, { type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { FlowDeps } from '../../src/flow.js'
+import { InputDefaults, readSettings, type Settings } from '../../src/inputs.js'
+import { sleep as defaultSleep, systemClock as defaultClock } from '../../src/time.js'
+import { runScan, type ScanPorts } from '../../src/scan/run-scan.js'
+import { FastClient } from '../../src/wallarm/client.js'
+import { startEmulator, type Emulator } from '../../emulator/index.js'
+import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
+
+const TOKEN = 'fast-run-scan-s3cr3t'
+const FAKE_DOCKER_DIR = resolve(import.meta.dirname, 'fixtures')
+
+const closers: (() => Promise<unknown> | void)[] = []
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close()
+})
+
+interface Harness {
+  emu: Emulator
+  app: SampleApp
+  dir: string
+  logs: string[]
+  groups: string[]
+  containers: (string | undefined)[]
+  recording: [string, boolean][]
+  settings(inputs: Record<string, string>): Settings
+  deps(signal?: AbortSignal): FlowDeps
+  ports(env?: NodeJS.ProcessEnv): ScanPorts
+}
+
+async function harness(readyDelayMs = 200): Promise<Harness> {
+  const emu = await startEmulator({
+    tokens: [TOKEN],
+    timeScale: 0.02,
+    readyDelayMs,
+    vulnRule: (r) =>
+      r.path === INJECTABLE_PATH ? { type: 'sqli', threat: 80, code: 'S1', parameter: 'q' } : null
+  })
+  const app = await startSampleApp()
+  const client = new FastClient({ baseUrl: emu.apiUrl, token: TOKEN })
+  closers.push(
+    () => emu.close(),
+    () => app.close(),
+    () => client.dispose()
+  )
+  const h: Harness = {
+    emu,
+    app,
+    dir: mkdtempSync(join(tmpdir(), 'fast-run-scan-')),
+    logs: [],
+    groups: [],
+    containers: [],
+    recording: [],
+    settings: (inputs) =>
+      readSettings(
+        (name) =>
+          ({
+            ...InputDefaults,
+            token: TOKEN,
+            mode: 'scan',
+            target: app.url,
+            'node-url': emu.proxyUrl,
+            'stop-grace-period': '0s',
+            'inactivity-timeout': '86400',
+            ...inputs
+          })[name as never] ?? '',
+        {}
+      ),
+    deps: (signal = new AbortController().signal) => ({
+      client,
+      log: { info: (m) => h.logs.push(m), warning: (m) => h.logs.push(`warning: ${m}`) },
+      clock: defaultClock,
+      sleep: defaultSleep,
+      signal,
+      onRunKnown: () => undefined,
+      onRecording: (id, on) => h.recording.push([id, on])
+    }),
+    ports: (env = { PATH: process.env.PATH, WALLARM_API_TOKEN: TOKEN, INPUT_TOKEN: TOKEN }) => ({
+      env,
+      token: TOKEN,
+      apiBaseUrl: emu.apiUrl,
+      tempDir: h.dir,
+      labelValue: '42',
+      onContainer: (name) => h.containers.push(name),
+      group: (title, text) => h.groups.push(`${title}\n${text}`)
+    })
+  }
+  return h
+}
+
+describe('runScan with a node of one’s own (node-url)', () => {
+  it('records while the command runs, stops, waits: the verdict, the exit code, what was sent', async () => {
+    const h = await harness()
+    const envFile = join(h.dir, 'env')
+    const result = await runScan(
+      h.settings({
+        run: `curl -sSf "${h.app.url}/api/products/1" > /dev/null; curl -sS "${h.app.url}${INJECTABLE_PATH}?q=x" > /dev/null; env > ${envFile}; exit 4`
+      }),
+      h.deps(),
+      h.ports()
+    )
+    expect(result.conclusion).toBe('failed')
+    expect(result.run?.baseline_count).toBe(2)
+    expect(result.scan).toMatchObject({ testsExitCode: 4, testsCancelled: false, testsMustPass: true })
+    expect(result.scan.nodeLogPath).toBeUndefined()
+    expect(result.scan.trafficMarkdown).toContain('`/api/products/{id}`')
+    expect(readFileSync(envFile, 'utf8')).not.toContain(TOKEN)
+    expect(h.logs).toContain(`Using the FAST node at ${h.emu.proxyUrl} (node-url): no container is started.`)
+    expect(h.logs).toContain('The tests ended with exit code 4; 2 request(s) went through the FAST node.')
+    expect(h.recording.at(-1)).toEqual([result.run!.id, false])
+    expect(h.containers).toEqual([])
+    expect(h.groups).toEqual([])
+  })
+
+  it('a node that never picks the run up: no command runs, the record step’s error comes back', async () => {
+    const h = await harness(3_600_000)
+    const marker = join(h.dir, 'ran')
+    const result = await runScan(
+      h.settings({ run: `touch ${marker}`, 'ready-timeout': '1s' }),
+      h.deps(),
+      h.ports()
+    )
+    expect(result.conclusion).toBe('error')
+    expect(result.reason).toContain('did not pick test run')
+    expect(result.scan.testsExitCode).toBeUndefined()
+    expect(() => readFileSync(marker)).toThrow()
+  })
+
+  it('an HTTPS target whose node serves no CA: a warning with the way round, and the tests still run', async () => {
+    const h = await harness()
+    const result = await runScan(
+      h.settings({ target: 'https://shop.test', 'allowed-hosts': 'shop.test', run: 'true' }),
+      h.deps(),
+      h.ports()
+    )
+    expect(h.logs.find((l) => l.includes("FAST node's CA could not be read"))).toMatch(
+      /^warning: The target is HTTPS, but the FAST node's CA could not be read .*docs\/scan\.md/
+    )
+    expect(result.scan.testsExitCode).toBe(0)
+    expect(h.logs).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('warning: No request went through the FAST node while the command ran')
+      ])
+    )
+  })
+
+  it('a cancel while the tests run: the command ends, the run is left for the action layer to stop', async () => {
+    const h = await harness()
+    const controller = new AbortController()
+    const ready = join(h.dir, 'ready')
+    const pending = runScan(
+      h.settings({ run: `touch ${ready}; sleep 60` }),
+      h.deps(controller.signal),
+      h.ports()
+    )
+    for (let i = 0; i < 200; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      try {
+        readFileSync(ready)
+        break
+      } catch {
+        // not yet
+      }
+    }
+    controller.abort()
+    const result = await pending
+    expect(result).toMatchObject({
+      conclusion: 'error',
+      reason: 'The job was cancelled while the tests ran.'
+    })
+    expect(result.scan.testsCancelled).toBe(true)
+    // Still recording: main's cancel-time stop (or the post step) stops it.
+    expect(h.recording.at(-1)).toEqual([result.run!.id, true])
+  })
+})
+
+describe('runScan starting the node (the stand-in docker CLI)', () => {
+  /** The environment of a step whose `docker` is the stand-in. */
+  const dockerEnv = (h: Harness, mode: string): NodeJS.ProcessEnv => {
+    writeFileSync(join(h.dir, 'calls'), '')
+    return {
+      PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
+      FAKE_DOCKER_LOG: join(h.dir, 'calls'),
+      FAKE_DOCKER_MODE: mode,
+      INPUT_TOKEN: TOKEN
+    }
+  }
+  /** A free port that starts forwarding to the emulator's node once the "container" exists. */
+  async function nodePort(h: Harness): Promise<{ port: number; ports: (p: ScanPorts) => ScanPorts }> {
+    const probe = net.createServer()
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
+    const port = (probe.address() as AddressInfo).port
+    await new Promise((r) => probe.close(r))
+    const target = new URL(h.emu.proxyUrl)
+    const forwarder = net.createServer((c) => {
+      const up = net.connect(Number(target.port), '127.0.0.1')
+      c.pipe(up).pipe(c)
+      c.on('error', () => up.destroy())
+      up.on('error', () => c.destroy())
+    })
+    closers.push(() => new Promise((r) => forwarder.close(r)))
+    return {
+      port,
+      ports: (p) => ({
+        ...p,
+        onContainer: (name) => {
+          p.onContainer(name)
+          if (name !== undefined) forwarder.listen(port, '127.0.0.1')
+        }
+      })
+    }
+  }
+
+  it('preflight, start, ready, tests, verdict, then the container removed and forgotten', async () => {
+    const h = await harness()
+    const { port, ports } = await nodePort(h)
+    const result = await runScan(
+      h.settings({
+        'node-url': '',
+        'proxy-port': String(port),
+        run: `curl -sSf "${h.app.url}/api/products"`
+      }),
+      h.deps(),
+      ports(h.ports(dockerEnv(h, 'ok')))
+    )
+    expect(result.conclusion).toBe('passed')
+    expect(result.scan.nodeLogPath).toMatch(/wallarm-fast-node-.*\.log$/)
+    expect(readFileSync(result.scan.nodeLogPath!, 'utf8')).toContain('Node connected to Wallarm Cloud')
+    expect(h.containers).toEqual([expect.stringMatching(/^wallarm-fast-/), undefined])
+    const calls = readFileSync(join(h.dir, 'calls'), 'utf8')
+    expect(calls).toMatch(
+      /^token-in-env\trun --detach --name wallarm-fast-\S+ --label com\.wallarm\.fast-action=42 --network host/m
+    )
+    expect(calls).toContain(`PROXY_PORT=${port}`)
+    expect(calls).toMatch(/^\trm --force wallarm-fast-/m)
+    expect(calls.replace(/^token-in-env/gm, '')).not.toContain(TOKEN)
+    expect(h.groups).toEqual([])
+  })
+
+  it('access denied: the node’s words as the verdict, its log in a group and its path kept, the container removed', async () => {
+    const h = await harness()
+    const { port, ports } = await nodePort(h)
+    const result = await runScan(
+      h.settings({ 'node-url': '', 'proxy-port': String(port), run: 'true' }),
+      h.deps(),
+      ports(h.ports(dockerEnv(h, 'denied')))
+    )
+    expect(result).toMatchObject({
+      conclusion: 'error',
+      reason: expect.stringMatching(/access denied/) as string
+    })
+    expect(result.scan.testsExitCode).toBeUndefined()
+    expect(readFileSync(result.scan.nodeLogPath!, 'utf8')).toContain('access denied')
+    expect(h.groups).toEqual([
+      expect.stringMatching(/^The FAST node's log, last lines[^\n]*\n.*access denied/s)
+    ])
+    expect(h.containers).toEqual([expect.stringMatching(/^wallarm-fast-/), undefined])
+  })
+
+  it('a node that stops during the run: the recording stopped, no wait for a verdict that cannot come', async () => {
+    const h = await harness()
+    const { port, ports } = await nodePort(h)
+    const started = Date.now()
+    const result = await runScan(
+      h.settings({
+        'node-url': '',
+        'proxy-port': String(port),
+        run: `curl -sS "${h.app.url}/api/products"; sleep 4`
+      }),
+      h.deps(),
+      ports(h.ports(dockerEnv(h, 'dies')))
+    )
+    expect(result.conclusion).toBe('error')
+    expect(result.reason).toMatch(/^The FAST node's container stopped before the verdict.*\.log\)\.$/)
+    expect(h.emu.model.getTestRun(TOKEN, Number(result.run!.id)).recording).toBe(false)
+    expect(h.groups).toEqual([expect.stringContaining('[fatal] out of memory')])
+    // wait-timeout is an hour: the step did not wait for it.
+    expect(Date.now() - started).toBeLessThan(60_000)
+  })
+
+  it('a failed preflight starts nothing', async () => {
+    const h = await harness()
+    const result = await runScan(
+      h.settings({ 'node-url': '', run: 'true' }),
+      h.deps(),
+      h.ports(dockerEnv(h, 'no-engine'))
+    )
+    expect(result).toMatchObject({
+      conclusion: 'error',
+      reason: expect.stringMatching(/docker could not reach one/) as string
+    })
+    expect(h.containers).toEqual([])
+  })
+})

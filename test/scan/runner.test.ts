@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { removeLeftContainer, scanPorts } from '../../src/scan/runner.js'
+
+const TOKEN = 'fast-runner-s3cr3t'
+const FAKE_DOCKER_DIR = resolve(import.meta.dirname, 'fixtures')
+
+/** A runner that notes what scan mode tells it. */
+function fakeRunner(state: Record<string, string> = {}) {
+  const lines: string[] = []
+  return {
+    lines,
+    state,
+    info: (m: string) => void lines.push(m),
+    warning: (m: string) => void lines.push(`warning: ${m}`),
+    saveState: (n: string, v: string) => void (state[n] = v),
+    getState: (n: string) => state[n] ?? ''
+  }
+}
+
+describe('scanPorts: scan mode on the runner', () => {
+  it('keeps the container in the step’s state and draws groups with the runner’s commands', () => {
+    const runner = fakeRunner()
+    const ports = scanPorts(
+      runner,
+      { RUNNER_TEMP: '/runner/tmp', GITHUB_RUN_ID: '77' },
+      TOKEN,
+      'https://us1.api.wallarm.com'
+    )
+    expect(ports).toMatchObject({ tempDir: '/runner/tmp', labelValue: '77', token: TOKEN })
+    ports.onContainer('wallarm-fast-abc')
+    expect(runner.state).toEqual({ 'node-container': 'wallarm-fast-abc' })
+    ports.onContainer(undefined)
+    expect(runner.state).toEqual({ 'node-container': '' })
+    ports.group('Log 100%\nof it', 'line 1\nline 2')
+    expect(runner.lines).toEqual(['::group::Log 100%25%0Aof it', 'line 1\nline 2', '::endgroup::'])
+    expect(scanPorts(fakeRunner(), {}, TOKEN, 'x').tempDir).toBe(tmpdir())
+  })
+})
+
+describe('removeLeftContainer: the post step', () => {
+  const env = (mode: string, dir: string): NodeJS.ProcessEnv => ({
+    PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
+    FAKE_DOCKER_LOG: join(dir, 'calls'),
+    FAKE_DOCKER_MODE: mode
+  })
+  it('removes the container a killed step left, says when it was gone, does nothing without one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-post-'))
+    const runner = fakeRunner({ 'node-container': 'wallarm-fast-left' })
+    await removeLeftContainer(runner, env('ok', dir))
+    await removeLeftContainer(runner, env('gone', dir))
+    expect(runner.lines).toEqual([
+      'The FAST node container wallarm-fast-left was removed.',
+      'The FAST node container wallarm-fast-left was already gone.'
+    ])
+    expect(readFileSync(join(dir, 'calls'), 'utf8')).toBe(
+      '\trm --force wallarm-fast-left\n\trm --force wallarm-fast-left\n'
+    )
+    const none = fakeRunner()
+    await removeLeftContainer(none, env('ok', dir))
+    expect(none.lines).toEqual([])
+  })
+  it('only warns when docker cannot remove it', async () => {
+    const runner = fakeRunner({ 'node-container': 'wallarm-fast-left' })
+    await removeLeftContainer(runner, { PATH: '/nonexistent' })
+    expect(runner.lines).toEqual([
+      expect.stringMatching(/^warning: Removing the FAST node's container wallarm-fast-left failed/)
+    ])
+  })
+})

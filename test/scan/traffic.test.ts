@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest'
+import {
+  MAX_DISTINCT_ROWS,
+  MAX_HOST_LINES,
+  TrafficCounter,
+  MAX_TRAFFIC_ROWS,
+  diagnose,
+  hostMatcher,
+  pathPattern,
+  renderTraffic,
+  statusClass,
+  summarize,
+  type SeenRequest
+} from '../../src/scan/traffic.js'
+
+const req = (method: string, host: string, path: string, status: number | undefined): SeenRequest => ({
+  method,
+  host,
+  path,
+  status
+})
+
+describe('pathPattern', () => {
+  it.each([
+    ['/api/products/42', '/api/products/{id}'],
+    ['/api/products/42/reviews/7', '/api/products/{id}/reviews/{id}'],
+    ['/users/3f2b8a1e-9c4d-4e5f-8a6b-1c2d3e4f5a6b/cart', '/users/{id}/cart'],
+    ['/blobs/0123456789abcdef0123', '/blobs/{id}'],
+    ['/api/search?q=tea', '/api/search'],
+    ['/api/v2/items', '/api/v2/items'],
+    ['/deadbeefdeadbeefdeadbeef-not', '/deadbeefdeadbeefdeadbeef-not'],
+    ['/', '/']
+  ])('%s → %s', (path, pattern) => expect(pathPattern(path)).toBe(pattern))
+})
+
+describe('hostMatcher: the forms ALLOWED_HOSTS takes', () => {
+  it('empty records every host, * too', () => {
+    expect(hostMatcher('')('anything.example')).toBe(true)
+    expect(hostMatcher('*')('anything.example')).toBe(true)
+  })
+  it('an exact name, case-insensitive, a port in the entry ignored', () => {
+    const m = hostMatcher('App.Example.com:3000')
+    expect(m('app.example.com')).toBe(true)
+    expect(m('api.example.com')).toBe(false)
+  })
+  it('.example.com takes the name and its subdomains; *.example.com the subdomains only', () => {
+    expect(hostMatcher('.example.com')('example.com')).toBe(true)
+    expect(hostMatcher('.example.com')('a.b.example.com')).toBe(true)
+    expect(hostMatcher('.example.com')('badexample.com')).toBe(false)
+    expect(hostMatcher('*.example.com')('example.com')).toBe(false)
+    expect(hostMatcher('*.example.com')('a.example.com')).toBe(true)
+  })
+  it('a list split by commas or spaces, and regular expressions', () => {
+    const m = hostMatcher('localhost, 127.0.0.1 ~^shop-\\d+$')
+    expect(m('localhost')).toBe(true)
+    expect(m('127.0.0.1')).toBe(true)
+    expect(m('shop-12')).toBe(true)
+    expect(m('shop-x')).toBe(false)
+    expect(hostMatcher('(a|b).test')('b.test')).toBe(true)
+    expect(hostMatcher('(a|b)')('ab.test')).toBe(false)
+    expect(hostMatcher('~(')('x')).toBe(false)
+  })
+})
+
+describe('summarize', () => {
+  it('counts by method and path pattern, by status class and by host, busiest first', () => {
+    const s = summarize(
+      [
+        req('GET', 'localhost', '/api/products/1', 200),
+        req('GET', 'localhost', '/api/products/2', 404),
+        req('GET', 'localhost', '/api/products/3', 500),
+        req('POST', 'localhost', '/api/cart', 201),
+        req('GET', 'api.example.com', '/v1/x', undefined),
+        req('CONNECT', 'secure.example.com', '', 200)
+      ],
+      hostMatcher('localhost')
+    )
+    expect(s.total).toBe(6)
+    expect(s.rows[0]).toEqual({
+      method: 'GET',
+      host: 'localhost',
+      pattern: '/api/products/{id}',
+      requests: 3,
+      byStatus: { '2xx': 1, '3xx': 0, '4xx': 1, '5xx': 1, none: 0 },
+      recorded: true
+    })
+    expect(s.rows.find((r) => r.method === 'CONNECT')?.pattern).toBe('(tunnel)')
+    expect(s.rows.find((r) => r.host === 'api.example.com')?.byStatus.none).toBe(1)
+    expect(s.hosts).toEqual([
+      { host: 'localhost', requests: 4, recorded: true },
+      { host: 'api.example.com', requests: 1, recorded: false },
+      { host: 'secure.example.com', requests: 1, recorded: false }
+    ])
+  })
+  it('statusClass puts what is not a status under none', () => {
+    expect([statusClass(204), statusClass(302), statusClass(451), statusClass(503)]).toEqual([
+      '2xx',
+      '3xx',
+      '4xx',
+      '5xx'
+    ])
+    expect([statusClass(undefined), statusClass(101), statusClass(999)]).toEqual(['none', 'none', 'none'])
+  })
+})
+
+describe('TrafficCounter', () => {
+  it('keeps one row per endpoint however many requests, and puts the rest under (other paths)', () => {
+    const counter = new TrafficCounter()
+    for (let i = 0; i < 20_000; i++) counter.add(req('GET', 'h', `/items/${i}`, 200))
+    for (let i = 0; i < MAX_DISTINCT_ROWS + 10; i++) counter.add(req('GET', 'h', `/search/w${i}`, 200))
+    const s = counter.summary(() => true)
+    expect(s.total).toBe(20_000 + MAX_DISTINCT_ROWS + 10)
+    expect(s.rows).toHaveLength(MAX_DISTINCT_ROWS + 1)
+    expect(s.rows[0]).toMatchObject({ pattern: '/items/{id}', requests: 20_000 })
+    expect(s.rows.find((r) => r.pattern === '(other paths)')?.requests).toBe(11)
+    expect(s.hosts).toEqual([{ host: 'h', requests: s.total, recorded: true }])
+  })
+})
+
+describe('diagnose', () => {
+  const ctx = { allowedHosts: 'localhost', proxyVariables: ['HTTP_PROXY', 'http_proxy', 'JAVA_TOOL_OPTIONS'] }
+  it('zero requests: the client ignored the proxy, naming the variables that were set', () => {
+    const [line, ...rest] = diagnose(
+      summarize([], () => true),
+      ctx
+    )
+    expect(rest).toEqual([])
+    expect(line).toContain('the test client ignored the proxy')
+    expect(line).toContain('HTTP_PROXY, http_proxy, JAVA_TOOL_OPTIONS')
+    expect(line).toContain('FAST_PROXY_URL')
+  })
+  it('names each host outside ALLOWED_HOSTS with its count', () => {
+    const requests = [
+      ...Array.from({ length: 12 }, () => req('GET', 'api.example.com', '/x', 200)),
+      req('GET', 'cdn.example.com', '/y', 200),
+      req('GET', 'localhost', '/z', 200)
+    ]
+    const lines = diagnose(summarize(requests, hostMatcher('localhost')), ctx)
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^12 requests to api\.example\.com were proxied but not recorded: not in ALLOWED_HOSTS \(localhost\)/
+      ),
+      expect.stringMatching(/^1 request to cdn\.example\.com was proxied but not recorded/)
+    ])
+  })
+  it('a host name from the traffic cannot forge a workflow command in the log', () => {
+    const [line] = diagnose(
+      summarize([req('CONNECT', '##[error]forged', '', 200)], hostMatcher('localhost')),
+      ctx
+    )
+    expect(line).toMatch(/^1 request to ##\u2060\[error\]forged was proxied but not recorded/)
+    expect(line).not.toContain('##[')
+  })
+  it('names at most a few hosts, and sums up the others', () => {
+    const requests = Array.from({ length: MAX_HOST_LINES + 3 }, (_, i) =>
+      req('CONNECT', `h${i}.test`, '', 200)
+    )
+    const lines = diagnose(summarize(requests, hostMatcher('localhost')), ctx)
+    expect(lines).toHaveLength(MAX_HOST_LINES + 1)
+    expect(lines.at(-1)).toBe('…and 3 requests to 3 other hosts not in ALLOWED_HOSTS (in the table).')
+  })
+  it('says when the node gave no answer; nothing when all is well', () => {
+    expect(
+      diagnose(
+        summarize([req('GET', 'localhost', '/', undefined)], () => true),
+        ctx
+      )
+    ).toEqual([expect.stringContaining('1 request got no answer from the FAST node')])
+    expect(
+      diagnose(
+        summarize([req('GET', 'localhost', '/', 200)], () => true),
+        ctx
+      )
+    ).toEqual([])
+  })
+})
+
+describe('renderTraffic', () => {
+  it('a table row per pattern and the diagnoses as quotes', () => {
+    const s = summarize(
+      [req('GET', 'localhost', '/api/products/1', 200), req('GET', 'evil.test', '/a', 200)],
+      hostMatcher('localhost')
+    )
+    const md = renderTraffic(s, ['1 request to evil.test was proxied but not recorded'])
+    expect(md).toContain('| GET | localhost | `/api/products/{id}` | 1 | 1 | 0 | 0 | 0 | 0 | yes |')
+    expect(md).toContain('| GET | evil.test | `/a` | 1 | 1 | 0 | 0 | 0 | 0 | no: not in ALLOWED_HOSTS |')
+    expect(md).toContain('> 1 request to evil.test was proxied but not recorded')
+  })
+  it('paths from the traffic cannot break the table or inject Markdown', () => {
+    const s = summarize([req('GET', 'h', '/a|b`c/<img src=x>\n::error::x', 200)], () => true)
+    const md = renderTraffic(s, [])
+    const row = md.split('\n').find((l) => l.startsWith('| GET'))!
+    expect(row.split(/(?<!\\)\|/).length).toBe(12)
+    expect(md).not.toContain('\n::error')
+  })
+  it('caps the rows and says how many were left out; no table without requests', () => {
+    const many = Array.from({ length: MAX_TRAFFIC_ROWS + 5 }, (_, i) =>
+      req('GET', 'h', `/p${'x'.repeat(i)}`, 200)
+    )
+    const md = renderTraffic(
+      summarize(many, () => true),
+      []
+    )
+    expect(md.split('\n').filter((l) => l.startsWith('| GET'))).toHaveLength(MAX_TRAFFIC_ROWS)
+    expect(md).toContain('…and 5 more path patterns with 5 requests.')
+    expect(
+      renderTraffic(
+        summarize([], () => true),
+        ['nothing']
+      )
+    ).not.toContain('| Method')
+  })
+})
