@@ -80,7 +80,9 @@ export const Env = {
  * scan mode's node image when `node-image` is empty. Docker Hub could not be reached to confirm a
  * version tag, so this is the documented name: set node-image to pin a tag or digest, or a mirror.
  */
-export const DEFAULT_NODE_IMAGE = 'wallarm/fast:latest'
+// The newest tag on Docker Hub (1.102.0); `latest` there points at an older build (1.101.0), so it is
+// never the default. A user pins a digest or a mirror through the input.
+export const DEFAULT_NODE_IMAGE = 'wallarm/fast:1.102.0'
 
 export const Modes = ['record', 'stop', 'reuse', 'wait', 'scan'] as const
 export type Mode = (typeof Modes)[number]
