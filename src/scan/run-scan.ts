@@ -165,7 +165,7 @@ async function caFor(
   if ('error' in ca) {
     deps.log.warning(
       `The target is HTTPS, but the FAST node's CA could not be read (${ca.error}): the tests must trust the ` +
-        "node's CA themselves (docs/scan.md, HTTPS targets), or their TLS connections through it fail."
+        "node's CA themselves (the README: Scan mode, HTTPS targets), or their TLS connections through it fail."
     )
     return undefined
   }

@@ -61,18 +61,6 @@ describe("GitHub's parser accepts the repository's workflows", () => {
   })
 })
 
-describe("GitHub's parser accepts every YAML block of docs/scan.md", () => {
-  const blocks = yamlBlocks(read('docs/scan.md')).map(wrap)
-
-  it.each(blocks.map((b) => [`line ${b.line} (${b.kind})`, b] as const))(
-    'docs/scan.md block at %s',
-    async (_, block) => {
-      expect(blocks.length).toBeGreaterThanOrEqual(2)
-      expect(await readmeBlockErrors(block, 'docs/scan.md')).toEqual([])
-    }
-  )
-})
-
 describe("GitHub's parser accepts every YAML block of the README", () => {
   const blocks = yamlBlocks(read('README.md')).map(wrap)
 
