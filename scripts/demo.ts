@@ -3,7 +3,9 @@
  * (the Wallarm API and three FAST nodes, each with its proxy, that really attack what they record) and
  * a small shop with real flaws that counts the attacks it receives, then runs the bundled action (dist/index.js) the way the GitHub runner does:
  *
- *   job 0: scan, the one-step way in: the node, the test command through it, the verdict, in one step
+ *   job 0: scan, the one-step way in: the node, the test command through it, the verdict, in one step;
+ *          with the emulated node as a local process (node-url), then, where a Docker engine runs, with
+ *          the node container the step starts itself
  *   job 1: record → the existing tests, through the node's proxy → stop → the node attacks the shop
  *          (the gate fails on the sqli and xss it found)
  *          → the record step's post step (nothing left recording)
@@ -18,10 +20,12 @@ import http from 'node:http'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import type { ChildProcess } from 'node:child_process'
+import { execFileSync, type ChildProcess } from 'node:child_process'
+import type { AddressInfo } from 'node:net'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
 import { DIST, ROOT, runPostStep, runStep, type StepOptions, type StepResult } from './lib/action-runner.js'
+import { CONTAINER_LABEL } from '../src/scan/node.js'
 import {
   Masker,
   colourEnabled,
@@ -36,6 +40,7 @@ const SAFETY_TIMEOUT_MS = 120_000
 const TIME_SCALE = 0.02
 /** `***` as Markdown text, not emphasis. */
 const MARKDOWN_MASK = '\\*\\*\\*'
+const EMULATOR_IMAGE = process.env.EMULATOR_IMAGE || 'wallarm-fast-emulator:local'
 const OUT_DIR = resolve(process.env.DEMO_OUTPUT_DIR || join(ROOT, '.demo-output'))
 
 const style = makeStyle(colourEnabled())
@@ -50,8 +55,10 @@ function say(text = ''): void {
 /** Fake node tokens, random so that a leak check cannot pass or fail by accident. */
 const hex = (): string => randomBytes(6).toString('hex')
 const TOKENS = { a: `fast-a-${hex()}`, b: `fast-b-${hex()}`, c: `fast-c-${hex()}` }
+/** The node token of the container that job 0 starts where a Docker engine runs. */
+const CONTAINER_TOKEN = `fast-d-${hex()}`
 const GITHUB_TOKEN = `ghs_demo${hex()}`
-masker.add(...Object.values(TOKENS), GITHUB_TOKEN)
+masker.add(...Object.values(TOKENS), CONTAINER_TOKEN, GITHUB_TOKEN)
 
 interface Vuln {
   type?: string
@@ -138,6 +145,8 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
     `scan: exit ${scan.exitCode} (the gate), tests-exit-code ${q(scan.outputs['tests-exit-code'])}, ` +
       `conclusion ${q(scan.outputs.conclusion)}: ${describe(parseVulns(scan.outputs['vulnerabilities-json']))}`
   )
+
+  await scanInAContainer(app, scanInputs.run, job0Temp, check)
 
   const job1Temp = join(tempRoot, 'job-1')
   mkdirSync(job1Temp)
@@ -317,6 +326,76 @@ async function step(
   const result = main ? await runPostStep(main, track(options)) : await runStep(track(options))
   showStep(kind, options.inputs, options.env ?? {}, result, Date.now() - t0)
   return result
+}
+
+/** Why the container variant of job 0 cannot run here, or undefined when it can. */
+function noContainerEngine(): string | undefined {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 })
+  } catch {
+    return 'no Docker engine answers'
+  }
+  try {
+    execFileSync('docker', ['image', 'inspect', EMULATOR_IMAGE], { stdio: 'ignore', timeout: 10_000 })
+  } catch {
+    return `the image ${EMULATOR_IMAGE} is not built (npm run emulator:image)`
+  }
+  return undefined
+}
+
+async function freePort(): Promise<number> {
+  const server = http.createServer()
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const { port } = server.address() as AddressInfo
+  await new Promise((done) => server.close(done))
+  return port
+}
+
+/**
+ * Job 0 again, as it runs on a GitHub runner: the step starts the FAST node container itself (the
+ * emulator's node image in place of wallarm/fast, with host networking) against a cloud of its own, and
+ * removes it at the end. Where no engine runs, the demo says so and goes on.
+ */
+async function scanInAContainer(
+  app: SampleApp,
+  run: string,
+  runnerTemp: string,
+  check: (ok: boolean, text: string) => void
+): Promise<void> {
+  const why = noContainerEngine()
+  if (why !== undefined) {
+    say(style.dim(`  (scan with the node container the step starts itself is left out: ${why})`))
+    return
+  }
+  const cloud = await startEmulator({ tokens: [CONTAINER_TOKEN], timeScale: TIME_SCALE, nodes: 'cloud-only' })
+  try {
+    jobHeader('Job 0 · scan (container)', `the step starts ${EMULATOR_IMAGE} in place of wallarm/fast`)
+    const inputs = {
+      mode: 'scan',
+      token: CONTAINER_TOKEN,
+      name: 'shop · scan in a container',
+      'api-host': cloud.apiUrl,
+      'node-image': EMULATOR_IMAGE,
+      'proxy-port': String(await freePort()),
+      target: app.url,
+      run,
+      'stop-grace-period': '2s'
+    }
+    const result = await step('scan', { inputs, runnerTemp })
+    const left = execFileSync('docker', ['ps', '--all', '--quiet', '--filter', `label=${CONTAINER_LABEL}`], {
+      encoding: 'utf8'
+    }).trim()
+    check(
+      result.exitCode === 1 &&
+        result.outputs.conclusion === 'failed' &&
+        hasSqli(parseVulns(result.outputs['vulnerabilities-json'])) &&
+        left === '',
+      `scan in a container: exit ${result.exitCode}, conclusion ${q(result.outputs.conclusion)}, ` +
+        `${describe(parseVulns(result.outputs['vulnerabilities-json']))}; containers left: ${left === '' ? 'none' : left}`
+    )
+  } finally {
+    await cloud.close()
+  }
 }
 
 function jobHeader(title: string, note: string): void {
