@@ -45,7 +45,8 @@ export function logSafe(text: string): string {
     .replace(LINE_BREAKS, ' ⏎ ')
     .replace(CONTROL, '')
     .replace(/##\[/g, `##${JOINER}[`)
-  return s.startsWith('::') ? `:${JOINER}${s.slice(1)}` : s
+  // The runner trims leading white space (NBSP and U+3000 too) before it looks for `::`.
+  return s.replace(/^(\s*):(?=:)/u, `$1:${JOINER}`)
 }
 
 /** Whether `text` could make the runner act: a command at a line start, or the legacy form anywhere. */

@@ -6,6 +6,8 @@ describe('logSafe', () => {
   it.each([
     ['running\n::stop-commands::x', /^running ⏎ ::/],
     ['::error::forged', /^:\u2060:error::forged$/],
+    ['  ::error::indented', /^ {2}:\u2060:error::indented$/],
+    ['\u00a0\u3000::error::wide', /^\u00a0\u3000:\u2060:error::wide$/],
     ['a ##[error]b', /^a ##\u2060\[error\]b$/],
     ['a\r::warning::b', /^a ⏎ ::warning::b$/],
     ['x\u2028::group::y\u0085::endgroup::', /^x ⏎ ::group::y ⏎ ::endgroup::$/]
