@@ -13,6 +13,8 @@ export interface ProxyEnvOptions {
   target: string
   /** A PEM bundle of the system CAs plus the node's, for HTTPS targets. */
   caBundlePath?: string
+  /** Values no variable of the command may hold (the token), whatever the variable's name. */
+  secrets?: readonly string[]
 }
 
 export interface CommandEnvironment {
@@ -40,18 +42,28 @@ function isWithheld(name: string): boolean {
   )
 }
 
-/** The step's environment less what a process it starts must not see (see isWithheld). */
-export function withoutSecrets(base: NodeJS.ProcessEnv): Record<string, string> {
+/**
+ * The step's environment less what a process it starts must not see (see isWithheld), and less any
+ * variable, whatever its name, whose value holds one of `secrets` (a job-level `FAST_TOKEN` passed on as
+ * `token: ${{ env.FAST_TOKEN }}`).
+ */
+export function withoutSecrets(
+  base: NodeJS.ProcessEnv,
+  secrets: readonly string[] = []
+): Record<string, string> {
+  const held = secrets.filter((s) => s !== '')
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(base)) {
-    if (value !== undefined && !isWithheld(name)) env[name] = value
+    if (value === undefined || isWithheld(name)) continue
+    if (held.some((secret) => value.includes(secret))) continue
+    env[name] = value
   }
   return env
 }
 
 /** The command's environment: the step's own, less what it must not see, plus the proxy settings. */
 export function commandEnvironment(base: NodeJS.ProcessEnv, options: ProxyEnvOptions): CommandEnvironment {
-  const env = withoutSecrets(base)
+  const env = withoutSecrets(base, options.secrets)
   const proxy = new URL(options.proxyUrl)
   const targetHost = new URL(options.target).hostname.replace(/^\[|\]$/g, '')
   const set: Record<string, string> = {
@@ -166,8 +178,11 @@ export function runCommand(options: CommandOptions): Promise<CommandResult> {
     child.once('exit', (code, signal) => {
       options.signal.removeEventListener('abort', onAbort)
       if (killTimer) clearTimeout(killTimer)
-      // Whatever the command left running in its group (a server started with &) ends with it.
+      // Whatever the command left running in its group (a server started with &) ends with it; a process
+      // that traps SIGTERM (a JVM's shutdown hooks, a daemon) gets SIGKILL after the grace period, even
+      // though bash, the group's leader, is gone already.
       killGroup('SIGTERM')
+      setTimeout(() => killGroup('SIGKILL'), graceMs).unref()
       const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)
       resolve({ exitCode, cancelled })
     })

@@ -187,6 +187,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   }
 
   const file: WriteStream = createWriteStream(options.logPath, { flags: 'a' })
+  // The log file is a report, not the step: a file that cannot be written (or lines that arrive after it
+  // was closed) must never become an uncaught error that ends the step before its outputs.
+  let fileBroken = false
+  file.on('error', () => {
+    fileBroken = true
+  })
   let log = ''
   let logEnded = false
   let removing = false
@@ -196,7 +202,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const onLines = (text: string): void => {
-    file.write(text)
+    if (!fileBroken && !file.writableEnded) file.write(text)
     // Only the tail matters for the checks and the report: keep it bounded.
     log = (log + text).slice(-64 * 1024)
   }

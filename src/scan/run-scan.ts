@@ -32,6 +32,8 @@ export interface ScanPorts {
   onContainer(name: string | undefined): void
   /** Text in a collapsed group of the log. */
   group(title: string, text: string): void
+  /** Runs what prints outside output (the tests) with the runner's workflow commands turned off. */
+  untrustedOutput?<T>(run: () => Promise<T>): Promise<T>
 }
 
 export type ScanResult = FlowResult & { scan: ScanOutcome }
@@ -49,7 +51,8 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     if (nodeProxy !== undefined) {
       log.info(`Using the FAST node at ${nodeProxy} (node-url): no container is started.`)
     } else {
-      const dockerEnv = withoutSecrets(ports.env)
+      // The token reaches docker as WALLARM_API_TOKEN only (node.ts), under no other name.
+      const dockerEnv = withoutSecrets(ports.env, [ports.token])
       await preflight({ proxyPort: scan.proxyPort, env: dockerEnv })
       log.info(
         `Starting the FAST node (${scan.nodeImage}) with host networking, ALLOWED_HOSTS=${scan.allowedHosts}…`
@@ -96,10 +99,12 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     const { env, proxyVariables } = commandEnvironment(ports.env, {
       proxyUrl: hop.url,
       target: scan.target,
+      secrets: [ports.token],
       ...(caBundlePath ? { caBundlePath } : {})
     })
     log.info(`Running the tests through the FAST node (proxy ${hop.url}): ${scan.command}`)
-    const tests = await runCommand({ command: scan.command, env, signal: deps.signal })
+    const runTests = () => runCommand({ command: scan.command, env, signal: deps.signal })
+    const tests = await (ports.untrustedOutput ? ports.untrustedOutput(runTests) : runTests())
     outcome.testsExitCode = tests.exitCode
     outcome.testsCancelled = tests.cancelled
     const traffic = counter.summary(hostMatcher(scan.allowedHosts))

@@ -2,12 +2,14 @@
  * scan mode on the runner: the ports runScan needs, built from the little of the runner it uses, and
  * the post step's clean-up. `@actions/core` satisfies ScanRunner today, and so would a runner port.
  */
+import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { State } from '../constants.js'
 import { message } from '../error-message.js'
 import { withoutSecrets } from './command.js'
 import { removeContainer } from './node.js'
 import type { ScanPorts } from './run-scan.js'
+import { logSafe } from '../text/untrusted.js'
 
 /** The little of the runner that scan mode needs. */
 export interface ScanRunner {
@@ -51,8 +53,28 @@ export function scanPorts(
     group: (title, text) => {
       // The runner's own group commands, the title escaped as @actions/core escapes command data.
       runner.info(`::group::${title.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}`)
-      runner.info(text)
+      // The text comes from outside (the node's log): each of its lines made inert.
+      runner.info(
+        text
+          .split(/\r\n|\r|\n/)
+          .map(logSafe)
+          .join('\n')
+      )
       runner.info('::endgroup::')
+    },
+    untrustedOutput: async (run) => {
+      // While the tests run, their output (which can carry the application's answers) is no workflow
+      // command: it could otherwise forge annotations or stop-commands the action's own verdict. The
+      // token that turns commands back on is random, so the output cannot guess it.
+      const resume = `fast-${randomUUID()}`
+      runner.info(`::stop-commands::${resume}`)
+      try {
+        return await run()
+      } finally {
+        // On a line of its own, whether or not the output ended with a line break.
+        runner.info('')
+        runner.info(`::${resume}::`)
+      }
     }
   }
 }

@@ -145,6 +145,32 @@ describe.concurrent('scan mode with an existing node (node-url), the bundled act
     expect(lenient.outputs).toMatchObject({ conclusion: 'passed', 'tests-exit-code': '3' })
   })
 
+  it("the tests' output cannot forge or silence the action's workflow commands", async () => {
+    const node = await nodeOfItsOwn()
+    const step = await scan(node, {
+      run: [
+        `curl -sSf "${app.url}/api/products/1" > /dev/null`,
+        `echo '::stop-commands::forged'`,
+        `echo '::error title=Wallarm FAST%3A passed::all clear'`,
+        `printf 'no line break at the end'`,
+        'exit 3'
+      ].join('\n')
+    })
+    const lines = step.stdout.split('\n')
+    const off = lines.findIndex((l) => /^::stop-commands::fast-[0-9a-f-]{36}$/.test(l))
+    const on = lines.findIndex((l) => /^::fast-[0-9a-f-]{36}::$/.test(l))
+    expect(off, step.stdout).toBeGreaterThanOrEqual(0)
+    expect(lines[on]).toBe(`::${lines[off]!.slice('::stop-commands::'.length)}::`)
+    // The tests' lines sit between the two, so the runner shows them as text; the verdict comes after.
+    const forged = lines.findIndex((l) => l.startsWith('::error title=Wallarm FAST%3A passed'))
+    expect(forged).toBeGreaterThan(off)
+    expect(forged).toBeLessThan(on)
+    expect(lines.findIndex((l) => l.startsWith('no line break at the end'))).toBeLessThan(on)
+    const verdict = lines.findIndex((l) => l.startsWith('::error title=Wallarm FAST%3A tests failed'))
+    expect(verdict).toBeGreaterThan(on)
+    expect(step.exitCode).toBe(1)
+  })
+
   it('a client that ignores the proxy: zero requests seen, and the diagnosis names the variables', async () => {
     const node = await nodeOfItsOwn()
     const step = await scan(node, { run: `curl -sSf --noproxy '*' "${app.url}/api/products/1"` })

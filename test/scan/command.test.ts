@@ -46,6 +46,18 @@ describe('commandEnvironment', () => {
     expect(env).toMatchObject({ PATH: '/usr/bin', HOME: '/home/runner', GITHUB_ENV: '/tmp/env' })
   })
 
+  it('drops a variable of any name that holds the token, such as a job-level FAST_TOKEN', () => {
+    const given = { ...base, FAST_TOKEN: TOKEN, DB_URL: `postgres://u:${TOKEN}@db/x`, KEPT: 'x' }
+    const held = commandEnvironment(given, {
+      proxyUrl: 'http://127.0.0.1:41234',
+      target: 'http://localhost:3000',
+      secrets: [TOKEN]
+    }).env
+    expect(JSON.stringify(held)).not.toContain(TOKEN)
+    expect(held).not.toHaveProperty('FAST_TOKEN')
+    expect(held).toHaveProperty('KEPT', 'x')
+  })
+
   it('every proxy variable a client reads, Java’s properties, and the proxy as its own variable', () => {
     expect(env).toMatchObject({
       http_proxy: 'http://127.0.0.1:41234',
