@@ -12,7 +12,7 @@ import type { RunnerPort } from './action/port.js'
 import { Publisher } from './action/publish.js'
 import { formatDuration } from './duration.js'
 import { runFlow, type FlowDeps, type FlowResult } from './flow.js'
-import { runScan } from './scan/run-scan.js'
+import { runScan, ScanFailure } from './scan/run-scan.js'
 import { scanPorts } from './scan/runner.js'
 import type { Settings } from './inputs.js'
 import { systemClock, sleep as realSleep, type Clock, type Sleep } from './time.js'
@@ -112,25 +112,30 @@ async function flow(settings: Settings, token: string, ctx: FlowContext): Promis
         ? await runScan(settings, flowDeps, scanPorts(port, deps.env, token, settings.api.baseUrl))
         : await runFlow(settings, flowDeps)
   } catch (err) {
+    const cause = err instanceof ScanFailure ? err.cause : err
     result = {
       conclusion: 'error',
-      reason: signal.aborted ? 'The job was cancelled.' : explain(err),
+      reason: signal.aborted ? 'The job was cancelled.' : explain(cause),
       run: lastRun,
-      warnings: []
+      warnings: [],
+      ...(err instanceof ScanFailure ? { scan: err.outcome } : {})
     }
   } finally {
     client.dispose()
   }
 
   // Only a stop that worked clears the state: otherwise the post step, with more time, tries again.
-  if (signal.aborted && recordingRunId !== undefined) {
-    if (await stopOnCancel(port, createClient, settings.api.baseUrl, token, recordingRunId))
+  // A scan started its recording itself, so it stops it whatever went wrong, not only on cancel.
+  const why = signal.aborted ? 'Cancelled' : settings.mode === 'scan' ? 'The scan failed' : undefined
+  if (why !== undefined && recordingRunId !== undefined) {
+    if (await stopLeftRecording(why, port, createClient, settings.api.baseUrl, token, recordingRunId))
       port.saveState(State.RecordingRunId, '')
   }
   return result
 }
 
-async function stopOnCancel(
+async function stopLeftRecording(
+  why: string,
   port: RunnerPort,
   createClient: ClientFactory,
   baseUrl: string,
@@ -146,11 +151,11 @@ async function stopOnCancel(
   })
   try {
     await quick.stopRecording(runId)
-    port.info(`Cancelled: stopped the recording of test run ${runId}, so its test record can be reused.`)
+    port.info(`${why}: stopped the recording of test run ${runId}, so its test record can be reused.`)
     return true
   } catch (err) {
     port.warning(
-      `Cancelled, but stopping the recording of test run ${runId} failed: ${explain(err)} The post step tries again.`
+      `${why}, but stopping the recording of test run ${runId} failed: ${explain(err)} The post step tries again.`
     )
     return false
   } finally {

@@ -38,6 +38,19 @@ export interface ScanPorts {
 
 export type ScanResult = FlowResult & { scan: ScanOutcome }
 
+/**
+ * A failure of the scan that is not the node's: the action layer words it, and still reports what the
+ * scan knew (the tests' exit code, the node's log path, what the tests sent).
+ */
+export class ScanFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly outcome: ScanOutcome
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause))
+  }
+}
+
 export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPorts): Promise<ScanResult> {
   const scan = settings.scan
   if (scan === undefined) throw new Error('scan mode needs its settings (run, target).')
@@ -80,8 +93,11 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     // The node does the testing: if its container stops by itself, no wait on it can end well.
     const gone = node?.stopped
     const nodeDeps: FlowDeps = gone ? { ...deps, signal: AbortSignal.any([deps.signal, gone]) } : deps
-    const unlessNodeStopped = (result: FlowResult): ScanResult =>
-      gone?.aborted && !deps.signal.aborted
+    // A verdict waited for stands, whatever happened to the node (or its log stream) afterwards.
+    const unlessNodeStopped = (result: FlowResult, waited = false): ScanResult =>
+      gone?.aborted &&
+      !deps.signal.aborted &&
+      !(waited && ['passed', 'failed', 'inconclusive'].includes(result.conclusion))
         ? {
             ...result,
             conclusion: 'error',
@@ -128,16 +144,17 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     }
     // Whatever the tests did, stop the recording and wait for the verdict, as stop mode does.
     // (A node already gone cannot test: then the recording is only stopped, so the record is reusable.)
+    const nodeGoneBefore = gone?.aborted === true
     const verdict = await runFlow(
-      { ...settings, mode: 'stop', testRunId: recording.run.id, wait: !gone?.aborted },
-      gone?.aborted ? deps : nodeDeps
+      { ...settings, mode: 'stop', testRunId: recording.run.id, wait: !nodeGoneBefore },
+      nodeGoneBefore ? deps : nodeDeps
     )
-    const result = unlessNodeStopped(verdict)
+    const result = unlessNodeStopped(verdict, !nodeGoneBefore)
     wentWrong = !['passed', 'failed'].includes(result.conclusion)
     return result
   } catch (err) {
     // The node's own failures are this step's verdict (with its log path in the outputs); others go on up.
-    if (!(err instanceof NodeError)) throw err
+    if (!(err instanceof NodeError)) throw new ScanFailure(err, outcome)
     return { conclusion: 'error', reason: err.message, warnings: [], scan: outcome }
   } finally {
     await hop?.close()

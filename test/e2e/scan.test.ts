@@ -171,6 +171,21 @@ describe.concurrent('scan mode with an existing node (node-url), the bundled act
     expect(step.exitCode).toBe(1)
   })
 
+  it('an API failure after the tests: the exit code still reported, the recording stopped in the step', async () => {
+    const node = await nodeOfItsOwn()
+    // The stop mode's call is refused once (a 400 is not retried); the step's own clean-up stops it.
+    node.emu.injectFault({ method: 'POST', path: /\/action\/stop$/, status: 400, count: 1 })
+    const step = await scan(node, { run: `curl -sSf "${app.url}/api/products/1" > /dev/null` })
+    expect(step.exitCode, visibleLog(step)).toBe(1)
+    expect(step.outputs).toMatchObject({ conclusion: 'error', 'tests-exit-code': '0' })
+    expect(step.outputs['test-run-id']).toMatch(/^\d+$/)
+    expect(step.stdout).toContain(
+      `The scan failed: stopped the recording of test run ${step.outputs['test-run-id']}`
+    )
+    expect(node.emu.model.peekTestRun(Number(step.outputs['test-run-id']))?.recording).toBe(false)
+    expect(step.state['recording-test-run-id'] ?? '').toBe('')
+  })
+
   it('a client that ignores the proxy: zero requests seen, and the diagnosis names the variables', async () => {
     const node = await nodeOfItsOwn()
     const step = await scan(node, { run: `curl -sSf --noproxy '*' "${app.url}/api/products/1"` })
