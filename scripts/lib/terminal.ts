@@ -131,7 +131,19 @@ export function renderLog(raw: string, style: Style): string[] {
   let indent = ''
   const lines = raw.replace(/\r\n/g, '\n').split('\n')
   if (lines.at(-1) === '') lines.pop()
+  // As the runner: after ::stop-commands::TOKEN every line is text until ::TOKEN:: turns commands back on.
+  let stoppedUntil: string | undefined
   for (const line of lines) {
+    if (stoppedUntil !== undefined) {
+      if (line === stoppedUntil) stoppedUntil = undefined
+      else out.push(indent + line)
+      continue
+    }
+    const stop = /^::stop-commands::(.+)$/.exec(line)
+    if (stop) {
+      stoppedUntil = `::${stop[1]}::`
+      continue
+    }
     const m = /^::([A-Za-z][\w-]*)(?: ([^:]*))?::(.*)$/.exec(line)
     if (!m) {
       out.push(indent + line)
@@ -144,7 +156,6 @@ export function renderLog(raw: string, style: Style): string[] {
       case 'debug':
       case 'save-state':
       case 'set-output':
-      case 'stop-commands':
         break
       case 'group':
         out.push(indent + style.bold(`▸ ${message}`))
