@@ -57,6 +57,13 @@ export interface NodeOptions {
   env: NodeJS.ProcessEnv
   /** A value for the label, such as the workflow run's id. */
   labelValue?: string
+  /**
+   * Told the container's name before `docker run` starts, so that a step killed while the image is
+   * pulled or the container starts still leaves the post step a name to remove.
+   */
+  onName?: (name: string) => void
+  /** Aborts `docker run` (a pull can take minutes): a cancelled step does not wait for it. */
+  signal?: AbortSignal
 }
 
 /** `docker run` arguments. Pure, so that a test can see every one of them. */
@@ -93,13 +100,14 @@ export interface DockerResult {
 export function docker(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
-  timeoutMs = 60_000
+  timeoutMs = 60_000,
+  signal?: AbortSignal
 ): Promise<DockerResult> {
   return new Promise((resolve) => {
     execFile(
       'docker',
       args,
-      { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 },
+      { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, ...(signal ? { signal } : {}) },
       (err, stdout, stderr) => {
         const code =
           err === null
@@ -176,10 +184,13 @@ export interface RunningNode {
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const name = `wallarm-fast-${randomBytes(6).toString('hex')}`
   const env: NodeJS.ProcessEnv = { ...options.env, WALLARM_API_TOKEN: options.token }
-  const started = await docker(dockerRunArgs(options, name), env, 10 * 60_000)
+  options.onName?.(name)
+  const started = await docker(dockerRunArgs(options, name), env, 10 * 60_000, options.signal)
   if (started.code !== 0) {
-    // A failed `run` may still have created the container.
+    // A failed or cancelled `run` may still have created the container.
     await docker(['rm', '--force', name], options.env, 30_000)
+    if (options.signal?.aborted)
+      throw new NodeError('The job was cancelled while the FAST node was starting.')
     throw new NodeError(
       `docker could not start the FAST node (${options.image}): ${lastLines(started.stderr, 3)} ` +
         'If the image could not be pulled (rate limit, no access to Docker Hub), set node-image to a mirror of it.'

@@ -78,9 +78,10 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
         proxyPort: scan.proxyPort,
         logPath: join(ports.tempDir, `wallarm-fast-node-${process.pid}-${Date.now()}.log`),
         env: dockerEnv,
+        onName: (name) => ports.onContainer(name),
+        signal: deps.signal,
         ...(ports.labelValue ? { labelValue: ports.labelValue } : {})
       })
-      ports.onContainer(node.name)
       outcome.nodeLogPath = node.logPath
       await node.waitReady(settings.readyTimeoutMs, deps.signal)
       log.info(`The FAST node is connected (container ${node.name}, proxy ${node.proxyUrl}).`)

@@ -184,6 +184,25 @@ describe('startNode', () => {
     expect(calls().map((c) => c.args.split(' ')[0])).toEqual(['run', 'rm'])
   })
 
+  it('names the container before docker run, and a cancel during a slow pull ends it and removes the container', async () => {
+    const named: string[] = []
+    const controller = new AbortController()
+    const started = startNode({
+      ...options('slow-pull', 1),
+      onName: (n) => named.push(n),
+      signal: controller.signal
+    })
+    await new Promise((r) => setTimeout(r, 300))
+    expect(named).toHaveLength(1)
+    controller.abort()
+    await expect(started).rejects.toThrow(/cancelled while the FAST node was starting/)
+    const made = calls().map((c) => c.args.split(' '))
+    expect(made.map((a) => a[0])).toEqual(['run', 'rm'])
+    // The name the post step was told is the one docker ran and then removed.
+    expect(made[0]).toContain(named[0])
+    expect(made[1]).toContain(named[0])
+  })
+
   it('removeContainer: removed, or already gone', async () => {
     expect(await removeContainer('wallarm-fast-a', envFor('ok'))).toBe('removed')
     expect(await removeContainer('wallarm-fast-a', envFor('gone'))).toBe('gone')
