@@ -34,9 +34,28 @@ describe('scanPorts: scan mode on the runner', () => {
     expect(runner.state).toEqual({ 'node-container': 'wallarm-fast-abc' })
     ports.onContainer(undefined)
     expect(runner.state).toEqual({ 'node-container': '' })
-    ports.group('Log 100%\nof it', 'line 1\nline 2')
-    expect(runner.lines).toEqual(['::group::Log 100%25%0Aof it', 'line 1\nline 2', '::endgroup::'])
+    ports.group('Log 100%\nof it', 'line 1\n  ::error::from the node\r\nline ##[3]')
+    expect(runner.lines).toEqual([
+      '::group::Log 100%25%0Aof it',
+      'line 1\n  :\u2060:error::from the node\nline ##\u2060[3]',
+      '::endgroup::'
+    ])
     expect(scanPorts(fakeRunner(), {}, TOKEN, 'x').tempDir).toBe(tmpdir())
+  })
+
+  it('runs the tests with workflow commands off, and on again on a line of its own, even when they throw', async () => {
+    const runner = fakeRunner()
+    const ports = scanPorts(runner, {}, TOKEN, 'x')
+    expect(await ports.untrustedOutput!(() => Promise.resolve(7))).toBe(7)
+    const [off, blank, on] = runner.lines
+    expect(off).toMatch(/^::stop-commands::fast-[0-9a-f-]{36}$/)
+    expect(blank).toBe('')
+    expect(on).toBe(`::${off!.slice('::stop-commands::'.length)}::`)
+    await expect(ports.untrustedOutput!(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
+    expect(runner.lines).toHaveLength(6)
+    expect(runner.lines[5]).toBe(`::${runner.lines[3]!.slice('::stop-commands::'.length)}::`)
+    // A fresh token every time: output cannot learn it from an earlier run.
+    expect(runner.lines[3]).not.toBe(off)
   })
 })
 
