@@ -71,6 +71,21 @@ export function systemCaPem(files: readonly string[] = SYSTEM_BUNDLES): string {
   return rootCertificates.join('\n')
 }
 
+/** The variables through which the step's own environment may name a CA bundle the tests rely on. */
+const USER_BUNDLES = ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'NODE_EXTRA_CA_CERTS'] as const
+
+/**
+ * What the tests trust already: the system's CAs, plus every bundle the step's environment names (a
+ * corporate CA for internal services), since the bundle handed to the tests takes those variables over.
+ */
+export function trustedCaPem(env: NodeJS.ProcessEnv, systemPem = systemCaPem()): string {
+  const files = new Set(
+    USER_BUNDLES.map((name) => env[name]).filter((f): f is string => !!f && existsSync(f))
+  )
+  const parts = [systemPem, ...[...files].map((file) => `# From ${file}\n${readFileSync(file, 'utf8')}`)]
+  return parts.map((part) => (part.endsWith('\n') ? part : `${part}\n`)).join('')
+}
+
 /** The system's CAs followed by the node's. */
 export function caBundle(nodeCaPem: string, systemPem = systemCaPem()): string {
   const system = systemPem.endsWith('\n') ? systemPem : `${systemPem}\n`

@@ -10,7 +10,7 @@ import { message } from '../error-message.js'
 import { runFlow, type FlowDeps, type FlowResult } from '../flow.js'
 import type { Settings } from '../inputs.js'
 import { logSafe } from '../text/untrusted.js'
-import { caBundle, fetchNodeCa } from './ca.js'
+import { caBundle, fetchNodeCa, trustedCaPem } from './ca.js'
 import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
@@ -89,7 +89,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     }
     const counter = new TrafficCounter()
     hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r) })
-    const caBundlePath = await caFor(scan.target, nodeProxy, ports.tempDir, deps)
+    const caBundlePath = await caFor(scan.target, nodeProxy, ports, deps)
 
     // The node does the testing: if its container stops by itself, no wait on it can end well.
     const gone = node?.stopped
@@ -180,7 +180,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
 async function caFor(
   target: string,
   nodeProxy: string,
-  tempDir: string,
+  ports: Pick<ScanPorts, 'tempDir' | 'env'>,
   deps: FlowDeps
 ): Promise<string | undefined> {
   if (!/^https:/i.test(target)) return undefined
@@ -192,9 +192,11 @@ async function caFor(
     )
     return undefined
   }
-  const path = join(tempDir, `wallarm-fast-ca-bundle-${process.pid}.pem`)
-  writeFileSync(path, caBundle(ca.pem))
-  deps.log.info(`HTTPS target: the tests trust the system CAs plus the FAST node's (${path}).`)
+  const path = join(ports.tempDir, `wallarm-fast-ca-bundle-${process.pid}.pem`)
+  writeFileSync(path, caBundle(ca.pem, trustedCaPem(ports.env)))
+  deps.log.info(
+    `HTTPS target: the tests trust the system CAs, any bundle the step's environment named, and the FAST node's (${path}).`
+  )
   return path
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { caBundle, fetchNodeCa, systemCaPem } from '../../src/scan/ca.js'
+import { caBundle, fetchNodeCa, systemCaPem, trustedCaPem } from '../../src/scan/ca.js'
 
 const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'fast-ca-'))
@@ -103,6 +103,19 @@ describe('the node’s CA for HTTPS targets', () => {
     } finally {
       await new Promise((r) => server.close(r))
     }
+  })
+
+  it("keeps the bundles the step's environment names, once each, after the system's CAs", () => {
+    const corporate = join(dir, 'corporate.pem')
+    writeFileSync(corporate, '-----BEGIN CERTIFICATE-----\ncorporate\n-----END CERTIFICATE-----')
+    const pem = trustedCaPem(
+      { SSL_CERT_FILE: corporate, REQUESTS_CA_BUNDLE: corporate, CURL_CA_BUNDLE: join(dir, 'missing.pem') },
+      'SYSTEM'
+    )
+    expect(pem).toBe(
+      `SYSTEM\n# From ${corporate}\n-----BEGIN CERTIFICATE-----\ncorporate\n-----END CERTIFICATE-----\n`
+    )
+    expect(trustedCaPem({}, 'SYSTEM\n')).toBe('SYSTEM\n')
   })
 
   it('falls back to the Mozilla roots Node carries when the system has no bundle', () => {
