@@ -26,6 +26,7 @@ import { startEmulator, type Emulator } from '../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
 import { DIST, ROOT, runPostStep, runStep, type StepOptions, type StepResult } from './lib/action-runner.js'
 import { CONTAINER_LABEL } from '../src/scan/node.js'
+import { EMULATOR_IMAGE, emulatorImageUnavailable } from './lib/docker.js'
 import {
   Masker,
   colourEnabled,
@@ -40,7 +41,6 @@ const SAFETY_TIMEOUT_MS = 120_000
 const TIME_SCALE = 0.02
 /** `***` as Markdown text, not emphasis. */
 const MARKDOWN_MASK = '\\*\\*\\*'
-const EMULATOR_IMAGE = process.env.EMULATOR_IMAGE || 'wallarm-fast-emulator:local'
 const OUT_DIR = resolve(process.env.DEMO_OUTPUT_DIR || join(ROOT, '.demo-output'))
 
 const style = makeStyle(colourEnabled())
@@ -328,21 +328,6 @@ async function step(
   return result
 }
 
-/** Why the container variant of job 0 cannot run here, or undefined when it can. */
-function noContainerEngine(): string | undefined {
-  try {
-    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 })
-  } catch {
-    return 'no Docker engine answers'
-  }
-  try {
-    execFileSync('docker', ['image', 'inspect', EMULATOR_IMAGE], { stdio: 'ignore', timeout: 10_000 })
-  } catch {
-    return `the image ${EMULATOR_IMAGE} is not built (npm run emulator:image)`
-  }
-  return undefined
-}
-
 async function freePort(): Promise<number> {
   const server = http.createServer()
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
@@ -362,8 +347,8 @@ async function scanInAContainer(
   runnerTemp: string,
   check: (ok: boolean, text: string) => void
 ): Promise<void> {
-  const why = noContainerEngine()
-  if (why !== undefined) {
+  const why = emulatorImageUnavailable(EMULATOR_IMAGE)
+  if (why !== null) {
     say(style.dim(`  (scan with the node container the step starts itself is left out: ${why})`))
     return
   }

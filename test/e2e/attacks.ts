@@ -5,11 +5,10 @@
  * the comment body sent, the report files, and wall time against the bound. One `it` per class of
  * SECURITY.md's threat model; defined once and run on Node 24 and Node 20 (attacks24/20.test.ts).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ACTIONS_BOT, FakeGitHub } from '../support/fake-github.js'
+import { ACTIONS_BOT, FakeGitHub, pullRequestEnv } from '../support/fake-github.js'
 import { HostileApi, apiRun, envelope, type Reply } from '../support/hostile-api.js'
 import { runStep, type StepOptions, type StepResult } from './harness.js'
 
@@ -71,19 +70,6 @@ function expectNoToken(step: StepResult, extra: string[] = []): void {
 
 function reportJson(step: StepResult): { testRun: { id: string; recordId: string }; findings: unknown[] } {
   return JSON.parse(readFileSync(step.outputs['report-path']!, 'utf8')) as never
-}
-
-function pullRequestEnv(github: FakeGitHub): Record<string, string> {
-  const eventPath = join(mkdtempSync(join(tmpdir(), 'fast-attack-event-')), 'event.json')
-  writeFileSync(
-    eventPath,
-    JSON.stringify({
-      number: 7,
-      pull_request: { number: 7 },
-      repository: { name: 'shop', owner: { login: 'octo' } }
-    })
-  )
-  return { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventPath, GITHUB_API_URL: github.url }
 }
 
 const RUN_PATH = /^\/v1\/test_run\/\d+$/

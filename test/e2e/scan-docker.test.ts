@@ -17,26 +17,16 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CONTAINER_LABEL } from '../../src/scan/node.js'
 import { ROOT, node24Path, runPostStep, runStep, type StepResult } from './harness.js'
+import { EMULATOR_IMAGE, emulatorImageUnavailable } from '../../scripts/lib/docker.js'
 
-const IMAGE = process.env.EMULATOR_IMAGE || 'wallarm-fast-emulator:local'
+const IMAGE = EMULATOR_IMAGE
 const EMULATOR_ROOT = process.env.FAST_EMULATOR_ROOT ?? ROOT
 const CLOUD_CLI = join(EMULATOR_ROOT, 'emulator', 'cli.ts')
 
 /** Why these tests cannot run here, or undefined when they can. */
 function missing(): string | undefined {
-  try {
-    execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], {
-      stdio: 'ignore',
-      timeout: 20_000
-    })
-  } catch {
-    return 'no Docker engine answers (`docker version` failed); .ci/run starts one'
-  }
-  try {
-    execFileSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore', timeout: 20_000 })
-  } catch {
-    return `the image ${IMAGE} is not built (npm run emulator:image)`
-  }
+  const image = emulatorImageUnavailable(IMAGE)
+  if (image !== null) return `${image}; .ci/run provides both`
   if (!existsSync(CLOUD_CLI)) return `the emulator's cloud command ${CLOUD_CLI} is not in this checkout`
   return undefined
 }

@@ -3,15 +3,14 @@
  * emulator and the sample app. Defined once and run on Node 20 and on Node 24 (node20.test.ts,
  * node24.test.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { viaProxy } from '../emulator/helpers.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
-import { FakeGitHub } from '../support/fake-github.js'
+import { FakeGitHub, pullRequestEnv } from '../support/fake-github.js'
 import { runPostStep, runStep, type StepOptions, type StepResult } from './harness.js'
 
 const TOKENS = Array.from(
@@ -380,20 +379,7 @@ export function defineScenarios(runtime: string, node: () => string): void {
       const github = new FakeGitHub()
       await github.start()
       try {
-        const eventPath = join(mkdtempSync(join(tmpdir(), 'fast-event-')), 'event.json')
-        writeFileSync(
-          eventPath,
-          JSON.stringify({
-            number: 7,
-            pull_request: { number: 7 },
-            repository: { name: 'shop', owner: { login: 'octo' } }
-          })
-        )
-        const pr = {
-          GITHUB_EVENT_NAME: 'pull_request',
-          GITHUB_EVENT_PATH: eventPath,
-          GITHUB_API_URL: github.url
-        }
+        const pr = pullRequestEnv(github)
         const token = takeToken()
         const record = await step(token, { mode: 'record', name: 'shop pr' })
         await allTests(token)

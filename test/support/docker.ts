@@ -7,18 +7,8 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
 import { ROOT } from '../../scripts/lib/action-runner.js'
 
-export const EMULATOR_IMAGE = process.env.EMULATOR_IMAGE || 'wallarm-fast-emulator:local'
-
-/** Why no engine can be used, or null when one answers. */
-export function dockerUnavailable(): string | null {
-  const r = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], {
-    encoding: 'utf8',
-    timeout: 15_000
-  })
-  if (r.error) return `the docker client cannot run (${r.error.message})`
-  if (r.status !== 0) return `no Docker engine answers (${(r.stderr || r.stdout).trim().split('\n')[0]})`
-  return null
-}
+export { EMULATOR_IMAGE, dockerUnavailable } from '../../scripts/lib/docker.js'
+import { EMULATOR_IMAGE } from '../../scripts/lib/docker.js'
 
 export const dockerRequired = process.env.FAST_REQUIRE_DOCKER === '1'
 

@@ -9,6 +9,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export interface Recorded {
   method: string
@@ -161,4 +164,18 @@ function send(
 ): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
   res.end(JSON.stringify(data))
+}
+
+/** The runner's variables for a `pull_request` event on octo/shop#7, against this stand-in's API. */
+export function pullRequestEnv(github: Pick<FakeGitHub, 'url'>): Record<string, string> {
+  const eventPath = join(mkdtempSync(join(tmpdir(), 'fast-pr-event-')), 'event.json')
+  writeFileSync(
+    eventPath,
+    JSON.stringify({
+      number: 7,
+      pull_request: { number: 7 },
+      repository: { name: 'shop', owner: { login: 'octo' } }
+    })
+  )
+  return { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: eventPath, GITHUB_API_URL: github.url }
 }
