@@ -237,7 +237,7 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
     out.push('')
   }
   out.push(
-    `   ours: src/poll.ts waitForRunToFinish with action.yml's defaults (poll-interval, wait-timeout).`
+    `   ours: src/modes/poll.ts waitForRunToFinish with action.yml's defaults (poll-interval, wait-timeout).`
   )
   out.push(`   ${FIXED_POLLERS.map((f) => `${f.name}: ${f.source}`).join('; ')}.`)
   out.push('')

@@ -1,7 +1,7 @@
 import { createClient as realClient, type ClientFactory } from './action/client.js'
 import type { RunnerPort } from './action/port.js'
-import { State } from './constants.js'
-import { ReportedFailure, message } from './error-message.js'
+import { State } from './common/constants.js'
+import { ReportedFailure, message } from './common/error-message.js'
 import { runMain, type MainDeps } from './main.js'
 import { runPost } from './post.js'
 

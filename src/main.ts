@@ -2,20 +2,20 @@
  * The main step: inputs → client → flow → publish. Whatever ends the step early (a bad input, no token,
  * an API error) is thrown to the one catch in the entry; the outputs are completed in any case.
  */
-import { State } from './constants.js'
+import { State } from './common/constants.js'
 import type { ClientFactory } from './action/client.js'
 import { readInputs } from './action/inputs.js'
 import { explain } from './action/remedies.js'
-import { ReportedFailure } from './error-message.js'
+import { ReportedFailure } from './common/error-message.js'
 import { OutputSink } from './action/outputs.js'
 import type { RunnerPort } from './action/port.js'
 import { Publisher } from './action/publish.js'
-import { formatDuration } from './duration.js'
-import { runFlow, type FlowDeps, type FlowResult } from './flow.js'
+import { formatDuration } from './common/duration.js'
+import { runFlow, type FlowDeps, type FlowResult } from './modes/flow.js'
 import { runScan, ScanFailure } from './scan/run-scan.js'
 import { scanPorts } from './scan/runner.js'
-import type { Settings } from './inputs.js'
-import { systemClock, sleep as realSleep, type Clock, type Sleep } from './time.js'
+import type { Settings } from './inputs/settings.js'
+import { systemClock, sleep as realSleep, type Clock, type Sleep } from './common/time.js'
 
 export interface MainDeps {
   env: NodeJS.ProcessEnv

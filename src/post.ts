@@ -4,7 +4,7 @@
  * record can be reused; if a scan step was killed before it removed its node container, remove it. It warns on its own hiccups and never fails the job (the entry turns what it
  * throws into a warning).
  */
-import { Inputs, State } from './constants.js'
+import { Inputs, State } from './common/constants.js'
 import type { ClientFactory } from './action/client.js'
 import { readInputs } from './action/inputs.js'
 import { explain } from './action/remedies.js'

@@ -1,6 +1,6 @@
 /** The one place the action builds its Wallarm API client, with the user agent written once. */
-import type { FlowClient } from '../flow.js'
-import { VERSION } from '../version.js'
+import type { FlowClient } from '../modes/flow.js'
+import { VERSION } from '../common/version.js'
 import { FastClient, type FastClientOptions } from '../wallarm/client.js'
 
 export const USER_AGENT = `wallarm-fast-action/${VERSION}`

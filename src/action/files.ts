@@ -5,7 +5,7 @@ import { buildJsonReport } from '../report/json-report.js'
 import { buildJunit } from '../report/junit.js'
 import type { RunReport } from '../report/model.js'
 import { buildSarif } from '../report/sarif.js'
-import { COMPLETE_CONCLUSIONS, WAITED_CONCLUSIONS } from '../constants.js'
+import { COMPLETE_CONCLUSIONS, WAITED_CONCLUSIONS } from '../common/constants.js'
 
 export interface WrittenReports {
   reportPath: string

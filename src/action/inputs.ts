@@ -2,8 +2,8 @@
  * Reads the inputs for the main and the post step alike: masks the secrets the moment they are read,
  * before anything could print them, then checks every input with the pure {@link readSettings}.
  */
-import { Env, Inputs } from '../constants.js'
-import { readSettings, type Settings } from '../inputs.js'
+import { Env, Inputs } from '../common/constants.js'
+import { readSettings, type Settings } from '../inputs/settings.js'
 import type { RunnerPort } from './port.js'
 
 /**

@@ -1,4 +1,4 @@
-import { Outputs, type Conclusion } from '../constants.js'
+import { Outputs, type Conclusion } from '../common/constants.js'
 import type { RunnerPort } from './port.js'
 
 type OutputName = (typeof Outputs)[keyof typeof Outputs]

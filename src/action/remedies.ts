@@ -2,8 +2,8 @@
  * What a user can do about an error, in terms of the action's inputs. The API client's errors carry the
  * facts (kind, status, which resource, which host); only this layer knows which input set them.
  */
-import { Env, Inputs } from '../constants.js'
-import { message } from '../error-message.js'
+import { Env, Inputs } from '../common/constants.js'
+import { message } from '../common/error-message.js'
 import { WallarmApiError } from '../wallarm/errors.js'
 
 /** The error's message, followed by what to check when there is something to check. */

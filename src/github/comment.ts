@@ -11,7 +11,7 @@
  * `getOctokit` is, which also routes them through `HTTPS_PROXY` / `NO_PROXY`. Nothing here names api.github.com.
  */
 import { createHash } from 'node:crypto'
-import { isRecord } from '../json.js'
+import { isRecord } from '../common/json.js'
 import { Redactor, logSafe } from '../text/untrusted.js'
 import { getOctokit } from './octokit.js'
 

@@ -7,7 +7,7 @@
  * error would leave a failed step that does not say why. Pure: the action layer calls
  * core.error/warning/notice.
  */
-import { verdictLabel } from '../scan/outcome.js'
+import { verdictLabel } from '../verdict/scan-outcome.js'
 import { logSafe } from '../text/untrusted.js'
 import { oneLine } from './markdown.js'
 import { countedFindings } from './model.js'

@@ -4,7 +4,7 @@
  * `RunReport` field by field, never by spreading API objects, so it cannot carry a token or any field
  * the API might add. Pure: the action layer writes it.
  */
-import type { Conclusion, Mode } from '../constants.js'
+import type { Conclusion, Mode } from '../common/constants.js'
 import { counts, countedFindings, type Finding, type RunReport, type WorkflowContext } from './model.js'
 import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'

@@ -7,7 +7,7 @@
 import { countedFindings } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import { findingUrl, severityOf, typeTitle } from './findings.js'
-import { formatDuration } from '../duration.js'
+import { formatDuration } from '../common/duration.js'
 
 interface TestCase {
   classname: string

@@ -3,8 +3,7 @@
  * report, SARIF, JUnit, annotations, pull-request comment) can render without knowing how it was
  * obtained. Built by the action layer; pure data.
  */
-import type { ScanOutcome } from '../scan/outcome.js'
-import type { Conclusion, Mode } from '../constants.js'
+import type { Conclusion, Mode } from '../common/constants.js'
 import type { TestRun } from '../wallarm/types.js'
 
 /** One vulnerability, from the full details (`POST /v1/objects/vuln`) where the token may read them, else from the run's own `vulns`. */
@@ -78,4 +77,18 @@ export function counts(finding: Pick<Finding, 'threat'>, minThreat: number): boo
 /** The findings that count (see {@link counts}). */
 export function countedFindings(report: Pick<RunReport, 'findings' | 'minThreat'>): Finding[] {
   return report.findings.filter((f) => counts(f, report.minThreat))
+}
+
+/** What scan mode adds to a run's report: the tests' own result and what they sent. */
+export interface ScanOutcome {
+  /** The test command's exit code; undefined when it never ran (the node or the run failed first). */
+  testsExitCode?: number
+  /** The command was ended by a cancellation. */
+  testsCancelled: boolean
+  /** Whether failing tests fail the step (the tests-must-pass input). */
+  testsMustPass: boolean
+  /** The started node's log file; undefined with node-url. */
+  nodeLogPath?: string
+  /** The summary section of what the tests sent (table and diagnoses), when the command ran. */
+  trafficMarkdown?: string
 }

@@ -4,13 +4,12 @@
  * layer writes it. Everything that came from the API is escaped (see markdown.ts), and the result is
  * kept under `maxBytes` by leaving whole table rows out (never by cutting a table in half).
  */
-import { renderScanSection } from '../scan/outcome.js'
-import { WAITED_CONCLUSIONS, type Conclusion } from '../constants.js'
-import { formatDuration } from '../duration.js'
+import { WAITED_CONCLUSIONS, type Conclusion } from '../common/constants.js'
+import { formatDuration } from '../common/duration.js'
 import { isTerminalState } from '../wallarm/types.js'
 import { severityOf, typeTitle, type Severity } from './findings.js'
 import { code, escapeMarkdown, escapeProse, link, safeUrl, truncate } from './markdown.js'
-import { counts, countedFindings, type Finding, type RunReport } from './model.js'
+import { counts, countedFindings, type Finding, type RunReport, type ScanOutcome } from './model.js'
 
 export interface SummaryOptions {
   /** Upper bound of the result in UTF-8 bytes. Default 1,000,000: under GitHub's 1 MiB per step. */
@@ -332,4 +331,20 @@ function cutBytes(s: string, max: number): string {
     size += b
   }
   return out
+}
+
+/** The lines that say which failed — the tests, the scan, both or neither — then what the tests sent. */
+export function renderScanSection(scan: ScanOutcome, scanConclusion: string): string {
+  const code = scan.testsExitCode
+  const tests =
+    code === undefined
+      ? 'not run'
+      : scan.testsCancelled
+        ? `cancelled (exit code ${code})`
+        : code === 0
+          ? 'passed (exit code 0)'
+          : `failed (exit code ${code})${scan.testsMustPass ? '' : ', not failing the step (tests-must-pass: false)'}`
+  const lines = [`| Tests | ${tests} |`, '| --- | --- |', `| Scan | ${escapeProse(scanConclusion)} |`]
+  if (scan.nodeLogPath) lines.push(`| FAST node log | \`node-log-path\` output |`)
+  return [lines.join('\n'), scan.trafficMarkdown ?? ''].filter((s) => s !== '').join('\n\n')
 }

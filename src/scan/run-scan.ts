@@ -6,15 +6,15 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { message } from '../error-message.js'
-import { runFlow, type FlowDeps, type FlowResult } from '../flow.js'
-import type { Settings } from '../inputs.js'
+import { message } from '../common/error-message.js'
+import { runFlow, type FlowDeps, type FlowResult } from '../modes/flow.js'
+import type { Settings } from '../inputs/settings.js'
 import { logSafe } from '../text/untrusted.js'
 import { caBundle, fetchNodeCa, trustedCaPem } from './ca.js'
 import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
-import type { ScanOutcome } from './outcome.js'
+import type { ScanOutcome } from '../report/model.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
 export interface ScanPorts {

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
-import { State } from '../constants.js'
-import { message } from '../error-message.js'
+import { State } from '../common/constants.js'
+import { message } from '../common/error-message.js'
 import { withoutSecrets } from './command.js'
 import { removeContainer } from './node.js'
 import type { ScanPorts } from './run-scan.js'

@@ -21,9 +21,9 @@
  *   another run than the one asked for is refused.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
-import { parseRetryAfter, retry } from '../retry.js'
-import { abortReason } from '../time.js'
-import { isRecord } from '../json.js'
+import { parseRetryAfter, retry } from './retry.js'
+import { abortReason } from '../common/time.js'
+import { isRecord } from '../common/json.js'
 import { Redactor } from '../text/untrusted.js'
 import { WallarmApiError, kindForStatus, type WallarmApiErrorInit } from './errors.js'
 import { parseJson } from './json.js'

@@ -10,7 +10,7 @@
  * - `{error, value}`: `{"status":404,"body":{"error":"node not found","value":15049247}}`
  * - keyed by parameter: `{"status":400,"body":{"test_record_id":{"error":"not_ready_for_cloning","value":9058}}}`
  */
-import { isRecord } from '../json.js'
+import { isRecord } from '../common/json.js'
 
 import { logSafe } from '../text/untrusted.js'
 

@@ -9,7 +9,7 @@
  * (read: unknown), `recording` → false, rates/estimates/timestamps → null. Only the run's own `id` is
  * essential: `normalizeTestRun` returns undefined without it and the client reports an unusable response.
  */
-import { isRecord } from '../json.js'
+import { isRecord } from '../common/json.js'
 import type { Id, TestRun, VulnSummary, Vulnerability } from './types.js'
 
 /** A finite number, from a number or a numeric string; undefined otherwise. */

@@ -1,11 +1,12 @@
 /**
- * The four modes (src/flow.ts) in-process: the real client against the emulator, both on one virtual
+ * The four modes (src/modes/flow.ts) in-process: the real client against the emulator, both on one virtual
  * clock that the flow's sleeps advance, so waits of minutes take no time. The end-to-end suite runs the
  * same flows through the bundled action; this one reaches the branches the emulator alone never takes.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { runFlow, progressLine, type FlowDeps, type FlowResult } from '../../src/flow.js'
-import { InputDefaults, readSettings, type Settings } from '../../src/inputs.js'
+import { runFlow, progressLine, type FlowDeps, type FlowResult } from '../../src/modes/flow.js'
+import { InputDefaults } from '../../src/inputs/parse.js'
+import { readSettings, type Settings } from '../../src/inputs/settings.js'
 import { FastClient } from '../../src/wallarm/client.js'
 import type { TestRun } from '../../src/wallarm/types.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { Inputs, Outputs } from '../../src/constants.js'
-import { VERSION } from '../../src/version.js'
+import { Inputs, Outputs } from '../../src/common/constants.js'
+import { VERSION } from '../../src/common/version.js'
 import { workflowContext } from '../../src/action/context.js'
 import { workflowPathFromRef } from '../../src/report/sarif.js'
 

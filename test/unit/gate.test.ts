@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decide as decideGate, type GateInput } from '../../src/gate.js'
+import { decide as decideGate, type GateInput } from '../../src/verdict/gate.js'
 import type { Finding } from '../../src/report/model.js'
 
 /** The gate with what these tests do not vary: stop mode, no run counters, no technical failure allowed. */

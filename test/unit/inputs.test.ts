@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { Env, Inputs } from '../../src/constants.js'
-import { InputDefaults, InputError, defaultName, readSettings, type Settings } from '../../src/inputs.js'
+import { Env, Inputs } from '../../src/common/constants.js'
+import { InputDefaults, InputError } from '../../src/inputs/parse.js'
+import { defaultName, readSettings, type Settings } from '../../src/inputs/settings.js'
 
 interface ActionYaml {
   inputs: Record<string, { required?: boolean; default?: string }>

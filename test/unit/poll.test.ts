@@ -10,7 +10,7 @@ import {
   type PollProgress,
   type Sleep,
   type WaitOptions
-} from '../../src/poll.js'
+} from '../../src/modes/poll.js'
 import type { TestRun } from '../../src/wallarm/types.js'
 import { testRun } from '../support/fixtures.js'
 import { median, seededRandom as seeded } from '../../scripts/lib/stats.js'

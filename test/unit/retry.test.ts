@@ -6,8 +6,8 @@ import {
   retry,
   retryDelay,
   type RetryInfo
-} from '../../src/retry.js'
-import { sleep } from '../../src/time.js'
+} from '../../src/wallarm/retry.js'
+import { sleep } from '../../src/common/time.js'
 
 class Boom extends Error {
   constructor(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Conclusions } from '../../src/constants.js'
+import { Conclusions } from '../../src/common/constants.js'
 import { code, escapeMarkdown, escapeProse, link, truncate } from '../../src/report/markdown.js'
 import type { Finding, RunReport } from '../../src/report/model.js'
 import {

@@ -25,11 +25,11 @@
  * Then: clamped to [min, max], ±10 % jitter (clamped again, so max is never exceeded), and never past
  * the deadline: the last request happens at the deadline.
  */
-import { sleep as realSleep, systemClock, type Clock, type Sleep } from './time.js'
-import { deadlineSignal } from './retry.js'
-import { isTerminalState, type TestRun } from './wallarm/types.js'
+import { sleep as realSleep, systemClock, type Clock, type Sleep } from '../common/time.js'
+import { deadlineSignal } from '../wallarm/retry.js'
+import { isTerminalState, type TestRun } from '../wallarm/types.js'
 
-export type { Clock, Sleep } from './time.js'
+export type { Clock, Sleep } from '../common/time.js'
 
 export interface PollProgress {
   run: TestRun

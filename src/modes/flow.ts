@@ -2,18 +2,18 @@
  * The four modes as plain procedures over the API client and the poller. Nothing here knows of
  * `@actions/core`: the action layer passes a logger and callbacks, and renders what comes back.
  */
-import type { Conclusion } from './constants.js'
-import type { Settings } from './inputs.js'
-import type { ScanOutcome } from './scan/outcome.js'
+import type { Conclusion } from '../common/constants.js'
+import type { Settings } from '../inputs/settings.js'
+import type { ScanOutcome } from '../report/model.js'
 import { waitForReadyToRecord, waitForRunToFinish } from './poll.js'
-import type { Clock, Sleep } from './time.js'
-import { deadlineSignal, retry } from './retry.js'
-import { logSafe } from './text/untrusted.js'
-import { formatDuration } from './duration.js'
-import { message } from './error-message.js'
-import type { FastClient } from './wallarm/client.js'
-import { WallarmApiError, isAuthError, isNotReadyForCloning } from './wallarm/errors.js'
-import { isTerminalState, type Id, type TestRun, type Vulnerability } from './wallarm/types.js'
+import type { Clock, Sleep } from '../common/time.js'
+import { deadlineSignal, retry } from '../wallarm/retry.js'
+import { logSafe } from '../text/untrusted.js'
+import { formatDuration } from '../common/duration.js'
+import { message } from '../common/error-message.js'
+import type { FastClient } from '../wallarm/client.js'
+import { WallarmApiError, isAuthError, isNotReadyForCloning } from '../wallarm/errors.js'
+import { isTerminalState, type Id, type TestRun, type Vulnerability } from '../wallarm/types.js'
 
 export interface Logger {
   info(message: string): void

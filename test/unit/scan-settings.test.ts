@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_NODE_IMAGE } from '../../src/constants.js'
-import { InputError, readSettings } from '../../src/inputs.js'
+import { DEFAULT_NODE_IMAGE } from '../../src/common/constants.js'
+import { InputError } from '../../src/inputs/parse.js'
+import { readSettings } from '../../src/inputs/settings.js'
 
 const read = (inputs: Record<string, string>) =>
   readSettings((name) => ({ token: 'node-token', ...inputs })[name] ?? '', {})

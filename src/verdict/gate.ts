@@ -3,9 +3,9 @@
  * one sentence that says why. Pure, so every combination is a unit test. The findings decide whatever
  * the API's state says: a `passed` run that lists vulnerabilities that count is `failed`.
  */
-import { WAITED_CONCLUSIONS, type Conclusion, type Mode } from './constants.js'
-import { countedFindings, type Finding } from './report/model.js'
-import type { TestRun } from './wallarm/types.js'
+import { WAITED_CONCLUSIONS, type Conclusion, type Mode } from '../common/constants.js'
+import { countedFindings, type Finding } from '../report/model.js'
+import type { TestRun } from '../wallarm/types.js'
 
 export interface GateInput {
   conclusion: Conclusion

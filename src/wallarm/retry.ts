@@ -13,7 +13,7 @@
  * the server, bounds how long we keep trying. With the default 30 s cap and 5 attempts the worst case is
  * about two minutes of waiting.
  */
-import { abortReason, sleep, type Sleep } from './time.js'
+import { abortReason, sleep, type Sleep } from '../common/time.js'
 
 export interface RetryInfo {
   /** The number (1-based) of the attempt that just failed. */

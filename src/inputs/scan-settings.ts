@@ -1,9 +1,9 @@
 /**
- * The inputs of scan mode, checked with the rest (src/inputs.ts calls this), in the same error style:
+ * The inputs of scan mode, checked with the rest (src/inputs/settings.ts calls this), in the same error style:
  * the input, its value and what is allowed, before any API call or container. (The defaults live
  * with the others in InputDefaults.)
  */
-import { Inputs } from '../constants.js'
+import { Inputs } from '../common/constants.js'
 import {
   InputDefaults,
   InputError,
@@ -12,7 +12,7 @@ import {
   isHttpUrl,
   refuseCredentials,
   type InputName
-} from '../inputs.js'
+} from './parse.js'
 
 /** Inputs only scan mode reads: set in another mode, they are ignored with a warning. */
 export const SCAN_ONLY_INPUTS: readonly InputName[] = [

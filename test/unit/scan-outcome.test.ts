@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import type { GateDecision } from '../../src/gate.js'
-import { renderScanSection, verdictLabel, withTests, type ScanOutcome } from '../../src/scan/outcome.js'
+import type { GateDecision } from '../../src/verdict/gate.js'
+import type { ScanOutcome } from '../../src/report/model.js'
+import { renderScanSection } from '../../src/report/summary.js'
+import { verdictLabel, withTests } from '../../src/verdict/scan-outcome.js'
 
 const passed: GateDecision = {
   conclusion: 'passed',
