@@ -91,4 +91,6 @@ export interface ScanOutcome {
   nodeLogPath?: string
   /** The summary section of what the tests sent (table and diagnoses), when the command ran. */
   trafficMarkdown?: string
+  /** The test record the node replayed (test-record-id): no tests ran, by design. */
+  replayedRecordId?: string | undefined
 }

@@ -338,7 +338,9 @@ export function renderScanSection(scan: ScanOutcome, scanConclusion: string): st
   const code = scan.testsExitCode
   const tests =
     code === undefined
-      ? 'not run'
+      ? scan.replayedRecordId !== undefined
+        ? `none: test record ${scan.replayedRecordId} replayed`
+        : 'not run'
       : scan.testsCancelled
         ? `cancelled (exit code ${code})`
         : code === 0

@@ -449,7 +449,7 @@ describe('readSettings: modes', () => {
     expect(s.testRecordId).toBeUndefined()
     expect(s.testRecordName).toBeUndefined()
     expect(s.warnings).toEqual([
-      'Input "test-record-id" is used by reuse mode only: ignored in wait mode.',
+      'Input "test-record-id" is used by reuse and scan modes only: ignored in wait mode.',
       'Input "test-record-name" is used by record mode only: ignored in wait mode.',
       'Input "inactivity-timeout" is used by record mode only: ignored in wait mode.',
       'Input "skip-duplicated-baselines" is used by record mode only: ignored in wait mode.',
