@@ -37,7 +37,15 @@ export function writeReports(
   const written: WrittenReports = { reportPath: `${base}.json` }
   writeFileSync(
     written.reportPath,
-    `${JSON.stringify(buildJsonReport(report, opts.now.toISOString()), null, 2)}\n`
+    `${JSON.stringify(
+      buildJsonReport(report, {
+        generatedAt: opts.now.toISOString(),
+        toolVersion: opts.toolVersion,
+        legName: opts.legName
+      }),
+      null,
+      2
+    )}\n`
   )
   // SARIF only for a complete verdict: code scanning closes every alert an upload does not repeat, so
   // the partial findings of an interrupted or timed-out run would close alerts that still stand.

@@ -1,13 +1,34 @@
 /**
- * The JSON report (`report-path`): everything a later step or job needs, in a stable shape
- * (`schemaVersion` changes when a field is renamed or removed; fields may be added). Built from the
- * `RunReport` field by field, never by spreading API objects, so it cannot carry a token or any field
- * the API might add. Pure: the action layer writes it.
+ * The JSON report (`report-path`): everything a later step or job needs, in a stable shape. It is a
+ * contract: `mode: summarize` reads the legs' reports of a matrix (../summarize/), and refuses any other
+ * `schemaVersion` (which changes when a field is renamed or removed; fields may be added). Version 2 added
+ * the leg's name, each finding's identity and status, and renamed Wallarm's own status of a finding to
+ * `wallarmStatus`. Built from the `RunReport` field by field, never by spreading API objects, so it
+ * cannot carry a token or any field the API might add. Pure: the action layer writes it.
  */
 import type { Conclusion, Mode } from '../common/constants.js'
 import { counts, countedFindings, type Finding, type RunReport, type WorkflowContext } from './model.js'
 import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'
+import { fingerprint } from './sarif.js'
+
+/** The report format this version writes, and the only one `mode: summarize` reads. */
+export const REPORT_SCHEMA_VERSION = 2
+
+/**
+ * What the baseline, ignore and scope rules made of a finding (issue 17's statuses); `new` where no rule
+ * applied. Only `new` and `expired` findings (at or above `minThreat`) count, and `known` unless
+ * `fail-on` is `new-vulnerabilities`.
+ */
+export const ReportFindingStatuses = [
+  'new',
+  'expired',
+  'known',
+  'ignored',
+  'triaged',
+  'out-of-scope'
+] as const
+export type ReportFindingStatus = (typeof ReportFindingStatuses)[number]
 
 export interface JsonReportBaselines {
   /** `baseline_count`. */
@@ -24,15 +45,31 @@ export interface JsonReportBaselines {
   waiting: number
 }
 
-export interface JsonReportFinding extends Finding {
+export interface JsonReportFinding extends Omit<Finding, 'status'> {
+  /**
+   * The finding's identity across runs and legs: the SHA-256 of `type|METHOD|domain|path|parameter`
+   * (`type|code` when the API gave no location), as SARIF's partial fingerprint. The id is not part of
+   * it: every test run makes new vulnerability objects.
+   */
+  identity: string
+  status: ReportFindingStatus
+  /** Wallarm's own status of the vulnerability object (`active`, `closed`, `falsepositive`), when known. */
+  wallarmStatus?: string
   severity: Severity
-  /** At or above `minThreat`. */
+  /** Counts towards the gate: at or above `minThreat`, and of a status that counts. */
   counted: boolean
 }
 
 export interface JsonReport {
-  schemaVersion: 1
+  schemaVersion: typeof REPORT_SCHEMA_VERSION
   generatedAt: string
+  /** The action that wrote it, so a reader can name the version behind a report it refuses. */
+  tool: { name: 'wallarm-fast-action'; version: string }
+  /**
+   * The leg's name, for a matrix's summary: the `name` input as given, else the test run's name, else the
+   * job's id.
+   */
+  leg: string
   conclusion: Conclusion
   reason: string
   failed: boolean
@@ -55,18 +92,32 @@ export interface JsonReport {
   minThreat: number
   /** How many findings count (at or above `minThreat`). */
   counted: number
+  /** How many findings have each status, whatever their threat. */
+  statuses: Record<ReportFindingStatus, number>
   findings: JsonReportFinding[]
   findingsSource: 'details' | 'summary'
   warnings: string[]
   context: WorkflowContext
 }
 
-export function buildJsonReport(report: RunReport, generatedAt: string): JsonReport {
+export interface JsonReportOptions {
+  generatedAt: string
+  toolVersion: string
+  /** The `name` input as given ('' when empty). */
+  legName: string
+}
+
+export function buildJsonReport(report: RunReport, opts: JsonReportOptions): JsonReport {
   const run = report.run
   const counted = countedFindings(report)
+  const findings = report.findings.map((f) => jsonFinding(f, report.minThreat))
+  const statuses = Object.fromEntries(ReportFindingStatuses.map((s) => [s, 0])) as JsonReport['statuses']
+  for (const f of findings) statuses[f.status]++
   return {
-    schemaVersion: 1,
-    generatedAt,
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt: opts.generatedAt,
+    tool: { name: 'wallarm-fast-action', version: opts.toolVersion },
+    leg: opts.legName.trim() || run?.name || report.context.job || '',
     conclusion: report.conclusion,
     reason: report.reason,
     failed: report.failed,
@@ -101,7 +152,8 @@ export function buildJsonReport(report: RunReport, generatedAt: string): JsonRep
     },
     minThreat: report.minThreat,
     counted: counted.length,
-    findings: report.findings.map((f) => jsonFinding(f, report.minThreat)),
+    statuses,
+    findings,
     findingsSource: report.findingsSource,
     warnings: [...report.warnings],
     context: jsonContext(report.context)
@@ -110,6 +162,9 @@ export function buildJsonReport(report: RunReport, generatedAt: string): JsonRep
 
 function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
   const out: JsonReportFinding = {
+    identity: fingerprint(f),
+    // The rules' status, once a rule decided one (issue 17); none applied: new.
+    status: 'new',
     id: f.id,
     type: f.type,
     threat: f.threat,
@@ -124,13 +179,13 @@ function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
     'parameter',
     'title',
     'description',
-    'exploitExample',
-    'status'
+    'exploitExample'
   ] as const
   for (const key of optional) {
     const value = f[key]
     if (value !== undefined) out[key] = value
   }
+  if (f.status !== undefined) out.wallarmStatus = f.status
   return out
 }
 
