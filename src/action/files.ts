@@ -58,7 +58,11 @@ export function writeReports(
     writeFileSync(written.sarifPath, `${JSON.stringify(sarif, null, 2)}\n`)
   }
   // JUnit for every run that was waited for: an interrupted or timed-out run is an error case there.
-  if (report.run && report.mode !== 'record' && WAITED_CONCLUSIONS.includes(report.conclusion)) {
+  if (
+    (report.run || report.matrix) &&
+    report.mode !== 'record' &&
+    WAITED_CONCLUSIONS.includes(report.conclusion)
+  ) {
     written.junitPath = `${base}.junit.xml`
     writeFileSync(written.junitPath, buildJunit(report))
   }

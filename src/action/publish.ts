@@ -6,6 +6,7 @@
 import { Env, Inputs, Outputs, type Conclusion } from '../common/constants.js'
 import { message } from '../common/error-message.js'
 import type { FlowResult } from '../modes/flow.js'
+import type { SummarizeResult } from '../modes/summarize.js'
 import { decide, type GateDecision } from '../verdict/gate.js'
 import { withTests } from '../verdict/scan-outcome.js'
 import type { Settings } from '../inputs/settings.js'
@@ -49,7 +50,7 @@ export class Publisher {
 
   /** Publishes everything the result says and returns the gate's decision (the caller fails the step). */
   async publish(result: FlowResult): Promise<GateDecision> {
-    const { settings, port } = this
+    const { settings } = this
     const run = result.run
     const findings = toFindings(run, result.details)
     // scan mode: the tests' own result joins the scan's verdict.
@@ -82,7 +83,48 @@ export class Publisher {
       context: this.context,
       scan: result.scan
     }
-    for (const warning of result.warnings) port.warning(warning)
+    return this.deliver(report, decision, result.warnings)
+  }
+
+  /** summarize mode: the matrix's one report, gated and published as any other mode's. */
+  async publishMatrix(result: SummarizeResult): Promise<GateDecision> {
+    const { settings } = this
+    const gated = decide({
+      conclusion: result.conclusion,
+      reason: result.reason,
+      failOn: settings.failOn,
+      minThreat: settings.minThreat,
+      findings: result.findings,
+      mode: settings.mode,
+      run: undefined,
+      techFailTolerance: settings.techFailTolerance
+    })
+    // The matrix's own reason names the legs: kept unless the gate changed the conclusion.
+    const decision = gated.conclusion === result.conclusion ? { ...gated, reason: result.reason } : gated
+    const report: RunReport = {
+      mode: settings.mode,
+      conclusion: decision.conclusion,
+      reason: decision.reason,
+      failed: decision.failed,
+      testRecordId: result.testRecordId,
+      findings: result.findings,
+      minThreat: settings.minThreat,
+      findingsSource: 'details',
+      warnings: result.warnings,
+      context: this.context,
+      matrix: result.matrix
+    }
+    if (result.testRecordId !== undefined) this.outputs.set(Outputs.TestRecordId, result.testRecordId)
+    return this.deliver(report, decision, result.warnings)
+  }
+
+  private async deliver(
+    report: RunReport,
+    decision: GateDecision,
+    warnings: string[]
+  ): Promise<GateDecision> {
+    const { settings, port } = this
+    for (const warning of warnings) port.warning(warning)
 
     const vulnerabilities = this.conclude(report, decision.conclusion)
     this.writeFiles(report, vulnerabilities)
@@ -108,7 +150,7 @@ export class Publisher {
     // Empty where nothing could have been tested yet (record mode) or there is no run; otherwise what is
     // known so far (final once the run finished).
     const counted = countedFindings(report)
-    const verdictKnown = report.run !== undefined && report.mode !== 'record'
+    const verdictKnown = (report.run !== undefined || report.matrix !== undefined) && report.mode !== 'record'
     outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
     const json = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
     outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? json.json : '')

@@ -33,6 +33,8 @@ export const Inputs = {
   Sarif: 'sarif',
   Comment: 'comment',
   GithubToken: 'github-token',
+  Reports: 'reports',
+  ExpectedLegs: 'expected-legs',
   Run: 'run',
   Target: 'target',
   AllowedHosts: 'allowed-hosts',
@@ -84,7 +86,7 @@ export const Env = {
 // never the default. A user pins a digest or a mirror through the input.
 export const DEFAULT_NODE_IMAGE = 'wallarm/fast:1.102.0'
 
-export const Modes = ['record', 'stop', 'reuse', 'wait', 'scan'] as const
+export const Modes = ['record', 'stop', 'reuse', 'wait', 'scan', 'summarize'] as const
 export type Mode = (typeof Modes)[number]
 
 export const Conclusions = [

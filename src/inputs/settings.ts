@@ -38,6 +38,7 @@ import {
   type InputReader
 } from './parse.js'
 import { SCAN_ONLY_INPUTS, readScanSettings, type ScanSettings } from './scan-settings.js'
+import { SUMMARIZE_ONLY_INPUTS, readSummarizeSettings, type SummarizeSettings } from './summarize-settings.js'
 
 export interface Settings {
   /** What this step does: `record`, `stop`, `reuse` or `wait`. */
@@ -98,6 +99,8 @@ export interface Settings {
   githubToken: string | undefined
   /** scan mode: the test command, the target and the node (undefined in other modes). */
   scan?: ScanSettings | undefined
+  /** summarize mode: the legs' reports and how many legs should have reported (undefined in other modes). */
+  summarize?: SummarizeSettings | undefined
   /** Harmless mismatches (an input the mode ignores, an unusable run id in the environment), to log as warnings. */
   warnings: string[]
 }
@@ -153,6 +156,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
   )
   const fileExtensionsToExclude = checkExtensions(raw(Inputs.FileExtensionsToExclude))
   const scan = mode === 'scan' ? readScanSettings(raw, warnings) : undefined
+  const summarize = mode === 'summarize' ? readSummarizeSettings(raw) : undefined
 
   const wait = bool(Inputs.Wait, withDefault(Inputs.Wait))
   const waitTimeoutMs = duration(Inputs.WaitTimeout, withDefault(Inputs.WaitTimeout), { min: 1000 })
@@ -197,6 +201,10 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
   const replays = mode === 'scan' && testRecordIdRaw !== ''
   const records = mode === 'record' || (mode === 'scan' && !replays)
   if (testRecordNameRaw !== '' && !records) ignored(Inputs.TestRecordName, 'record mode')
+  if (mode !== 'summarize') {
+    for (const input of SUMMARIZE_ONLY_INPUTS)
+      if (isSetAndNotDefault(raw, input)) ignored(input, 'summarize mode')
+  }
   if (mode !== 'scan') {
     for (const input of SCAN_ONLY_INPUTS) if (isSetAndNotDefault(raw, input)) ignored(input, 'scan mode')
   } else if (isSetAndNotDefault(raw, Inputs.Wait)) {
@@ -266,6 +274,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     comment,
     githubToken,
     scan,
+    summarize,
     warnings
   }
 }

@@ -45,6 +45,18 @@ export interface JsonReportBaselines {
   waiting: number
 }
 
+/** A finding's text fields, each in the report when known (and read back by ../summarize/read.ts). */
+export const FINDING_TEXT_FIELDS = [
+  'code',
+  'method',
+  'domain',
+  'path',
+  'parameter',
+  'title',
+  'description',
+  'exploitExample'
+] as const
+
 export interface JsonReportFinding extends Omit<Finding, 'status'> {
   /**
    * The finding's identity across runs and legs: the SHA-256 of `type|METHOD|domain|path|parameter`
@@ -171,17 +183,7 @@ function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
     severity: severityOf(f.threat),
     counted: counts(f, minThreat)
   }
-  const optional = [
-    'code',
-    'method',
-    'domain',
-    'path',
-    'parameter',
-    'title',
-    'description',
-    'exploitExample'
-  ] as const
-  for (const key of optional) {
+  for (const key of FINDING_TEXT_FIELDS) {
     const value = f[key]
     if (value !== undefined) out[key] = value
   }

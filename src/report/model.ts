@@ -18,6 +18,8 @@ export interface Finding {
   domain?: string | undefined
   path?: string | undefined
   parameter?: string | undefined
+  /** summarize mode: the legs of the matrix that found it. */
+  legs?: string[] | undefined
   title?: string | undefined
   description?: string | undefined
   exploitExample?: string | undefined
@@ -64,6 +66,31 @@ export interface RunReport {
   context: WorkflowContext
   /** scan mode: the tests' result and what they sent. */
   scan?: ScanOutcome | undefined
+  /** summarize mode: the legs of the matrix. */
+  matrix?: MatrixReport | undefined
+}
+
+/** summarize mode: one leg of the matrix, as its report said. */
+export interface MatrixLeg {
+  name: string
+  /** The report file it came from. */
+  file: string
+  conclusion: Conclusion
+  testRunId?: string | undefined
+  runUrl?: string | undefined
+  policy?: string | undefined
+  baselines?: number | undefined
+  /** Of this leg's findings: all, and how many count here (this step's min-threat and rules). */
+  findings: number
+  counted: number
+}
+
+export interface MatrixReport {
+  legs: MatrixLeg[]
+  /** The expected legs (by name) that did not report. */
+  missing: string[]
+  /** How many expected legs did not report (by name or by count). */
+  missingCount: number
 }
 
 /**

@@ -10,6 +10,7 @@ import { isTerminalState } from '../wallarm/types.js'
 import { severityOf, typeTitle, type Severity } from './findings.js'
 import { code, escapeMarkdown, escapeProse, link, safeUrl, truncate } from './markdown.js'
 import { counts, countedFindings, type Finding, type RunReport, type ScanOutcome } from './model.js'
+import { renderLegs } from './legs.js'
 
 export interface SummaryOptions {
   /** Upper bound of the result in UTF-8 bytes. Default 1,000,000: under GitHub's 1 MiB per step. */
@@ -119,6 +120,7 @@ function renderHead(report: RunReport, opts: SummaryOptions): string {
 
   const overview = renderOverview(report, opts.now)
   if (overview !== '') parts.push(overview)
+  if (report.matrix) parts.push(renderLegs(report.matrix))
   return parts.join('\n\n') + '\n'
 }
 
@@ -246,6 +248,11 @@ const COLUMNS: Column[] = [
     title: 'Parameter',
     cell: (f) => code(truncate(f.parameter ?? '', 100), { table: true }),
     has: (f) => f.parameter !== undefined
+  },
+  {
+    title: 'Legs',
+    cell: (f) => escapeMarkdown(truncate((f.legs ?? []).join(', '), 300)),
+    has: (f) => f.legs !== undefined
   }
 ]
 

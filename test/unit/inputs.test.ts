@@ -181,8 +181,8 @@ describe('readSettings: defaults', () => {
 
 describe('readSettings: errors name the input, the value and what is allowed', () => {
   it.each([
-    [Inputs.Mode, '', /one of record, stop, reuse, wait, scan \(the input is required\)/],
-    [Inputs.Mode, 'start', /one of record, stop, reuse, wait, scan/],
+    [Inputs.Mode, '', /one of record, stop, reuse, wait, scan, summarize \(the input is required\)/],
+    [Inputs.Mode, 'start', /one of record, stop, reuse, wait, scan, summarize/],
     [Inputs.Mode, 'Record', /in lowercase: use "record"/],
     [Inputs.IfNoToken, 'ignore', /one of fail, skip/],
     [Inputs.IfNoToken, 'SKIP', /in lowercase: use "skip"/],
