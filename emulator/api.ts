@@ -27,7 +27,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { FaultRegistry, faultFromJson, faultToJson } from './faults.js'
-import { FastApiError, type CheckEvent, type FastModel } from './model.js'
+import { FastApiError, type CheckEvent, type FastModel } from './cloud/model.js'
 
 export interface RecordedApiRequest {
   method: string

@@ -36,7 +36,7 @@ import type {
   WireTestRun as TestRun,
   WireVulnerability as Vulnerability,
   WireVulnSummary as VulnSummary
-} from './wire.js'
+} from '../wire.js'
 
 export interface VulnRuleInput {
   method: string

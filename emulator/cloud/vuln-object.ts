@@ -3,7 +3,7 @@
  * `get_vulns.go`), built from a finding and the baseline it was found on.
  */
 import type { EmulatedVuln } from './model.js'
-import type { WireVulnerability } from './wire.js'
+import type { WireVulnerability } from '../wire.js'
 
 /** The emulated account's id (`clientid`). */
 export const CLIENT_ID = 42
