@@ -30,405 +30,57 @@
  * - `peekTestRun(id)`                the test-run object without any token check (control endpoints).
  * - `dump()`                         everything, for `GET /__emulator/state`.
  * Errors are thrown as `FastApiError(status, body)`; `body` is what goes into the envelope.
+ *
+ * This file holds the cloud's state (tokens and their nodes, records, runs, ids) and what each endpoint
+ * does to it. The rest of emulator/cloud/: `types.ts` (the shared types, below everything), `params.ts`
+ * (reading E1/E2 parameters and the E7 query), `simulated-node.ts` (the node that tests on the clock),
+ * `reported-checks.ts` (a real node's reports: its checks, events and counters), `run-progress.ts` (what
+ * both share: recording's end, the ending, state, rates, ETA), `test-run.ts` (a run's evaluation and its
+ * E3 object) and `vuln-object.ts` (the E7 object).
  */
-import { CLIENT_ID, vulnerabilityObject } from './vuln-object.js'
-import type {
-  WireTestRun as TestRun,
-  WireVulnerability as Vulnerability,
-  WireVulnSummary as VulnSummary
-} from '../wire.js'
-
-export interface VulnRuleInput {
-  method: string
-  url: string
-  host: string
-  path: string
-  query: string
-  body: string
-}
-
-export interface EmulatedVuln {
-  type: string
-  threat: number
-  code?: string
-  parameter?: string
-  title?: string
-  /** The attack request that proved it (a real node's finding). */
-  exploit?: string
-}
-
-/** A request as the node's proxy saw it. */
-export interface BaselineInput {
-  method: string
-  /** Absolute URL of the target. */
-  url: string
-  headers: Record<string, string>
-  body: string
-}
-
-export interface RecordBaselineResult {
-  recorded: boolean
-  /** Why it was not recorded: no run on the node, node not ready yet, recording over, or the run is a copy. */
-  reason?: 'no_run' | 'not_ready' | 'not_recording'
-  runId?: number
-  recordId?: number
-  baselineId?: number
-  /** Recorded into the record, but not tested by this run. */
-  skipped?: 'excluded' | 'duplicate'
-}
-
-export interface ModelOptions {
-  /** Accepted node tokens, one FAST node each; default ['fast-token-a']. */
-  tokens?: string[]
-  /** Multiply every emulated duration by this; 0.05 = 20x faster. Default 1. */
-  timeScale?: number
-  /** Emulated ms from create until node_active/ready_for_recording turn true; default 2000. */
-  readyDelayMs?: number
-  /** Emulated ms a copy stays in `cloning`; default 1000. */
-  cloningMs?: number
-  /** Default: path or query contains "vulnerable" -> {type:'sqli', threat:80, code:'S0001'}. */
-  vulnRule?: (req: VulnRuleInput) => EmulatedVuln | null
-  /** ms; default Date.now (a benchmark drives the model on a virtual clock). */
-  clock?: () => number
-  /** Emulate old API versions without the ready_for_recording field. */
-  omitReadyForRecording?: boolean
-  /** Tokens for which `POST /v1/objects/vuln` answers 403 (spec §E7: access for node tokens is a gap). */
-  vulnReadDenied?: string[]
-  /** Status for a missing or unknown token: spec §1.6 and §6.7 leave 401 vs 403 open. Default 403. */
-  authFailureStatus?: 401 | 403
-  /**
-   * How `planing_requests_count` and `estimated_time_to_completion` are read (spec §6.1 "ETA": the docs
-   * contradict themselves). `counted` (default): planing is cumulative, as the docs' finished example
-   * (70/70) shows, and ETA = (planing − sended) / current_rps. `queued`: the docs' formula taken
-   * literally on that field, ETA = planing / current_rps, which over-estimates and never falls to 0.
-   * `absent`: the ETA is always null.
-   */
-  eta?: EtaReading
-  /**
-   * true (default): a node without a process behind it tests on the clock (the simulated node: fast,
-   * deterministic, and drivable on a virtual clock). false: only a real node (emulator/node/) that
-   * connected through the private node link tests; without one, runs never become ready.
-   */
-  simulatedNodes?: boolean
-}
-
-export type EtaReading = 'counted' | 'queued' | 'absent'
-export const ETA_READINGS: readonly EtaReading[] = ['counted', 'queued', 'absent']
-
-/** What a real node reports about its checks (see `nodeReport`). */
-export type CheckEvent =
-  | { baseline_id: number; kind: 'start'; planned: number }
-  | { kind: 'sent'; n: number }
-  | {
-      baseline_id: number
-      kind: 'done'
-      result: 'passed' | 'failed' | 'tech_fail'
-      findings?: EmulatedVuln[]
-      reason?: string
-    }
-
-/** A check as the real node sees its work (see `nodeWork`). */
-export interface NodeCheck {
-  baseline_id: number
-  seq: number
-  method: string
-  url: string
-  headers: Record<string, string>
-  body: string
-  status: 'skipped_duplicate' | 'skipped_excluded' | CheckStatus
-}
-
-type CheckStatus = 'waiting' | 'running' | 'passed' | 'failed' | 'tech_fail'
-
-export interface NodeWork {
-  run: null | {
-    id: number
-    name: string
-    kind: 'record' | 'copy'
-    test_record_id: number
-    state: string
-    recording: boolean
-    /** Testing may start (the copy's cloning is over). */
-    testing: boolean
-    rps: number | null
-    rps_per_baseline: number | null
-    stop_on_first_fail: boolean
-    checks: NodeCheck[]
-  }
-}
-
-/** The E7 request body. */
-export interface VulnQuery {
-  filter?: { testrun_id?: number | number[] | null; [key: string]: unknown }
-  limit?: number
-  offset?: number
-  order_desc?: boolean
-  [key: string]: unknown
-}
-
-export class FastApiError extends Error {
-  readonly status: number
-  readonly body: unknown
-  constructor(status: number, body: unknown) {
-    super(typeof body === 'string' ? body : JSON.stringify(body))
-    this.status = status
-    this.body = body
-  }
-}
+import {
+  ERR_EMPTY_RECORD,
+  ERR_INVALID,
+  ERR_NOT_FOUND,
+  ERR_NOT_READY_FOR_CLONING,
+  absent,
+  extensionMatcher,
+  parseVulnQuery,
+  sent,
+  toInt,
+  validateName,
+  validateSettings,
+  type ErrorMap
+} from './params.js'
+import { applyReport, nodeChecks } from './reported-checks.js'
+import { scaled } from './run-progress.js'
+import { defaultVulnRule, nodeRate, plannedRequestsFor } from './simulated-node.js'
+import { evaluateRun, testRunObject } from './test-run.js'
+import {
+  ETA_READINGS,
+  FastApiError,
+  type BaselineInput,
+  type CheckEvent,
+  type EmulatedVuln,
+  type EtaReading,
+  type Evaluation,
+  type ModelOptions,
+  type Node,
+  type NodeWork,
+  type PlannedVuln,
+  type RecordBaselineResult,
+  type RunBaseline,
+  type Settings,
+  type StoredBaseline,
+  type StoredRecord,
+  type StoredRun,
+  type VulnQuery,
+  type VulnRuleInput
+} from './types.js'
+import { vulnerabilityObject } from './vuln-object.js'
+import type { WireTestRun as TestRun, WireVulnerability as Vulnerability } from '../wire.js'
 
 export const DEFAULT_TOKENS = ['fast-token-a']
-
-/** The default rule: anything whose path or query mentions "vulnerable" has an SQL injection. */
-export function defaultVulnRule(req: VulnRuleInput): EmulatedVuln | null {
-  return req.path.includes('vulnerable') || req.query.includes('vulnerable')
-    ? { type: 'sqli', threat: 80, code: 'S0001' }
-    : null
-}
-
-/**
- * A rule that finds an `sqli` (threat 80) on every request to one of these paths, on the first query
- * parameter: what the CLI's --vulnerable-path sets up, e.g. for the sample app's injectable search.
- */
-export function vulnerablePathsRule(paths: readonly string[]): (req: VulnRuleInput) => EmulatedVuln | null {
-  return (req) => {
-    if (!paths.includes(req.path)) return null
-    const parameter = new URLSearchParams(req.query.replace(/^\?/, '')).keys().next().value
-    return { type: 'sqli', threat: 80, code: 'S0001', ...(parameter ? { parameter } : {}) }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Internal records
-
-interface Node {
-  id: number
-  token: string
-  currentRunId: number | null
-  /** The real node process attached to this token (its session id), if any. */
-  session: string | null
-}
-
-interface StoredBaseline {
-  id: number
-  /** 1-based position in its record. */
-  seq: number
-  method: string
-  url: string
-  host: string
-  path: string
-  query: string
-  headers: Record<string, string>
-  body: string
-  recordedAt: number
-}
-
-interface StoredRecord {
-  id: number
-  name: string
-  createdAt: number
-  creatorRunId: number
-  baselines: StoredBaseline[]
-}
-
-interface PlannedVuln {
-  id: number
-  spec: EmulatedVuln
-}
-
-interface RunBaseline {
-  baseline: StoredBaseline
-  arrivedAt: number
-  skipped: 'excluded' | 'duplicate' | null
-  planned: number
-  vuln: PlannedVuln | null
-  /** Runs tested by a real node: what the node reported about this baseline's check. */
-  check: ReportedCheck
-}
-
-interface ReportedCheck {
-  status: CheckStatus
-  startedAt: number | null
-  endedAt: number | null
-  planned: number
-  found: { vuln: PlannedVuln; foundAt: number }[]
-}
-
-interface Settings {
-  policy_id: number | null
-  rps: number | null
-  rps_per_baseline: number | null
-  inactivity_timeout: number
-  stop_on_first_fail: boolean
-  skip_duplicated_baselines: boolean
-  file_extensions_to_exclude: string
-}
-
-interface StoredRun {
-  id: number
-  token: string
-  nodeId: number
-  kind: 'record' | 'copy'
-  name: string
-  desc: string
-  recordId: number
-  settings: Settings
-  createdAt: number
-  /** Record runs: when the node has picked the run up (node_active, ready_for_recording). */
-  readyAt: number
-  /** Copies: when cloning ends and testing may start. Equal to createdAt for record runs. */
-  cloningEnd: number
-  stopRequestedAt: number | null
-  interruptedAt: number | null
-  pauses: { start: number; end: number | null }[]
-  baselines: RunBaseline[]
-  excludeMatcher: ((path: string) => boolean) | null
-  /** Identity (method, URL, body) of the tested baselines, to skip duplicates. */
-  testedKeys: Set<string>
-  /** Test requests per emulated second for this run. */
-  rate: number
-  /** Tested by a real node (its reports drive the counters), not on the clock. */
-  driven: boolean
-  /** Driven runs: test requests the node reported sent, with when. */
-  sends: { at: number; n: number }[]
-}
-
-interface ScheduledCheck {
-  rb: RunBaseline
-  /** In the run's "effective" time: clock time minus the time spent paused. */
-  startE: number
-  endE: number
-}
-
-type RunState = TestRun['state']
-
-interface Evaluation {
-  state: RunState
-  terminalAt: number | null
-  recording: boolean
-  ready: boolean
-  counts: {
-    total: number
-    passed: number
-    fail: number
-    techFail: number
-    interrupted: number
-    running: number
-    waiting: number
-    duplicate: number
-    excluded: number
-  }
-  sent: number
-  planned: number
-  currentRps: number | null
-  avgRps: number | null
-  eta: number | null
-  found: { rb: RunBaseline; vuln: PlannedVuln; foundAt: number }[]
-  domains: string[]
-}
-
-/** Emulated test-request rate of the node when neither `rps` nor `rps_per_baseline` caps it. */
-const NODE_RATE = 10
-/** current_rps is "requests sent in the last 10 s divided by 10" (spec §2.T). */
-const RATE_WINDOW_MS = 10_000
-const DEFAULT_POLICY_ID = 1
-
-// Placeholder error codes: the real strings are unknown (spec §1.6, §6.6). Only not_ready_for_cloning is
-// documented.
-const ERR_REQUIRED = 'required'
-const ERR_RANGE = 'out_of_range'
-const ERR_INVALID = 'invalid'
-const ERR_NOT_FOUND = 'not_found'
-const ERR_EMPTY_RECORD = 'empty_test_record'
-const ERR_NOT_READY_FOR_CLONING = 'not_ready_for_cloning'
-
-// ---------------------------------------------------------------------------------------------------
-// Helpers
-
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193) >>> 0
-  }
-  return h
-}
-
-/** 30..70 planned test requests, deterministic from the request. */
-export function plannedRequestsFor(b: { method: string; url: string; body: string }): number {
-  return 30 + (fnv1a(`${b.method} ${b.url}\n${b.body}`) % 41)
-}
-
-/**
- * `file_extensions_to_exclude` (spec §E1): `.` any run of chars, `x*`, `x?`, a plain extension, several
- * joined by `|` (or `,` as in the console form). Matched against the end of the URL path. Returns null
- * when nothing is excluded; throws on a pattern that cannot be compiled.
- */
-export function extensionMatcher(spec: string): ((path: string) => boolean) | null {
-  const alternatives = spec
-    .split(/[|,]/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-  if (alternatives.length === 0) return null
-  const sources = alternatives.map((alt) => {
-    let out = ''
-    for (const ch of alt) {
-      if (ch === '.') out += '[^/]*'
-      else if (ch === '*' || ch === '?') {
-        if (out === '') throw new Error(`nothing to repeat in "${alt}"`)
-        out += ch
-      } else out += ch.replace(/[\\^$+(){}[\]|/]/g, '\\$&')
-    }
-    return out
-  })
-  const re = new RegExp(`\\.(?:${sources.join('|')})$`, 'i')
-  return (path) => re.test(path)
-}
-
-function newCounts(): Evaluation['counts'] {
-  return {
-    total: 0,
-    passed: 0,
-    fail: 0,
-    techFail: 0,
-    interrupted: 0,
-    running: 0,
-    waiting: 0,
-    duplicate: 0,
-    excluded: 0
-  }
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100
-}
-
-function seconds(ms: number): number {
-  return Math.floor(ms / 1000)
-}
-
-/** Integer from a JSON number or a form-encoded string; undefined when it is not one. */
-function toInt(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isInteger(value)) return value
-  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return Number(value.trim())
-  return undefined
-}
-
-function toBool(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value
-  if (value === 'true' || value === '1' || value === 1) return true
-  if (value === 'false' || value === '0' || value === 0) return false
-  return undefined
-}
-
-function absent(value: unknown): boolean {
-  return value === undefined || value === null || value === ''
-}
-
-type ErrorMap = Record<string, { error: string; value: unknown }>
-
-function sent(value: unknown): unknown {
-  return value === undefined ? null : value
-}
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -475,7 +127,7 @@ export class FastModel {
 
   /** An emulated duration in clock ms. */
   scaled(emulatedMs: number): number {
-    return emulatedMs * this.timeScale
+    return scaled(this, emulatedMs)
   }
 
   // --- auth ------------------------------------------------------------------------------------------
@@ -504,8 +156,8 @@ export class FastModel {
     if (!absent(params.test_record_id)) return this.copyTestRun(token, params)
     const node = this.authenticate(token)
     const errors: ErrorMap = {}
-    const name = this.validateName(params, errors)
-    const settings = this.validateSettings(params, errors, true)
+    const name = validateName(params, errors)
+    const settings = validateSettings(params, errors, true)
     const recordName = params.test_record_name
     if (!absent(recordName) && typeof recordName !== 'string') {
       errors.test_record_name = { error: ERR_INVALID, value: recordName }
@@ -536,10 +188,10 @@ export class FastModel {
   copyTestRun(token: string | undefined, params: Record<string, unknown>): TestRun {
     const node = this.authenticate(token)
     const errors: ErrorMap = {}
-    const name = this.validateName(params, errors)
+    const name = validateName(params, errors)
     // The copy docs do not mention test_record_name, inactivity_timeout or skip_duplicated_baselines
     // (spec §E2 gap): they are ignored here, and duplicates are skipped as by default (true).
-    const settings = this.validateSettings(params, errors, false)
+    const settings = validateSettings(params, errors, false)
     const recordId = toInt(params.test_record_id)
     if (recordId === undefined || recordId <= 0) {
       errors.test_record_id = { error: ERR_INVALID, value: sent(params.test_record_id) }
@@ -707,15 +359,7 @@ export class FastModel {
         rps: run.settings.rps,
         rps_per_baseline: run.settings.rps_per_baseline,
         stop_on_first_fail: run.settings.stop_on_first_fail,
-        checks: run.baselines.map((rb) => ({
-          baseline_id: rb.baseline.id,
-          seq: rb.baseline.seq,
-          method: rb.baseline.method,
-          url: rb.baseline.url,
-          headers: rb.baseline.headers,
-          body: rb.baseline.body,
-          status: rb.skipped === null ? rb.check.status : `skipped_${rb.skipped}`
-        }))
+        checks: nodeChecks(run)
       }
     }
   }
@@ -726,26 +370,7 @@ export class FastModel {
     const now = this.clock()
     if (!run.driven) throw new FastApiError(409, 'this run is tested by the simulated node')
     if (this.evaluate(run, now).terminalAt !== null) return this.snapshot(run, now)
-    for (const e of events) {
-      if (e.kind === 'sent') {
-        if (Number.isInteger(e.n) && e.n > 0) run.sends.push({ at: now, n: e.n })
-        continue
-      }
-      const rb = run.baselines.find((x) => x.baseline.id === e.baseline_id && x.skipped === null)
-      if (!rb) throw new FastApiError(404, { error: 'baseline not in this run', value: e.baseline_id })
-      if (e.kind === 'start') {
-        rb.check.status = 'running'
-        rb.check.startedAt = now
-        rb.check.planned = Math.max(0, Math.floor(e.planned))
-      } else {
-        rb.check.status = e.result
-        rb.check.startedAt ??= now
-        rb.check.endedAt = now
-        for (const spec of e.result === 'failed' ? (e.findings ?? []) : []) {
-          rb.check.found.push({ vuln: { id: this.nextVulnId++, spec }, foundAt: now })
-        }
-      }
-    }
+    applyReport(run, events, now, () => this.nextVulnId++)
     return this.snapshot(run, now)
   }
 
@@ -794,27 +419,7 @@ export class FastModel {
    * the default is undocumented). No token check: see `listVulnsAs`.
    */
   listVulns(query: VulnQuery): Vulnerability[] {
-    const errors: ErrorMap = {}
-    const limit = absent(query.limit) ? 50 : toInt(query.limit)
-    if (limit === undefined || limit < 0 || limit > 1000)
-      errors.limit = { error: ERR_RANGE, value: query.limit }
-    const offset = absent(query.offset) ? 0 : toInt(query.offset)
-    if (offset === undefined || offset < 0) errors.offset = { error: ERR_RANGE, value: query.offset }
-    const filter = query.filter ?? {}
-    if (typeof filter !== 'object' || Array.isArray(filter))
-      errors.filter = { error: ERR_INVALID, value: filter }
-    let ids: number[] | null | undefined
-    const raw = (filter as { testrun_id?: unknown }).testrun_id
-    if (raw === undefined) ids = undefined
-    else if (raw === null) ids = null
-    else {
-      const list = (Array.isArray(raw) ? raw : [raw]).map(toInt)
-      if (list.some((x) => x === undefined)) errors.testrun_id = { error: ERR_INVALID, value: raw }
-      ids = list.filter((x): x is number => x !== undefined)
-    }
-    if (Object.keys(errors).length > 0 || limit === undefined || offset === undefined) {
-      throw new FastApiError(400, errors)
-    }
+    const { limit, offset, ids, orderDesc } = parseVulnQuery(query)
     if (ids === null) return []
     const now = this.clock()
     const all: Vulnerability[] = []
@@ -824,7 +429,7 @@ export class FastModel {
         all.push(vulnerabilityObject(run.id, f.rb.baseline, f.vuln.id, f.vuln.spec, f.foundAt))
     }
     all.sort((a, b) => a.id - b.id)
-    if (toBool(query.order_desc) === true) all.reverse()
+    if (orderDesc) all.reverse()
     return all.slice(offset, offset + limit)
   }
 
@@ -896,64 +501,6 @@ export class FastModel {
     if (open && open.end === null) open.end = now
   }
 
-  private validateName(params: Record<string, unknown>, errors: ErrorMap): string {
-    const name = params.name
-    if (absent(name)) errors.name = { error: ERR_REQUIRED, value: sent(name) }
-    else if (typeof name !== 'string' || name.trim() === '') errors.name = { error: ERR_INVALID, value: name }
-    return typeof name === 'string' ? name : ''
-  }
-
-  private validateSettings(params: Record<string, unknown>, errors: ErrorMap, isCreate: boolean): Settings {
-    const int = (key: string, min: number, max: number): number | null => {
-      const raw = params[key]
-      // An explicit null means "unlimited" / "default" (spec §E1: rps and rps_per_baseline are int or null).
-      if (absent(raw)) return null
-      const n = toInt(raw)
-      if (n === undefined) errors[key] = { error: ERR_INVALID, value: raw }
-      else if (n < min || n > max) errors[key] = { error: ERR_RANGE, value: raw }
-      else return n
-      return null
-    }
-    const bool = (key: string, dflt: boolean): boolean => {
-      const raw = params[key]
-      if (absent(raw)) return dflt
-      const b = toBool(raw)
-      if (b === undefined) errors[key] = { error: ERR_INVALID, value: raw }
-      return b ?? dflt
-    }
-    const rps = int('rps', 1, 1000)
-    const rpsPerBaseline = int('rps_per_baseline', 1, 500)
-    // policy_id: any positive integer is accepted; the emulator has no policy registry.
-    const policyId = int('policy_id', 1, Number.MAX_SAFE_INTEGER)
-    const inactivity = isCreate ? int('inactivity_timeout', 300, 86400) : null
-    const exclude = params.file_extensions_to_exclude
-    let excludeStr = ''
-    if (!absent(exclude)) {
-      if (typeof exclude !== 'string')
-        errors.file_extensions_to_exclude = { error: ERR_INVALID, value: exclude }
-      else {
-        try {
-          extensionMatcher(exclude)
-          excludeStr = exclude
-        } catch {
-          errors.file_extensions_to_exclude = { error: ERR_INVALID, value: exclude }
-        }
-      }
-    }
-    if (!absent(params.desc) && typeof params.desc !== 'string') {
-      errors.desc = { error: ERR_INVALID, value: params.desc }
-    }
-    return {
-      policy_id: policyId,
-      rps,
-      rps_per_baseline: rpsPerBaseline,
-      inactivity_timeout: inactivity ?? 1800,
-      stop_on_first_fail: bool('stop_on_first_fail', false),
-      skip_duplicated_baselines: isCreate ? bool('skip_duplicated_baselines', true) : true,
-      file_extensions_to_exclude: excludeStr
-    }
-  }
-
   private newRun(
     id: number,
     node: Node,
@@ -964,8 +511,6 @@ export class FastModel {
     settings: Settings,
     now: number
   ): StoredRun {
-    // Sequential checks (one baseline at a time, in order), so rps and rps_per_baseline cap the same rate.
-    const rate = Math.min(NODE_RATE, settings.rps ?? Infinity, settings.rps_per_baseline ?? Infinity)
     return {
       id,
       token: node.token,
@@ -984,7 +529,7 @@ export class FastModel {
       baselines: [],
       excludeMatcher: extensionMatcher(settings.file_extensions_to_exclude),
       testedKeys: new Set(),
-      rate,
+      rate: nodeRate(settings),
       driven: node.session !== null || !this.simulatedNodes,
       sends: []
     }
@@ -1033,308 +578,11 @@ export class FastModel {
     return rb
   }
 
-  /** Clock time minus the time spent paused up to t. */
-  private eff(run: StoredRun, t: number): number {
-    let paused = 0
-    for (const p of run.pauses) {
-      if (p.start >= t) break
-      paused += Math.min(t, p.end ?? Infinity) - p.start
-    }
-    return t - paused
-  }
-
-  /** The first clock time (outside any pause) at which the run's effective time reaches e. */
-  private wallAt(run: StoredRun, e: number): number {
-    let t = e
-    for (const p of run.pauses) {
-      if (p.start > t) break
-      if (p.end === null) return Infinity
-      t += p.end - p.start
-    }
-    return t
-  }
-
-  private msPerRequest(run: StoredRun): number {
-    return this.scaled(1000 / run.rate)
-  }
-
-  /** The check schedule of the tested baselines: one at a time, in arrival order. */
-  private schedule(run: StoredRun): ScheduledCheck[] {
-    const per = this.msPerRequest(run)
-    const testingStartE = this.eff(run, run.kind === 'copy' ? run.cloningEnd : run.readyAt)
-    let prevEnd = -Infinity
-    const out: ScheduledCheck[] = []
-    for (const rb of run.baselines) {
-      if (rb.skipped !== null) continue
-      const startE = Math.max(this.eff(run, rb.arrivedAt), prevEnd, testingStartE)
-      const endE = startE + rb.planned * per
-      out.push({ rb, startE, endE })
-      prevEnd = endE
-    }
-    return out
-  }
-
-  /** When recording ends by itself or by stop: the inactivity timer runs from the last baseline, or
-   * from creation when none arrived (spec §3.2 rule 3, §6.12: "probably does"). It runs on the clock and
-   * is not frozen by a pause (§6.12 gap: a pause only freezes testing). */
-  private recordingEndsAt(run: StoredRun): number {
-    if (run.kind === 'copy') return run.createdAt
-    const last = run.baselines.at(-1)?.arrivedAt ?? run.createdAt
-    const inactivity = last + this.scaled(run.settings.inactivity_timeout * 1000)
-    return Math.min(inactivity, run.stopRequestedAt ?? Infinity)
-  }
-
-  private sentAt(run: StoredRun, sched: ScheduledCheck[], tE: number): number {
-    const per = this.msPerRequest(run)
-    let n = 0
-    for (const c of sched) {
-      if (tE <= c.startE) continue
-      n += per <= 0 ? c.rb.planned : Math.min(c.rb.planned, Math.floor((tE - c.startE) / per))
-    }
-    return n
-  }
-
   private evaluate(run: StoredRun, now: number): Evaluation {
-    const ev = run.driven ? this.evaluateReported(run, now) : this.evaluateSimulated(run, now)
-    for (const rb of run.baselines) {
-      if (rb.arrivedAt > (ev.terminalAt ?? now)) continue
-      if (rb.skipped === 'duplicate') ev.counts.duplicate++
-      else if (rb.skipped === 'excluded') ev.counts.excluded++
-    }
-    return ev
-  }
-
-  /** The simulated node: checks run one after another on the clock, and the vuln rule decides. */
-  private evaluateSimulated(run: StoredRun, now: number): Evaluation {
-    const sched = this.schedule(run)
-    const anyVuln = sched.some((c) => c.rb.vuln !== null)
-
-    // When does the run end, and how?
-    const candidates: { at: number; state: RunState }[] = []
-    if (run.settings.stop_on_first_fail) {
-      // Spec §3.2: "failed" at the first vulnerability, found when that baseline's check completes.
-      const first = sched.find((c) => c.rb.vuln !== null)
-      if (first) candidates.push({ at: this.wallAt(run, first.endE), state: 'failed' })
-    }
-    const recEnd = this.recordingEndsAt(run)
-    const lastEndE = sched.at(-1)?.endE ?? -Infinity
-    const testingStartE = this.eff(run, run.kind === 'copy' ? run.cloningEnd : run.createdAt)
-    // Natural end: recording over AND nothing waiting or running (spec §3.2 rules 2 and 4). A run that
-    // stops recording with zero baselines ends `passed` (spec §6.4 gap: no vulnerability was found).
-    const naturalAt = this.wallAt(run, Math.max(this.eff(run, recEnd), lastEndE, testingStartE))
-    candidates.push({ at: naturalAt, state: anyVuln ? 'failed' : 'passed' })
-    const terminal = this.firstTerminal(run, candidates, now)
-
-    const s = terminal ? terminal.at : now
-    const sE = this.eff(run, s)
-    const counts = newCounts()
-    const found: Evaluation['found'] = []
-    let planned = 0
-    for (const c of sched) {
-      if (c.rb.arrivedAt > s) continue
-      counts.total++
-      planned += c.rb.planned
-      if (c.endE <= sE) {
-        if (c.rb.vuln) {
-          counts.fail++
-          found.push({ rb: c.rb, vuln: c.rb.vuln, foundAt: this.wallAt(run, c.endE) })
-        } else counts.passed++
-      } else if (terminal) counts.interrupted++
-      else if (c.startE <= sE) counts.running++
-      else counts.waiting++
-    }
-    const sentAt = (t: number): number => this.sentAt(run, sched, this.eff(run, t))
-    return this.finish(run, now, terminal, counts, sentAt, planned, found, recEnd)
-  }
-
-  /**
-   * A run tested by a real node (emulator/node/): the counters are what the node reported. It ends when
-   * recording is over and every tested baseline's check is done, `failed` when a finding was reported;
-   * with stop_on_first_fail at the first finding. Technical failures alone end it `passed` with
-   * baseline_check_tech_fail_count > 0 (spec §6.1 Q4: tech_fail is a counter, never a state).
-   */
-  private evaluateReported(run: StoredRun, now: number): Evaluation {
-    const tested = run.baselines.filter((rb) => rb.skipped === null)
-    const findings = tested.flatMap((rb) => rb.check.found.map((f) => ({ rb, ...f })))
-    const candidates: { at: number; state: RunState }[] = []
-    if (run.settings.stop_on_first_fail && findings.length > 0) {
-      candidates.push({ at: Math.min(...findings.map((f) => f.foundAt)), state: 'failed' })
-    }
-    const recEnd = this.recordingEndsAt(run)
-    const open = tested.some((rb) => rb.check.endedAt === null)
-    if (!open && run.readyAt !== Infinity) {
-      const lastEnd = Math.max(recEnd, run.readyAt, ...tested.map((rb) => rb.check.endedAt ?? 0))
-      candidates.push({ at: lastEnd, state: findings.length > 0 ? 'failed' : 'passed' })
-    }
-    const terminal = this.firstTerminal(run, candidates, now)
-    const s = terminal ? terminal.at : now
-    const counts = newCounts()
-    let planned = 0
-    for (const rb of tested) {
-      if (rb.arrivedAt > s) continue
-      counts.total++
-      const c = rb.check
-      if (c.startedAt !== null && c.startedAt <= s) planned += c.planned
-      const status =
-        c.endedAt !== null && c.endedAt <= s
-          ? c.status
-          : c.startedAt !== null && c.startedAt <= s
-            ? 'running'
-            : 'waiting'
-      if (status === 'passed') counts.passed++
-      else if (status === 'failed') counts.fail++
-      else if (status === 'tech_fail') counts.techFail++
-      else if (terminal) counts.interrupted++
-      else if (status === 'running') counts.running++
-      else counts.waiting++
-    }
-    const found = findings.filter((f) => f.foundAt <= s)
-    const sentAt = (t: number): number => run.sends.reduce((n, x) => (x.at <= t ? n + x.n : n), 0)
-    return this.finish(run, now, terminal, counts, sentAt, planned, found, recEnd)
-  }
-
-  private firstTerminal(
-    run: StoredRun,
-    candidates: { at: number; state: RunState }[],
-    now: number
-  ): { at: number; state: RunState } | null {
-    if (run.interruptedAt !== null) candidates.push({ at: run.interruptedAt, state: 'interrupted' })
-    let terminal: { at: number; state: RunState } | null = null
-    for (const c of candidates) if (c.at <= now && (terminal === null || c.at < terminal.at)) terminal = c
-    return terminal
-  }
-
-  /** State, rates and ETA, common to both kinds of node. */
-  private finish(
-    run: StoredRun,
-    now: number,
-    terminal: { at: number; state: RunState } | null,
-    counts: Evaluation['counts'],
-    sentAt: (t: number) => number,
-    planned: number,
-    found: Evaluation['found'],
-    recEnd: number
-  ): Evaluation {
-    const s = terminal ? terminal.at : now
-    const sentCount = sentAt(s)
-    const domains = new Set<string>()
-    for (const rb of run.baselines) if (rb.arrivedAt <= s) domains.add(rb.baseline.host)
-
-    let state: RunState
-    if (terminal) state = terminal.state
-    else if (run.kind === 'copy' && now < run.cloningEnd) state = 'cloning'
-    else if (run.pauses.some((p) => p.start <= now && (p.end === null || now < p.end))) state = 'paused'
-    else state = 'running'
-
-    // Rates: null during the first 10 (emulated) s and whenever the state is not running (spec §2.T);
-    // avg_rps is also given for a finished run, over end_time − start_time (spec §6.1).
-    let currentRps: number | null = null
-    let avgRps: number | null = null
-    let eta: number | null = null
-    const window = this.scaled(RATE_WINDOW_MS)
-    if (state === 'running' && now - run.createdAt >= window) {
-      currentRps = round2((sentCount - sentAt(now - window)) / (window / 1000))
-      avgRps = round2(sentCount / ((now - run.createdAt) / 1000))
-      eta = this.estimate(planned, sentCount, currentRps)
-    } else if (terminal && terminal.at > run.createdAt) {
-      avgRps = round2(sentCount / ((terminal.at - run.createdAt) / 1000))
-    }
-
-    const recording = terminal === null && now < recEnd
-    const readyAt = run.kind === 'copy' ? Math.max(run.cloningEnd, run.readyAt) : run.readyAt
-    return {
-      state,
-      terminalAt: terminal ? terminal.at : null,
-      recording,
-      ready: Math.min(now, terminal?.at ?? Infinity) >= readyAt,
-      counts,
-      sent: sentCount,
-      planned,
-      currentRps,
-      avgRps,
-      eta,
-      found,
-      domains: [...domains]
-    }
-  }
-
-  /**
-   * Seconds to completion under the model's ETA reading (see ModelOptions.eta). `planned` is
-   * cumulative (every test request planned so far, sent or not). Rounded up.
-   */
-  private estimate(planned: number, sent: number, currentRps: number): number | null {
-    if (this.eta === 'absent' || !(currentRps > 0)) return null
-    const requests = this.eta === 'queued' ? planned : Math.max(0, planned - sent)
-    return Math.ceil(requests / currentRps)
-  }
-
-  private allowedActions(run: StoredRun, ev: Evaluation): string[] {
-    // Values undocumented (spec §6.1); these names are the emulator's choice.
-    if (ev.terminalAt !== null) return []
-    if (ev.state === 'cloning') return ['interrupt']
-    const actions = ev.state === 'paused' ? ['continue', 'interrupt'] : ['pause', 'interrupt']
-    if (ev.recording) actions.push('stop_recording')
-    return actions
+    return evaluateRun(this, run, now)
   }
 
   private snapshot(run: StoredRun, now: number): TestRun {
-    const ev = this.evaluate(run, now)
-    const vulns: VulnSummary[] = ev.found.map((f) => ({
-      id: f.vuln.id,
-      threat: f.vuln.spec.threat,
-      code: f.vuln.spec.code ?? '',
-      type: f.vuln.spec.type
-    }))
-    const c = ev.counts
-    const allTerminated = c.passed + c.fail + c.techFail + c.interrupted
-    const body: TestRun = {
-      id: run.id,
-      name: run.name,
-      desc: run.desc,
-      clientid: CLIENT_ID,
-      state: ev.state,
-      // simple_state: values undocumented (spec §6.3); equals state as in the only example.
-      simple_state: ev.state,
-      allowed_actions: this.allowedActions(run, ev),
-      test_record_id: run.recordId,
-      recording: ev.recording,
-      // A copy never records: ready_for_recording stays false for it (spec §6.5 gap).
-      ready_for_recording: run.kind === 'record' && ev.ready,
-      node_active: ev.ready,
-      node_id: run.nodeId,
-      policy_id: run.settings.policy_id ?? DEFAULT_POLICY_ID,
-      policy_name: run.settings.policy_id === null ? 'Default Policy' : `Policy #${run.settings.policy_id}`,
-      vulns,
-      baseline_count: allTerminated + c.running + c.waiting + c.duplicate + c.excluded,
-      baseline_check_all_terminated_count: allTerminated,
-      baseline_check_fail_count: c.fail,
-      baseline_check_tech_fail_count: c.techFail,
-      baseline_check_passed_count: c.passed,
-      baseline_check_running_count: c.running,
-      baseline_check_interrupted_count: c.interrupted,
-      baseline_check_waiting_count: c.waiting,
-      finished_checks_count: allTerminated,
-      sended_requests_count: ev.sent,
-      // Cumulative: every test request planned for the baselines so far, sent or not. The docs' finished
-      // example shows planing == sended (70/70), which a "remaining" count would not (spec §E3).
-      planing_requests_count: ev.planned,
-      current_rps: ev.currentRps,
-      avg_rps: ev.avgRps,
-      estimated_time_to_completion: ev.eta,
-      start_time: seconds(run.createdAt),
-      end_time: ev.terminalAt === null ? null : seconds(ev.terminalAt),
-      domains: ev.domains,
-      rps: run.settings.rps,
-      rps_per_baseline: run.settings.rps_per_baseline,
-      inactivity_timeout: run.kind === 'record' ? run.settings.inactivity_timeout : null,
-      stop_on_first_fail: run.settings.stop_on_first_fail,
-      skip_duplicated_baselines: run.settings.skip_duplicated_baselines,
-      file_extensions_to_exclude: run.settings.file_extensions_to_exclude,
-      type: 'node',
-      baseline_skipped_duplicate_count: c.duplicate,
-      baseline_skipped_excluded_count: c.excluded
-    }
-    if (this.omitReadyForRecording) delete body.ready_for_recording
-    return body
+    return testRunObject(run, this.evaluate(run, now), this.omitReadyForRecording)
   }
 }
