@@ -34,6 +34,7 @@ export function absent(value: unknown): boolean {
 
 export type ErrorMap = Record<string, { error: string; value: unknown }>
 
+/** A parameter's value as an error reports it: null when it was not sent. */
 export function sent(value: unknown): unknown {
   return value === undefined ? null : value
 }
@@ -45,6 +46,7 @@ export function validateName(params: Record<string, unknown>, errors: ErrorMap):
   return typeof name === 'string' ? name : ''
 }
 
+/** The run's settings from E1 (`isCreate`) or E2 parameters, with their defaults. */
 export function validateSettings(
   params: Record<string, unknown>,
   errors: ErrorMap,

@@ -41,6 +41,8 @@ export function recordingEndsAt(ctx: EvalContext, run: StoredRun): number {
   return Math.min(inactivity, run.stopRequestedAt ?? Infinity)
 }
 
+/** The earliest ending (of the candidates, or the console's interrupt) that has come by `now`; null while the
+ * run goes on. */
 export function firstTerminal(
   run: StoredRun,
   candidates: { at: number; state: RunState }[],

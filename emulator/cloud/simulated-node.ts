@@ -107,6 +107,7 @@ function schedule(ctx: EvalContext, run: StoredRun): ScheduledCheck[] {
   return out
 }
 
+/** Test requests sent by the run's effective time tE. */
 function sentUpTo(ctx: EvalContext, run: StoredRun, sched: ScheduledCheck[], tE: number): number {
   const per = msPerRequest(ctx, run)
   let n = 0
