@@ -276,9 +276,9 @@ const VIEWER_QUERY = 'query { viewer { login databaseId } }'
  *    `viewer`, which answers installation tokens with the app's bot user, `<slug>[bot]` and its id, the
  *    author of the comments that token writes. So a GitHub App's token finds its own comment again, and
  *    only its own: another app's bot has another id.
- * 3. Refused as well, or not answered in a form we know: {@link ACTIONS_BOT_LOGIN}, the author of what
- *    the job's `GITHUB_TOKEN` writes, as marocchino/sticky-pull-request-comment decides too. An App token
- *    then finds none of its comments and writes a new one: never someone else's.
+ * 3. Refused as well, or answered in a form we do not know: {@link ACTIONS_BOT_LOGIN}, the author of
+ *    what the job's `GITHUB_TOKEN` writes (the one token left that may not ask), as
+ *    marocchino/sticky-pull-request-comment decides too.
  *
  * A failure that is no answer (the network, the deadline) fails the comment, as every other request does.
  */
