@@ -4,6 +4,7 @@
  * same through e2e/scan*.test.ts; this reaches the branches in between.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -38,9 +39,10 @@ interface Harness {
   ports(env?: NodeJS.ProcessEnv): ScanPorts
 }
 
-async function harness(readyDelayMs = 200): Promise<Harness> {
+async function harness(readyDelayMs = 200, allowedHosts?: string): Promise<Harness> {
   const emu = await startEmulator({
     tokens: [TOKEN],
+    ...(allowedHosts !== undefined ? { allowedHosts } : {}),
     timeScale: 0.02,
     readyDelayMs,
     vulnRule: (r) =>
@@ -301,4 +303,37 @@ describe('runScan starting the node (the stand-in docker CLI)', () => {
     })
     expect(h.containers).toEqual([])
   })
+})
+
+/** Whether this machine has an IPv6 loopback to listen on. */
+const ipv6Loopback = await new Promise<boolean>((resolve) => {
+  const probe = net.createServer()
+  probe.once('error', () => resolve(false))
+  probe.listen(0, '::1', () => probe.close(() => resolve(true)))
+})
+
+describe('runScan with an IPv6 loopback target (http://[::1]:port)', () => {
+  it.skipIf(!ipv6Loopback)(
+    'a real curl with ::1 in NO_PROXY goes through the hop and the node; the node records [::1]',
+    async () => {
+      // The node gets ALLOWED_HOSTS as the step derives it from the target.
+      const h = await harness(200, '[::1]')
+      const app = http.createServer((_req, res) => res.end('{"ok":true}'))
+      await new Promise<void>((r) => app.listen(0, '::1', r))
+      closers.push(() => new Promise((r) => app.close(r)))
+      const target = `http://[::1]:${(app.address() as AddressInfo).port}`
+      const out = join(h.dir, 'out')
+      const settings = h.settings({ target, run: `curl -sSfg "${target}/api/products/1" > ${out}` })
+      expect(settings.scan?.allowedHosts).toBe('[::1]')
+      const result = await runScan(settings, h.deps(), {
+        ...h.ports(),
+        env: { PATH: process.env.PATH, NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: '::1' }
+      })
+      expect(readFileSync(out, 'utf8')).toBe('{"ok":true}')
+      expect(h.logs).toContain('The tests ended with exit code 0; 1 request(s) went through the FAST node.')
+      expect(h.logs.filter((l) => l.startsWith('warning:'))).toEqual([])
+      expect(result.scan.trafficMarkdown).toContain('| GET | ::1 | `/api/products/{id}` | 1 | 1 |')
+      expect(result.run?.baseline_count).toBe(1)
+    }
+  )
 })
