@@ -3,8 +3,9 @@
  * docker CLI (the container path), the real hop and a real bash command. The bundled action runs the
  * same through e2e/scan*.test.ts; this reaches the branches in between.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import net, { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -17,6 +18,7 @@ import { runScan, type ScanPorts } from '../../src/scan/run-scan.js'
 import { FastClient } from '../../src/wallarm/client.js'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
+import { makeCa } from '../support/tls.js'
 
 const TOKEN = 'fast-run-scan-s3cr3t'
 const FAKE_DOCKER_DIR = resolve(import.meta.dirname, 'fixtures')
@@ -336,4 +338,72 @@ describe('runScan with an IPv6 loopback target (http://[::1]:port)', () => {
       expect(result.run?.baseline_count).toBe(1)
     }
   )
+})
+
+describe('runScan with an HTTPS target and a CA directory in the step’s environment', () => {
+  it('REQUESTS_CA_BUNDLE naming a directory: no EISDIR, its certificates in the tests’ bundle, a real python requests trusts the server', async () => {
+    const h = await harness()
+    const corporate = makeCa('corporate')
+    const cadir = join(h.dir, 'certs')
+    mkdirSync(cadir)
+    writeFileSync(join(cadir, 'corporate.pem'), corporate.pem)
+    // The application, with a certificate of the corporate CA.
+    const app = https.createServer({ cert: corporate.pem, key: corporate.key }, (_req, res) =>
+      res.end('corporate')
+    )
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r))
+    closers.push(() => new Promise((r) => app.close(r)))
+    // The node: the emulator's, behind a front that serves a CA as the real node does; CONNECT tunnels
+    // as a plain TCP tunnel (the emulator's node does not intercept TLS either).
+    const node = new URL(h.emu.proxyUrl)
+    const front = http.createServer((req, res) => {
+      if (req.url === 'http://wallarm.get/cert.der') return void res.end(makeCa('node').der)
+      const up = http.request(
+        { host: node.hostname, port: node.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+        }
+      )
+      req.pipe(up)
+    })
+    front.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+      const [host = '', port = ''] = (req.url ?? '').split(':')
+      const to = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection established\r\n\r\n')
+        to.write(head)
+        to.pipe(client)
+        client.pipe(to)
+      })
+      to.on('error', () => client.destroy())
+      client.on('error', () => to.destroy())
+    })
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r))
+    closers.push(() => {
+      front.closeAllConnections()
+      return new Promise((r) => front.close(r))
+    })
+    const target = `https://localhost:${(app.address() as AddressInfo).port}`
+    const out = join(h.dir, 'out')
+    const py = `import requests; open("${out}", "w").write(requests.get("${target}/api").text)`
+    const result = await runScan(
+      h.settings({
+        target,
+        'node-url': `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
+        run: `python3 -c '${py}'`
+      }),
+      h.deps(),
+      {
+        ...h.ports(),
+        env: { PATH: process.env.PATH, REQUESTS_CA_BUNDLE: cadir, SSL_CERT_FILE: join(h.dir, 'gone.pem') }
+      }
+    )
+    expect(result.scan.testsExitCode).toBe(0)
+    expect(readFileSync(out, 'utf8')).toBe('corporate')
+    // What cannot be used is a warning, not the step's failure.
+    expect(h.logs.filter((l) => l.startsWith('warning:'))).toEqual([
+      `warning: SSL_CERT_FILE names ${join(h.dir, 'gone.pem')}, which does not exist: left out of the tests' CA bundle.`
+    ])
+    expect(h.logs.find((l) => l.startsWith('HTTPS target:'))).toContain('any bundle the step')
+  })
 })
