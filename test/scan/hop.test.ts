@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { viaProxy } from '../emulator/helpers.js'
+import { node24Path } from '../e2e/harness.js'
 import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
 import { MAX_HEADER_BYTES, startHop, type RecordingHop } from '../../src/scan/hop.js'
 import type { SeenRequest } from '../../src/scan/traffic.js'
@@ -276,6 +277,28 @@ describe('header sections larger than Node’s 16 KiB default', () => {
     for (const name of ['X-One', 'X-Two', 'X-Three']) expect(up.heads[0]).toContain(kb6(name))
     expect(seen).toEqual([{ method: 'GET', host: 'app.test', path: '/big', status: 200 }])
   })
+
+  it(
+    'Node 24’s fetch (NODE_USE_ENV_PROXY: a CONNECT tunnel, even for http://) with three 6 KB headers',
+    { timeout: 300_000 },
+    async () => {
+      const up = keep(await recordingUpstream())
+      const hop = keep(await startHop({ upstream: up.url, onRequest: (r) => seen.push(r) }))
+      const js =
+        'const big = "c".repeat(6 * 1024); fetch("http://app.test:3000/api/{id}/../x", ' +
+        '{ headers: { "x-one": big, "x-two": big, "x-three": big } }).then((r) => r.text()).then((t) => process.stdout.write(t))'
+      const { stdout } = await run(node24Path(), ['-e', js], {
+        env: { PATH: process.env.PATH, HTTP_PROXY: hop.url, NODE_USE_ENV_PROXY: '1' }
+      })
+      expect(stdout).toBe('ok')
+      // fetch normalises the URL itself (WHATWG): the hop passes on what fetch sent.
+      expect(up.heads.map((head) => head.split('\r\n')[0])).toEqual([
+        'GET http://app.test:3000/api/x HTTP/1.1'
+      ])
+      expect(up.heads[0]).toContain(`x-three: ${'c'.repeat(6 * 1024)}`)
+      expect(seen).toEqual([{ method: 'GET', host: 'app.test', path: '/api/x', status: 200 }])
+    }
+  )
 
   it(`a request over ${MAX_HEADER_BYTES / 1024} KiB: 431, and counted; an answer over it: 502, counted as answered`, async () => {
     const huge = 'h'.repeat(MAX_HEADER_BYTES + 1024)
