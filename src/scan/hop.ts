@@ -283,11 +283,14 @@ function requestTarget(target: string): { host: string; path: string; authority:
   return { host: hostOf(url), path, authority: url.host }
 }
 
-/** `GET http://app.test/x HTTP/1.1` at the start of a chunk: a request begins there. */
+/**
+ * `GET http://app.test/x HTTP/1.1` at the start of a chunk: a request begins there. Read as UTF-8: a
+ * target with bytes outside ASCII (curl's raw `/café`) is one Node's parser refuses, and is counted so.
+ */
 function requestLine(chunk: Buffer): { method: string; target: string } | undefined {
   if (chunk.length === 0 || chunk[0]! < 0x41 || chunk[0]! > 0x5a) return undefined
   const end = chunk.indexOf(0x0a)
-  const line = chunk.toString('latin1', 0, Math.min(end < 0 ? chunk.length : end, 16 * 1024))
+  const line = chunk.toString('utf8', 0, Math.min(end < 0 ? chunk.length : end, 16 * 1024))
   const match = /^([A-Z]+) (\S+)/.exec(line)
   return match ? { method: match[1]!, target: match[2]! } : undefined
 }

@@ -335,7 +335,21 @@ describe('header sections larger than Node’s 16 KiB default', () => {
     const hop = keep(await startHop({ upstream: up.url, onRequest: (r) => seen.push(r) }))
     const bad = await rawExchange(hop.port, 'GET http://app.test/x HTTP/1.1\r\nBad Header\r\n\r\n')
     expect(bad).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/)
+    // Raw UTF-8 in the target (as curl sends /café): Node's parser refuses it; the refusal is counted.
+    const utf8 = await rawExchange(
+      hop.port,
+      Buffer.concat([
+        Buffer.from('GET http://app.test/caf'),
+        Buffer.from('é'),
+        Buffer.from(' HTTP/1.1\r\nHost: app.test\r\n\r\n')
+      ])
+    )
+    expect(utf8).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/)
     expect(await rawExchange(hop.port, '\x16\x03\x01garbage\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /)
-    expect(seen).toEqual([{ method: 'GET', host: 'app.test', path: '/x', status: 400 }])
+    expect(up.heads).toEqual([])
+    expect(seen).toEqual([
+      { method: 'GET', host: 'app.test', path: '/x', status: 400 },
+      { method: 'GET', host: 'app.test', path: '/café', status: 400 }
+    ])
   })
 })
