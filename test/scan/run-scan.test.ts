@@ -3,9 +3,7 @@
  * docker CLI (the container path), the real hop and a real bash command. The bundled action runs the
  * same through e2e/scan*.test.ts; this reaches the branches in between.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
-import https from 'node:https'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import net, { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -19,6 +17,8 @@ import { FastClient } from '../../src/wallarm/client.js'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
 import { makeCa } from '../support/tls.js'
+import http from 'node:http'
+import https from 'node:https'
 
 const TOKEN = 'fast-run-scan-s3cr3t'
 const FAKE_DOCKER_DIR = resolve(import.meta.dirname, 'fixtures')
@@ -344,8 +344,7 @@ describe('runScan with an HTTPS target and a CA directory in the step’s enviro
   it('REQUESTS_CA_BUNDLE naming a directory: no EISDIR, its certificates in the tests’ bundle, a real python requests trusts the server', async () => {
     const h = await harness()
     const corporate = makeCa('corporate')
-    const cadir = join(h.dir, 'certs')
-    mkdirSync(cadir)
+    const cadir = mkdtempSync(join(h.dir, 'certs-'))
     writeFileSync(join(cadir, 'corporate.pem'), corporate.pem)
     // The application, with a certificate of the corporate CA.
     const app = https.createServer({ cert: corporate.pem, key: corporate.key }, (_req, res) =>
