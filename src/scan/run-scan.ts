@@ -15,6 +15,7 @@ import { caBundle, fetchNodeCa, trustedCaPem } from './ca.js'
 import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
+import { targetProxied } from './no-proxy.js'
 import type { ScanOutcome } from '../report/model.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
@@ -127,7 +128,8 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     if (recording.conclusion !== 'recording' || recording.run === undefined)
       return unlessNodeStopped(recording)
 
-    const { env, proxyVariables } = commandEnvironment(ports.env, {
+    // The target's host out of NO_PROXY as every client reads it ([::1], ::1, CIDR ranges: no-proxy.ts).
+    const { env, proxyVariables } = commandEnvironment(targetProxied(ports.env, scan.target), {
       proxyUrl: hop.url,
       target: scan.target,
       secrets: [ports.token],
@@ -208,7 +210,9 @@ async function caFor(
     return undefined
   }
   const path = join(ports.tempDir, `wallarm-fast-ca-bundle-${process.pid}.pem`)
-  writeFileSync(path, caBundle(ca.pem, trustedCaPem(ports.env)))
+  // What the step's environment named but cannot be used is a warning: the tests may not need it.
+  const trusted = trustedCaPem(ports.env, undefined, (warning) => deps.log.warning(warning))
+  writeFileSync(path, caBundle(ca.pem, trusted))
   deps.log.info(
     `HTTPS target: the tests trust the system CAs, any bundle the step's environment named, and the FAST node's (${path}).`
   )
