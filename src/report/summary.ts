@@ -179,7 +179,8 @@ function vulnCountText(report: RunReport): string {
   let text = counted === 0 ? `none${threshold}` : `${n(counted)}${threshold}`
   if (below > 0) text += `, ${n(below)} below the threshold (not counted)`
   // Until the run has finished, what was found is what was found so far.
-  const finished = report.run !== undefined && isTerminalState(report.run.state)
+  const finished =
+    (report.run !== undefined && isTerminalState(report.run.state)) || report.matrix !== undefined
   return finished ? text : `${text} so far`
 }
 
