@@ -305,7 +305,8 @@ function notWaited(run: TestRun): FlowResult {
   if (isTerminalState(run.state)) return { ...finishedConclusion(run), run, warnings: [] }
   return {
     conclusion: 'running',
-    reason: `Test run ${run.id} is ${run.state}; not waited for (wait: false).`,
+    // The state is the API's text: neutralised, as every log line that carries it.
+    reason: `Test run ${run.id} is ${logSafe(run.state)}; not waited for (wait: false).`,
     run,
     warnings: []
   }

@@ -11,6 +11,8 @@ import { ReportedFailure } from '../../src/common/error-message.js'
 import { runMain } from '../../src/main.js'
 import { FakeRunner } from '../support/fake-runner.js'
 import { FakeGitHub } from '../support/fake-github.js'
+import { HostileApi, apiRun, envelope } from '../support/hostile-api.js'
+import { hasWorkflowCommand } from '../../src/text/untrusted.js'
 import { TOKEN, stepHarness, type StepHarness } from './harness.js'
 
 let h: StepHarness | undefined
@@ -446,5 +448,39 @@ describe('an API that stumbles', () => {
     expect(r.lines('warning')).toContain(
       'This token may not read vulnerability details, so only the summary the test run gives is shown.'
     )
+  })
+})
+
+describe('text from the API in the log', () => {
+  let api: HostileApi | undefined
+  afterEach(async () => {
+    await api?.stop()
+    api = undefined
+  })
+
+  // The runner acts on a line starting with `::`: a state of the API's must never start one.
+  const forged = 'running\n::error::forged\r::add-mask::x\u2028##[error]legacy'
+
+  /** Every line the runner would read from the step's stdout: info lines may hold line breaks. */
+  const stdoutLines = (r: FakeRunner): string[] =>
+    // eslint-disable-next-line no-control-regex
+    r.lines('info').flatMap((m) => m.split(/[\n\r\u000B\u000C\u0085\u2028\u2029]/))
+
+  it.each([
+    ['wait', { mode: 'wait', 'test-run-id': '5080', wait: 'false' }],
+    ['stop', { mode: 'stop', 'test-run-id': '5080', wait: 'false' }]
+  ])('%s with wait: false: the conclusion line carries the state neutralised', async (_, inputs) => {
+    h = await stepHarness()
+    const run = apiRun({ state: forged, recording: false, end_time: null })
+    api = await new HostileApi()
+      .on('GET', /^\/v1\/test_run\/5080$/, envelope(run))
+      .on('POST', /^\/v1\/test_run\/5080\/action\/stop$/, envelope(run))
+      .start()
+    const r = await main(h, h.runner({ token: TOKEN, 'api-host': api.url, ...inputs }))
+    expect(r.outputs.conclusion).toBe('running')
+    const conclusion = r.lines('info').find((l) => l.startsWith('Conclusion: running.'))
+    expect(conclusion).toContain('Test run 5080 is running ⏎ ')
+    expect(conclusion).toContain('forged')
+    for (const line of stdoutLines(r)) expect(hasWorkflowCommand(line), line).toBe(false)
   })
 })
