@@ -163,6 +163,50 @@ describe('record', () => {
   })
 })
 
+describe('a pass means tested', () => {
+  /** A record step, the given requests through the node, then a stop step: the stop step's runner. */
+  async function recordThenStop(inputs: Record<string, string>, paths: string[]): Promise<FakeRunner> {
+    const rec = await main(h!, h!.runner({ mode: 'record', token: TOKEN, ...inputs }))
+    expect(rec.outputs.conclusion).toBe('recording')
+    for (const path of paths) {
+      const result = h!.emu.model.recordBaseline(TOKEN, {
+        method: 'GET',
+        url: `http://app${path}`,
+        headers: {},
+        body: ''
+      })
+      expect(result.recorded).toBe(true)
+    }
+    return main(h!, h!.runner({ mode: 'stop', token: TOKEN, 'test-run-id': rec.outputs['test-run-id']! }))
+  }
+
+  it('a run whose baselines were all excluded is inconclusive, naming the counter and what to do', async () => {
+    h = await stepHarness()
+    const r = await recordThenStop({ 'file-extensions-to-exclude': 'json|png' }, [
+      '/data.json',
+      '/logo.png',
+      '/more.json'
+    ])
+    expect(r.outputs.state).toBe('passed')
+    expect(r.outputs.baselines).toBe('3')
+    expect(r.outputs.conclusion).toBe('inconclusive')
+    expect(r.failure).toContain('None of the 3 baselines was checked')
+    expect(r.failure).toContain('baseline_check_passed_count')
+    expect(r.summaries[0]).toContain('3 were skipped, not tested')
+    expect(r.summaries[0]).toContain('3 skipped (excluded by file-extensions-to-exclude, or duplicates)')
+  })
+
+  it('duplicates skipped: one baseline checked is a pass', async () => {
+    h = await stepHarness()
+    const r = await recordThenStop({}, ['/fine?q=1', '/fine?q=1', '/fine?q=1'])
+    expect(r.outputs.baselines).toBe('3')
+    expect(r.outputs.conclusion).toBe('passed')
+    expect(r.summaries[0]).toContain(
+      '| Baselines | 3 recorded, 1 checked, 0 failed, 0 with technical failures, 2 skipped'
+    )
+  })
+})
+
 describe('cancellation', () => {
   it('stops the recording it started, clears the state, and fails as cancelled', async () => {
     h = await stepHarness({ readyDelayMs: 3_600_000 })
