@@ -63,7 +63,8 @@ export class Publisher {
         findings,
         mode: settings.mode,
         run,
-        techFailTolerance: settings.techFailTolerance
+        techFailTolerance: settings.techFailTolerance,
+        recordingEnded: result.recordingEnded
       }),
       result.scan
     )

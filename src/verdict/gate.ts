@@ -31,6 +31,8 @@ export interface GateInput {
   run?: RunCounters | undefined
   /** Percent of the tested baselines (0..100) that may fail for technical reasons in a run that still passes. */
   techFailTolerance: number
+  /** The stop found the recording already ended: requests sent after that were not tested. */
+  recordingEnded?: { requestsAfter?: number | undefined } | undefined
 }
 
 export interface GateDecision {
@@ -129,6 +131,26 @@ export function untrustedPass(
   return undefined
 }
 
+/**
+ * Why a pass cannot be trusted when the recording had ended by itself before the stop: the requests sent
+ * after it were proxied, not recorded, so not tested. Undefined when none were (counted, scan mode).
+ */
+function untestedAfterEnd(ended: GateInput['recordingEnded']): string | undefined {
+  if (ended === undefined) return undefined
+  const n = ended.requestsAfter
+  if (n === 0) return undefined
+  const what =
+    n === undefined
+      ? 'requests sent after that were not recorded, and this step cannot see whether the tests sent any'
+      : `${plural(n, 'request', 'requests')} to recorded hosts ${n === 1 ? 'was' : 'were'} sent after that, ` +
+        'proxied but not recorded, so not tested'
+  return (
+    `The recording ended by itself (inactivity-timeout, or the Wallarm console) before the stop: ${what}. ` +
+    'Raise inactivity-timeout (up to 86400 s; scan mode uses that unless the input is set), or stop the ' +
+    'recording right after the tests, then run again.'
+  )
+}
+
 export function decide(input: GateInput): GateDecision {
   const counted = countedFindings(input).length
   let { conclusion, reason } = input
@@ -146,7 +168,8 @@ export function decide(input: GateInput): GateDecision {
     reason = `Testing found ${plural(counted, 'vulnerability', 'vulnerabilities')} at or above threat ${input.minThreat}.`
   }
   if (conclusion === 'passed') {
-    const untrusted = untrustedPass(input.mode, input.run, input.techFailTolerance)
+    const untrusted =
+      untrustedPass(input.mode, input.run, input.techFailTolerance) ?? untestedAfterEnd(input.recordingEnded)
     if (untrusted !== undefined) {
       conclusion = 'inconclusive'
       reason = `Inconclusive: ${untrusted}`

@@ -196,6 +196,37 @@ describe('a pass means tested', () => {
     expect(r.summaries[0]).toContain('3 skipped (excluded by file-extensions-to-exclude, or duplicates)')
   })
 
+  it('stop mode: a recording that had ended by itself (inactivity-timeout) is no pass, and the step says so', async () => {
+    h = await stepHarness()
+    const rec = await main(h, h.runner({ mode: 'record', token: TOKEN, 'inactivity-timeout': '300' }))
+    const baseline = (path: string) =>
+      h!.emu.model.recordBaseline(TOKEN, { method: 'GET', url: `http://app${path}`, headers: {}, body: '' })
+    expect(baseline('/fine?q=1').recorded).toBe(true)
+    h.advance(301_000) // a pause in the tests longer than inactivity-timeout
+    expect(baseline('/later?q=1')).toMatchObject({ recorded: false, reason: 'not_recording' })
+    const r = await main(
+      h,
+      h.runner({ mode: 'stop', token: TOKEN, 'test-run-id': rec.outputs['test-run-id']! })
+    )
+    expect(r.outputs.state).toBe('passed')
+    expect(r.outputs.conclusion).toBe('inconclusive')
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(
+        /^The recording of test run \d+ had already ended when the stop was asked: .*inactivity-timeout \(300 s\)/
+      )
+    )
+    expect(r.failure).toContain('The recording ended by itself')
+    expect(r.failure).toContain('this step cannot see whether the tests sent any')
+    expect(r.summaries[0]).toContain('had already ended when the stop was asked')
+  })
+
+  it('stop mode: a stop in time says nothing of the kind', async () => {
+    h = await stepHarness()
+    const r = await recordThenStop({}, ['/fine?q=1'])
+    expect(r.outputs.conclusion).toBe('passed')
+    expect(r.text).not.toContain('had already ended')
+  })
+
   it('duplicates skipped: one baseline checked is a pass', async () => {
     h = await stepHarness()
     const r = await recordThenStop({}, ['/fine?q=1', '/fine?q=1', '/fine?q=1'])

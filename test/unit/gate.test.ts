@@ -183,6 +183,28 @@ describe('decide', () => {
       })
     })
 
+    it('is inconclusive when the recording had ended before the stop and requests may have come after', () => {
+      const unknown = decide({ ...passed, run: run(3, 0), recordingEnded: {} })
+      expect(unknown).toMatchObject({ conclusion: 'inconclusive', failed: true })
+      expect(unknown.reason).toContain(
+        'The recording ended by itself (inactivity-timeout, or the Wallarm console)'
+      )
+      expect(unknown.reason).toContain('cannot see whether the tests sent any')
+      expect(unknown.reason).toContain('Raise inactivity-timeout')
+      const counted = decide({ ...passed, run: run(3, 0), recordingEnded: { requestsAfter: 1 } })
+      expect(counted.reason).toContain('1 request to recorded hosts was sent after that')
+    })
+
+    it('passes when the recording ended but no request came after it; findings still fail', () => {
+      expect(decide({ ...passed, run: run(3, 0), recordingEnded: { requestsAfter: 0 } }).conclusion).toBe(
+        'passed'
+      )
+      expect(
+        decide({ ...passed, conclusion: 'failed', findings: [sqli], run: run(3, 0), recordingEnded: {} })
+          .conclusion
+      ).toBe('failed')
+    })
+
     it('passes within tech-fail-tolerance, and without technical failures', () => {
       expect(decide({ ...passed, run: run(10, 5), techFailTolerance: 50 })).toMatchObject({
         conclusion: 'passed',
