@@ -293,6 +293,23 @@ describe('recording, stopping and completion', () => {
     expect(end).toMatchObject({ state: 'passed', recording: false, baseline_count: 1 })
   })
 
+  it('after the inactivity timeout: later requests are proxied, not recorded; a stop answers the run as it is', async () => {
+    // What a run step with a pause longer than inactivity-timeout meets (spec §E1, §3.2 rule 2; the stop of
+    // a recording that no longer records is undocumented, §6.2: 200 with the object, recording false).
+    const e = await start({ timeScale: 0.001 })
+    target = await startTarget()
+    const run = (await api(e, 'POST', '/v1/test_run', { body: { name: 'x', inactivity_timeout: 300 } })).json
+      .body
+    await waitReady(e, run.id)
+    await viaProxy(e.proxyUrl, `${target.url}/a`)
+    const ended = await waitTerminal(e, run.id)
+    expect(ended).toMatchObject({ recording: false, baseline_count: 1 })
+    await viaProxy(e.proxyUrl, `${target.url}/b`)
+    const stop = await api(e, 'POST', `/v1/test_run/${run.id}/action/stop`)
+    expect(stop.httpStatus).toBe(200)
+    expect(stop.json.body).toMatchObject({ recording: false, baseline_count: 1, end_time: ended.end_time })
+  })
+
   it('pause (control call) freezes progress; resume continues', async () => {
     const e = await start()
     target = await startTarget()
