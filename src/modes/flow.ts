@@ -170,7 +170,8 @@ async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   // Whether the recording is still on when the stop is asked: the stop's answer cannot tell a recording it
   // ended from one that had ended by itself (after inactivity-timeout) while requests were still coming.
   const before = await client.getTestRun(id, deps.signal)
-  const endedWarning = before.recording ? undefined : endedEarly(before, settings)
+  // (An interrupted run ended otherwise, and says so itself.)
+  const endedWarning = before.recording || before.state === 'interrupted' ? undefined : endedEarly(before)
   if (settings.stopGracePeriodMs > 0 && before.recording) {
     log.info(
       `Waiting ${formatDuration(settings.stopGracePeriodMs)} for the node to upload the last baselines…`
@@ -199,12 +200,12 @@ async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
 }
 
 /** The warning for a recording found ended before the stop. */
-function endedEarly(run: TestRun, settings: Settings): string {
-  const timeout =
-    typeof run.inactivity_timeout === 'number' ? run.inactivity_timeout : settings.inactivityTimeout
+function endedEarly(run: TestRun): string {
+  // The run's own setting when the API gives it back (the stop step may not know the record step's input).
+  const timeout = typeof run.inactivity_timeout === 'number' ? ` (${run.inactivity_timeout} s)` : ''
   return (
     `The recording of test run ${run.id} had already ended when the stop was asked: the node stops ` +
-    `recording by itself after inactivity-timeout (${timeout} s) without a new baseline, or it was stopped ` +
+    `recording by itself after inactivity-timeout${timeout} without a new baseline, or it was stopped ` +
     'in the Wallarm console. Requests sent after that were proxied but not recorded, so not tested. Raise ' +
     'inactivity-timeout (up to 86400), or stop the recording sooner after the tests.'
   )

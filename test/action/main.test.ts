@@ -220,6 +220,18 @@ describe('a pass means tested', () => {
     expect(r.summaries[0]).toContain('had already ended when the stop was asked')
   })
 
+  it('stop mode: an interrupted run is interrupted, not a recording that ended by itself', async () => {
+    h = await stepHarness()
+    const first = await main(h, h.runner({ mode: 'record', token: TOKEN }))
+    await main(h, h.runner({ mode: 'record', token: TOKEN }))
+    const r = await main(
+      h,
+      h.runner({ mode: 'stop', token: TOKEN, 'test-run-id': first.outputs['test-run-id']! })
+    )
+    expect(r.outputs.conclusion).toBe('interrupted')
+    expect(r.text).not.toContain('had already ended')
+  })
+
   it('stop mode: a stop in time says nothing of the kind', async () => {
     h = await stepHarness()
     const r = await recordThenStop({}, ['/fine?q=1'])
