@@ -13,7 +13,7 @@ import { buildAnnotations } from '../report/annotations.js'
 import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
 import { countedFindings, type RunReport, type WorkflowContext } from '../report/model.js'
 import { renderSummary } from '../report/summary.js'
-import { loadOptional } from '../load-optional.js'
+import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
 import { logSafe } from '../text/untrusted.js'
 import { VERSION } from '../common/version.js'
 import { testRunUrl } from '../wallarm/hosts.js'
@@ -159,8 +159,6 @@ export class Publisher {
 
   private async comment(summary: string): Promise<void> {
     const { port, context } = this
-    // Loaded only when a comment is asked for (see src/optional.ts).
-    const { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } = await loadOptional()
     const target = pullRequestTarget(
       this.env.GITHUB_EVENT_NAME,
       readEventPayload(this.env),

@@ -12,6 +12,10 @@
  *   (type and domain lower-cased). Neither the run id nor the vulnerability id goes in, so the same issue
  *   found again is the same alert, and an issue no longer found closes. A finding known only from the
  *   run's summary (no method, domain, path or parameter) uses `type|code` instead.
+ * - `partialFingerprints.primaryLocationLineHash` is written too, from the same identity. Code scanning keys an
+ *   alert by file, rule and that hash, and upload-sarif derives a missing one from the text of the result's
+ *   line: every finding sits on line 1 of the workflow file, so two endpoints with the same vulnerability type
+ *   would become one alert, and editing that line would re-key (and re-open) them all.
  * - Category: `automationDetails.id` = `wallarm-fast/<workflow file>/<job>/` (or `category`). Code
  *   scanning keeps one analysis per category and replaces it with the next upload of the same
  *   category: it must differ between jobs (else one job's upload closes the other's alerts) and stay
@@ -81,6 +85,14 @@ export function fingerprint(f: Finding): string {
       ]
     : [f.type.toLowerCase(), f.code ?? '']
   return createHash('sha256').update(parts.join('|'), 'utf8').digest('hex')
+}
+
+/**
+ * The `primaryLocationLineHash` of a finding: the first 16 hex digits of its fingerprint, with the
+ * `:<occurrence>` suffix upload-sarif writes (always 1: one result per identity and run).
+ */
+export function primaryLocationLineHash(f: Finding): string {
+  return `${fingerprint(f).slice(0, 16)}:1`
 }
 
 /** `.github/workflows/ci.yml` from `owner/repo/.github/workflows/ci.yml@refs/heads/main`. */
@@ -154,7 +166,10 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
           }
         }
       ],
-      partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(f) },
+      partialFingerprints: {
+        [FINGERPRINT_KEY]: fingerprint(f),
+        primaryLocationLineHash: primaryLocationLineHash(f)
+      },
       properties: compact({
         threat: f.threat,
         severity: severityOf(f.threat),

@@ -252,6 +252,34 @@ describe('buildSarif', () => {
     )
   })
 
+  it('gives code scanning one alert per endpoint: primaryLocationLineHash from the identity, not from line 1', () => {
+    const base = FINDINGS[0] as Finding
+    // One rule, three endpoints, all placed on line 1 of the same workflow file.
+    const findings = [base, { ...base, id: '1', path: '/admin' }, { ...base, id: '2', parameter: 'user' }]
+    const results = onlyRun(buildSarif(makeReport({ findings }), { toolVersion: '1' })).results
+    // Code scanning's alert identity: file, rule, primaryLocationLineHash (shared/reference/code-scanning.md).
+    const identity = (r: (typeof results)[number]): string =>
+      [
+        r.locations?.[0]?.physicalLocation?.artifactLocation?.uri,
+        r.ruleId,
+        r.partialFingerprints.primaryLocationLineHash
+      ].join(' ')
+    for (const r of results) expect(r.partialFingerprints.primaryLocationLineHash).toMatch(/^[0-9a-f]{16}:1$/)
+    expect(new Set(results.map((r) => r.ruleId)).size).toBe(1)
+    expect(new Set(results.map(identity)).size).toBe(3)
+    // The same finding in another run, from another workflow file and vulnerability id, keeps its hash.
+    const later = onlyRun(
+      buildSarif(makeReport({ testRunId: '6001', findings: [{ ...base, id: '999', title: 'other' }] }), {
+        toolVersion: '2',
+        workflowPath: '.github/workflows/renamed.yml'
+      })
+    ).results[0]
+    expect(later?.partialFingerprints.primaryLocationLineHash).toBe(
+      results[0]?.partialFingerprints.primaryLocationLineHash
+    )
+    expect(later?.partialFingerprints[FINGERPRINT_KEY]).toBe(results[0]?.partialFingerprints[FINGERPRINT_KEY])
+  })
+
   it('sets a category per workflow and job that does not change from run to run', () => {
     const a = onlyRun(buildSarif(makeReport(), { toolVersion: '1' })).automationDetails.id
     const b = onlyRun(
