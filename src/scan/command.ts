@@ -121,12 +121,29 @@ export function withoutHost(noProxy: string, host: string): string {
     .join(',')
 }
 
+/** The test command's output in the log: a window with workflow commands off, opened when made. */
+export interface CommandLog {
+  /** Each chunk of the command's stdout and stderr, as it comes. */
+  write(chunk: Buffer): void
+  /** Workflow commands back on: later output can be no command either (processes left running). */
+  resume(): void
+  /** No more output: the last partial line, and commands back on if they are not already. */
+  close(): void
+}
+
+/** Without a log that knows the runner: the command's output as it comes. */
+export const rawOutput: CommandLog = {
+  write: (chunk) => void process.stdout.write(chunk),
+  resume: () => undefined,
+  close: () => undefined
+}
+
 export interface CommandOptions {
   command: string
   env: Record<string, string>
   cwd?: string
-  /** Each chunk of the command's stdout and stderr, as it comes (through pipes, not the step's own fds). */
-  onOutput(chunk: Buffer): void
+  /** Where the command's stdout and stderr go (through pipes read here, not the step's own fds). */
+  output: Pick<CommandLog, 'write'>
   /** Aborted on cancellation: everything the command started is ended (see {@link RunningCommand.end}). */
   signal: AbortSignal
   /**
@@ -186,7 +203,7 @@ export function startCommand(options: CommandOptions): Promise<RunningCommand> {
     detached: true
   })
   const pipes = [child.stdout, child.stderr]
-  for (const pipe of pipes) pipe.on('data', (chunk: Buffer) => options.onOutput(chunk))
+  for (const pipe of pipes) pipe.on('data', (chunk: Buffer) => options.output.write(chunk))
   const eof = Promise.all(
     pipes.map((pipe) => new Promise<void>((resolve) => pipe.once('close', () => resolve())))
   )
@@ -261,4 +278,48 @@ export async function runCommand(options: CommandOptions): Promise<CommandResult
   } finally {
     await command.end()
   }
+}
+
+/** How long the output pipes get to end after bash exits, before processes left running are assumed. */
+const SETTLE_MS = 250
+
+/**
+ * bash's end, and workflow commands back on. What the command left in the background (`npm start &`)
+ * runs on until the verdict is in, as after a `run` step, and holds the output pipes. Commands come back
+ * on at once all the same, the log neutralising its lines from then on: the diagnoses, the node's
+ * warnings and the verdict that follow are the action's own commands and must not be shown as text
+ * (keeping commands off until those processes are ended would do that). Without such processes the pipes
+ * end at once, and all the command printed comes before the resume, byte for byte.
+ */
+export async function testsDone(
+  command: RunningCommand,
+  output: CommandLog,
+  log: { info(message: string): void }
+): Promise<CommandResult> {
+  const result = await command.exited
+  if (await command.settled(SETTLE_MS)) output.close()
+  else output.resume()
+  const left = command.running()
+  if (left.length > 0)
+    log.info(
+      `The run command left ${processes(left)} running in the background: kept until the verdict is in, ` +
+        'as after a run step; what they print is shown as text.'
+    )
+  return result
+}
+
+/** Ends what the command left running, and says so. */
+export async function endLeftovers(
+  command: RunningCommand,
+  log: { info(message: string): void }
+): Promise<void> {
+  const left = command.running()
+  if (left.length > 0) log.info(`Ending ${processes(left)} the run command left in the background.`)
+  await command.end()
+}
+
+/** `2 processes (pids 41, 42)`. */
+function processes(pids: readonly number[]): string {
+  const one = pids.length === 1
+  return `${pids.length} process${one ? '' : 'es'} (pid${one ? '' : 's'} ${pids.join(', ')})`
 }

@@ -11,7 +11,16 @@ import { runFlow, type FlowDeps, type FlowResult } from '../modes/flow.js'
 import type { Settings } from '../inputs/settings.js'
 import { logSafe } from '../text/untrusted.js'
 import { caBundle, fetchNodeCa, trustedCaPem } from './ca.js'
-import { commandEnvironment, startCommand, withoutSecrets, type RunningCommand } from './command.js'
+import {
+  commandEnvironment,
+  endLeftovers,
+  rawOutput,
+  startCommand,
+  testsDone,
+  withoutSecrets,
+  type CommandLog,
+  type RunningCommand
+} from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
 import type { ScanOutcome } from '../report/model.js'
@@ -34,25 +43,6 @@ export interface ScanPorts {
   group(title: string, text: string): void
   /** Where the test command's output goes in the log (written raw to stdout without it). */
   commandOutput?(): CommandLog
-}
-
-/** The test command's output in the log: a window with workflow commands off, opened when made. */
-export interface CommandLog {
-  write(chunk: Buffer): void
-  /** Workflow commands back on: later output can be no command either (processes left running). */
-  resume(): void
-  /** No more output: the last partial line, and commands back on if they are not already. */
-  close(): void
-}
-
-/** How long the output pipes get to end after bash exits, before processes left running are assumed. */
-const SETTLE_MS = 250
-
-/** Without a log port: the command's output as it comes. */
-const rawOutput: CommandLog = {
-  write: (chunk) => void process.stdout.write(chunk),
-  resume: () => undefined,
-  close: () => undefined
 }
 
 export type ScanResult = FlowResult & { scan: ScanOutcome }
@@ -142,20 +132,8 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     })
     log.info(`Running the tests through the FAST node (proxy ${hop.url}): ${scan.command}`)
     const output = (commandLog = ports.commandOutput?.() ?? rawOutput)
-    command = await startCommand({
-      command: scan.command,
-      env,
-      signal: deps.signal,
-      onOutput: (chunk) => output.write(chunk)
-    })
-    const tests = await command.exited
-    // What the command left in the background (`npm start &`) runs on until the verdict is in, as after
-    // a `run` step, and holds the output pipes. Workflow commands come back on now all the same, the
-    // passthrough neutralising its lines from then on: the diagnoses, the node's warnings and the verdict
-    // below are the action's own commands and must not be shown as text. Without such processes the
-    // pipes end at once and all the command printed comes before the resume, byte for byte.
-    if (await command.settled(SETTLE_MS)) output.close()
-    else output.resume()
+    command = await startCommand({ command: scan.command, env, signal: deps.signal, output })
+    const tests = await testsDone(command, output, log)
     outcome.testsExitCode = tests.exitCode
     outcome.testsCancelled = tests.cancelled
     const traffic = counter.summary(hostMatcher(scan.allowedHosts))
@@ -192,15 +170,8 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     if (!(err instanceof NodeError)) throw new ScanFailure(err, outcome)
     return { conclusion: 'error', reason: err.message, warnings: [], scan: outcome }
   } finally {
-    if (command !== undefined) {
-      const left = command.running()
-      if (left.length > 0)
-        log.info(
-          `Ending ${left.length} process${left.length === 1 ? '' : 'es'} the run command left in the ` +
-            `background (pid${left.length === 1 ? '' : 's'} ${left.join(', ')}).`
-        )
-      await command.end()
-    }
+    // What the command left in the background ends once the verdict is in (or whatever went wrong).
+    if (command !== undefined) await endLeftovers(command, log)
     commandLog?.close()
     await hop?.close()
     if (node !== undefined) {

@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { State } from '../common/constants.js'
 import { message } from '../common/error-message.js'
-import { withoutSecrets } from './command.js'
+import { withoutSecrets, type CommandLog } from './command.js'
 import { removeContainer } from './node.js'
-import type { CommandLog, ScanPorts } from './run-scan.js'
+import type { ScanPorts } from './run-scan.js'
 import { logSafe } from '../text/untrusted.js'
 
 /** The little of the runner that scan mode needs. */

@@ -282,7 +282,8 @@ describe.concurrent('scan mode with an existing node (node-url), the bundled act
     expect(JSON.parse(step.outputs['vulnerabilities-json']!)).toEqual([
       expect.objectContaining({ type: 'sqli', path: INJECTABLE_PATH })
     ])
-    expect(log).toContain(`Ending 1 process the run command left in the background (pid ${pid}).`)
+    expect(log).toContain(`The run command left 1 process (pid ${pid}) running in the background`)
+    expect(log).toContain(`Ending 1 process (pid ${pid}) the run command left in the background.`)
     expect(isRunning(pid)).toBe(false)
   })
 
@@ -322,7 +323,7 @@ describe.concurrent('scan mode with an existing node (node-url), the bundled act
     expect(visibleLog(step)).toContain('forged while running')
     // The action's own verdict is a real command, after the forger was ended.
     expect(acted).toContainEqual(expect.stringMatching(/^::error title=Wallarm FAST%3A tests failed/))
-    expect(visibleLog(step)).toMatch(/Ending 1 process the run command left in the background \(pid \d+\)\./)
+    expect(visibleLog(step)).toMatch(/Ending 1 process \(pid \d+\) the run command left in the background\./)
     expect(step.exitCode).toBe(1)
   })
 })

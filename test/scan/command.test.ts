@@ -3,7 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { commandEnvironment, runCommand, startCommand, withoutHost } from '../../src/scan/command.js'
+import {
+  commandEnvironment,
+  endLeftovers,
+  runCommand,
+  startCommand,
+  testsDone,
+  withoutHost
+} from '../../src/scan/command.js'
 import { startHop, type RecordingHop } from '../../src/scan/hop.js'
 import type { SeenRequest } from '../../src/scan/traffic.js'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
@@ -93,7 +100,7 @@ describe('commandEnvironment', () => {
 
 describe('runCommand', () => {
   const never = new AbortController().signal
-  const onOutput = (): void => undefined
+  const ignore = { write: (): void => undefined }
   let emu: Emulator
   let app: SampleApp
   let hop: RecordingHop
@@ -112,13 +119,13 @@ describe('runCommand', () => {
 
   it('says so when there is no bash', async () => {
     await expect(
-      runCommand({ command: 'true', env: { PATH: '/nonexistent' }, signal: never, onOutput })
+      runCommand({ command: 'true', env: { PATH: '/nonexistent' }, signal: never, output: ignore })
     ).rejects.toThrow('The run command is run with bash, which is not installed here')
   })
 
   it('gives the exit code, with pipefail as a bash run step has it', async () => {
     expect(
-      await runCommand({ command: 'exit 3', env: { PATH: process.env.PATH! }, signal: never, onOutput })
+      await runCommand({ command: 'exit 3', env: { PATH: process.env.PATH! }, signal: never, output: ignore })
     ).toEqual({
       exitCode: 3,
       cancelled: false
@@ -129,12 +136,12 @@ describe('runCommand', () => {
           command: 'false | true',
           env: { PATH: process.env.PATH! },
           signal: never,
-          onOutput
+          output: ignore
         })
       ).exitCode
     ).toBe(1)
     expect(
-      (await runCommand({ command: 'true', env: { PATH: process.env.PATH! }, signal: never, onOutput }))
+      (await runCommand({ command: 'true', env: { PATH: process.env.PATH! }, signal: never, output: ignore }))
         .exitCode
     ).toBe(0)
   })
@@ -155,7 +162,7 @@ describe('runCommand', () => {
       `"${node24}" --input-type=module -e 'const r = await fetch("${app.url}/api/search?q=tea"); if (!r.ok) process.exit(1)'`,
       `echo done > ${dir}/done`
     ].join('\n')
-    const result = await runCommand({ command, env, signal: never, onOutput })
+    const result = await runCommand({ command, env, signal: never, output: ignore })
     expect(result.exitCode).toBe(0)
     expect(readFileSync(join(dir, 'done'), 'utf8')).toBe('done\n')
     expect(seen.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
@@ -174,7 +181,7 @@ describe('runCommand', () => {
       command: `echo out; echo err >&2; (read word < ${dir}/go; echo "late $word"; exec sleep 60) & echo $! > ${dir}/bg`,
       env: { PATH: process.env.PATH! },
       signal: never,
-      onOutput: (chunk) => chunks.push(chunk.toString()),
+      output: { write: (chunk) => chunks.push(chunk.toString()) },
       killGraceMs: 500
     })
     expect(await command.exited).toEqual({ exitCode: 0, cancelled: false })
@@ -192,13 +199,47 @@ describe('runCommand', () => {
     expect(chunks.join('').split('\n').sort()).toEqual(['', 'err', 'late now', 'out'])
   })
 
+  it('testsDone: commands back on at the pipes’ end, or at once with processes left running, which endLeftovers ends and names', async () => {
+    const calls: string[] = []
+    const output = {
+      write: (chunk: Buffer) => void calls.push(`write ${chunk.toString().trim()}`),
+      resume: () => void calls.push('resume'),
+      close: () => void calls.push('close')
+    }
+    const log = { info: (m: string) => void calls.push(`info ${m}`) }
+    const env = { PATH: process.env.PATH! }
+    const plain = await startCommand({ command: 'echo hi', env, signal: never, output })
+    expect(await testsDone(plain, output, log)).toEqual({ exitCode: 0, cancelled: false })
+    await endLeftovers(plain, log)
+    expect(calls.splice(0)).toEqual(['write hi', 'close'])
+
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    const left = await startCommand({
+      command: `sleep 60 & echo $! > ${dir}/bg; exit 4`,
+      env,
+      signal: never,
+      output,
+      killGraceMs: 500
+    })
+    expect((await testsDone(left, output, log)).exitCode).toBe(4)
+    const bg = Number(readFileSync(join(dir, 'bg'), 'utf8'))
+    expect(isRunning(bg)).toBe(true)
+    await endLeftovers(left, log)
+    expect(isRunning(bg)).toBe(false)
+    expect(calls).toEqual([
+      'resume',
+      `info The run command left 1 process (pid ${bg}) running in the background: kept until the verdict is in, as after a run step; what they print is shown as text.`,
+      `info Ending 1 process (pid ${bg}) the run command left in the background.`
+    ])
+  })
+
   it('the pipes end when bash ends and nothing else holds them', async () => {
     const chunks: string[] = []
     const command = await startCommand({
       command: 'printf "a\\nno line break"; sleep 0.1 & wait',
       env: { PATH: process.env.PATH! },
       signal: never,
-      onOutput: (chunk) => chunks.push(chunk.toString())
+      output: { write: (chunk) => chunks.push(chunk.toString()) }
     })
     expect((await command.exited).exitCode).toBe(0)
     expect(await command.settled(10_000)).toBe(true)
@@ -219,7 +260,7 @@ describe('runCommand', () => {
       ].join('\n'),
       env: { PATH: process.env.PATH! },
       signal: never,
-      onOutput: () => undefined,
+      output: ignore,
       killGraceMs: 300
     })
     expect((await command.exited).exitCode).toBe(0)
@@ -243,7 +284,7 @@ describe('runCommand', () => {
       ].join('\n'),
       env: { PATH: process.env.PATH! },
       signal: controller.signal,
-      onOutput: () => undefined,
+      output: ignore,
       killGraceMs: 500
     })
     while (!existsSync(join(dir, 'ready'))) await new Promise((r) => setTimeout(r, 50))
@@ -263,7 +304,7 @@ describe('runCommand', () => {
       command: `setsid -f env -i /bin/sh -c 'echo $$ > ${dir}/escaped; while :; do echo tick; sleep 0.05; done'; until [ -s ${dir}/escaped ]; do sleep 0.05; done`,
       env: { PATH: process.env.PATH! },
       signal: never,
-      onOutput: (chunk) => chunks.push(chunk.toString()),
+      output: { write: (chunk) => chunks.push(chunk.toString()) },
       killGraceMs: 100
     })
     await command.exited
