@@ -194,9 +194,10 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export function startCommand(options: CommandOptions): Promise<RunningCommand> {
   const graceMs = options.killGraceMs ?? 2000
-  const marker = `${TRACKING_VARIABLE}=${randomUUID()}`
+  const trackingId = randomUUID()
+  const marker = `${TRACKING_VARIABLE}=${trackingId}`
   const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
-    env: { ...options.env, [TRACKING_VARIABLE]: marker.slice(TRACKING_VARIABLE.length + 1) },
+    env: { ...options.env, [TRACKING_VARIABLE]: trackingId },
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     // setsid(): a session (and a process group) of its own.

@@ -7,7 +7,7 @@
  * process found so. Elsewhere (macOS, Windows: no /proc) nothing is found and callers fall back on the
  * process group. No `@actions/core` here.
  */
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 
 interface ProcStat {
   pid: number
@@ -55,7 +55,7 @@ function hasEnvEntry(pid: number, entry: string): boolean {
 }
 
 /** Whether /proc can be read here (Linux): if not, {@link commandProcesses} finds nothing. */
-export const canList = (): boolean => allProcesses() !== undefined
+export const canList = (): boolean => existsSync('/proc/self/stat')
 
 /**
  * The live processes of the command whose session leader was `sid` (bash, started detached) and whose
