@@ -23,7 +23,6 @@ import {
 } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
-import { targetProxied } from './no-proxy.js'
 import type { ScanOutcome } from '../report/model.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
@@ -125,8 +124,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     if (recording.conclusion !== 'recording' || recording.run === undefined)
       return unlessNodeStopped(recording)
 
-    // The target's host out of NO_PROXY as every client reads it ([::1], ::1, CIDR ranges: no-proxy.ts).
-    const { env, proxyVariables } = commandEnvironment(targetProxied(ports.env, scan.target), {
+    const { env, proxyVariables } = commandEnvironment(ports.env, {
       proxyUrl: hop.url,
       target: scan.target,
       secrets: [ports.token],
