@@ -158,10 +158,18 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     // Whatever the tests did, stop the recording and wait for the verdict, as stop mode does.
     // (A node already gone cannot test: then the recording is only stopped, so the record is reusable.)
     const nodeGoneBefore = gone?.aborted === true
-    const verdict = await runFlow(
+    let verdict = await runFlow(
       { ...settings, mode: 'stop', testRunId: recording.run.id, wait: !nodeGoneBefore },
       nodeGoneBefore ? deps : nodeDeps
     )
+    if (verdict.recordingEnded && verdict.run) {
+      // The recording ended by itself before the tests did: the requests after it, counted and marked.
+      const late = counter.summary(hostMatcher(scan.allowedHosts), verdict.run.baseline_count)
+      const lateDiagnoses = diagnose(late, { allowedHosts: scan.allowedHosts, proxyVariables })
+      outcome.trafficMarkdown = renderTraffic(late, lateDiagnoses)
+      for (const line of lateDiagnoses.filter((l) => !diagnoses.includes(l))) log.warning(line)
+      verdict = { ...verdict, recordingEnded: { requestsAfter: late.afterEnd?.requests } }
+    }
     const result = unlessNodeStopped(verdict, !nodeGoneBefore)
     wentWrong = !['passed', 'failed'].includes(result.conclusion)
     return result
