@@ -15,6 +15,7 @@ import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
 import { countedFindings, type RunReport, type WorkflowContext } from '../report/model.js'
 import { renderSummary } from '../report/summary.js'
 import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
+import { logSafe } from '../text/untrusted.js'
 import { VERSION } from '../common/version.js'
 import { testRunUrl } from '../wallarm/hosts.js'
 import type { TestRun } from '../wallarm/types.js'
@@ -63,7 +64,8 @@ export class Publisher {
         findings,
         mode: settings.mode,
         run,
-        techFailTolerance: settings.techFailTolerance
+        techFailTolerance: settings.techFailTolerance,
+        recordingEnded: result.recordingEnded
       }),
       result.scan
     )
@@ -134,7 +136,8 @@ export class Publisher {
     if (settings.comment) await this.comment(summary)
 
     // Said once: as the step's failure when the gate fails it (the caller), else as a log line.
-    if (!decision.failed) port.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
+    // A stdout line, which the runner reads for workflow commands: the reason may quote the API.
+    if (!decision.failed) port.info(logSafe(`Conclusion: ${decision.conclusion}. ${decision.reason}`))
     return decision
   }
 

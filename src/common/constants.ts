@@ -86,6 +86,11 @@ export const Env = {
 // never the default. A user pins a digest or a mirror through the input.
 export const DEFAULT_NODE_IMAGE = 'wallarm/fast:1.102.0'
 
+/** The API's largest `inactivity_timeout` (300..86400 s): scan mode's default. */
+export const MAX_INACTIVITY_TIMEOUT_S = 86_400
+/** record mode's default `inactivity-timeout`: a safety net should the runner die before any stop. */
+export const RECORD_INACTIVITY_TIMEOUT_S = 600
+
 export const Modes = ['record', 'stop', 'reuse', 'wait', 'scan', 'summarize'] as const
 export type Mode = (typeof Modes)[number]
 

@@ -8,6 +8,7 @@
  */
 import type { Conclusion, Mode } from '../common/constants.js'
 import { counts, countedFindings, type Finding, type RunReport, type WorkflowContext } from './model.js'
+import { baselineTally } from '../verdict/gate.js'
 import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'
 import { fingerprint } from './sarif.js'
@@ -43,6 +44,11 @@ export interface JsonReportBaselines {
   running: number
   interrupted: number
   waiting: number
+  /**
+   * Counted in `baseline_count` but in no check counter: excluded by file-extensions-to-exclude, or
+   * duplicates of another baseline. The API gives no counter of its own for them.
+   */
+  skipped: number
 }
 
 /** A finding's text fields, each in the report when known (and read back by ../summarize/read.ts). */
@@ -157,7 +163,8 @@ export function buildJsonReport(report: RunReport, opts: JsonReportOptions): Jso
               passed: run.baseline_check_passed_count,
               running: run.baseline_check_running_count,
               interrupted: run.baseline_check_interrupted_count,
-              waiting: run.baseline_check_waiting_count
+              waiting: run.baseline_check_waiting_count,
+              skipped: baselineTally(run).skipped
             },
       requestsSent: run?.sended_requests_count ?? null,
       domains: Array.isArray(run?.domains) ? run.domains.filter((d) => typeof d === 'string') : []

@@ -12,10 +12,18 @@ import { runFlow, type FlowDeps, type FlowResult } from '../modes/flow.js'
 import type { Settings } from '../inputs/settings.js'
 import { logSafe } from '../text/untrusted.js'
 import { caBundle, fetchNodeCa, trustedCaPem } from './ca.js'
-import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
+import {
+  commandEnvironment,
+  endLeftovers,
+  rawOutput,
+  startCommand,
+  testsDone,
+  withoutSecrets,
+  type CommandLog,
+  type RunningCommand
+} from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
-import { targetProxied } from './no-proxy.js'
 import type { ScanOutcome } from '../report/model.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
@@ -34,8 +42,8 @@ export interface ScanPorts {
   onContainer(name: string | undefined): void
   /** Text in a collapsed group of the log. */
   group(title: string, text: string): void
-  /** Runs what prints outside output (the tests) with the runner's workflow commands turned off. */
-  untrustedOutput?<T>(run: () => Promise<T>): Promise<T>
+  /** Where the test command's output goes in the log (written raw to stdout without it). */
+  commandOutput?(): CommandLog
 }
 
 export type ScanResult = FlowResult & { scan: ScanOutcome }
@@ -60,6 +68,8 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
   const outcome: ScanOutcome = { testsCancelled: false, testsMustPass: scan.testsMustPass }
   let node: RunningNode | undefined
   let hop: RecordingHop | undefined
+  let command: RunningCommand | undefined
+  let commandLog: CommandLog | undefined
   let wentWrong = true
   try {
     let nodeProxy = scan.nodeUrl
@@ -128,17 +138,16 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     if (recording.conclusion !== 'recording' || recording.run === undefined)
       return unlessNodeStopped(recording)
 
-    // The target's host out of NO_PROXY as every client reads it ([::1], ::1, CIDR ranges: no-proxy.ts).
-    const { env, proxyVariables } = commandEnvironment(targetProxied(ports.env, scan.target), {
+    const { env, proxyVariables } = commandEnvironment(ports.env, {
       proxyUrl: hop.url,
       target: scan.target,
       secrets: [ports.token],
       ...(caBundlePath ? { caBundlePath } : {})
     })
     log.info(`Running the tests through the FAST node (proxy ${hop.url}): ${scan.command}`)
-    const command = scan.command
-    const runTests = () => runCommand({ command, env, signal: deps.signal })
-    const tests = await (ports.untrustedOutput ? ports.untrustedOutput(runTests) : runTests())
+    const output = (commandLog = ports.commandOutput?.() ?? rawOutput)
+    command = await startCommand({ command: scan.command, env, signal: deps.signal, output })
+    const tests = await testsDone(command, output, log)
     outcome.testsExitCode = tests.exitCode
     outcome.testsCancelled = tests.cancelled
     const traffic = counter.summary(hostMatcher(scan.allowedHosts))
@@ -163,10 +172,18 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     // Whatever the tests did, stop the recording and wait for the verdict, as stop mode does.
     // (A node already gone cannot test: then the recording is only stopped, so the record is reusable.)
     const nodeGoneBefore = gone?.aborted === true
-    const verdict = await runFlow(
+    let verdict = await runFlow(
       { ...settings, mode: 'stop', testRunId: recording.run.id, wait: !nodeGoneBefore },
       nodeGoneBefore ? deps : nodeDeps
     )
+    if (verdict.recordingEnded && verdict.run) {
+      // The recording ended by itself before the tests did: the requests after it, counted and marked.
+      const late = counter.summary(hostMatcher(scan.allowedHosts), verdict.run.baseline_count)
+      const lateDiagnoses = diagnose(late, { allowedHosts: scan.allowedHosts, proxyVariables })
+      outcome.trafficMarkdown = renderTraffic(late, lateDiagnoses)
+      for (const line of lateDiagnoses.filter((l) => !diagnoses.includes(l))) log.warning(line)
+      verdict = { ...verdict, recordingEnded: { requestsAfter: late.afterEnd?.requests } }
+    }
     const result = unlessNodeStopped(verdict, !nodeGoneBefore)
     wentWrong = !['passed', 'failed'].includes(result.conclusion)
     return result
@@ -175,6 +192,9 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     if (!(err instanceof NodeError)) throw new ScanFailure(err, outcome)
     return { conclusion: 'error', reason: err.message, warnings: [], scan: outcome }
   } finally {
+    // What the command left in the background ends once the verdict is in (or whatever went wrong).
+    if (command !== undefined) await endLeftovers(command, log)
+    commandLog?.close()
     await hop?.close()
     if (node !== undefined) {
       if (wentWrong) {
