@@ -12,6 +12,7 @@ import { runSummarize } from '../../src/modes/summarize.js'
 import { buildJsonReport } from '../../src/report/json-report.js'
 import type { Finding } from '../../src/report/model.js'
 import { fileGlobToRegExp, findFiles } from '../../src/summarize/glob.js'
+import { renderLegs } from '../../src/report/legs.js'
 import { mergeLegs, type ExpectedLegs } from '../../src/summarize/merge.js'
 import { RefusedReport, readLegReport, type LegReport } from '../../src/summarize/read.js'
 import { runReport, testRun } from '../support/fixtures.js'
@@ -298,5 +299,36 @@ describe('summarize inputs', () => {
     expect(s.warnings).toContain(
       'Input "expected-legs" is used by summarize mode only: ignored in wait mode.'
     )
+  })
+})
+
+describe('the legs table', () => {
+  it('escapes what a leg’s report says (outside text), and names the missing legs last', () => {
+    const table = renderLegs({
+      legs: [
+        {
+          name: 'a | b <img src=x> [x](http://evil)',
+          file: 'r/a.json',
+          conclusion: 'failed',
+          policy: 'p|q',
+          baselines: 3,
+          findings: 2,
+          counted: 1
+        }
+      ],
+      missing: ['safari'],
+      missingCount: 2
+    })
+    const rows = table
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('| Leg') && !l.startsWith('| ---'))
+    expect(rows).toHaveLength(3)
+    expect(rows[0]).not.toContain('<img')
+    expect(rows[0]).not.toMatch(/(?<!\\)\[x/)
+    expect(rows[0]!.split(/(?<!\\)\|/).length).toBe(7)
+    expect(rows[0]).toContain('| failed | 3 | 1 (of 2 found) |')
+    expect(rows[1]).toBe('| safari | – | did not report | – | – |')
+    expect(rows[2]).toBe('| 1 more | – | did not report | – | – |')
+    expect(table).toMatch(/^### Legs \(1 reported, 2 missing\)/)
   })
 })
