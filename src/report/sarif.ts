@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto'
 import type { Invocation, Log, ReportingDescriptor, Result, Run, ToolComponent } from 'sarif'
 import { compact, isoTime } from './fields.js'
 import { oneLine } from './markdown.js'
+import { identityKey } from '../triage/identity.js'
 import { countedFindings } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import { clampThreat, findingUrl, securitySeverity, severityOf, typeTitle, vulnType } from './findings.js'
@@ -74,17 +75,7 @@ export function ruleId(type: string): string {
 
 /** The stable fingerprint of a finding (see the module comment). */
 export function fingerprint(f: Finding): string {
-  const located = [f.method, f.domain, f.path, f.parameter].some((v) => v !== undefined)
-  const parts = located
-    ? [
-        f.type.toLowerCase(),
-        (f.method ?? '').toUpperCase(),
-        (f.domain ?? '').toLowerCase(),
-        f.path ?? '',
-        f.parameter ?? ''
-      ]
-    : [f.type.toLowerCase(), f.code ?? '']
-  return createHash('sha256').update(parts.join('|'), 'utf8').digest('hex')
+  return createHash('sha256').update(identityKey(f), 'utf8').digest('hex')
 }
 
 /**
