@@ -11,7 +11,17 @@ import { withTests } from '../verdict/scan-outcome.js'
 import type { Settings } from '../inputs/settings.js'
 import { buildAnnotations } from '../report/annotations.js'
 import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
-import { countedFindings, type RunReport, type WorkflowContext } from '../report/model.js'
+import {
+  atThreshold,
+  countedFindings,
+  type Finding,
+  type RunReport,
+  type WorkflowContext
+} from '../report/model.js'
+import { mergeBaseline, type Baseline } from '../triage/baseline.js'
+import { today } from '../triage/dates.js'
+import { decideStatuses, type TriageOutcome } from '../triage/decide.js'
+import type { LoadedRules } from '../triage/load.js'
 import { renderSummary } from '../report/summary.js'
 import { loadOptional } from '../load-optional.js'
 import { VERSION } from '../common/version.js'
@@ -29,7 +39,11 @@ export class Publisher {
     private readonly port: RunnerPort,
     private readonly outputs: OutputSink,
     private readonly settings: Settings,
-    private readonly env: NodeJS.ProcessEnv
+    private readonly env: NodeJS.ProcessEnv,
+    /** The baseline, ignore file and exclude rules (read before any API call). */
+    private readonly rules?: LoadedRules,
+    /** The wall clock (ms), for expiry and the baseline's dates. */
+    private readonly now: () => number = Date.now
   ) {
     this.context = workflowContext(env)
   }
@@ -51,7 +65,8 @@ export class Publisher {
   async publish(result: FlowResult): Promise<GateDecision> {
     const { settings, port } = this
     const run = result.run
-    const findings = toFindings(run, result.details)
+    const triage = this.triage(toFindings(run, result.details), result.triaged)
+    const findings = triage?.findings ?? toFindings(run, result.details)
     // scan mode: the tests' own result joins the scan's verdict.
     const decision = withTests(
       decide({
@@ -80,20 +95,47 @@ export class Publisher {
       runUrl: run ? this.runUrl(run) : undefined,
       warnings: result.warnings,
       context: this.context,
-      scan: result.scan
+      scan: result.scan,
+      triage:
+        triage && this.rules
+          ? {
+              failOn: settings.failOn,
+              counts: triage.counts,
+              unobserved: triage.unobserved,
+              baselineFile: this.rules.baselineFile,
+              baselineMissing: this.rules.baselineMissing,
+              ignoreFile: this.rules.ignoreFile
+            }
+          : undefined
     }
-    for (const warning of result.warnings) port.warning(warning)
+    for (const warning of [...result.warnings, ...(triage?.warnings ?? [])]) port.warning(warning)
+    for (const notice of triage?.notices ?? []) port.notice(notice, { title: 'Wallarm FAST: ignore file' })
 
     const vulnerabilities = this.conclude(report, decision.conclusion)
-    this.writeFiles(report, vulnerabilities)
+    this.writeFiles(
+      report,
+      vulnerabilities,
+      this.rules && mergeBaseline(this.rules.baseline, findings, today(this.now()))
+    )
     this.annotate(report)
-    const summary = renderSummary(report, { now: Date.now() })
+    const summary = renderSummary(report, { now: this.now() })
     await this.writeSummary(summary)
     if (settings.comment) await this.comment(summary)
 
     // Said once: as the step's failure when the gate fails it (the caller), else as a log line.
     if (!decision.failed) port.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
     return decision
+  }
+
+  /** Every finding's status, when the rules were read (see ../triage/decide.ts). */
+  private triage(findings: Finding[], triaged: FlowResult['triaged']): TriageOutcome | undefined {
+    if (this.rules === undefined) return undefined
+    return decideStatuses(findings, {
+      ...this.rules,
+      wallarm: triaged === undefined ? undefined : toFindings(undefined, triaged),
+      failOn: this.settings.failOn,
+      nowMs: this.now()
+    })
   }
 
   private runUrl(run: TestRun): string | undefined {
@@ -112,14 +154,25 @@ export class Publisher {
     outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
     const json = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
     outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? json.json : '')
+    const withStatus = (...statuses: string[]): number =>
+      report.findings.filter(
+        (f) => atThreshold(f, report.minThreat) && statuses.includes(f.decision?.status ?? 'new')
+      ).length
+    outputs.set(Outputs.NewVulnerabilities, verdictKnown ? withStatus('new', 'expired') : '')
+    outputs.set(Outputs.Ignored, verdictKnown ? withStatus('ignored') : '')
     outputs.set(Outputs.TestsExitCode, report.scan?.testsExitCode)
     outputs.set(Outputs.NodeLogPath, report.scan?.nodeLogPath)
     return json
   }
 
-  private writeFiles(report: RunReport, vulnerabilities: { included: number; total: number }): void {
+  private writeFiles(
+    report: RunReport,
+    vulnerabilities: { included: number; total: number },
+    baseline: Baseline | undefined
+  ): void {
     try {
       const files = writeReports(report, {
+        baseline,
         env: this.env,
         sarif: this.settings.sarif,
         toolVersion: VERSION,
@@ -127,6 +180,7 @@ export class Publisher {
         now: new Date()
       })
       this.outputs.set(Outputs.ReportPath, files.reportPath)
+      this.outputs.set(Outputs.BaselinePath, files.baselinePath)
       if (vulnerabilities.included < vulnerabilities.total) {
         this.port.warning(
           `The vulnerabilities-json output holds the ${vulnerabilities.included} highest-threat of ` +

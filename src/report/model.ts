@@ -99,6 +99,8 @@ export interface RunReport {
   context: WorkflowContext
   /** scan mode: the tests' result and what they sent. */
   scan?: ScanOutcome | undefined
+  /** What the baseline, ignore file, exclude and Wallarm's triage decided (absent before they apply). */
+  triage?: TriageSummary | undefined
 }
 
 /**
@@ -117,6 +119,31 @@ export function atThreshold(finding: Pick<Finding, 'threat'>, minThreat: number)
 /** The findings that count (see {@link counts}). */
 export function countedFindings(report: Pick<RunReport, 'findings' | 'minThreat'>): Finding[] {
   return report.findings.filter((f) => counts(f, report.minThreat))
+}
+
+/**
+ * The findings at or above the threshold that a rule set aside (known under `new-vulnerabilities`,
+ * ignored, triaged, out of scope): SARIF suppresses them, JUnit skips them.
+ */
+export function setAsideFindings(report: Pick<RunReport, 'findings' | 'minThreat'>): Finding[] {
+  return report.findings.filter((f) => atThreshold(f, report.minThreat) && f.decision?.counted === false)
+}
+
+/** What the triage rules made of a run, beyond each finding's own decision (../triage/decide.ts). */
+export interface TriageSummary {
+  failOn: 'vulnerabilities' | 'new-vulnerabilities' | 'never'
+  counts: Record<FindingStatus, number>
+  /** Baseline entries no finding matched: not observed in this run, never "fixed". */
+  unobserved: Array<
+    Pick<Finding, 'type' | 'method' | 'domain' | 'path' | 'parameter' | 'code'> & {
+      reason?: string | undefined
+      ticket?: string | undefined
+    }
+  >
+  baselineFile: string
+  /** The baseline file was not there: an empty baseline. */
+  baselineMissing: boolean
+  ignoreFile: string
 }
 
 /** What scan mode adds to a run's report: the tests' own result and what they sent. */

@@ -30,7 +30,7 @@ import type { Invocation, Log, ReportingDescriptor, Result, Run, ToolComponent }
 import { compact, isoTime } from './fields.js'
 import { oneLine } from './markdown.js'
 import { identityKey } from '../triage/identity.js'
-import { countedFindings } from './model.js'
+import { atThreshold, statusLabel } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import { clampThreat, findingUrl, securitySeverity, severityOf, typeTitle, vulnType } from './findings.js'
 
@@ -120,7 +120,9 @@ export function sarifCategory(
 }
 
 export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
-  const findings = countedFindings(report)
+  // Set-aside findings (known, ignored, triaged, out of scope) are reported too, suppressed: code
+  // scanning then shows them as dismissed instead of closing and reopening their alerts.
+  const findings = report.findings.filter((f) => atThreshold(f, report.minThreat))
   const uri =
     cleanUri(opts.workflowPath) ??
     cleanUri(workflowPathFromRef(report.context.workflowRef)) ??
@@ -174,6 +176,19 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
         parameter: f.parameter,
         title: f.title
       })
+    }
+    const decision = f.decision
+    if (decision !== undefined) {
+      result.baselineState = decision.inBaseline ? 'unchanged' : 'new'
+      result.properties = { ...result.properties, status: decision.status }
+      if (!decision.counted) {
+        const why = [statusLabel(decision.status), decision.reason, decision.ticket].filter(
+          (v) => v !== undefined
+        )
+        result.suppressions = [
+          { kind: 'external', status: 'accepted', justification: oneLine(why.join(': ')) }
+        ]
+      }
     }
     if (f.method !== undefined || target !== undefined) {
       result.webRequest = {

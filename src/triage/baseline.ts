@@ -41,15 +41,15 @@ const IDENTITY_KEYS = ['type', 'method', 'domain', 'path', 'parameter', 'code'] 
 const ENTRY_KEYS = [...IDENTITY_KEYS, 'first_seen', 'last_seen', 'reason', 'ticket', 'expires'] as const
 
 /** Reads `file`; a missing file is an empty baseline (`missing: true`, which the step says). */
-export function readBaseline(file: string): { baseline: Baseline; missing: boolean } {
+export function readBaseline(file: string, shown = file): { baseline: Baseline; missing: boolean } {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { baseline: EMPTY_BASELINE, missing: true }
-    throw new TriageFileError(file, undefined, `cannot be read (${(err as Error).message})`)
+    throw new TriageFileError(shown, undefined, `cannot be read (${(err as Error).message})`)
   }
-  return { baseline: parseBaseline(text, file), missing: false }
+  return { baseline: parseBaseline(text, shown), missing: false }
 }
 
 /** Checks a baseline's JSON text; the first problem is thrown with the entry's line. */

@@ -43,15 +43,15 @@ const ENTRY_KEYS = [...MATCH_KEYS, 'reason', 'ticket', 'expires'] as const
 const ALLOWED = `allowed are ${ENTRY_KEYS.join(', ')}`
 
 /** Reads `file`; a missing file is no entries (`missing: true`). */
-export function readIgnoreFile(file: string): { entries: IgnoreEntry[]; missing: boolean } {
+export function readIgnoreFile(file: string, shown = file): { entries: IgnoreEntry[]; missing: boolean } {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], missing: true }
-    throw new TriageFileError(file, undefined, `cannot be read (${(err as Error).message})`)
+    throw new TriageFileError(shown, undefined, `cannot be read (${(err as Error).message})`)
   }
-  return { entries: parseIgnoreFile(text, file), missing: false }
+  return { entries: parseIgnoreFile(text, shown), missing: false }
 }
 
 export function parseIgnoreFile(text: string, file: string): IgnoreEntry[] {
