@@ -27,7 +27,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { FaultRegistry, faultFromJson, faultToJson } from './faults.js'
-import { FastApiError, type CheckEvent, type FastModel } from './model.js'
+import type { FastModel } from './cloud/model.js'
+import { FastApiError, type CheckEvent } from './cloud/types.js'
 
 export interface RecordedApiRequest {
   method: string

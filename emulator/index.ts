@@ -1,6 +1,6 @@
 /**
  * The Wallarm FAST emulator, both roles in one process: the cloud API (./api.ts) over one pure state
- * model (./model.ts), and the FAST nodes, either simulated (./proxy.ts: one proxy port for every token,
+ * model (./cloud/model.ts), and the FAST nodes, either simulated (./proxy.ts: one proxy port for every token,
  * testing on the clock) or real (./node/: one node per token, each with its own proxy, attacking the
  * target). The roles also run apart: see ./cli.ts and docs/emulator.md.
  */
@@ -8,7 +8,8 @@ import http from 'node:http'
 import { createApiHandler, type RecordedApiRequest } from './api.js'
 import { FaultRegistry, type Fault } from './faults.js'
 import { closeServer, listen } from './listen.js'
-import { DEFAULT_TOKENS, FastModel, type ModelOptions } from './model.js'
+import { DEFAULT_TOKENS, FastModel } from './cloud/model.js'
+import type { ModelOptions } from './cloud/types.js'
 import { allowedHostsMatcher } from './node/allowed-hosts.js'
 import { startNode, type FastNode } from './node/node.js'
 import { createProxyServer } from './proxy.js'
@@ -18,13 +19,11 @@ export type { Fault } from './faults.js'
 export { FaultRegistry, faultFromJson } from './faults.js'
 export { startNode, NodeAccessDenied, type FastNode, type NodeOptions } from './node/node.js'
 export { nodeConfigFromEnv, NodeConfigError, type NodeConfig } from './node/config.js'
+export { FastModel } from './cloud/model.js'
+export { extensionMatcher } from './cloud/params.js'
+export { defaultVulnRule, plannedRequestsFor, vulnerablePathsRule } from './cloud/simulated-node.js'
 export {
   FastApiError,
-  FastModel,
-  defaultVulnRule,
-  extensionMatcher,
-  plannedRequestsFor,
-  vulnerablePathsRule,
   type BaselineInput,
   type EmulatedVuln,
   type EtaReading,
@@ -33,7 +32,7 @@ export {
   type RecordBaselineResult,
   type VulnQuery,
   type VulnRuleInput
-} from './model.js'
+} from './cloud/types.js'
 
 /** The model's options, and where the servers listen. */
 export interface EmulatorOptions extends ModelOptions {

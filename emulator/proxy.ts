@@ -19,7 +19,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { forward, plain, readProxied } from './forward.js'
-import type { FastModel } from './model.js'
+import type { FastModel } from './cloud/model.js'
 
 export const NODE_HEADER = 'x-emulator-node'
 

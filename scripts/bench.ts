@@ -13,7 +13,7 @@ import { DIST, ROOT, node24Path } from './lib/action-runner.js'
 import { dirBytes, peakMemory, startTimes, type PeakMemory, type StartTimes } from './lib/action-process.js'
 import { benchHop, type HopCost } from './lib/hop.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
-import { ETA_READINGS } from '../emulator/model.js'
+import { ETA_READINGS } from '../emulator/index.js'
 import { round } from './lib/stats.js'
 
 const RUN_SECONDS = [30, 300, 1800]

@@ -1,5 +1,5 @@
 /** The node's side of its private link to the emulated cloud (see emulator/api.ts, `/__node/v1/`). */
-import type { CheckEvent, NodeWork, RecordBaselineResult } from '../model.js'
+import type { CheckEvent, NodeWork, RecordBaselineResult } from '../cloud/types.js'
 
 export class LinkError extends Error {
   constructor(

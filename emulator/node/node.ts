@@ -6,7 +6,7 @@
  * the documented API.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { CheckEvent, NodeCheck, NodeWork } from '../model.js'
+import type { CheckEvent, NodeCheck, NodeWork } from '../cloud/types.js'
 import { listen, closeServer } from '../listen.js'
 import { checkBaseline, planProbes } from './attack.js'
 import type { NodeConfig } from './config.js'

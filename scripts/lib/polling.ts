@@ -19,7 +19,7 @@ import { parseDuration } from '../../src/common/duration.js'
 import { waitForRunToFinish } from '../../src/modes/poll.js'
 import { isTerminalState, type TestRun } from '../../src/wallarm/types.js'
 import { normalizeTestRun } from '../../src/wallarm/normalize.js'
-import { ETA_READINGS, FastModel, plannedRequestsFor, type EtaReading } from '../../emulator/model.js'
+import { ETA_READINGS, FastModel, plannedRequestsFor, type EtaReading } from '../../emulator/index.js'
 import { median, round, seededRandom } from './stats.js'
 
 export type PollerName = 'ours' | 'fixed-1s' | 'fixed-15s' | 'fixed-20s' | 'fixed-120s'

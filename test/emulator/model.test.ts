@@ -7,7 +7,7 @@ import {
   extensionMatcher,
   plannedRequestsFor,
   type ModelOptions
-} from '../../emulator/model.js'
+} from '../../emulator/index.js'
 
 const A = 'fast-token-a'
 const B = 'fast-token-b'

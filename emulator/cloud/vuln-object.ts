@@ -2,8 +2,8 @@
  * The full vulnerability object of E7 (`POST /v1/objects/vuln`, spec §E7: the fields of wallarm-go
  * `get_vulns.go`), built from a finding and the baseline it was found on.
  */
-import type { EmulatedVuln } from './model.js'
-import type { WireVulnerability } from './wire.js'
+import type { EmulatedVuln } from './types.js'
+import type { WireVulnerability } from '../wire.js'
 
 /** The emulated account's id (`clientid`). */
 export const CLIENT_ID = 42
