@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { ignoreFileBlocks } from '../support/readme-workflows.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -167,6 +168,22 @@ describe('ignore file', () => {
     expect(readIgnoreFile(join(dir, 'none.yml'))).toEqual({ entries: [], missing: true })
     writeFileSync(join(dir, 'empty.yml'), '# nothing yet\n')
     expect(readIgnoreFile(join(dir, 'empty.yml'))).toEqual({ entries: [], missing: false })
+  })
+})
+
+describe("the README's examples", () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+
+  it('the ignore file is one the action reads', () => {
+    const blocks = ignoreFileBlocks(readme)
+    expect(blocks.length).toBeGreaterThanOrEqual(1)
+    for (const b of blocks) expect(parseIgnoreFile(b.text, `README.md:${b.line}`).length).toBeGreaterThan(0)
+  })
+
+  it('the baseline file is one the action reads', () => {
+    const json = [...readme.matchAll(/```json\n(\{\n {2}"version": 1,[\s\S]*?)```/g)].map((m) => m[1]!)
+    expect(json.length).toBeGreaterThanOrEqual(1)
+    for (const text of json) expect(parseBaseline(text, 'README.md').entries.length).toBeGreaterThan(0)
   })
 })
 
