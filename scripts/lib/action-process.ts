@@ -71,18 +71,8 @@ export interface StartTimes {
  * one request, as a reference for the machine's own spawn and start-up cost at that moment. One warm-up
  * round is discarded.
  */
-export async function startTimes(
-  node: string,
-  runs: number,
-  /**
-   * `first`: every spawn gets a new RUNNER_TEMP, as the first step of a job does (nothing compiled yet).
-   * `later`: the spawns share one, as the later steps of a job do (src/index.ts keeps Node's compile
-   * cache there); the warm-up spawn fills it.
-   */
-  step: 'first' | 'later' = 'first'
-): Promise<StartTimes> {
+export async function startTimes(node: string, runs: number): Promise<StartTimes> {
   const em = await startEmulator({ tokens: [TOKEN], timeScale: 0.001, clock: hrNow })
-  const shared = step === 'later' ? mkdtempSync(join(tmpdir(), 'fast-bench-temp-')) : undefined
   try {
     const runId = await finishedRun(em)
     const inputs = { mode: 'wait', token: TOKEN, 'api-host': em.apiUrl, 'test-run-id': String(runId) }
@@ -91,7 +81,7 @@ export async function startTimes(
     for (let i = 0; i <= runs; i++) {
       em.requests.length = 0
       let t0 = hrNow()
-      const result = await runStep({ inputs, node, ...(shared ? { runnerTemp: shared } : {}) })
+      const result = await runStep({ inputs, node })
       check(result, `wait step on ${node}`)
       const first = em.requests[0]
       if (first === undefined) throw new Error('the action made no API request')
@@ -114,7 +104,6 @@ export async function startTimes(
     }
   } finally {
     await em.close()
-    if (shared) rmSync(shared, { recursive: true, force: true })
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The one port between the action and the runner. `runMain` and `runPost` receive it as a parameter
- * (as actions/create-github-app-token passes `core` into its `main`), so the real adapter, the runner's
- * own protocol (./runner-port.ts), is one file and tests drive the whole step with a typed fake.
+ * (as actions/create-github-app-token passes `core` into its `main`), so the real adapter, which hands
+ * every call to `@actions/core` (./core-port.ts), is one file and tests drive the whole step with a typed fake.
  */
 
 /** What an annotation carries besides its text. */

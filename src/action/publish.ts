@@ -23,7 +23,7 @@ import { today } from '../triage/dates.js'
 import { decideStatuses, type TriageOutcome } from '../triage/decide.js'
 import type { LoadedRules } from '../triage/load.js'
 import { renderSummary } from '../report/summary.js'
-import { loadOptional } from '../load-optional.js'
+import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
 import { VERSION } from '../common/version.js'
 import { testRunUrl } from '../wallarm/hosts.js'
 import type { TestRun } from '../wallarm/types.js'
@@ -210,8 +210,6 @@ export class Publisher {
 
   private async comment(summary: string): Promise<void> {
     const { port, context } = this
-    // Loaded only when a comment is asked for (see src/optional.ts).
-    const { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } = await loadOptional()
     const target = pullRequestTarget(
       this.env.GITHUB_EVENT_NAME,
       readEventPayload(this.env),

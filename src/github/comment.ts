@@ -6,14 +6,18 @@
  * context) and the action layer decides what to log. Rendering the report is not done here either; the
  * caller passes Markdown through {@link renderCommentBody}.
  *
- * GitHub Enterprise Server: the REST base URL comes from `GITHUB_API_URL`, read when {@link upsertComment}
- * is called (not when a module is loaded), and requests go through ./octokit.ts, built as `@actions/github`'s
- * `getOctokit` is, which also routes them through `HTTPS_PROXY` / `NO_PROXY`. Nothing here names api.github.com.
+ * The client is `@actions/github`'s `getOctokit`, which sends the requests through `HTTPS_PROXY` /
+ * `NO_PROXY`. GitHub Enterprise Server: the REST base URL is `GITHUB_API_URL`, read when
+ * {@link upsertComment} is called (not when a module is loaded); GraphQL is found next to it
+ * (`/api/v3` → `/api/graphql`). Nothing here names api.github.com.
  */
 import { createHash } from 'node:crypto'
 import { isRecord } from '../common/json.js'
+import { getOctokit } from '@actions/github'
+import { defaults } from '@actions/github/lib/utils'
 import { Redactor, logSafe } from '../text/untrusted.js'
-import { getOctokit } from './octokit.js'
+
+type GitHubClient = ReturnType<typeof getOctokit>
 
 /** The issue (every pull request is one) that the comment goes on. */
 export interface CommentTarget {
@@ -138,15 +142,14 @@ export function renderCommentBody(markdown: string, marker: string, maxChars = 6
  * Creates this step's comment on the pull request, or updates it in place when one with `marker` is
  * there already.
  *
- * Which comment is "ours": one written by the identity of the token in use, holding the marker. Anyone
- * can post a comment with the marker in it (it is in every earlier comment's source), and a step that
- * edited that person's comment would let them edit it back to "passed". The identity is `GET /user` for
- * a personal access token; the job's `GITHUB_TOKEN` may not call it (403 "Resource not accessible by
- * integration"), and then it is {@link ACTIONS_BOT_LOGIN}, as marocchino/sticky-pull-request-comment
- * decides too. (A GitHub App's token is refused the same way, so its earlier comments are not found and
- * a new one is written: never someone else's.) Among our comments, the first whose body starts with the
- * marker wins, else the first that contains it. The issue comments are listed 100 a page, every page if
- * need be.
+ * Which comment is "ours": one holding the marker and written by the identity of the token in use.
+ * Anyone can post a comment with the marker in it (it is in every earlier comment's source), and a step
+ * that edited that person's comment would let them edit it back to "passed"; any GitHub App can write
+ * one too, so "written by some bot" is not enough either. The identity ({@link tokenIdentity}) is the
+ * user's id and login, compared by id where both are known (logins only without case, and exactly
+ * otherwise: the user `mybot` is not the app `mybot[bot]`). Among our comments, the first whose body
+ * starts with the marker wins, else the first that contains it. The issue comments are listed 100 a
+ * page, every page if need be.
  *
  * The body is redacted of every form of `secrets` before it is sent: a comment is public, and no runner
  * masks it.
@@ -160,9 +163,9 @@ export async function upsertComment(opts: {
   target: CommentTarget
   marker: string
   body: string
-  /** REST base URL. Default: `GITHUB_API_URL` at the time of the call, else GitHub's (./octokit.ts). */
+  /** REST base URL. Default: `GITHUB_API_URL` at the time of the call, else GitHub's. */
   baseUrl?: string
-  /** For tests: replaces the proxy-aware fetch of ./octokit.ts. */
+  /** For tests: replaces `@actions/github`'s proxy-aware fetch. */
   fetch?: typeof fetch
   /** Never sent in any form (the Wallarm token; the GitHub token is always added). */
   secrets?: readonly string[]
@@ -178,17 +181,21 @@ export async function upsertComment(opts: {
 
   const baseUrl = (opts.baseUrl ?? process.env['GITHUB_API_URL'])?.trim().replace(/\/+$/, '')
   // One deadline for all the requests: GitHub's answers are untrusted too, and a hanging one must not
-  // hold the step (octokit sets no timeout of its own).
-  const deadline = AbortSignal.timeout(opts.timeoutMs ?? COMMENT_TIMEOUT_MS)
+  // hold the step (octokit sets no timeout of its own). getOctokit merges its options over its defaults
+  // shallowly: a `request` of ours would drop the proxy-aware fetch it brings, so it starts from those.
   const octokit = getOctokit(token, {
     ...(baseUrl ? { baseUrl } : {}),
-    request: { signal: deadline, ...(opts.fetch ? { fetch: opts.fetch } : {}) }
+    request: {
+      ...defaults.request,
+      signal: AbortSignal.timeout(opts.timeoutMs ?? COMMENT_TIMEOUT_MS),
+      ...(opts.fetch ? { fetch: opts.fetch } : {})
+    }
   })
   const where = `${target.owner}/${target.repo}#${target.issueNumber}`
 
   let step = 'find out who the token is, for'
   try {
-    const me = await tokenLogin(octokit)
+    const me = await tokenIdentity(octokit)
     step = 'list the comments of'
     let found: number | undefined
     let startsWith: number | undefined
@@ -201,7 +208,7 @@ export async function upsertComment(opts: {
     let pageCount = 0
     for await (const page of pages) {
       for (const comment of page.data) {
-        if (!sameLogin(comment.user?.login, me)) continue
+        if (!isAuthor(comment.user, me)) continue
         const text = comment.body ?? ''
         if (startsWith === undefined && text.startsWith(marker)) startsWith = comment.id
         else if (found === undefined && text.includes(marker)) found = comment.id
@@ -239,8 +246,7 @@ export async function upsertComment(opts: {
       }
     }
     // Octokit reports a network failure as status 500 with no response; say HTTP only for real answers.
-    const answered = isRecord(error) && isRecord(error['response'])
-    const detail = answered && status !== undefined ? `HTTP ${status}: ${message}` : message
+    const detail = answered(error) && status !== undefined ? `HTTP ${status}: ${message}` : message
     const hint = status === 401 ? ' (the GitHub token was rejected: check the `github-token` input)' : ''
     throw new Error(
       logSafe(
@@ -253,24 +259,67 @@ export async function upsertComment(opts: {
   }
 }
 
-/** The login of the token's identity: `GET /user`, or the Actions bot for a token that may not ask. */
-async function tokenLogin(octokit: ReturnType<typeof getOctokit>): Promise<string> {
+/** Who the token is: a user's (or a bot's) login, and its numeric id where GitHub said it. */
+export interface TokenIdentity {
+  login: string
+  id?: number
+}
+
+const VIEWER_QUERY = 'query { viewer { login databaseId } }'
+
+/**
+ * The identity of the token, which the comments it wrote carry as their author:
+ *
+ * 1. `GET /user`: a personal access token's user.
+ * 2. Refused (403 "Resource not accessible by integration": installation tokens may not call it, the
+ *    job's `GITHUB_TOKEN` included; `GET /app` wants the app's JWT and is no way out either): GraphQL's
+ *    `viewer`, which answers installation tokens with the app's bot user, `<slug>[bot]` and its id, the
+ *    author of the comments that token writes. So a GitHub App's token finds its own comment again, and
+ *    only its own: another app's bot has another id.
+ * 3. Refused as well, or answered in a form we do not know: {@link ACTIONS_BOT_LOGIN}, the author of
+ *    what the job's `GITHUB_TOKEN` writes (the one token left that may not ask), as
+ *    marocchino/sticky-pull-request-comment decides too.
+ *
+ * A failure that is no answer (the network, the deadline) fails the comment, as every other request does.
+ */
+async function tokenIdentity(octokit: GitHubClient): Promise<TokenIdentity> {
   try {
     const { data } = await octokit.rest.users.getAuthenticated()
-    return data.login
+    return { login: data.login, id: data.id }
   } catch (error) {
     const status = statusOf(error)
-    if (status === 403 || status === 404) return ACTIONS_BOT_LOGIN
-    throw error
+    if (status !== 403 && status !== 404) throw error
   }
+  try {
+    const data: unknown = await octokit.graphql(VIEWER_QUERY)
+    const viewer = isRecord(data) ? data['viewer'] : undefined
+    const login = isRecord(viewer) ? viewer['login'] : undefined
+    const id = positiveInt(isRecord(viewer) ? viewer['databaseId'] : undefined)
+    if (typeof login === 'string' && login) return { login, ...(id !== undefined ? { id } : {}) }
+  } catch (error) {
+    if (!answered(error) && !isGraphqlError(error)) throw error
+  }
+  return { login: ACTIONS_BOT_LOGIN }
 }
 
 /**
- * Logins compare without case (GitHub's are case-insensitive), and exactly otherwise: the user `mybot`
- * is not the app `mybot[bot]`.
+ * Whether `user` (a comment's author) is `me`: by id when both are known, else by login, compared
+ * without case (GitHub's are case-insensitive) and exactly otherwise (`mybot` is not `mybot[bot]`).
  */
-function sameLogin(login: string | undefined, me: string): boolean {
-  return login !== undefined && login.toLowerCase() === me.toLowerCase()
+function isAuthor(user: { login?: string; id?: number } | null | undefined, me: TokenIdentity): boolean {
+  if (!user) return false
+  if (me.id !== undefined && typeof user.id === 'number') return user.id === me.id
+  return user.login !== undefined && user.login.toLowerCase() === me.login.toLowerCase()
+}
+
+/** An error that carries GitHub's HTTP answer (not a network failure, which octokit reports as 500). */
+function answered(error: unknown): boolean {
+  return isRecord(error) && isRecord(error['response'])
+}
+
+/** GraphQL's own errors come with HTTP 200 and no status (`@octokit/graphql`'s GraphqlResponseError). */
+function isGraphqlError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'GraphqlResponseError'
 }
 
 function forbiddenReason(status: 403 | 404, message: string, step: string, where: string): string {

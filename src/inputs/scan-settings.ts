@@ -60,7 +60,8 @@ export function readScanSettings(raw: (name: InputName) => string): ScanSettings
       'expected the http(s) URL your tests send their requests to, such as http://localhost:3000: scan mode needs it'
     )
   }
-  const allowedHosts = raw(Inputs.AllowedHosts) || new URL(target).hostname.replace(/^\[|\]$/g, '')
+  // An IPv6 host keeps its brackets (`[::1]`), as nginx's $host and the Host header write it.
+  const allowedHosts = raw(Inputs.AllowedHosts) || new URL(target).hostname
   if (/[\r\n"'`$\\]/.test(allowedHosts)) {
     throw new InputError(
       Inputs.AllowedHosts,

@@ -5,8 +5,9 @@
  * HTTPS connection of the tests (package registries, other services) fail. No `@actions/core` here.
  */
 import { X509Certificate } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import http from 'node:http'
+import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
 
 /** Where the node serves its CA, through its own proxy. */
@@ -66,7 +67,11 @@ export async function fetchNodeCa(
 /** The system's CAs as PEM: the distribution's bundle, else the Mozilla roots Node carries. */
 export function systemCaPem(files: readonly string[] = SYSTEM_BUNDLES): string {
   for (const file of files) {
-    if (existsSync(file)) return readFileSync(file, 'utf8')
+    try {
+      if (existsSync(file) && statSync(file).isFile()) return readFileSync(file, 'utf8')
+    } catch {
+      // Unreadable: the next one, or Node's own roots.
+    }
   }
   return rootCertificates.join('\n')
 }
@@ -74,16 +79,125 @@ export function systemCaPem(files: readonly string[] = SYSTEM_BUNDLES): string {
 /** The variables through which the step's own environment may name a CA bundle the tests rely on. */
 const USER_BUNDLES = ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'NODE_EXTRA_CA_CERTS'] as const
 
+/** In a CA directory: `*.pem`, `*.crt`, and OpenSSL's hash links (`5ad8a5d6.0`; `.r0` are CRLs). */
+const CERT_FILE = /^(.+\.(pem|crt)|[0-9a-f]{8}\.\d+)$/i
+
+const LEFT_OUT = "left out of the tests' CA bundle"
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g
+
 /**
  * What the tests trust already: the system's CAs, plus every bundle the step's environment names (a
  * corporate CA for internal services), since the bundle handed to the tests takes those variables over.
+ * A variable may name a file or a directory (Python's requests reads either); from a directory, its
+ * certificate files. Each certificate once, checked: a damaged one in the bundle would make clients
+ * refuse all of it. What cannot be used (missing, unreadable, no certificate) is left out with a
+ * warning: the tests may not even need it, so it never stops the step.
  */
-export function trustedCaPem(env: NodeJS.ProcessEnv, systemPem = systemCaPem()): string {
-  const files = new Set(
-    USER_BUNDLES.map((name) => env[name]).filter((f): f is string => !!f && existsSync(f))
-  )
-  const parts = [systemPem, ...[...files].map((file) => `# From ${file}\n${readFileSync(file, 'utf8')}`)]
+export function trustedCaPem(
+  env: NodeJS.ProcessEnv,
+  systemPem = systemCaPem(),
+  warn: (message: string) => void = () => undefined
+): string {
+  const have = new Set((systemPem.match(PEM_CERT) ?? []).map(normalised))
+  const parts = [systemPem]
+  const sources = new Map<string, string[]>()
+  for (const name of USER_BUNDLES) {
+    const path = env[name]
+    if (path) sources.set(path, [...(sources.get(path) ?? []), name])
+  }
+  for (const [path, names] of sources) {
+    const named = `${names.join(', ')} names ${path}`
+    const certs: string[] = []
+    for (const found of certificatesAt(path, named, warn)) {
+      const key = normalised(found)
+      if (have.has(key)) continue
+      have.add(key)
+      certs.push(found)
+    }
+    if (certs.length > 0) parts.push(`# From ${path}\n${certs.join('\n')}`)
+  }
   return parts.map((part) => (part.endsWith('\n') ? part : `${part}\n`)).join('')
+}
+
+/** The certificates (PEM) of a bundle file or a CA directory, with a warning for what is not usable. */
+function certificatesAt(path: string, named: string, warn: (message: string) => void): string[] {
+  let stat
+  try {
+    stat = statSync(path)
+  } catch (err) {
+    warn(`${named}, which ${reason(err, 'does not exist')}: ${LEFT_OUT}.`)
+    return []
+  }
+  if (stat.isFile()) {
+    const certs = certificatesIn(path, named, warn)
+    if (certs !== undefined && certs.length === 0) warn(`${named}, which holds no certificate: ${LEFT_OUT}.`)
+    return certs ?? []
+  }
+  if (!stat.isDirectory()) {
+    warn(`${named}, which is neither a file nor a directory: ${LEFT_OUT}.`)
+    return []
+  }
+  let entries: string[]
+  try {
+    entries = readdirSync(path)
+      .filter((entry) => CERT_FILE.test(entry))
+      .sort()
+  } catch (err) {
+    warn(`${named}, a directory that ${reason(err, 'cannot be read')}: ${LEFT_OUT}.`)
+    return []
+  }
+  const certs: string[] = []
+  for (const entry of entries) {
+    const file = join(path, entry)
+    const found = certificatesIn(file, `${named}, whose ${entry}`, warn)
+    if (found?.length === 0) warn(`${named}, whose ${entry} holds no certificate: ${LEFT_OUT}.`)
+    certs.push(...(found ?? []))
+  }
+  if (entries.length === 0)
+    warn(
+      `${named}, a directory with no certificate file (*.pem, *.crt, hash links): nothing from it is trusted.`
+    )
+  return certs
+}
+
+/** The certificates of one file (PEM, or a single DER certificate); undefined when it is not a file or cannot be read. */
+function certificatesIn(file: string, named: string, warn: (message: string) => void): string[] | undefined {
+  let data: Buffer
+  try {
+    if (!statSync(file).isFile()) return undefined // a directory in the directory: not read
+    data = readFileSync(file)
+  } catch (err) {
+    warn(`${named}, which ${reason(err, 'cannot be read')}: ${LEFT_OUT}.`)
+    return undefined
+  }
+  const blocks = data.toString('latin1').match(PEM_CERT)
+  const certs: string[] = []
+  let damaged = 0
+  for (const block of blocks ?? [data]) {
+    try {
+      certs.push(new X509Certificate(block).toString().trim())
+    } catch {
+      damaged++
+    }
+  }
+  if (blocks !== null && damaged > 0)
+    warn(
+      `${named}, in which ${damaged} certificate${damaged === 1 ? ' is' : 's are'} damaged: ${damaged === 1 ? 'it is' : 'they are'} ${LEFT_OUT}.`
+    )
+  return certs
+}
+
+/** A certificate's PEM without its line breaks, to tell the same certificate however it was wrapped. */
+function normalised(pem: string): string {
+  return pem.replace(/\s+/g, '')
+}
+
+function reason(err: unknown, otherwise: string): string {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return 'does not exist'
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be read (permission denied)'
+  return code ? `${otherwise} (${code})` : otherwise
 }
 
 /** The system's CAs followed by the node's. */

@@ -1,10 +1,13 @@
 /**
  * The test command: the `run` input in a shell, with everything a client needs to send its requests
- * through the FAST node, its output streamed live, its exit code kept, and the whole process group
- * ended on cancellation. No `@actions/core` here.
+ * through the FAST node, its output read through pipes and streamed live, its exit code kept, and every
+ * process it started (its session, see processes.ts) ended when the caller says so or on cancellation.
+ * No `@actions/core` here.
  */
 import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { constants } from 'node:os'
+import { canList, commandProcesses, signalAll } from './processes.js'
 
 export interface ProxyEnvOptions {
   /** The proxy the command goes through, e.g. `http://127.0.0.1:41234` (the recording hop). */
@@ -118,13 +121,35 @@ export function withoutHost(noProxy: string, host: string): string {
     .join(',')
 }
 
+/** The test command's output in the log: a window with workflow commands off, opened when made. */
+export interface CommandLog {
+  /** Each chunk of the command's stdout and stderr, as it comes. */
+  write(chunk: Buffer): void
+  /** Workflow commands back on: later output can be no command either (processes left running). */
+  resume(): void
+  /** No more output: the last partial line, and commands back on if they are not already. */
+  close(): void
+}
+
+/** Without a log that knows the runner: the command's output as it comes. */
+export const rawOutput: CommandLog = {
+  write: (chunk) => void process.stdout.write(chunk),
+  resume: () => undefined,
+  close: () => undefined
+}
+
 export interface CommandOptions {
   command: string
   env: Record<string, string>
   cwd?: string
-  /** Aborted on cancellation: the process group gets SIGTERM, then SIGKILL after `killGraceMs`. */
+  /** Where the command's stdout and stderr go (through pipes read here, not the step's own fds). */
+  output: Pick<CommandLog, 'write'>
+  /** Aborted on cancellation: everything the command started is ended (see {@link RunningCommand.end}). */
   signal: AbortSignal
-  /** Default 2000: the runner allows 7.5 s in all, and the recording and the node still need stopping. */
+  /**
+   * How long processes get between SIGTERM and SIGKILL. Default 2000: the runner allows 7.5 s from its
+   * SIGINT to its SIGTERM, and the recording and the node still need stopping.
+   */
   killGraceMs?: number
 }
 
@@ -135,38 +160,96 @@ export interface CommandResult {
   cancelled: boolean
 }
 
+export interface RunningCommand {
+  /** bash's own end. What it started in the background goes on running, as after a `run` step. */
+  readonly exited: Promise<CommandResult>
+  /**
+   * Whether the output pipes reached their end within `ms`: every process holding them exited or closed
+   * them, so nothing more of the command can be read.
+   */
+  settled(ms: number): Promise<boolean>
+  /** The processes of the command still running (Linux; elsewhere, none are known). */
+  running(): number[]
+  /**
+   * Ends every process the command started: SIGTERM, SIGKILL to what is left after the grace period,
+   * then stops reading its output (a writer that escaped gets no further than the pipe).
+   */
+  end(): Promise<void>
+}
+
+/** The variable whose value marks every process the command starts (see processes.ts). */
+export const TRACKING_VARIABLE = 'WALLARM_FAST_TRACKING_ID'
+
+/** How often the end checks whether the processes are gone. */
+const POLL_MS = 50
+/** After SIGKILL, how long the pipes get to reach their end before they are closed on a writer left. */
+const LAST_READ_MS = 500
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
 /**
- * Runs `command` with bash as a `run` step does (`bash --noprofile --norc -eo pipefail`), its output
- * on this process's own (so it streams live into the job log), in a process group of its own so that
- * what it started goes too: on cancellation, and once it exits (a server left in the background).
+ * Starts `command` with bash as a `run` step does (`bash --noprofile --norc -eo pipefail`), in a session
+ * of its own (so that every process it starts can be found, see processes.ts), its output through pipes
+ * that this process reads. Resolves once bash runs; rejects when there is no bash.
  */
-export function runCommand(options: CommandOptions): Promise<CommandResult> {
+export function startCommand(options: CommandOptions): Promise<RunningCommand> {
   const graceMs = options.killGraceMs ?? 2000
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
-      env: options.env,
-      cwd: options.cwd,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      detached: true
-    })
-    let cancelled = false
-    let killTimer: NodeJS.Timeout | undefined
-    const killGroup = (signal: NodeJS.Signals): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal)
-      } catch {
-        // The group is already gone.
-      }
+  const trackingId = randomUUID()
+  const marker = `${TRACKING_VARIABLE}=${trackingId}`
+  const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
+    env: { ...options.env, [TRACKING_VARIABLE]: trackingId },
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // setsid(): a session (and a process group) of its own.
+    detached: true
+  })
+  const pipes = [child.stdout, child.stderr]
+  for (const pipe of pipes) pipe.on('data', (chunk: Buffer) => options.output.write(chunk))
+  const eof = Promise.all(
+    pipes.map((pipe) => new Promise<void>((resolve) => pipe.once('close', () => resolve())))
+  )
+  let bashRuns = true
+  const running = (): number[] => {
+    const pid = child.pid
+    if (pid === undefined) return []
+    if (canList()) return commandProcesses(pid, marker)
+    // No /proc (macOS, Windows): the process group, of which only its leader is known.
+    return bashRuns ? [pid] : []
+  }
+  const signal = (sig: NodeJS.Signals): void => {
+    signalAll(running(), sig)
+    // The group as well: where /proc cannot be read, it is all that can be reached.
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, sig)
+    } catch {
+      // the group is gone, or there are no groups here
     }
-    const onAbort = (): void => {
-      cancelled = true
-      killGroup('SIGTERM')
-      killTimer = setTimeout(() => killGroup('SIGKILL'), graceMs)
-    }
-    if (options.signal.aborted) onAbort()
-    else options.signal.addEventListener('abort', onAbort, { once: true })
-    child.once('error', (err: NodeJS.ErrnoException) => {
+  }
+  let ending: Promise<void> | undefined
+  const end = (): Promise<void> =>
+    (ending ??= (async () => {
+      signal('SIGTERM')
+      const deadline = Date.now() + graceMs
+      while (running().length > 0 && Date.now() < deadline) await pause(POLL_MS)
+      if (running().length > 0) signal('SIGKILL')
+      await Promise.race([eof, pause(LAST_READ_MS)])
+      for (const pipe of pipes) pipe.destroy()
+    })())
+
+  let cancelled = false
+  const onAbort = (): void => {
+    cancelled = true
+    void end()
+  }
+  const exited = new Promise<CommandResult>((resolve) => {
+    child.once('exit', (code, sig) => {
+      bashRuns = false
       options.signal.removeEventListener('abort', onAbort)
+      resolve({ exitCode: code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0), cancelled })
+    })
+  })
+  return new Promise((resolve, reject) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'ENOENT'
           ? new Error(
@@ -175,16 +258,69 @@ export function runCommand(options: CommandOptions): Promise<CommandResult> {
           : err
       )
     })
-    child.once('exit', (code, signal) => {
-      options.signal.removeEventListener('abort', onAbort)
-      if (killTimer) clearTimeout(killTimer)
-      // Whatever the command left running in its group (a server started with &) ends with it; a process
-      // that traps SIGTERM (a JVM's shutdown hooks, a daemon) gets SIGKILL after the grace period, even
-      // though bash, the group's leader, is gone already.
-      killGroup('SIGTERM')
-      setTimeout(() => killGroup('SIGKILL'), graceMs).unref()
-      const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)
-      resolve({ exitCode, cancelled })
+    child.once('spawn', () => {
+      if (options.signal.aborted) onAbort()
+      else options.signal.addEventListener('abort', onAbort, { once: true })
+      resolve({
+        exited,
+        settled: (ms) => Promise.race([eof.then(() => true), pause(ms).then(() => false)]),
+        running,
+        end
+      })
     })
   })
+}
+
+/** Runs the command to its end and ends what it left behind: for callers that wait for nothing else. */
+export async function runCommand(options: CommandOptions): Promise<CommandResult> {
+  const command = await startCommand(options)
+  try {
+    return await command.exited
+  } finally {
+    await command.end()
+  }
+}
+
+/** How long the output pipes get to end after bash exits, before processes left running are assumed. */
+const SETTLE_MS = 250
+
+/**
+ * bash's end, and workflow commands back on. What the command left in the background (`npm start &`)
+ * runs on until the verdict is in, as after a `run` step, and holds the output pipes. Commands come back
+ * on at once all the same, the log neutralising its lines from then on: the diagnoses, the node's
+ * warnings and the verdict that follow are the action's own commands and must not be shown as text
+ * (keeping commands off until those processes are ended would do that). Without such processes the pipes
+ * end at once, and all the command printed comes before the resume, byte for byte.
+ */
+export async function testsDone(
+  command: RunningCommand,
+  output: CommandLog,
+  log: { info(message: string): void }
+): Promise<CommandResult> {
+  const result = await command.exited
+  if (await command.settled(SETTLE_MS)) output.close()
+  else output.resume()
+  const left = command.running()
+  if (left.length > 0)
+    log.info(
+      `The run command left ${processes(left)} running in the background: kept until the verdict is in, ` +
+        'as after a run step; what they print is shown as text.'
+    )
+  return result
+}
+
+/** Ends what the command left running, and says so. */
+export async function endLeftovers(
+  command: RunningCommand,
+  log: { info(message: string): void }
+): Promise<void> {
+  const left = command.running()
+  if (left.length > 0) log.info(`Ending ${processes(left)} the run command left in the background.`)
+  await command.end()
+}
+
+/** `2 processes (pids 41, 42)`. */
+function processes(pids: readonly number[]): string {
+  const one = pids.length === 1
+  return `${pids.length} process${one ? '' : 'es'} (pid${one ? '' : 's'} ${pids.join(', ')})`
 }

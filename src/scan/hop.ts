@@ -5,10 +5,15 @@
  * nothing was recorded. The node's log would tell less (and in a format that is not documented), so
  * the hop is the one place that sees the tests' traffic as the tests sent it.
  *
+ * Unchanged means: the request target byte for byte (never through `URL`, which would resolve
+ * `/static/../admin`, decode `%2e%2e`, turn `\` into `/` and encode `'` and `{`: the node would record,
+ * and attack, requests the tests never sent), the headers in their order and case, less the ones that
+ * belong to one connection (RFC 9110 §7.6.1). Header sections up to MAX_HEADER_BYTES pass both ways.
+ *
  * It listens on loopback only. Bodies are streamed, never buffered; upstream connections are kept alive.
  * Inside a TLS tunnel it sees only the host: HTTPS paths are the node's to see.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { SeenRequest } from './traffic.js'
@@ -32,6 +37,14 @@ export interface HopOptions {
 /** Connection-level headers, which belong to one hop and are not passed on (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade'])
 
+/**
+ * The largest header section passed on, either way. Node's own limit (16 KiB) is below what nginx — the
+ * node, and the servers the tests usually talk to — accepts (a request line or header up to 8 KB each,
+ * `large_client_header_buffers 4 8k`; answers as large as the application sends): three 6 KB cookies or a
+ * 20 KB `Set-Cookie` are ordinary test traffic.
+ */
+export const MAX_HEADER_BYTES = 256 * 1024
+
 /** The first byte of a TLS record carrying a handshake (a ClientHello opens every TLS connection). */
 const TLS_HANDSHAKE = 0x16
 
@@ -44,23 +57,26 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
   /** Client sockets that carry plain HTTP inside a CONNECT tunnel, with the tunnel's authority. */
   const tunnels = new WeakMap<object, string>()
 
-  const server = http.createServer((req, res) => forward(req, res))
+  /** The request line last seen on each client socket, and the listeners that note it. */
+  const heads = new WeakMap<object, { method: string; target: string }>()
+  const sniffers = new WeakMap<object, (chunk: Buffer) => void>()
+
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => forward(req, res))
   server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => tunnel(req, client, head))
-  server.on('connection', (socket: net.Socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuse(err, socket))
+  server.on('connection', (socket: Duplex) => {
+    if (sniffers.has(socket)) return // a plain-HTTP tunnel's socket, handed back to the parser
+    noteHeads(socket)
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
   })
 
   function forward(req: IncomingMessage, res: ServerResponse): void {
+    heads.delete(req.socket)
     // Inside a plain-HTTP tunnel, requests name only the path: the tunnel names the host.
-    const authority = tunnels.get(req.socket)
-    const url =
-      authority !== undefined && req.url?.startsWith('/') ? `http://${authority}${req.url}` : req.url
-    let target: URL
-    try {
-      target = new URL(url ?? '')
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error('not http')
-    } catch {
+    const url = absolute(req.url ?? '', tunnels.get(req.socket))
+    const target = requestTarget(url)
+    if (target === undefined) {
       res.writeHead(400, { 'content-type': 'text/plain' })
       res.end(
         'This is the FAST node proxy: send requests to the application through it (HTTP_PROXY), not to it.\n'
@@ -68,35 +84,88 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       return
     }
     const seen = (status: number | undefined): void => {
-      options.onRequest({ method: req.method ?? 'GET', host: hostOf(target), path: target.pathname, status })
+      options.onRequest({ method: req.method ?? 'GET', host: target.host, path: target.path, status })
     }
-    const headers: http.OutgoingHttpHeaders = {}
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value
-    }
+    const headers = passOn(req.rawHeaders)
+    if (!req.rawHeaders.some((_, i) => i % 2 === 0 && /^host$/i.test(req.rawHeaders[i]!)))
+      headers.push('Host', target.authority)
     const up = http.request(
-      { host: upstreamHost, port: upstreamPort, method: req.method, path: target.href, headers, agent },
+      {
+        host: upstreamHost,
+        port: upstreamPort,
+        method: req.method,
+        // As the client sent it: an absolute-form target is passed on byte for byte.
+        path: url,
+        headers,
+        agent,
+        maxHeaderSize: MAX_HEADER_BYTES
+      },
       (answer) => {
         seen(answer.statusCode)
-        const out: http.OutgoingHttpHeaders = {}
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value
-        }
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, out)
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, passOn(answer.rawHeaders))
         answer.pipe(res)
         answer.on('error', () => res.destroy())
       }
     )
-    up.on('error', (err) => {
+    up.on('error', (err: NodeJS.ErrnoException) => {
       if (res.headersSent) {
         res.destroy()
         return
       }
-      seen(undefined)
+      // An answer Node cannot parse (headers over the limit) is still an answer: the node is up.
+      const unreadable = err.code?.startsWith('HPE_') === true
+      seen(unreadable ? 502 : undefined)
       res.writeHead(502, { 'content-type': 'text/plain' })
-      res.end(`The FAST node at ${upstream.host} did not answer: ${err.message}\n`)
+      res.end(
+        unreadable
+          ? `The answer through the FAST node at ${upstream.host} could not be read (${err.message}); ` +
+              `the recording hop passes header sections up to ${MAX_HEADER_BYTES / 1024} KiB.\n`
+          : `The FAST node at ${upstream.host} did not answer: ${err.message}\n`
+      )
     })
     req.pipe(up)
+  }
+
+  /**
+   * A request the hop's parser refused (headers over MAX_HEADER_BYTES, a malformed request line): it
+   * is answered as Node would answer it, and counted, since the tests did send it.
+   */
+  function refuse(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const head = heads.get(socket)
+    heads.delete(socket)
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+    if (head !== undefined) {
+      const target = requestTarget(absolute(head.target, tunnels.get(socket)))
+      if (target !== undefined)
+        options.onRequest({ method: head.method, host: target.host, path: target.path, status })
+    }
+    const body =
+      status === 431
+        ? `The recording hop in front of the FAST node passes header sections up to ${MAX_HEADER_BYTES / 1024} KiB.\n`
+        : `The recording hop in front of the FAST node could not read this request (${err.code ?? err.message}).\n`
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    )
+  }
+
+  /**
+   * Notes the request line of each request as its first bytes arrive, for `refuse`: once the parser has
+   * refused a request, Node no longer says what its method and target were.
+   */
+  function noteHeads(socket: Duplex): void {
+    const listener = (chunk: Buffer): void => {
+      const head = requestLine(chunk)
+      if (head !== undefined) heads.set(socket, head)
+    }
+    // Ahead of the parser's own listener: the line is known before the parser can refuse the request.
+    socket.prependListener('data', listener)
+    sniffers.set(socket, listener)
   }
 
   /**
@@ -108,13 +177,17 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
    */
   function tunnel(req: IncomingMessage, client: Duplex, head: Buffer): void {
     const authority = req.url ?? ''
+    heads.delete(client)
     client.on('error', () => undefined)
     client.write('HTTP/1.1 200 Connection established\r\n\r\n')
     const decide = (first: Buffer): void => {
       client.pause()
       client.unshift(first)
-      if (first[0] === TLS_HANDSHAKE) tunnelTls(authority, req, client)
-      else {
+      if (first[0] === TLS_HANDSHAKE) {
+        const sniffer = sniffers.get(client)
+        if (sniffer) client.off('data', sniffer)
+        tunnelTls(authority, req, client)
+      } else {
         tunnels.set(client, authority)
         server.emit('connection', client)
         client.resume()
@@ -139,7 +212,8 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       port: upstreamPort,
       method: 'CONNECT',
       path: authority,
-      headers: { host: authority, ...pick(req.headers, 'proxy-authorization') }
+      headers: { host: authority, ...pick(req.headers, 'proxy-authorization') },
+      maxHeaderSize: MAX_HEADER_BYTES
     })
     up.on('connect', (answer: IncomingMessage, upSocket: net.Socket, upHead: Buffer) => {
       seen(answer.statusCode)
@@ -184,6 +258,55 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
         agent.destroy()
       }))
   }
+}
+
+/** An origin-form target inside a plain-HTTP tunnel made absolute with the tunnel's authority. */
+function absolute(target: string, authority: string | undefined): string {
+  return authority !== undefined && target.startsWith('/') ? `http://${authority}${target}` : target
+}
+
+/**
+ * An absolute-form target's host (for counting) and its path as sent, without the query; undefined when
+ * it is not an http(s) URL (a request sent to the hop as if it were the server).
+ */
+function requestTarget(target: string): { host: string; path: string; authority: string } | undefined {
+  let url: URL
+  try {
+    url = new URL(target)
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined
+  const rest = target.slice(target.indexOf('//') + 2)
+  const end = rest.search(/[/?#\\]/)
+  const path = end < 0 ? '' : (rest.slice(end).split(/[?#]/, 1)[0] ?? '')
+  return { host: hostOf(url), path, authority: url.host }
+}
+
+/**
+ * `GET http://app.test/x HTTP/1.1` at the start of a chunk: a request begins there. Read as UTF-8: a
+ * target with bytes outside ASCII (curl's raw `/café`) is one Node's parser refuses, and is counted so.
+ */
+function requestLine(chunk: Buffer): { method: string; target: string } | undefined {
+  if (chunk.length === 0 || chunk[0]! < 0x41 || chunk[0]! > 0x5a) return undefined
+  const end = chunk.indexOf(0x0a)
+  const line = chunk.toString('utf8', 0, Math.min(end < 0 ? chunk.length : end, 16 * 1024))
+  const match = /^([A-Z]+) (\S+)/.exec(line)
+  return match ? { method: match[1]!, target: match[2]! } : undefined
+}
+
+/** Raw headers (name, value, name, value…) less the connection's own and those `Connection` names. */
+function passOn(raw: readonly string[]): string[] {
+  const drop = new Set(HOP_BY_HOP)
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'connection')
+      for (const token of raw[i + 1]!.split(',')) drop.add(token.trim().toLowerCase())
+  }
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!drop.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!)
+  }
+  return out
 }
 
 function hostOf(url: URL): string {

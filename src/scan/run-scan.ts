@@ -11,9 +11,19 @@ import { runFlow, type FlowDeps, type FlowResult } from '../modes/flow.js'
 import type { Settings } from '../inputs/settings.js'
 import { logSafe } from '../text/untrusted.js'
 import { caBundle, fetchNodeCa, trustedCaPem } from './ca.js'
-import { commandEnvironment, runCommand, withoutSecrets } from './command.js'
+import {
+  commandEnvironment,
+  endLeftovers,
+  rawOutput,
+  startCommand,
+  testsDone,
+  withoutSecrets,
+  type CommandLog,
+  type RunningCommand
+} from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
+import { targetProxied } from './no-proxy.js'
 import type { ScanOutcome } from '../report/model.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
@@ -32,8 +42,8 @@ export interface ScanPorts {
   onContainer(name: string | undefined): void
   /** Text in a collapsed group of the log. */
   group(title: string, text: string): void
-  /** Runs what prints outside output (the tests) with the runner's workflow commands turned off. */
-  untrustedOutput?<T>(run: () => Promise<T>): Promise<T>
+  /** Where the test command's output goes in the log (written raw to stdout without it). */
+  commandOutput?(): CommandLog
 }
 
 export type ScanResult = FlowResult & { scan: ScanOutcome }
@@ -58,6 +68,8 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
   const outcome: ScanOutcome = { testsCancelled: false, testsMustPass: scan.testsMustPass }
   let node: RunningNode | undefined
   let hop: RecordingHop | undefined
+  let command: RunningCommand | undefined
+  let commandLog: CommandLog | undefined
   let wentWrong = true
   try {
     let nodeProxy = scan.nodeUrl
@@ -113,15 +125,17 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     if (recording.conclusion !== 'recording' || recording.run === undefined)
       return unlessNodeStopped(recording)
 
-    const { env, proxyVariables } = commandEnvironment(ports.env, {
+    // The target's host out of NO_PROXY as every client reads it ([::1], ::1, CIDR ranges: no-proxy.ts).
+    const { env, proxyVariables } = commandEnvironment(targetProxied(ports.env, scan.target), {
       proxyUrl: hop.url,
       target: scan.target,
       secrets: [ports.token],
       ...(caBundlePath ? { caBundlePath } : {})
     })
     log.info(`Running the tests through the FAST node (proxy ${hop.url}): ${scan.command}`)
-    const runTests = () => runCommand({ command: scan.command, env, signal: deps.signal })
-    const tests = await (ports.untrustedOutput ? ports.untrustedOutput(runTests) : runTests())
+    const output = (commandLog = ports.commandOutput?.() ?? rawOutput)
+    command = await startCommand({ command: scan.command, env, signal: deps.signal, output })
+    const tests = await testsDone(command, output, log)
     outcome.testsExitCode = tests.exitCode
     outcome.testsCancelled = tests.cancelled
     const traffic = counter.summary(hostMatcher(scan.allowedHosts))
@@ -158,6 +172,9 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     if (!(err instanceof NodeError)) throw new ScanFailure(err, outcome)
     return { conclusion: 'error', reason: err.message, warnings: [], scan: outcome }
   } finally {
+    // What the command left in the background ends once the verdict is in (or whatever went wrong).
+    if (command !== undefined) await endLeftovers(command, log)
+    commandLog?.close()
     await hop?.close()
     if (node !== undefined) {
       if (wentWrong) {
@@ -193,7 +210,9 @@ async function caFor(
     return undefined
   }
   const path = join(ports.tempDir, `wallarm-fast-ca-bundle-${process.pid}.pem`)
-  writeFileSync(path, caBundle(ca.pem, trustedCaPem(ports.env)))
+  // What the step's environment named but cannot be used is a warning: the tests may not need it.
+  const trusted = trustedCaPem(ports.env, undefined, (warning) => deps.log.warning(warning))
+  writeFileSync(path, caBundle(ca.pem, trusted))
   deps.log.info(
     `HTTPS target: the tests trust the system CAs, any bundle the step's environment named, and the FAST node's (${path}).`
   )

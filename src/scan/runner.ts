@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { State } from '../common/constants.js'
 import { message } from '../common/error-message.js'
-import { withoutSecrets } from './command.js'
+import { withoutSecrets, type CommandLog } from './command.js'
 import { removeContainer } from './node.js'
 import type { ScanPorts } from './run-scan.js'
 import { logSafe } from '../text/untrusted.js'
@@ -41,7 +41,9 @@ export function scanPorts(
   runner: ScanRunner,
   env: NodeJS.ProcessEnv,
   token: string,
-  apiBaseUrl: string
+  apiBaseUrl: string,
+  /** Where the command's output is written as it comes: this process's stdout, as the runner's lines. */
+  write: (chunk: Uint8Array) => void = (chunk) => void process.stdout.write(chunk)
 ): ScanPorts {
   return {
     env,
@@ -62,19 +64,60 @@ export function scanPorts(
       )
       runner.info('::endgroup::')
     },
-    untrustedOutput: async (run) => {
-      // While the tests run, their output (which can carry the application's answers) is no workflow
-      // command: it could otherwise forge annotations or stop-commands the action's own verdict. The
-      // token that turns commands back on is random, so the output cannot guess it.
-      const resume = `fast-${randomUUID()}`
-      runner.info(`::stop-commands::${resume}`)
-      try {
-        return await run()
-      } finally {
-        // On a line of its own, whether or not the output ended with a line break.
-        runner.info('')
-        runner.info(`::${resume}::`)
+    commandOutput: () => commandLog(runner, write)
+  }
+}
+
+/** A line longer than this is written in pieces, each neutralised: output cannot grow the buffer forever. */
+const MAX_LINE_BYTES = 64 * 1024
+
+/**
+ * The test command's output in the job log. It opens with workflow commands turned off
+ * (`::stop-commands::` with a random token the output cannot guess): the tests print the application's
+ * answers, which must neither forge an annotation nor silence the action's own verdict. While they are off
+ * the output is written as it comes, byte for byte. `resume` turns them back on, on a line of its own;
+ * whatever comes after that (from processes the command left running in the background) is written a
+ * line at a time, each line neutralised (logSafe), so it can be no command either.
+ */
+function commandLog(runner: ScanRunner, write: (chunk: Uint8Array) => void): CommandLog {
+  const resumeToken = `fast-${randomUUID()}`
+  runner.info(`::stop-commands::${resumeToken}`)
+  let off = true
+  let atLineStart = true
+  let partial = Buffer.alloc(0)
+  const writeLine = (line: Buffer): void => {
+    const text = line.toString('utf8').replace(/\r$/, '')
+    runner.info(logSafe(text))
+  }
+  const resume = (): void => {
+    if (!off) return
+    off = false
+    if (!atLineStart) runner.info('')
+    runner.info(`::${resumeToken}::`)
+  }
+  return {
+    write: (chunk) => {
+      if (chunk.length === 0) return
+      if (off) {
+        write(chunk)
+        atLineStart = chunk[chunk.length - 1] === 0x0a
+        return
       }
+      partial = Buffer.concat([partial, chunk])
+      for (let at = partial.indexOf(0x0a); at >= 0; at = partial.indexOf(0x0a)) {
+        writeLine(partial.subarray(0, at))
+        partial = partial.subarray(at + 1)
+      }
+      while (partial.length > MAX_LINE_BYTES) {
+        writeLine(partial.subarray(0, MAX_LINE_BYTES))
+        partial = partial.subarray(MAX_LINE_BYTES)
+      }
+    },
+    resume,
+    close: () => {
+      if (partial.length > 0) writeLine(partial)
+      partial = Buffer.alloc(0)
+      resume()
     }
   }
 }

@@ -6,6 +6,7 @@
  */
 import { code, escapeMarkdown, truncate } from '../report/markdown.js'
 import { logSafe } from '../text/untrusted.js'
+import { entryHost } from './no-proxy.js'
 
 /** One request the hop forwarded (or tried to). */
 export interface SeenRequest {
@@ -56,7 +57,8 @@ export function pathPattern(path: string): string {
  * Whether the node records requests for `host`, by the forms ALLOWED_HOSTS takes (one or more, split
  * by commas or spaces): `*`; an exact name; `.example.com` (the name and its subdomains) or
  * `*.example.com` (subdomains); `~regex`, or `(a|b)` matching the whole name.
- * Empty: every host is recorded. A port in an entry is ignored, as nginx ignores it in server_name.
+ * Empty: every host is recorded. A port in an entry is ignored, as nginx ignores it in server_name; an
+ * IPv6 address matches with or without brackets (`[::1]`, `::1`).
  */
 export function hostMatcher(allowedHosts: string): (host: string) => boolean {
   const entries = allowedHosts
@@ -76,10 +78,7 @@ export function hostMatcher(allowedHosts: string): (host: string) => boolean {
         return () => false
       }
     }
-    const name = entry
-      .replace(/:\d+$/, '')
-      .replace(/^\[|\]$/g, '')
-      .toLowerCase()
+    const name = entryHost(entry)
     if (name.startsWith('*.')) return (host) => host.endsWith(name.slice(1))
     if (name.startsWith('.')) return (host) => host === name.slice(1) || host.endsWith(name)
     return (host) => host === name

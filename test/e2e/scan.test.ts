@@ -4,13 +4,16 @@
  * (curl, a Node 24 script with fetch, a python3 script) against the sample application, through the
  * step's recording hop. The Docker path is in scan-docker.test.ts.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
 import { node24Path, runStep, type StepOptions, type StepResult } from './harness.js'
+
+/** The demo shop, which Node 24 runs as it is (type stripping), as a `run` command starts an app. */
+const SAMPLE_APP = resolve(import.meta.dirname, '..', '..', 'sample-app', 'server.ts')
 
 /** Lines a person would see in the log: the runner consumes ::add-mask:: and never shows it. */
 const visibleLog = (step: StepResult): string =>
@@ -221,7 +224,13 @@ describe.concurrent('scan mode with an existing node (node-url), the bundled act
     const step = await scan(
       node,
       {
-        run: `curl -sSf "${app.url}/api/products/1" >/dev/null; echo $$ > ${dir}/pid; echo "tests are $(echo running)"; sleep 120`
+        // `timeout` puts itself in a process group of its own: a cancel must reach it all the same.
+        run: [
+          `curl -sSf "${app.url}/api/products/1" >/dev/null; echo $$ > ${dir}/pid`,
+          `timeout 600 bash -c 'echo $$ > ${dir}/timeout; exec sleep 120' &`,
+          `until [ -s ${dir}/timeout ]; do sleep 0.05; done`,
+          'echo "tests are $(echo running)"; sleep 120'
+        ].join('\n')
       },
       {
         onSpawn: (child) =>
@@ -242,7 +251,107 @@ describe.concurrent('scan mode with an existing node (node-url), the bundled act
     expect(node.emu.model.getTestRun(node.token, runId).recording).toBe(false)
     expect(step.outputs['tests-exit-code']).toMatch(/^1[34]\d$/)
     expect(visibleLog(step)).toContain('The tests were cancelled')
-    const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'))
-    expect(() => process.kill(pid, 0)).toThrow()
+    for (const file of ['pid', 'timeout']) {
+      const pid = Number(readFileSync(join(dir, file), 'utf8'))
+      expect(isRunning(pid), file).toBe(false)
+    }
+  })
+
+  it("what the run command leaves in the background (the shop, started with &) serves the node's attacks until the verdict, then is ended", async () => {
+    // A real emulated node: it attacks what it recorded once the recording stops, and finds the
+    // injection from the shop's answers, so only if the shop still runs then.
+    const token = `fast-scan-node-${++next}-s3cr3t`
+    const emu = await startEmulator({ tokens: [token], timeScale: 0.02, nodes: 'real' })
+    emulators.push(emu)
+    const dir = mkdtempSync(join(tmpdir(), 'fast-scan-bg-'))
+    const step = await scan(
+      { emu, token },
+      {
+        run: [
+          `node "${SAMPLE_APP}" --port 0 > "${dir}/app.log" 2>&1 & echo $! > "${dir}/app.pid"`,
+          `until grep -q listening "${dir}/app.log"; do sleep 0.1; done`,
+          `APP=$(sed -n 's/.*listening on //p' "${dir}/app.log")`,
+          `curl -sSf "$APP/api/products/1" > /dev/null`,
+          `curl -sSf "$APP${INJECTABLE_PATH}?q=tea" > /dev/null`
+        ].join('\n')
+      }
+    )
+    const log = visibleLog(step)
+    const pid = Number(readFileSync(join(dir, 'app.pid'), 'utf8'))
+    expect(step.outputs, log).toMatchObject({ conclusion: 'failed', 'tests-exit-code': '0', baselines: '2' })
+    expect(JSON.parse(step.outputs['vulnerabilities-json']!)).toEqual([
+      expect.objectContaining({ type: 'sqli', path: INJECTABLE_PATH })
+    ])
+    expect(log).toContain(`The run command left 1 process (pid ${pid}) running in the background`)
+    expect(log).toContain(`Ending 1 process (pid ${pid}) the run command left in the background.`)
+    expect(isRunning(pid)).toBe(false)
+  })
+
+  it('what the command leaves running cannot forge a workflow command, even after the tests end', async () => {
+    const node = await nodeOfItsOwn()
+    // A server that says something on its way out, on stdout and stderr, when it is ended.
+    const dir = mkdtempSync(join(tmpdir(), 'fast-scan-forger-'))
+    writeFileSync(
+      join(dir, 'forger.cjs'),
+      [
+        // A moment after the signal, as a server's shutdown takes.
+        "process.on('SIGTERM', () => setTimeout(() => {",
+        "  console.log('::error title=Wallarm FAST%3A passed::forged at exit')",
+        "  console.error('::stop-commands::forged-at-exit')",
+        '  process.exit(0)',
+        '}, 300))',
+        "console.log('::warning::forged while running')",
+        "require('fs').writeFileSync(process.argv[2], 'ready')",
+        'setInterval(() => {}, 1000)'
+      ].join('\n')
+    )
+    const step = await scan(node, {
+      run: [
+        `node "${dir}/forger.cjs" "${dir}/ready" &`,
+        `until [ -s "${dir}/ready" ]; do sleep 0.05; done`,
+        `curl -sSf "${app.url}/api/products/1" > /dev/null`,
+        'exit 3'
+      ].join('\n')
+    })
+    const acted = [...actedUpon(step.stdout), ...actedUpon(step.stderr)]
+    expect(
+      acted.filter((line) => line.includes('forged')),
+      step.stdout
+    ).toEqual([])
+    // What it printed is in the log, as text.
+    expect(visibleLog(step)).toContain('forged at exit')
+    expect(visibleLog(step)).toContain('forged while running')
+    // The action's own verdict is a real command, after the forger was ended.
+    expect(acted).toContainEqual(expect.stringMatching(/^::error title=Wallarm FAST%3A tests failed/))
+    expect(visibleLog(step)).toMatch(/Ending 1 process \(pid \d+\) the run command left in the background\./)
+    expect(step.exitCode).toBe(1)
   })
 })
+
+/**
+ * The workflow commands the runner acts on in `log` (a stop-commands among them): none between a
+ * stop-commands and its resume token.
+ */
+function actedUpon(log: string): string[] {
+  const acted: string[] = []
+  let resumeToken: string | undefined
+  for (const line of log.split(/\r\n|\r|\n/).map((l) => l.trim())) {
+    if (resumeToken !== undefined) {
+      if (line === `::${resumeToken}::`) resumeToken = undefined
+      continue
+    }
+    const stop = /^::stop-commands::(.+)$/.exec(line)
+    if (stop) resumeToken = stop[1]
+    if (line.startsWith('::')) acted.push(line)
+  }
+  return acted
+}
+
+/** Whether a process runs (a zombie does not: nothing reaps orphans in some containers). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}

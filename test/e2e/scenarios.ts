@@ -386,7 +386,7 @@ export function defineScenarios(runtime: string, node: () => string): void {
         const commented = { comment: 'true', name: 'shop pr', 'test-run-id': record.outputs['test-run-id']! }
         const stop = await step(token, { mode: 'stop', ...commented }, { env: pr })
         expect(stop.outputs.conclusion).toBe('failed')
-        const posts = github.requests.filter((r) => r.method === 'POST')
+        const posts = github.commentRequests.filter((r) => r.method === 'POST')
         expect(posts.map((r) => r.path)).toEqual(['/repos/octo/shop/issues/7/comments'])
         expect(posts[0]!.authorization).toMatch(/ghs_job_token_stand_in/)
         const body = (posts[0]!.body as { body: string }).body
@@ -396,7 +396,7 @@ export function defineScenarios(runtime: string, node: () => string): void {
 
         // The next push (here: a wait step of the same name) updates the same comment.
         const again = await step(token, { mode: 'wait', ...commented }, { env: pr })
-        expect(github.requests.filter((r) => r.method === 'POST')).toHaveLength(1)
+        expect(github.commentRequests.filter((r) => r.method === 'POST')).toHaveLength(1)
         expect(github.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
           `/repos/octo/shop/issues/comments/${github.comments[0]!.id}`
         ])

@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { X509Certificate } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -9,40 +9,10 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { caBundle, fetchNodeCa, systemCaPem, trustedCaPem } from '../../src/scan/ca.js'
+import { makeCa } from '../support/tls.js'
 
 const run = promisify(execFile)
 const dir = mkdtempSync(join(tmpdir(), 'fast-ca-'))
-
-/** A node-like CA (self-signed, CA:TRUE, for localhost), made by openssl. */
-function makeCa(): { pem: string; key: string; der: Buffer } {
-  const key = join(dir, 'ca.key')
-  const crt = join(dir, 'ca.crt')
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      crt,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=FAST node test CA',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'subjectAltName=DNS:localhost'
-    ],
-    { stdio: 'ignore' }
-  )
-  const pem = readFileSync(crt, 'utf8')
-  return { pem, key: readFileSync(key, 'utf8'), der: new X509Certificate(pem).raw }
-}
 
 describe('the node’s CA for HTTPS targets', () => {
   const ca = makeCa()
@@ -107,15 +77,92 @@ describe('the node’s CA for HTTPS targets', () => {
 
   it("keeps the bundles the step's environment names, once each, after the system's CAs", () => {
     const corporate = join(dir, 'corporate.pem')
-    writeFileSync(corporate, '-----BEGIN CERTIFICATE-----\ncorporate\n-----END CERTIFICATE-----')
+    writeFileSync(corporate, ca.pem)
+    const warnings: string[] = []
     const pem = trustedCaPem(
       { SSL_CERT_FILE: corporate, REQUESTS_CA_BUNDLE: corporate, CURL_CA_BUNDLE: join(dir, 'missing.pem') },
-      'SYSTEM'
+      'SYSTEM',
+      (w) => warnings.push(w)
     )
-    expect(pem).toBe(
-      `SYSTEM\n# From ${corporate}\n-----BEGIN CERTIFICATE-----\ncorporate\n-----END CERTIFICATE-----\n`
-    )
+    expect(pem).toBe(`SYSTEM\n# From ${corporate}\n${new X509Certificate(ca.pem).toString()}`)
+    expect(warnings).toEqual([
+      `CURL_CA_BUNDLE names ${join(dir, 'missing.pem')}, which does not exist: left out of the tests' CA bundle.`
+    ])
     expect(trustedCaPem({}, 'SYSTEM\n')).toBe('SYSTEM\n')
+  })
+
+  it('reads a CA directory (as requests documents REQUESTS_CA_BUNDLE): *.pem, *.crt and hash links, each certificate once', () => {
+    const other = makeCa('other')
+    const cadir = mkdtempSync(join(tmpdir(), 'fast-ca-dir-'))
+    writeFileSync(join(cadir, 'corporate.pem'), ca.pem)
+    writeFileSync(join(cadir, 'other.crt'), other.pem)
+    // c_rehash / update-ca-certificates: <subject hash>.0 links to the certificate files.
+    symlinkSync('corporate.pem', join(cadir, 'a1b2c3d4.0'))
+    symlinkSync('gone.pem', join(cadir, 'deadbeef.1'))
+    writeFileSync(join(cadir, 'README'), 'not a certificate, and not named as one: not read')
+    writeFileSync(join(cadir, 'server.pem'), ca.key)
+    writeFileSync(
+      join(cadir, 'damaged.crt'),
+      `${other.pem}-----BEGIN CERTIFICATE-----\nMIIBroken\n-----END CERTIFICATE-----\n`
+    )
+    mkdirSync(join(cadir, 'sub.pem'))
+    const warnings: string[] = []
+    const pem = trustedCaPem({ REQUESTS_CA_BUNDLE: cadir }, 'SYSTEM', (w) => warnings.push(w))
+    const certs = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
+    expect(certs.map((c) => new X509Certificate(c).subject).sort()).toEqual(
+      [new X509Certificate(ca.pem).subject, new X509Certificate(other.pem).subject].sort()
+    )
+    expect(pem.startsWith(`SYSTEM\n# From ${cadir}\n`)).toBe(true)
+    const named = `REQUESTS_CA_BUNDLE names ${cadir}`
+    expect(warnings.sort()).toEqual(
+      [
+        `${named}, whose damaged.crt, in which 1 certificate is damaged: it is left out of the tests' CA bundle.`,
+        `${named}, whose deadbeef.1, which does not exist: left out of the tests' CA bundle.`,
+        `${named}, whose server.pem holds no certificate: left out of the tests' CA bundle.`
+      ].sort()
+    )
+    // A certificate the system bundle has already is not added again.
+    expect(
+      trustedCaPem({ SSL_CERT_FILE: cadir }, ca.pem, () => undefined).match(/BEGIN CERTIFICATE/g)
+    ).toHaveLength(2)
+  })
+
+  it('warns, and never throws, for what is not a bundle: an empty directory, a FIFO, a file of no certificate', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'fast-ca-empty-'))
+    const fifo = join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    const text = join(dir, 'text.pem')
+    writeFileSync(text, 'hello')
+    const warnings: string[] = []
+    expect(
+      trustedCaPem({ SSL_CERT_FILE: empty, CURL_CA_BUNDLE: fifo, NODE_EXTRA_CA_CERTS: text }, 'SYSTEM', (w) =>
+        warnings.push(w)
+      )
+    ).toBe('SYSTEM\n')
+    expect(warnings).toEqual([
+      `SSL_CERT_FILE names ${empty}, a directory with no certificate file (*.pem, *.crt, hash links): nothing from it is trusted.`,
+      `CURL_CA_BUNDLE names ${fifo}, which is neither a file nor a directory: left out of the tests' CA bundle.`,
+      `NODE_EXTRA_CA_CERTS names ${text}, which holds no certificate: left out of the tests' CA bundle.`
+    ])
+  })
+
+  it('a real python requests trusts a server of the directory’s CA through the bundle made from it', async () => {
+    const cadir = mkdtempSync(join(tmpdir(), 'fast-ca-py-'))
+    writeFileSync(join(cadir, 'corporate.pem'), ca.pem)
+    const bundle = join(dir, 'py-bundle.pem')
+    writeFileSync(bundle, caBundle(makeCa('node').pem, trustedCaPem({ REQUESTS_CA_BUNDLE: cadir })))
+    const server = https.createServer({ cert: ca.pem, key: ca.key }, (_req, res) => res.end('corporate'))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `https://localhost:${(server.address() as AddressInfo).port}/`
+    const py = `import requests; print(requests.get("${url}").text, end="")`
+    try {
+      const env = { PATH: process.env.PATH, REQUESTS_CA_BUNDLE: bundle }
+      expect((await run('python3', ['-c', py], { env })).stdout).toBe('corporate')
+      // The system's CAs alone do not trust it: the test can fail.
+      await expect(run('python3', ['-c', py], { env: { PATH: process.env.PATH } })).rejects.toThrow(/SSL/)
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
   })
 
   it('falls back to the Mozilla roots Node carries when the system has no bundle', () => {

@@ -1,9 +1,16 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { commandEnvironment, runCommand, withoutHost } from '../../src/scan/command.js'
+import {
+  commandEnvironment,
+  endLeftovers,
+  runCommand,
+  startCommand,
+  testsDone,
+  withoutHost
+} from '../../src/scan/command.js'
 import { startHop, type RecordingHop } from '../../src/scan/hop.js'
 import type { SeenRequest } from '../../src/scan/traffic.js'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
@@ -93,6 +100,7 @@ describe('commandEnvironment', () => {
 
 describe('runCommand', () => {
   const never = new AbortController().signal
+  const ignore = { write: (): void => undefined }
   let emu: Emulator
   let app: SampleApp
   let hop: RecordingHop
@@ -111,21 +119,30 @@ describe('runCommand', () => {
 
   it('says so when there is no bash', async () => {
     await expect(
-      runCommand({ command: 'true', env: { PATH: '/nonexistent' }, signal: never })
+      runCommand({ command: 'true', env: { PATH: '/nonexistent' }, signal: never, output: ignore })
     ).rejects.toThrow('The run command is run with bash, which is not installed here')
   })
 
   it('gives the exit code, with pipefail as a bash run step has it', async () => {
-    expect(await runCommand({ command: 'exit 3', env: { PATH: process.env.PATH! }, signal: never })).toEqual({
+    expect(
+      await runCommand({ command: 'exit 3', env: { PATH: process.env.PATH! }, signal: never, output: ignore })
+    ).toEqual({
       exitCode: 3,
       cancelled: false
     })
     expect(
-      (await runCommand({ command: 'false | true', env: { PATH: process.env.PATH! }, signal: never }))
-        .exitCode
+      (
+        await runCommand({
+          command: 'false | true',
+          env: { PATH: process.env.PATH! },
+          signal: never,
+          output: ignore
+        })
+      ).exitCode
     ).toBe(1)
     expect(
-      (await runCommand({ command: 'true', env: { PATH: process.env.PATH! }, signal: never })).exitCode
+      (await runCommand({ command: 'true', env: { PATH: process.env.PATH! }, signal: never, output: ignore }))
+        .exitCode
     ).toBe(0)
   })
 
@@ -145,7 +162,7 @@ describe('runCommand', () => {
       `"${node24}" --input-type=module -e 'const r = await fetch("${app.url}/api/search?q=tea"); if (!r.ok) process.exit(1)'`,
       `echo done > ${dir}/done`
     ].join('\n')
-    const result = await runCommand({ command, env, signal: never })
+    const result = await runCommand({ command, env, signal: never, output: ignore })
     expect(result.exitCode).toBe(0)
     expect(readFileSync(join(dir, 'done'), 'utf8')).toBe('done\n')
     expect(seen.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
@@ -155,31 +172,157 @@ describe('runCommand', () => {
     ])
   })
 
-  it('a cancel ends the command and what it started in the background, within the grace period', async () => {
+  it('passes stdout and stderr through, live, and what it left in the background runs on until end()', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    execFileSync('mkfifo', [join(dir, 'go')])
+    const chunks: string[] = []
+    const command = await startCommand({
+      // The background subshell waits for the test's word, then prints and stays, as a server does.
+      command: `echo out; echo err >&2; (read word < ${dir}/go; echo "late $word"; exec sleep 60) & echo $! > ${dir}/bg`,
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: { write: (chunk) => chunks.push(chunk.toString()) },
+      killGraceMs: 500
+    })
+    expect(await command.exited).toEqual({ exitCode: 0, cancelled: false })
+    const bg = Number(readFileSync(join(dir, 'bg'), 'utf8'))
+    // bash is gone; what it started is not, and still holds the output.
+    expect(isRunning(bg)).toBe(true)
+    expect(command.running()).toEqual([bg])
+    expect(await command.settled(100)).toBe(false)
+    writeFileSync(join(dir, 'go'), 'now\n')
+    while (!chunks.join('').includes('late now')) await new Promise((r) => setTimeout(r, 20))
+    await command.end()
+    expect(isRunning(bg)).toBe(false)
+    expect(command.running()).toEqual([])
+    expect(await command.settled(0)).toBe(true)
+    expect(chunks.join('').split('\n').sort()).toEqual(['', 'err', 'late now', 'out'])
+  })
+
+  it('testsDone: commands back on at the pipes’ end, or at once with processes left running, which endLeftovers ends and names', async () => {
+    const calls: string[] = []
+    const output = {
+      write: (chunk: Buffer) => void calls.push(`write ${chunk.toString().trim()}`),
+      resume: () => void calls.push('resume'),
+      close: () => void calls.push('close')
+    }
+    const log = { info: (m: string) => void calls.push(`info ${m}`) }
+    const env = { PATH: process.env.PATH! }
+    const plain = await startCommand({ command: 'echo hi', env, signal: never, output })
+    expect(await testsDone(plain, output, log)).toEqual({ exitCode: 0, cancelled: false })
+    await endLeftovers(plain, log)
+    expect(calls.splice(0)).toEqual(['write hi', 'close'])
+
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    const left = await startCommand({
+      command: `sleep 60 & echo $! > ${dir}/bg; exit 4`,
+      env,
+      signal: never,
+      output,
+      killGraceMs: 500
+    })
+    expect((await testsDone(left, output, log)).exitCode).toBe(4)
+    const bg = Number(readFileSync(join(dir, 'bg'), 'utf8'))
+    expect(isRunning(bg)).toBe(true)
+    await endLeftovers(left, log)
+    expect(isRunning(bg)).toBe(false)
+    expect(calls).toEqual([
+      'resume',
+      `info The run command left 1 process (pid ${bg}) running in the background: kept until the verdict is in, as after a run step; what they print is shown as text.`,
+      `info Ending 1 process (pid ${bg}) the run command left in the background.`
+    ])
+  })
+
+  it('the pipes end when bash ends and nothing else holds them', async () => {
+    const chunks: string[] = []
+    const command = await startCommand({
+      command: 'printf "a\\nno line break"; sleep 0.1 & wait',
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: { write: (chunk) => chunks.push(chunk.toString()) }
+    })
+    expect((await command.exited).exitCode).toBe(0)
+    expect(await command.settled(10_000)).toBe(true)
+    expect(chunks.join('')).toBe('a\nno line break')
+    await command.end()
+  })
+
+  it('end() ends a process that traps SIGTERM, one in a group of its own (timeout), and one that called setsid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    const command = await startCommand({
+      command: [
+        `bash -c 'trap "" TERM; echo $$ > ${dir}/trap; exec sleep 60' &`,
+        // timeout moves itself into a process group of its own (setpgid)
+        `timeout 600 bash -c 'echo $$ > ${dir}/timeout; sleep 60' &`,
+        // a session of its own: found by the environment it inherited
+        `setsid bash -c 'echo $$ > ${dir}/setsid; exec sleep 60' &`,
+        `until [ -s ${dir}/trap ] && [ -s ${dir}/timeout ] && [ -s ${dir}/setsid ]; do sleep 0.05; done`
+      ].join('\n'),
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: ignore,
+      killGraceMs: 300
+    })
+    expect((await command.exited).exitCode).toBe(0)
+    const pids = ['trap', 'timeout', 'setsid'].map((f) => Number(readFileSync(join(dir, f), 'utf8')))
+    for (const pid of pids) expect(command.running()).toContain(pid)
+    await command.end()
+    expect(pids.filter(isRunning)).toEqual([])
+  })
+
+  it('a cancel ends the command and everything it started, timeout’s own group too, within the grace period', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
     const controller = new AbortController()
     const started = Date.now()
     const pending = runCommand({
-      command: `sleep 60 & echo $! > ${dir}/bg; trap '' TERM; sleep 60`,
+      command: [
+        `sleep 60 & echo $! > ${dir}/bg`,
+        `timeout 600 bash -c 'echo $$ > ${dir}/timeout; sleep 60' &`,
+        `until [ -s ${dir}/timeout ]; do sleep 0.05; done`,
+        `echo ready > ${dir}/ready`,
+        `trap '' TERM; sleep 60`
+      ].join('\n'),
       env: { PATH: process.env.PATH! },
       signal: controller.signal,
+      output: ignore,
       killGraceMs: 500
     })
-    let bg = ''
-    while (bg === '') {
-      await new Promise((r) => setTimeout(r, 50))
-      try {
-        bg = readFileSync(join(dir, 'bg'), 'utf8').trim()
-      } catch {
-        // not yet written
-      }
-    }
+    while (!existsSync(join(dir, 'ready'))) await new Promise((r) => setTimeout(r, 50))
     controller.abort()
     const result = await pending
     expect(result.cancelled).toBe(true)
     expect(result.exitCode).toBeGreaterThan(128)
     expect(Date.now() - started).toBeLessThan(10_000)
-    expect(isRunning(Number(bg))).toBe(false)
+    const pids = ['bg', 'timeout'].map((f) => Number(readFileSync(join(dir, f), 'utf8')))
+    expect(pids.filter(isRunning)).toEqual([])
+  })
+
+  it('a writer that escaped (its own session, a clean environment, an orphan) is cut off: end() returns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    const chunks: string[] = []
+    const command = await startCommand({
+      command: `setsid -f env -i /bin/sh -c 'echo $$ > ${dir}/escaped; while :; do echo tick; sleep 0.05; done'; until [ -s ${dir}/escaped ]; do sleep 0.05; done`,
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: { write: (chunk) => chunks.push(chunk.toString()) },
+      killGraceMs: 100
+    })
+    await command.exited
+    const escaped = Number(readFileSync(join(dir, 'escaped'), 'utf8'))
+    try {
+      expect(command.running()).toEqual([])
+      await command.end()
+      const seen = chunks.length
+      await new Promise((r) => setTimeout(r, 200))
+      // Nothing more is read: the pipes are closed on it (it dies of SIGPIPE at its next write).
+      expect(chunks.length).toBe(seen)
+    } finally {
+      try {
+        process.kill(escaped, 'SIGKILL')
+      } catch {
+        // died of SIGPIPE
+      }
+    }
   })
 })
 

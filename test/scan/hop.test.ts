@@ -5,8 +5,9 @@ import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { viaProxy } from '../emulator/helpers.js'
+import { node24Path } from '../e2e/harness.js'
 import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
-import { startHop, type RecordingHop } from '../../src/scan/hop.js'
+import { MAX_HEADER_BYTES, startHop, type RecordingHop } from '../../src/scan/hop.js'
 import type { SeenRequest } from '../../src/scan/traffic.js'
 
 const run = promisify(execFile)
@@ -130,6 +131,225 @@ describe('the recording hop in front of the FAST node', () => {
     expect(seen).toEqual([
       { method: 'CONNECT', host: 'secure.test', path: '', status: 200 },
       { method: 'CONNECT', host: 'refused.test', path: '', status: 403 }
+    ])
+  })
+})
+
+/**
+ * A stand-in for the node's proxy that keeps the bytes of every request head it gets, and answers each
+ * with `answer` (a keep-alive 200 by default): what the hop passes on, seen without any parser between.
+ */
+async function recordingUpstream(
+  answer = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'
+): Promise<{ url: string; heads: string[]; close(): Promise<unknown> }> {
+  const heads: string[] = []
+  const server = net.createServer((socket) => {
+    let pending = Buffer.alloc(0)
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk])
+      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+        heads.push(pending.subarray(0, end).toString('latin1'))
+        pending = pending.subarray(end + 4)
+        socket.write(answer)
+      }
+    })
+    socket.on('error', () => undefined)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    heads,
+    close: () => new Promise((r) => server.close(r))
+  }
+}
+
+/** Sends `bytes` to `port` on a raw socket and gives back all it answered (the hop closes, or `until` is seen). */
+function rawExchange(port: number, bytes: string | Buffer, until?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes))
+    let got = ''
+    socket.on('data', (chunk: Buffer) => {
+      got += chunk.toString('latin1')
+      if (until !== undefined && got.includes(until)) socket.destroy()
+    })
+    socket.on('close', () => resolve(got))
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' ? resolve(got) : reject(err)
+    )
+  })
+}
+
+/** What URL parsing would have done to each: the node would record, and attack, another request. */
+const TARGETS = [
+  '/static/../admin',
+  '/files/%2e%2e/%2E%2E/etc/passwd',
+  '/a\\b',
+  "/search?q='x'",
+  '/api/{id}/x'
+]
+
+describe('the hop passes the request on as the tests sent it', () => {
+  it('the request target byte for byte, absolute-form and inside a plain-HTTP tunnel; headers in their case and order', async () => {
+    const up = keep(await recordingUpstream())
+    const hop = keep(await startHop({ upstream: up.url, onRequest: (r) => seen.push(r) }))
+    for (const path of TARGETS) {
+      const request =
+        `GET http://app.test:3000${path} HTTP/1.1\r\nHost: app.test:3000\r\nX-Mixed-Case: 1\r\n` +
+        `Accept: */*\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n`
+      expect(await rawExchange(hop.port, request)).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/)
+    }
+    // Node's fetch and curl -p: CONNECT, then origin-form requests inside the tunnel.
+    const tunnelled =
+      'CONNECT app.test:3000 HTTP/1.1\r\nHost: app.test:3000\r\n\r\n' +
+      TARGETS.map((path) => `GET ${path} HTTP/1.1\r\nHost: app.test:3000\r\n\r\n`).join('')
+    const answers = await rawExchange(hop.port, `${tunnelled.slice(0, -2)}Connection: close\r\n\r\n`)
+    expect(answers.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(TARGETS.length)
+
+    const lines = up.heads.map((head) => head.split('\r\n')[0])
+    expect(lines).toEqual([...TARGETS, ...TARGETS].map((path) => `GET http://app.test:3000${path} HTTP/1.1`))
+    // Headers as sent, in their order and case, less the connection's own.
+    expect(up.heads[0]!.split('\r\n').slice(1, 4)).toEqual([
+      'Host: app.test:3000',
+      'X-Mixed-Case: 1',
+      'Accept: */*'
+    ])
+    expect(up.heads[0]).not.toMatch(/proxy-connection/i)
+    // Counted under the paths as sent.
+    expect(seen.map((r) => r.path)).toEqual([...TARGETS, ...TARGETS].map((p) => p.split('?')[0]))
+    expect(new Set(seen.map((r) => `${r.method} ${r.host} ${r.status}`))).toEqual(
+      new Set(['GET app.test 200'])
+    )
+  })
+
+  it('a real curl --path-as-is, plain and tunnelled (-p): the node gets the path curl sent', async () => {
+    const up = keep(await recordingUpstream())
+    const hop = keep(await startHop({ upstream: up.url, onRequest: (r) => seen.push(r) }))
+    for (const tunnel of [[], ['-p']]) {
+      for (const path of TARGETS) {
+        const { stdout } = await run('curl', [
+          '-sS',
+          '-g',
+          '--path-as-is',
+          ...tunnel,
+          '-x',
+          hop.url,
+          `http://app.test:3000${path}`
+        ])
+        expect(stdout).toBe('ok')
+      }
+    }
+    expect(up.heads.map((head) => head.split('\r\n')[0])).toEqual(
+      [...TARGETS, ...TARGETS].map((path) => `GET http://app.test:3000${path} HTTP/1.1`)
+    )
+  })
+})
+
+describe('header sections larger than Node’s 16 KiB default', () => {
+  const kb6 = (name: string): string => `${name}: ${'c'.repeat(6 * 1024)}`
+
+  it('three 6 KB request headers (each within nginx’s 8k) reach the node; a 20 KB Set-Cookie reaches curl', async () => {
+    const cookie = `big=${'v'.repeat(20 * 1024)}`
+    const up = keep(
+      await recordingUpstream(`HTTP/1.1 200 OK\r\nSet-Cookie: ${cookie}\r\nContent-Length: 2\r\n\r\nok`)
+    )
+    const hop = keep(await startHop({ upstream: up.url, onRequest: (r) => seen.push(r) }))
+    const { stdout } = await run(
+      'curl',
+      [
+        '-sS',
+        '-D',
+        '-',
+        '-x',
+        hop.url,
+        '-H',
+        kb6('X-One'),
+        '-H',
+        kb6('X-Two'),
+        '-H',
+        kb6('X-Three'),
+        'http://app.test/big'
+      ],
+      { maxBuffer: 1024 * 1024 }
+    )
+    expect(stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+    expect(stdout).toContain(`Set-Cookie: ${cookie}\r\n`)
+    expect(up.heads).toHaveLength(1)
+    for (const name of ['X-One', 'X-Two', 'X-Three']) expect(up.heads[0]).toContain(kb6(name))
+    expect(seen).toEqual([{ method: 'GET', host: 'app.test', path: '/big', status: 200 }])
+  })
+
+  it(
+    'Node 24’s fetch (NODE_USE_ENV_PROXY: a CONNECT tunnel, even for http://) with three 6 KB headers',
+    { timeout: 300_000 },
+    async () => {
+      const up = keep(await recordingUpstream())
+      const hop = keep(await startHop({ upstream: up.url, onRequest: (r) => seen.push(r) }))
+      const js =
+        'const big = "c".repeat(6 * 1024); fetch("http://app.test:3000/api/{id}/../x", ' +
+        '{ headers: { "x-one": big, "x-two": big, "x-three": big } }).then((r) => r.text()).then((t) => process.stdout.write(t))'
+      const { stdout } = await run(node24Path(), ['-e', js], {
+        env: { PATH: process.env.PATH, HTTP_PROXY: hop.url, NODE_USE_ENV_PROXY: '1' }
+      })
+      expect(stdout).toBe('ok')
+      // fetch normalises the URL itself (WHATWG): the hop passes on what fetch sent.
+      expect(up.heads.map((head) => head.split('\r\n')[0])).toEqual([
+        'GET http://app.test:3000/api/x HTTP/1.1'
+      ])
+      expect(up.heads[0]).toContain(`x-three: ${'c'.repeat(6 * 1024)}`)
+      expect(seen).toEqual([{ method: 'GET', host: 'app.test', path: '/api/x', status: 200 }])
+    }
+  )
+
+  it(`a request over ${MAX_HEADER_BYTES / 1024} KiB: 431, and counted; an answer over it: 502, counted as answered`, async () => {
+    const huge = 'h'.repeat(MAX_HEADER_BYTES + 1024)
+    const up = keep(
+      await recordingUpstream(`HTTP/1.1 200 OK\r\nSet-Cookie: big=${huge}\r\nContent-Length: 2\r\n\r\nok`)
+    )
+    const hop = keep(await startHop({ upstream: up.url, onRequest: (r) => seen.push(r) }))
+    const refused = await rawExchange(
+      hop.port,
+      `GET http://app.test/huge?x=1 HTTP/1.1\r\nHost: app.test\r\nX-Huge: ${huge}\r\n\r\n`
+    )
+    expect(refused).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/)
+    expect(refused).toContain(`passes header sections up to ${MAX_HEADER_BYTES / 1024} KiB`)
+    // In a tunnel, the tunnel names the host.
+    const tunnelled = await rawExchange(
+      hop.port,
+      `CONNECT app.test:8080 HTTP/1.1\r\nHost: app.test:8080\r\n\r\nPOST /form HTTP/1.1\r\nHost: app.test:8080\r\nX-Huge: ${huge}\r\n\r\n`
+    )
+    expect(tunnelled).toContain('HTTP/1.1 431 ')
+    expect(up.heads).toEqual([])
+
+    const answer = await viaProxy(hop.url, 'http://app.test/cookie')
+    expect(answer.status).toBe(502)
+    expect(answer.body).toContain('could not be read')
+    expect(seen).toEqual([
+      { method: 'GET', host: 'app.test', path: '/huge', status: 431 },
+      { method: 'POST', host: 'app.test', path: '/form', status: 431 },
+      { method: 'GET', host: 'app.test', path: '/cookie', status: 502 }
+    ])
+  })
+
+  it('a malformed request is answered 400 and counted when its request line could be read; garbage is not counted', async () => {
+    const up = keep(await recordingUpstream())
+    const hop = keep(await startHop({ upstream: up.url, onRequest: (r) => seen.push(r) }))
+    const bad = await rawExchange(hop.port, 'GET http://app.test/x HTTP/1.1\r\nBad Header\r\n\r\n')
+    expect(bad).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/)
+    // Raw UTF-8 in the target (as curl sends /café): Node's parser refuses it; the refusal is counted.
+    const utf8 = await rawExchange(
+      hop.port,
+      Buffer.concat([
+        Buffer.from('GET http://app.test/caf'),
+        Buffer.from('é'),
+        Buffer.from(' HTTP/1.1\r\nHost: app.test\r\n\r\n')
+      ])
+    )
+    expect(utf8).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/)
+    expect(await rawExchange(hop.port, '\x16\x03\x01garbage\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /)
+    expect(up.heads).toEqual([])
+    expect(seen).toEqual([
+      { method: 'GET', host: 'app.test', path: '/x', status: 400 },
+      { method: 'GET', host: 'app.test', path: '/café', status: 400 }
     ])
   })
 })

@@ -16,6 +16,9 @@ import { runScan, type ScanPorts } from '../../src/scan/run-scan.js'
 import { FastClient } from '../../src/wallarm/client.js'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
+import { makeCa } from '../support/tls.js'
+import http from 'node:http'
+import https from 'node:https'
 
 const TOKEN = 'fast-run-scan-s3cr3t'
 const FAKE_DOCKER_DIR = resolve(import.meta.dirname, 'fixtures')
@@ -38,9 +41,10 @@ interface Harness {
   ports(env?: NodeJS.ProcessEnv): ScanPorts
 }
 
-async function harness(readyDelayMs = 200): Promise<Harness> {
+async function harness(readyDelayMs = 200, allowedHosts?: string): Promise<Harness> {
   const emu = await startEmulator({
     tokens: [TOKEN],
+    ...(allowedHosts !== undefined ? { allowedHosts } : {}),
     timeScale: 0.02,
     readyDelayMs,
     vulnRule: (r) =>
@@ -300,5 +304,105 @@ describe('runScan starting the node (the stand-in docker CLI)', () => {
       reason: expect.stringMatching(/docker could not reach one/) as string
     })
     expect(h.containers).toEqual([])
+  })
+})
+
+/** Whether this machine has an IPv6 loopback to listen on. */
+const ipv6Loopback = await new Promise<boolean>((resolve) => {
+  const probe = net.createServer()
+  probe.once('error', () => resolve(false))
+  probe.listen(0, '::1', () => probe.close(() => resolve(true)))
+})
+
+describe('runScan with an IPv6 loopback target (http://[::1]:port)', () => {
+  it.skipIf(!ipv6Loopback)(
+    'a real curl with ::1 in NO_PROXY goes through the hop and the node; the node records [::1]',
+    async () => {
+      // The node gets ALLOWED_HOSTS as the step derives it from the target.
+      const h = await harness(200, '[::1]')
+      const app = http.createServer((_req, res) => res.end('{"ok":true}'))
+      await new Promise<void>((r) => app.listen(0, '::1', r))
+      closers.push(() => new Promise((r) => app.close(r)))
+      const target = `http://[::1]:${(app.address() as AddressInfo).port}`
+      const out = join(h.dir, 'out')
+      const settings = h.settings({ target, run: `curl -sSfg "${target}/api/products/1" > ${out}` })
+      expect(settings.scan?.allowedHosts).toBe('[::1]')
+      const result = await runScan(settings, h.deps(), {
+        ...h.ports(),
+        env: { PATH: process.env.PATH, NO_PROXY: 'localhost,127.0.0.1,::1', no_proxy: '::1' }
+      })
+      expect(readFileSync(out, 'utf8')).toBe('{"ok":true}')
+      expect(h.logs).toContain('The tests ended with exit code 0; 1 request(s) went through the FAST node.')
+      expect(h.logs.filter((l) => l.startsWith('warning:'))).toEqual([])
+      expect(result.scan.trafficMarkdown).toContain('| GET | ::1 | `/api/products/{id}` | 1 | 1 |')
+      expect(result.run?.baseline_count).toBe(1)
+    }
+  )
+})
+
+describe('runScan with an HTTPS target and a CA directory in the step’s environment', () => {
+  it('REQUESTS_CA_BUNDLE naming a directory: no EISDIR, its certificates in the tests’ bundle, a real python requests trusts the server', async () => {
+    const h = await harness()
+    const corporate = makeCa('corporate')
+    const cadir = mkdtempSync(join(h.dir, 'certs-'))
+    writeFileSync(join(cadir, 'corporate.pem'), corporate.pem)
+    // The application, with a certificate of the corporate CA.
+    const app = https.createServer({ cert: corporate.pem, key: corporate.key }, (_req, res) =>
+      res.end('corporate')
+    )
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r))
+    closers.push(() => new Promise((r) => app.close(r)))
+    // The node: the emulator's, behind a front that serves a CA as the real node does; CONNECT tunnels
+    // as a plain TCP tunnel (the emulator's node does not intercept TLS either).
+    const node = new URL(h.emu.proxyUrl)
+    const front = http.createServer((req, res) => {
+      if (req.url === 'http://wallarm.get/cert.der') return void res.end(makeCa('node').der)
+      const up = http.request(
+        { host: node.hostname, port: node.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+        }
+      )
+      req.pipe(up)
+    })
+    front.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+      const [host = '', port = ''] = (req.url ?? '').split(':')
+      const to = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection established\r\n\r\n')
+        to.write(head)
+        to.pipe(client)
+        client.pipe(to)
+      })
+      to.on('error', () => client.destroy())
+      client.on('error', () => to.destroy())
+    })
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r))
+    closers.push(() => {
+      front.closeAllConnections()
+      return new Promise((r) => front.close(r))
+    })
+    const target = `https://localhost:${(app.address() as AddressInfo).port}`
+    const out = join(h.dir, 'out')
+    const py = `import requests; open("${out}", "w").write(requests.get("${target}/api").text)`
+    const result = await runScan(
+      h.settings({
+        target,
+        'node-url': `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
+        run: `python3 -c '${py}'`
+      }),
+      h.deps(),
+      {
+        ...h.ports(),
+        env: { PATH: process.env.PATH, REQUESTS_CA_BUNDLE: cadir, SSL_CERT_FILE: join(h.dir, 'gone.pem') }
+      }
+    )
+    expect(result.scan.testsExitCode).toBe(0)
+    expect(readFileSync(out, 'utf8')).toBe('corporate')
+    // What cannot be used is a warning, not the step's failure.
+    expect(h.logs.filter((l) => l.startsWith('warning:'))).toEqual([
+      `warning: SSL_CERT_FILE names ${join(h.dir, 'gone.pem')}, which does not exist: left out of the tests' CA bundle.`
+    ])
+    expect(h.logs.find((l) => l.startsWith('HTTPS target:'))).toContain('any bundle the step')
   })
 })

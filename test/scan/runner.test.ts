@@ -43,19 +43,61 @@ describe('scanPorts: scan mode on the runner', () => {
     expect(scanPorts(fakeRunner(), {}, TOKEN, 'x').tempDir).toBe(tmpdir())
   })
 
-  it('runs the tests with workflow commands off, and on again on a line of its own, even when they throw', async () => {
+  it('the command’s output: byte for byte with workflow commands off, on again on a line of its own', () => {
     const runner = fakeRunner()
-    const ports = scanPorts(runner, {}, TOKEN, 'x')
-    expect(await ports.untrustedOutput!(() => Promise.resolve(7))).toBe(7)
-    const [off, blank, on] = runner.lines
+    const ports = scanPorts(runner, {}, TOKEN, 'x', (chunk) =>
+      runner.lines.push(`raw:${Buffer.from(chunk).toString()}`)
+    )
+    const log = ports.commandOutput!()
+    log.write(Buffer.from('::error::forged\n::stop-commands::x\nno line break'))
+    log.close()
+    log.close()
+    const off = runner.lines[0]!
     expect(off).toMatch(/^::stop-commands::fast-[0-9a-f-]{36}$/)
-    expect(blank).toBe('')
-    expect(on).toBe(`::${off!.slice('::stop-commands::'.length)}::`)
-    await expect(ports.untrustedOutput!(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
-    expect(runner.lines).toHaveLength(6)
-    expect(runner.lines[5]).toBe(`::${runner.lines[3]!.slice('::stop-commands::'.length)}::`)
+    expect(runner.lines.slice(1)).toEqual([
+      'raw:::error::forged\n::stop-commands::x\nno line break',
+      '',
+      `::${off.slice('::stop-commands::'.length)}::`
+    ])
     // A fresh token every time: output cannot learn it from an earlier run.
-    expect(runner.lines[3]).not.toBe(off)
+    ports.commandOutput!().close()
+    expect(runner.lines[4]).toMatch(/^::stop-commands::fast-/)
+    expect(runner.lines[4]).not.toBe(off)
+    // No output (or output that ended with a line break): no blank line before the resume.
+    expect(runner.lines[5]).toBe(`::${runner.lines[4]!.slice('::stop-commands::'.length)}::`)
+  })
+
+  it('after the resume, what processes left in the background print is neutralised, a whole line at a time', () => {
+    const runner = fakeRunner()
+    const ports = scanPorts(
+      runner,
+      {},
+      TOKEN,
+      'x',
+      (chunk) => void runner.lines.push(`raw:${Buffer.from(chunk).toString()}`)
+    )
+    const log = ports.commandOutput!()
+    log.write(Buffer.from('tests done\n'))
+    log.resume()
+    const resumed = runner.lines.length
+    // A command split across writes, and a line ending in CRLF; a multi-byte character split too.
+    log.write(Buffer.from('::err'))
+    log.write(Buffer.from('or title=Wallarm FAST%3A passed::all clear\r\nserver: GET /?q=##[x] '))
+    const euro = Buffer.from('€')
+    log.write(euro.subarray(0, 1))
+    log.write(Buffer.concat([euro.subarray(1), Buffer.from('\n  ::stop-commands::mine\nlast')]))
+    log.close()
+    expect(runner.lines.slice(resumed)).toEqual([
+      ':\u2060:error title=Wallarm FAST%3A passed::all clear',
+      'server: GET /?q=##\u2060[x] €',
+      '  :\u2060:stop-commands::mine',
+      'last'
+    ])
+    expect(runner.lines.slice(0, resumed)).toEqual([
+      expect.stringMatching(/^::stop-commands::fast-/),
+      'raw:tests done\n',
+      `::${runner.lines[0]!.slice('::stop-commands::'.length)}::`
+    ])
   })
 })
 

@@ -50,6 +50,12 @@ describe('hostMatcher: the forms ALLOWED_HOSTS takes', () => {
     expect(hostMatcher('*.example.com')('example.com')).toBe(false)
     expect(hostMatcher('*.example.com')('a.example.com')).toBe(true)
   })
+  it('an IPv6 address with or without brackets and port, as the default from target: http://[::1]:3000 gives', () => {
+    for (const entry of ['[::1]', '::1', '[::1]:3000']) expect(hostMatcher(entry)('::1')).toBe(true)
+    expect(hostMatcher('fe80::1')('fe80::1')).toBe(true)
+    expect(hostMatcher('fe80::1')('fe80::2')).toBe(false)
+    expect(hostMatcher('::1')('localhost')).toBe(false)
+  })
   it('a list split by commas or spaces, and regular expressions', () => {
     const m = hostMatcher('localhost, 127.0.0.1 ~^shop-\\d+$')
     expect(m('localhost')).toBe(true)

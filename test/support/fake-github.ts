@@ -1,11 +1,17 @@
 /**
- * A local stand-in of the GitHub REST API's issue-comment endpoints and `GET /user` (`node:http` on
- * 127.0.0.1), with `Link` pagination and GHES's `/api/v3` prefix like GitHub's, recording every request.
- * Point the action's Octokit (src/github/octokit.ts) at it through `GITHUB_API_URL`.
+ * A local stand-in of the GitHub REST API's issue-comment endpoints, `GET /user` and GraphQL's `viewer`
+ * (`node:http` on 127.0.0.1), with `Link` pagination and GHES's `/api/v3` (`/api/graphql`) prefix like
+ * GitHub's, recording every request. Point the action's Octokit (`@actions/github`'s) at it through
+ * `GITHUB_API_URL`.
  *
  * It can be hostile: comments by other people (`seed(issue, body, author)`), and answers a test scripts.
- * `viewer` is who the token is: undefined stands for the job's `GITHUB_TOKEN`, for which `GET /user` is
- * refused (403) and whose comments are written by `github-actions[bot]`.
+ * Who the token is:
+ * - `viewer`: a personal access token's user, which `GET /user` and GraphQL name;
+ * - `app`: a GitHub App's installation token: `GET /user` is refused (403), GraphQL's `viewer` is the
+ *   app's bot user `<slug>[bot]`, which authors its comments;
+ * - neither: the job's `GITHUB_TOKEN`, refused by both (GraphQL with a FORBIDDEN error; `jobViewer`
+ *   makes GraphQL name it instead), whose comments are written by `github-actions[bot]`.
+ * Every login has one numeric id, whatever its case, as GitHub's users do.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -30,6 +36,16 @@ export interface StoredComment {
 
 export const ACTIONS_BOT = 'github-actions[bot]'
 
+const userIds = new Map<string, number>([[ACTIONS_BOT, 41898282]])
+
+/** The numeric id of a login (the same for every case of it), as GitHub gives each user one. */
+export function userId(login: string): number {
+  const key = login.toLowerCase()
+  let id = userIds.get(key)
+  if (id === undefined) userIds.set(key, (id = 5_000_000 + userIds.size))
+  return id
+}
+
 export interface Failure {
   method: string
   /** Only requests to this path (after any `/api/v3`); default: the comment endpoints, not `/user`. */
@@ -46,8 +62,12 @@ export class FakeGitHub {
   readonly requests: Recorded[] = []
   comments: StoredComment[] = []
   failures: Failure[] = []
-  /** The token's own login (a personal access token); undefined: the job's token. */
+  /** The token's own login (a personal access token); undefined: an installation token. */
   viewer: string | undefined
+  /** The slug of the GitHub App whose installation token is used; undefined: not an App's. */
+  app: string | undefined
+  /** The job's token: GraphQL's `viewer` names `github-actions[bot]` instead of refusing. */
+  jobViewer = false
   private nextId = 1000
   private server: Server | undefined
   port = 0
@@ -72,6 +92,13 @@ export class FakeGitHub {
     this.comments = []
     this.failures = []
     this.viewer = undefined
+    this.app = undefined
+    this.jobViewer = false
+  }
+
+  /** Who the token's comments are written by. */
+  get author(): string {
+    return this.viewer ?? (this.app === undefined ? ACTIONS_BOT : `${this.app}[bot]`)
   }
 
   seed(issue: number, body: string, user = ACTIONS_BOT): number {
@@ -80,9 +107,9 @@ export class FakeGitHub {
     return id
   }
 
-  /** The requests to the comment endpoints (not `GET /user`). */
+  /** The requests to the comment endpoints (not `GET /user`, not GraphQL). */
   get commentRequests(): Recorded[] {
-    return this.requests.filter((r) => !/^(\/api\/v3)?\/user$/.test(r.path))
+    return this.requests.filter((r) => !/^(\/api\/v3)?\/user$|^(\/api)?\/graphql$/.test(r.path))
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -97,11 +124,12 @@ export class FakeGitHub {
       authorization: req.headers.authorization,
       body: raw ? JSON.parse(raw) : undefined
     })
-    // GitHub Enterprise Server serves the REST API under /api/v3.
-    const path = url.pathname.replace(/^\/api\/v3(?=\/)/, '')
+    // GitHub Enterprise Server serves the REST API under /api/v3, GraphQL at /api/graphql.
+    const path = url.pathname.replace(/^\/api\/v3(?=\/)|^\/api(?=\/graphql$)/, '')
     const prefix = url.pathname.slice(0, url.pathname.length - path.length)
+    const identity = path === '/user' || path === '/graphql'
     const failure = this.failures.find(
-      (f) => f.method === method && (f.path === undefined ? path !== '/user' : f.path === path)
+      (f) => f.method === method && (f.path === undefined ? !identity : f.path === path)
     )
     if (failure?.hang) return
     if (failure) {
@@ -110,7 +138,18 @@ export class FakeGitHub {
     if (path === '/user' && method === 'GET') {
       if (this.viewer === undefined)
         return send(res, 403, { message: 'Resource not accessible by integration' })
-      return send(res, 200, { login: this.viewer, type: 'User' })
+      return send(res, 200, { login: this.viewer, id: userId(this.viewer), type: 'User' })
+    }
+    if (path === '/graphql' && method === 'POST') {
+      const query = (JSON.parse(raw) as { query?: string }).query ?? ''
+      if (!/\bviewer\s*\{/.test(query)) return send(res, 200, { errors: [{ message: 'unexpected query' }] })
+      if (this.viewer === undefined && this.app === undefined && !this.jobViewer) {
+        return send(res, 200, {
+          data: { viewer: null },
+          errors: [{ type: 'FORBIDDEN', path: ['viewer'], message: 'Resource not accessible by integration' }]
+        })
+      }
+      return send(res, 200, { data: { viewer: { login: this.author, databaseId: userId(this.author) } } })
     }
 
     let m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(path)
@@ -131,7 +170,7 @@ export class FakeGitHub {
     }
     if (m && method === 'POST') {
       const body = (JSON.parse(raw) as { body: string }).body
-      const user = this.viewer ?? ACTIONS_BOT
+      const user = this.author
       const id = this.seed(Number(m[3]), body, user)
       return send(res, 201, toApi(this.url)({ id, body, issue: Number(m[3]), user }))
     }
@@ -152,7 +191,7 @@ function toApi(base: string) {
     id: c.id,
     body: c.body,
     html_url: `${base}/acme/shop/pull/${c.issue}#issuecomment-${c.id}`,
-    user: { login: c.user, type: c.user.endsWith('[bot]') ? 'Bot' : 'User' }
+    user: { login: c.user, id: userId(c.user), type: c.user.endsWith('[bot]') ? 'Bot' : 'User' }
   })
 }
 

@@ -1,6 +1,6 @@
 /**
- * The sticky pull-request comment against a local stand-in of the GitHub REST API (`node:http` on
- * 127.0.0.1), through the real Octokit client (src/github/octokit.ts), pointed at it by `GITHUB_API_URL`.
+ * The sticky pull-request comment against a local stand-in of the GitHub API (`node:http` on 127.0.0.1),
+ * through the real Octokit client (`@actions/github`'s), pointed at it by `GITHUB_API_URL`.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -37,7 +37,7 @@ afterEach(() => {
   else process.env['GITHUB_API_URL'] = savedApiUrl
 })
 
-const writes = () => github.requests.filter((r) => r.method !== 'GET')
+const writes = () => github.commentRequests.filter((r) => r.method !== 'GET')
 
 describe('upsertComment', () => {
   it('creates the comment on the first call, with the marker and the token', async () => {
@@ -232,6 +232,49 @@ describe("upsertComment: only a comment by the token's identity is ours", () => 
     expect(result).toMatchObject({ outcome: 'updated', id: ours })
   })
 
+  it("with a GitHub App's token (GET /user refused), updates its own comment on the next push", async () => {
+    github.app = 'fast-checks'
+    const first = await upsertComment({ token: 'ghs_app', target, marker, body: 'first push' })
+    const second = await upsertComment({ token: 'ghs_app', target, marker, body: 'second push' })
+
+    expect(first.outcome).toBe('created')
+    expect(second).toMatchObject({ outcome: 'updated', id: first.outcome === 'created' ? first.id : -1 })
+    expect(github.comments).toEqual([expect.objectContaining({ user: 'fast-checks[bot]' })])
+    expect(github.comments[0]!.body).toBe(`${marker}\nsecond push`)
+  })
+
+  it("with a GitHub App's token, never edits a marked comment by a person, another app or the Actions bot", async () => {
+    github.app = 'fast-checks'
+    const others = [
+      github.seed(7, `${marker}\nby a person`, 'mallory'),
+      // A user named like the app is not the app's bot user.
+      github.seed(7, `${marker}\nby a namesake`, 'fast-checks'),
+      github.seed(7, `${marker}\nby another app`, 'other-app[bot]'),
+      github.seed(7, `${marker}\nby the job token`, ACTIONS_BOT)
+    ]
+
+    const result = await upsertComment({ token: 'ghs_app', target, marker, body: 'ours' })
+
+    expect(result.outcome).toBe('created')
+    expect(writes().map((r) => r.method)).toEqual(['POST'])
+    expect(github.comments.filter((c) => others.includes(c.id)).map((c) => c.body)).toEqual([
+      `${marker}\nby a person`,
+      `${marker}\nby a namesake`,
+      `${marker}\nby another app`,
+      `${marker}\nby the job token`
+    ])
+  })
+
+  it('with the job token, finds its comment whether GraphQL names the Actions bot or refuses', async () => {
+    github.jobViewer = true
+    github.seed(7, `${marker}\nforged`, 'mallory')
+    const ours = github.seed(7, `${marker}\nold`, ACTIONS_BOT)
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'new' })
+
+    expect(result).toMatchObject({ outcome: 'updated', id: ours })
+  })
+
   it('gives up on a GitHub API that never answers, within its deadline', async () => {
     github.failures.push({ method: 'GET', status: 0, message: '', hang: true })
     const started = performance.now()
@@ -275,6 +318,7 @@ describe('the GitHub API base URL', () => {
     expect(result.outcome).toBe('created')
     expect(github.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
       'GET /api/v3/user',
+      'POST /api/graphql',
       'GET /api/v3/repos/acme/shop/issues/7/comments',
       'POST /api/v3/repos/acme/shop/issues/7/comments'
     ])
@@ -299,9 +343,10 @@ describe('the GitHub API base URL', () => {
 
     await upsertComment({ token: 't0ken', target, marker, body: 'x', fetch: spy })
 
-    expect(seen).toHaveLength(3)
+    expect(seen).toHaveLength(4)
     expect(seen[0]).toBe(`GET ${github.url}/user`)
-    expect(seen[1]).toMatch(new RegExp(`^GET ${github.url}/repos/acme/shop/issues/7/comments`))
+    expect(seen[1]).toBe(`POST ${github.url}/graphql`)
+    expect(seen[2]).toMatch(new RegExp(`^GET ${github.url}/repos/acme/shop/issues/7/comments`))
   })
 })
 

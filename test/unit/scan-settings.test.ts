@@ -61,7 +61,7 @@ describe('scan mode inputs', () => {
       inactivityTimeout: 900,
       warnings: []
     })
-    expect(read({ ...scan, target: 'https://[::1]:8443/api' }).scan?.allowedHosts).toBe('::1')
+    expect(read({ ...scan, target: 'https://[::1]:8443/api' }).scan?.allowedHosts).toBe('[::1]')
   })
 
   it.each([

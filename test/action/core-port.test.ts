@@ -1,13 +1,14 @@
 /**
- * The real runner port: what it writes where the runner reads it (workflow commands on stdout, the
- * GITHUB_OUTPUT / GITHUB_STATE / GITHUB_ENV / GITHUB_STEP_SUMMARY files), in the format @actions/core
- * writes, escaped so that nothing a value holds can forge a command or another output.
+ * The real runner port (`@actions/core` behind it): what it writes where the runner reads it (workflow
+ * commands on stdout, the GITHUB_OUTPUT / GITHUB_STATE / GITHUB_ENV / GITHUB_STEP_SUMMARY files), escaped
+ * so that nothing a value holds can forge a command or another output.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
-import { runnerPort as port } from '../../src/action/runner-port.js'
+import { summary } from '@actions/core'
+import { corePort as port } from '../../src/action/core-port.js'
 
 let dir: string
 let stdout: string[]
@@ -21,6 +22,9 @@ beforeEach(() => {
     writeFileSync(file, '')
     process.env[name] = file
   }
+  // core.summary keeps the first GITHUB_STEP_SUMMARY it saw (one per process on a runner); each test
+  // here has its own.
+  Object.assign(summary, { _filePath: undefined })
   stdout = []
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
     stdout.push(String(chunk))
@@ -98,6 +102,16 @@ it('falls back to workflow commands outside a runner', () => {
   port.setOutput('conclusion', 'passed')
   port.saveState('is-post', 'true')
   expect(stdout.join('')).toBe('\n::set-output name=conclusion::passed\n::save-state name=is-post::true\n')
+})
+
+it('writes summaries appended at once each once, and nothing of one that failed', async () => {
+  const path = process.env.GITHUB_STEP_SUMMARY
+  delete process.env.GITHUB_STEP_SUMMARY
+  await expect(port.appendSummary('## lost')).rejects.toThrow(/GITHUB_STEP_SUMMARY/)
+  process.env.GITHUB_STEP_SUMMARY = path
+  await Promise.all([port.appendSummary('## one'), port.appendSummary('## two')])
+  await port.appendSummary('## three')
+  expect(file('GITHUB_STEP_SUMMARY')).toBe('## one\n## two\n## three\n')
 })
 
 it('fails a summary it cannot write, as the publisher expects to warn about', async () => {
