@@ -17,6 +17,8 @@ export interface SeenRequest {
   path: string
   /** The answer's status; undefined when no answer came (the node or the target was unreachable). */
   status: number | undefined
+  /** Out of scope (`exclude`): sent straight to the target, never to the node. */
+  excluded?: boolean | undefined
 }
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'none'
@@ -30,6 +32,8 @@ export interface TrafficRow {
   requests: number
   byStatus: Record<StatusClass, number>
   recorded: boolean
+  /** Out of scope (`exclude`): these requests went straight to the target, never to the node. */
+  excluded: boolean
 }
 
 export interface TrafficSummary {
@@ -98,6 +102,8 @@ interface Counted {
   method: string
   host: string
   pattern: string
+  /** Out of scope: went straight to the target (see SeenRequest). */
+  excluded: boolean
   requests: number
   byStatus: Record<StatusClass, number>
 }
@@ -113,10 +119,12 @@ export class TrafficCounter {
   add(r: SeenRequest): void {
     this.total++
     let pattern = r.method === 'CONNECT' ? '(tunnel)' : pathPattern(r.path) || '/'
-    let key = `${r.method} ${r.host} ${pattern}`
+    const excluded = r.excluded === true
+    const mark = excluded ? ' (excluded)' : ''
+    let key = `${r.method} ${r.host} ${pattern}${mark}`
     if (!this.rows.has(key) && this.rows.size >= MAX_DISTINCT_ROWS) {
       pattern = '(other paths)'
-      key = `${r.method} ${r.host} ${pattern}`
+      key = `${r.method} ${r.host} ${pattern}${mark}`
     }
     let row = this.rows.get(key)
     if (!row) {
@@ -124,6 +132,7 @@ export class TrafficCounter {
         method: r.method,
         host: r.host,
         pattern,
+        excluded,
         requests: 0,
         byStatus: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 }
       }
@@ -138,10 +147,11 @@ export class TrafficCounter {
     const rows = [...this.rows.values()].map((r) => ({
       ...r,
       byStatus: { ...r.byStatus },
-      recorded: isAllowed(r.host)
+      recorded: !r.excluded && isAllowed(r.host)
     }))
     const hosts = new Map<string, { host: string; requests: number; recorded: boolean }>()
-    for (const row of rows) {
+    // Excluded requests never went to the node: they say nothing of what it records.
+    for (const row of rows.filter((r) => !r.excluded)) {
       const h = hosts.get(row.host) ?? { host: row.host, requests: 0, recorded: row.recorded }
       h.requests += row.requests
       hosts.set(row.host, h)
@@ -223,7 +233,7 @@ export function renderTraffic(summary: TrafficSummary, diagnoses: readonly strin
       const counts = STATUS_CLASSES.map((c) => String(r.byStatus[c]))
       out.push(
         `| ${escapeMarkdown(r.method)} | ${escapeMarkdown(r.host)} | ${code(truncate(r.pattern, 120), { table: true })} | ${r.requests} | ` +
-          `${counts.join(' | ')} | ${r.recorded ? 'yes' : 'no: not in ALLOWED_HOSTS'} |`
+          `${counts.join(' | ')} | ${r.excluded ? 'no: excluded (straight to the target)' : r.recorded ? 'yes' : 'no: not in ALLOWED_HOSTS'} |`
       )
     }
     const hidden = summary.rows.slice(MAX_TRAFFIC_ROWS)
