@@ -25,7 +25,7 @@ import type { LoadedRules } from '../triage/load.js'
 import { renderSummary } from '../report/summary.js'
 import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
 import { VERSION } from '../common/version.js'
-import { testRunUrl } from '../wallarm/hosts.js'
+import { testRunUrl, vulnerabilitiesUrl } from '../wallarm/hosts.js'
 import type { TestRun } from '../wallarm/types.js'
 import { readEventPayload, workflowContext } from './context.js'
 import { writeReports } from './files.js'
@@ -134,6 +134,9 @@ export class Publisher {
       ...this.rules,
       wallarm: triaged === undefined ? undefined : toFindings(undefined, triaged),
       failOn: this.settings.failOn,
+      vulnerabilitiesUrl: this.settings.api.consoleUrl
+        ? vulnerabilitiesUrl(this.settings.api.consoleUrl)
+        : undefined,
       nowMs: this.now()
     })
   }

@@ -50,6 +50,8 @@ export interface FindingDecision {
   expiredFrom?: 'baseline' | 'ignore' | undefined
   /** triaged: the Wallarm vulnerability marked false positive (this one, or an earlier one of the same identity). */
   triagedVulnerabilityId?: string | undefined
+  /** triaged: where to see it in the Wallarm console (its vulnerabilities page). */
+  link?: string | undefined
   /** A vulnerability of the same identity was closed in Wallarm: found again, it is a regression. */
   regressionOf?: string | undefined
 }

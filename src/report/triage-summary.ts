@@ -4,7 +4,7 @@
  * expired, and the baseline entries this run did not observe (never "fixed": a reused record or a
  * narrower test suite tests less). Pure; everything from files or the API is escaped.
  */
-import { code, escapeMarkdown, escapeProse, truncate } from './markdown.js'
+import { code, escapeMarkdown, escapeProse, link, truncate } from './markdown.js'
 import { atThreshold, statusLabel, type Finding, type FindingStatus, type RunReport } from './model.js'
 
 const MAX_LISTED = 50
@@ -31,9 +31,10 @@ export function statusCell(f: Finding): string {
   if (d === undefined) return ''
   let text = statusLabel(d.status)
   if (d.regressionOf !== undefined) text += ` (regression: vulnerability ${d.regressionOf} was closed)`
-  else if (d.triagedVulnerabilityId !== undefined)
-    text += ` (false positive: vulnerability ${d.triagedVulnerabilityId})`
-  else if (d.reason !== undefined) text += `: ${truncate(d.reason, 200)}`
+  else if (d.triagedVulnerabilityId !== undefined) {
+    // The id is digits and `link` checks the URL: nothing here needs escaping.
+    return `${statusLabel(d.status)} (false positive: ${link(`vulnerability ${d.triagedVulnerabilityId}`, d.link)})`
+  } else if (d.reason !== undefined) text += `: ${truncate(d.reason, 200)}`
   const extra = [
     d.ticket,
     d.expires && (d.status === 'expired' ? `expired ${d.expires}` : `until ${d.expires}`)

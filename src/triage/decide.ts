@@ -36,6 +36,8 @@ export interface TriageRules {
    */
   wallarm?: readonly Finding[] | undefined
   failOn: FailOn
+  /** The console's vulnerabilities page, linked from triaged findings. */
+  vulnerabilitiesUrl?: string | undefined
   /** The clock (ms since the epoch): expiry is decided on its UTC date. */
   nowMs: number
 }
@@ -86,7 +88,11 @@ export function decideStatuses(findings: readonly Finding[], rules: TriageRules)
       f.status === wanted || own === wanted ? f.id : wallarm.get(key)?.get(wanted)
     const fp = status(FALSE_POSITIVE)
     if (fp !== undefined) {
-      return decision('triaged', { reason: 'marked false positive in Wallarm', triagedVulnerabilityId: fp })
+      return decision('triaged', {
+        reason: 'marked false positive in Wallarm',
+        triagedVulnerabilityId: fp,
+        ...(rules.vulnerabilitiesUrl === undefined ? {} : { link: rules.vulnerabilitiesUrl })
+      })
     }
 
     const ignores = rules.ignore.filter((e) => ignoreMatches(e, f))
