@@ -24,6 +24,7 @@ import { decideStatuses, type TriageOutcome } from '../triage/decide.js'
 import type { LoadedRules } from '../triage/load.js'
 import { renderSummary } from '../report/summary.js'
 import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
+import { logSafe } from '../text/untrusted.js'
 import { VERSION } from '../common/version.js'
 import { testRunUrl, vulnerabilitiesUrl } from '../wallarm/hosts.js'
 import type { TestRun } from '../wallarm/types.js'
@@ -77,7 +78,8 @@ export class Publisher {
         findings,
         mode: settings.mode,
         run,
-        techFailTolerance: settings.techFailTolerance
+        techFailTolerance: settings.techFailTolerance,
+        recordingEnded: result.recordingEnded
       }),
       result.scan
     )
@@ -123,7 +125,8 @@ export class Publisher {
     if (settings.comment) await this.comment(summary)
 
     // Said once: as the step's failure when the gate fails it (the caller), else as a log line.
-    if (!decision.failed) port.info(`Conclusion: ${decision.conclusion}. ${decision.reason}`)
+    // A stdout line, which the runner reads for workflow commands: the reason may quote the API.
+    if (!decision.failed) port.info(logSafe(`Conclusion: ${decision.conclusion}. ${decision.reason}`))
     return decision
   }
 

@@ -98,6 +98,11 @@ export type FailOn = (typeof FailOns)[number]
 export const DEFAULT_BASELINE_FILE = '.github/wallarm-fast-baseline.json'
 export const DEFAULT_IGNORE_FILE = '.github/wallarm-fast-ignore.yml'
 
+/** The API's largest `inactivity_timeout` (300..86400 s): scan mode's default. */
+export const MAX_INACTIVITY_TIMEOUT_S = 86_400
+/** record mode's default `inactivity-timeout`: a safety net should the runner die before any stop. */
+export const RECORD_INACTIVITY_TIMEOUT_S = 600
+
 export const Modes = ['record', 'stop', 'reuse', 'wait', 'scan'] as const
 export type Mode = (typeof Modes)[number]
 

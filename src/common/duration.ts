@@ -6,7 +6,7 @@
 export interface DurationLimits {
   /** Smallest value allowed, in milliseconds (inclusive). Default 0: zero is allowed, negatives never are. */
   min?: number
-  /** Largest value allowed, in milliseconds (inclusive). Default: no limit. */
+  /** Largest value allowed, in milliseconds (inclusive). Default, and upper bound: {@link MAX_DURATION_MS}. */
   max?: number
 }
 
@@ -16,6 +16,13 @@ type Unit = keyof typeof UNIT_MS
 const UNIT_ORDER: readonly Unit[] = ['h', 'm', 's', 'ms']
 
 const EXAMPLES = 'a duration such as 90s, 45m, 2h or 1h30m (a bare number means seconds)'
+
+/**
+ * The longest wait any duration input may ask for: 5 days, as long as a job can run at all (on a
+ * self-hosted runner; 6 hours on GitHub's). It is also well inside what a JavaScript timer can hold
+ * (2^31 − 1 ms, about 24.8 days): a longer `setTimeout` fires after 1 ms, so `600h` would end every wait at once.
+ */
+export const MAX_DURATION_MS = 120 * 3_600_000
 
 /** Thrown by {@link parseDuration}. The message names the input, the value and what is allowed. */
 export class DurationError extends Error {
@@ -39,21 +46,24 @@ export class DurationError extends Error {
  *
  * @param input the input's name, for the error message
  * @param value the raw value (trimmed here)
- * @param limits inclusive bounds in milliseconds; the default minimum is 0
+ * @param limits inclusive bounds in milliseconds; the default minimum is 0, and no maximum is above
+ *   {@link MAX_DURATION_MS}
  * @throws DurationError naming the input, the value and what is allowed
  */
 export function parseDuration(input: string, value: string, limits: DurationLimits = {}): number {
   const text = value.trim()
   const ms = parse(text)
   const min = limits.min ?? 0
-  const max = limits.max
+  const max = Math.min(limits.max ?? MAX_DURATION_MS, MAX_DURATION_MS)
   if (ms === undefined) {
     if (/^-/.test(text))
       throw new DurationError(input, value, `expected a duration that is not negative: ${EXAMPLES}`)
     throw new DurationError(input, value, `expected ${EXAMPLES}`)
   }
-  if (ms < min || (max !== undefined && ms > max)) {
-    throw new DurationError(input, value, `expected ${rangeText(min, max)}`)
+  if (ms < min || ms > max) {
+    const why =
+      ms > max && max === MAX_DURATION_MS ? ': no job runs longer (5 days on a self-hosted runner)' : ''
+    throw new DurationError(input, value, `expected ${rangeText(min, max)}${why}`)
   }
   return ms
 }
@@ -77,8 +87,7 @@ function checked(ms: number): number | undefined {
   return Number.isSafeInteger(ms) ? ms : undefined
 }
 
-function rangeText(min: number, max: number | undefined): string {
-  if (max === undefined) return min > 0 ? `a duration of at least ${formatDuration(min)}` : 'a duration'
+function rangeText(min: number, max: number): string {
   if (min > 0) return `a duration from ${formatDuration(min)} to ${formatDuration(max)}`
   return `a duration of at most ${formatDuration(max)}`
 }

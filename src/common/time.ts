@@ -24,6 +24,26 @@ export function abortReason(signal: AbortSignal): Error {
   return new DOMException(`The operation was aborted${why}`, 'AbortError')
 }
 
+/** The largest delay `setTimeout` honours: beyond it, it fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * `setTimeout` for any delay: one longer than a timer can hold is waited in parts, so that it never
+ * fires at once (a safety net under the inputs' own limit, src/common/duration.ts). Returns the cancel.
+ */
+export function longTimeout(fn: () => void, ms: number, unref = false): () => void {
+  let timer: ReturnType<typeof setTimeout>
+  const arm = (left: number): void => {
+    timer = setTimeout(
+      () => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()),
+      Math.min(Math.max(0, left), MAX_TIMER_MS)
+    )
+    if (unref) timer.unref?.()
+  }
+  arm(Number.isNaN(ms) ? 0 : ms)
+  return () => clearTimeout(timer)
+}
+
 export const sleep: Sleep = (ms, signal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
@@ -31,15 +51,12 @@ export const sleep: Sleep = (ms, signal) =>
       return
     }
     const onAbort = (): void => {
-      clearTimeout(timer)
+      cancel()
       reject(abortReason(signal as AbortSignal))
     }
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      },
-      Math.max(0, ms)
-    )
+    const cancel = longTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
     signal?.addEventListener('abort', onAbort, { once: true })
   })

@@ -35,7 +35,6 @@ export class InputError extends Error {
 export const InputDefaults: Partial<Record<InputName, string>> = {
   [Inputs.IfNoToken]: 'fail',
   [Inputs.ApiHost]: 'us',
-  [Inputs.InactivityTimeout]: '600',
   [Inputs.StopOnFirstFail]: 'false',
   [Inputs.SkipDuplicatedBaselines]: 'true',
   [Inputs.Wait]: 'true',

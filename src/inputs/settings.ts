@@ -19,7 +19,16 @@
  *   in `warnings`, which the action layer logs. The one contradiction is `test-record-id` in record mode,
  *   which would silently record into a new test record instead of testing the given one: an error.
  */
-import { Env, FailOns, Inputs, Modes, type FailOn, type Mode } from '../common/constants.js'
+import {
+  Env,
+  FailOns,
+  Inputs,
+  MAX_INACTIVITY_TIMEOUT_S,
+  Modes,
+  RECORD_INACTIVITY_TIMEOUT_S,
+  type FailOn,
+  type Mode
+} from '../common/constants.js'
 import { parseExclude, type ExcludeRule } from '../triage/exclude.js'
 import { HostError, resolveApi, type ResolvedApi } from '../wallarm/hosts.js'
 import {
@@ -65,7 +74,10 @@ export interface Settings {
   rps?: number | undefined
   /** Cap on test requests per second for each baseline, 1..500; undefined is unlimited. */
   rpsPerBaseline?: number | undefined
-  /** record mode: seconds without a new baseline before the node stops recording, 300..86400. */
+  /**
+   * record and scan modes: seconds without a new baseline before the node stops recording, 300..86400.
+   * Unset: 600 in record mode, 86400 (the largest) in scan mode.
+   */
   inactivityTimeout: number
   /** End the test run at the first vulnerability found. */
   stopOnFirstFail: boolean
@@ -150,12 +162,12 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
 
   const rps = integer(Inputs.Rps, raw(Inputs.Rps), 1, 1000, 'for no cap')
   const rpsPerBaseline = integer(Inputs.RpsPerBaseline, raw(Inputs.RpsPerBaseline), 1, 500, 'for no cap')
-  const inactivityTimeout = integer(
-    Inputs.InactivityTimeout,
-    withDefault(Inputs.InactivityTimeout),
-    300,
-    86400
-  ) as number
+  // Empty: 600 s in record mode; in scan mode the API's largest, as the step always stops the recording
+  // itself (and the post step and the container's removal back it up): a pause in the tests longer than
+  // the timeout would end the recording in the middle of them.
+  const inactivityTimeout =
+    integer(Inputs.InactivityTimeout, raw(Inputs.InactivityTimeout), 300, MAX_INACTIVITY_TIMEOUT_S) ??
+    (mode === 'scan' ? MAX_INACTIVITY_TIMEOUT_S : RECORD_INACTIVITY_TIMEOUT_S)
   const stopOnFirstFail = bool(Inputs.StopOnFirstFail, withDefault(Inputs.StopOnFirstFail))
   const skipDuplicatedBaselines = bool(
     Inputs.SkipDuplicatedBaselines,

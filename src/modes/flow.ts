@@ -52,6 +52,17 @@ export interface FlowResult {
   warnings: string[]
   /** scan mode: the tests' result and what they sent. */
   scan?: ScanOutcome
+  /** Set when the stop found the recording already ended: requests after that were not recorded. */
+  recordingEnded?: RecordingEnded | undefined
+}
+
+/** The recording ended before the stop was asked (by inactivity-timeout, or in the Wallarm console). */
+export interface RecordingEnded {
+  /**
+   * Requests to recorded hosts sent after it ended, when they can be counted (scan mode, through its
+   * hop); undefined when they cannot (stop mode, whose tests ran in other steps).
+   */
+  requestsAfter?: number | undefined
 }
 
 /** How the API's terminal state and the findings turn into this step's conclusion. */
@@ -159,7 +170,12 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
 async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   const { client, log } = deps
   const id = requireRunId(settings)
-  if (settings.stopGracePeriodMs > 0) {
+  // Whether the recording is still on when the stop is asked: the stop's answer cannot tell a recording it
+  // ended from one that had ended by itself (after inactivity-timeout) while requests were still coming.
+  const before = await client.getTestRun(id, deps.signal)
+  // (An interrupted run ended otherwise, and says so itself.)
+  const endedWarning = before.recording || before.state === 'interrupted' ? undefined : endedEarly(before)
+  if (settings.stopGracePeriodMs > 0 && before.recording) {
     log.info(
       `Waiting ${formatDuration(settings.stopGracePeriodMs)} for the node to upload the last baselines…`
     )
@@ -180,7 +196,22 @@ async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   log.info(
     `Recording of test run ${run.id} stopped with ${run.baseline_count} baseline request(s) in test record ${run.test_record_id}.`
   )
-  return settings.wait ? finish(run, settings, deps) : notWaited(run)
+  const result = settings.wait ? await finish(run, settings, deps) : notWaited(run)
+  if (endedWarning === undefined) return result
+  // The gate makes a pass of it inconclusive, unless scan mode counts no request after the end.
+  return { ...result, warnings: [endedWarning, ...result.warnings], recordingEnded: {} }
+}
+
+/** The warning for a recording found ended before the stop. */
+function endedEarly(run: TestRun): string {
+  // The run's own setting when the API gives it back (the stop step may not know the record step's input).
+  const timeout = typeof run.inactivity_timeout === 'number' ? ` (${run.inactivity_timeout} s)` : ''
+  return (
+    `The recording of test run ${run.id} had already ended when the stop was asked: the node stops ` +
+    `recording by itself after inactivity-timeout${timeout} without a new baseline, or it was stopped ` +
+    'in the Wallarm console. Requests sent after that were proxied but not recorded, so not tested. Raise ' +
+    'inactivity-timeout (up to 86400), or stop the recording sooner after the tests.'
+  )
 }
 
 async function reuse(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
@@ -308,7 +339,8 @@ function notWaited(run: TestRun): FlowResult {
   if (isTerminalState(run.state)) return { ...finishedConclusion(run), run, warnings: [] }
   return {
     conclusion: 'running',
-    reason: `Test run ${run.id} is ${run.state}; not waited for (wait: false).`,
+    // The state is the API's text: neutralised, as every log line that carries it.
+    reason: `Test run ${run.id} is ${logSafe(run.state)}; not waited for (wait: false).`,
     run,
     warnings: []
   }

@@ -13,6 +13,7 @@ import {
   type TriageSummary,
   type WorkflowContext
 } from './model.js'
+import { baselineTally } from '../verdict/gate.js'
 import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'
 
@@ -29,6 +30,11 @@ export interface JsonReportBaselines {
   running: number
   interrupted: number
   waiting: number
+  /**
+   * Counted in `baseline_count` but in no check counter: excluded by file-extensions-to-exclude, or
+   * duplicates of another baseline. The API gives no counter of its own for them.
+   */
+  skipped: number
 }
 
 export interface JsonReportFinding extends Finding {
@@ -109,7 +115,8 @@ export function buildJsonReport(report: RunReport, generatedAt: string): JsonRep
               passed: run.baseline_check_passed_count,
               running: run.baseline_check_running_count,
               interrupted: run.baseline_check_interrupted_count,
-              waiting: run.baseline_check_waiting_count
+              waiting: run.baseline_check_waiting_count,
+              skipped: baselineTally(run).skipped
             },
       requestsSent: run?.sended_requests_count ?? null,
       domains: Array.isArray(run?.domains) ? run.domains.filter((d) => typeof d === 'string') : []

@@ -6,6 +6,7 @@
  */
 import { WAITED_CONCLUSIONS, type Conclusion } from '../common/constants.js'
 import { formatDuration } from '../common/duration.js'
+import { baselineTally } from '../verdict/gate.js'
 import { isTerminalState } from '../wallarm/types.js'
 import { severityOf, typeTitle, type Severity } from './findings.js'
 import { code, escapeMarkdown, escapeProse, link, safeUrl, truncate } from './markdown.js'
@@ -143,10 +144,13 @@ function renderOverview(report: RunReport, now: Date | number | undefined): stri
   if (run !== undefined) {
     rows.push(['Policy', policyText(run.policy_name, run.policy_id)])
     rows.push(['State', code(truncate(String(run.state), 50), { table: true })])
+    // Skipped baselines count in baseline_count and in no check counter: said, as a pass without checks is none.
+    const { skipped } = baselineTally(run)
     rows.push([
       'Baselines',
       `${n(run.baseline_count)} recorded, ${n(run.baseline_check_all_terminated_count)} checked, ` +
-        `${n(run.baseline_check_fail_count)} failed, ${n(run.baseline_check_tech_fail_count)} with technical failures`
+        `${n(run.baseline_check_fail_count)} failed, ${n(run.baseline_check_tech_fail_count)} with technical failures` +
+        (skipped > 0 ? `, ${n(skipped)} skipped (excluded by file-extensions-to-exclude, or duplicates)` : '')
     ])
     const planned = run.planing_requests_count
     rows.push([

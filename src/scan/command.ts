@@ -4,6 +4,7 @@
  * process it started (its session, see processes.ts) ended when the caller says so or on cancellation.
  * No `@actions/core` here.
  */
+import { withoutHost } from './no-proxy.js'
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { constants } from 'node:os'
@@ -68,7 +69,7 @@ export function withoutSecrets(
 export function commandEnvironment(base: NodeJS.ProcessEnv, options: ProxyEnvOptions): CommandEnvironment {
   const env = withoutSecrets(base, options.secrets)
   const proxy = new URL(options.proxyUrl)
-  const targetHost = new URL(options.target).hostname.replace(/^\[|\]$/g, '')
+  const targetHost = new URL(options.target).hostname
   const set: Record<string, string> = {
     http_proxy: options.proxyUrl,
     HTTP_PROXY: options.proxyUrl,
@@ -93,6 +94,7 @@ export function commandEnvironment(base: NodeJS.ProcessEnv, options: ProxyEnvOpt
   }
   for (const name of ['no_proxy', 'NO_PROXY']) {
     const value = env[name]
+    // Every form a client matches the target's host with (no-proxy.ts): [::1], ::1, CIDR ranges, `*`.
     if (value !== undefined) set[name] = withoutHost(value, targetHost)
   }
   if (options.caBundlePath) {
@@ -101,24 +103,6 @@ export function commandEnvironment(base: NodeJS.ProcessEnv, options: ProxyEnvOpt
   }
   Object.assign(env, set)
   return { env, proxyVariables: Object.keys(set) }
-}
-
-/** A NO_PROXY list without the entries that would send `host` around the proxy (and without `*`). */
-export function withoutHost(noProxy: string, host: string): string {
-  const h = host.toLowerCase()
-  return noProxy
-    .split(',')
-    .map((e) => e.trim())
-    .filter((entry) => {
-      const name = entry
-        .toLowerCase()
-        .replace(/:\d+$/, '')
-        .replace(/^\[|\]$/g, '')
-      if (name === '' || name === '*') return false
-      const domain = name.replace(/^\*?\./, '')
-      return !(h === domain || h.endsWith(`.${domain}`))
-    })
-    .join(',')
 }
 
 /** The test command's output in the log: a window with workflow commands off, opened when made. */

@@ -8,17 +8,6 @@
  */
 import { BlockList, isIP } from 'node:net'
 
-/** The step's environment with the target's host taken out of `NO_PROXY` and `no_proxy`. */
-export function targetProxied(env: NodeJS.ProcessEnv, target: string): NodeJS.ProcessEnv {
-  const host = new URL(target).hostname
-  const out = { ...env }
-  for (const name of ['no_proxy', 'NO_PROXY']) {
-    const value = env[name]
-    if (value !== undefined) out[name] = withoutHost(value, host)
-  }
-  return out
-}
-
 /**
  * A NO_PROXY list without the entries that would send `host` around the proxy (and without `*`).
  * `host` as a URL gives it (`[::1]`) or bare (`::1`).

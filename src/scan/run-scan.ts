@@ -23,7 +23,6 @@ import {
 } from './command.js'
 import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
-import { targetProxied } from './no-proxy.js'
 import type { ScanOutcome } from '../report/model.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
@@ -125,8 +124,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     if (recording.conclusion !== 'recording' || recording.run === undefined)
       return unlessNodeStopped(recording)
 
-    // The target's host out of NO_PROXY as every client reads it ([::1], ::1, CIDR ranges: no-proxy.ts).
-    const { env, proxyVariables } = commandEnvironment(targetProxied(ports.env, scan.target), {
+    const { env, proxyVariables } = commandEnvironment(ports.env, {
       proxyUrl: hop.url,
       target: scan.target,
       secrets: [ports.token],
@@ -160,10 +158,18 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     // Whatever the tests did, stop the recording and wait for the verdict, as stop mode does.
     // (A node already gone cannot test: then the recording is only stopped, so the record is reusable.)
     const nodeGoneBefore = gone?.aborted === true
-    const verdict = await runFlow(
+    let verdict = await runFlow(
       { ...settings, mode: 'stop', testRunId: recording.run.id, wait: !nodeGoneBefore },
       nodeGoneBefore ? deps : nodeDeps
     )
+    if (verdict.recordingEnded && verdict.run) {
+      // The recording ended by itself before the tests did: the requests after it, counted and marked.
+      const late = counter.summary(hostMatcher(scan.allowedHosts), verdict.run.baseline_count)
+      const lateDiagnoses = diagnose(late, { allowedHosts: scan.allowedHosts, proxyVariables })
+      outcome.trafficMarkdown = renderTraffic(late, lateDiagnoses)
+      for (const line of lateDiagnoses.filter((l) => !diagnoses.includes(l))) log.warning(line)
+      verdict = { ...verdict, recordingEnded: { requestsAfter: late.afterEnd?.requests } }
+    }
     const result = unlessNodeStopped(verdict, !nodeGoneBefore)
     wentWrong = !['passed', 'failed'].includes(result.conclusion)
     return result

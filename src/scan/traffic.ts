@@ -34,10 +34,17 @@ export interface TrafficRow {
   recorded: boolean
   /** Out of scope (`exclude`): these requests went straight to the target, never to the node. */
   excluded: boolean
+  /** Requests of the row sent after the recording had ended (so not recorded); 0 when it had not. */
+  late: number
 }
 
 export interface TrafficSummary {
   total: number
+  /**
+   * Set when the recording ended before the tests did: the requests to recorded hosts sent after it, or
+   * undefined when they cannot be counted (tunnels, whose requests the hop cannot see one by one).
+   */
+  afterEnd?: { requests: number | undefined }
   rows: TrafficRow[]
   /** Requests per host, with whether the host is in ALLOWED_HOSTS. */
   hosts: { host: string; requests: number; recorded: boolean }[]
@@ -98,6 +105,9 @@ export function statusClass(status: number | undefined): StatusClass {
 /** Distinct rows kept; the requests of any further path pattern are counted under `(other paths)`. */
 export const MAX_DISTINCT_ROWS = 5_000
 
+/** The last requests whose rows are kept in order, to tell which came after the recording ended. */
+export const MAX_ORDERED_REQUESTS = 1_000_000
+
 interface Counted {
   method: string
   host: string
@@ -115,6 +125,9 @@ interface Counted {
 export class TrafficCounter {
   private readonly rows = new Map<string, Counted>()
   private total = 0
+  /** The rows of the last (up to MAX_ORDERED_REQUESTS) requests other than tunnels, in order: a ring. */
+  private readonly order: Counted[] = []
+  private ordered = 0
 
   add(r: SeenRequest): void {
     this.total++
@@ -140,14 +153,22 @@ export class TrafficCounter {
     }
     row.requests++
     row.byStatus[statusClass(r.status)]++
+    if (r.method !== 'CONNECT') this.order[this.ordered++ % MAX_ORDERED_REQUESTS] = row
   }
 
-  /** Rows (busiest first) and hosts, each marked by whether the node records its host. */
-  summary(isAllowed: (host: string) => boolean): TrafficSummary {
+  /**
+   * Rows (busiest first) and hosts, each marked by whether the node records its host. `recordedCount`,
+   * given when the recording ended before the tests did, is how many baselines the node recorded: the
+   * requests to recorded hosts after the first that many came after the end (the node records every
+   * one it proxies while recording, in the order they come).
+   */
+  summary(isAllowed: (host: string) => boolean, recordedCount?: number): TrafficSummary {
+    const late = recordedCount === undefined ? undefined : this.late(isAllowed, recordedCount)
     const rows = [...this.rows.values()].map((r) => ({
       ...r,
       byStatus: { ...r.byStatus },
-      recorded: !r.excluded && isAllowed(r.host)
+      recorded: !r.excluded && isAllowed(r.host),
+      late: late?.rows.get(r) ?? 0
     }))
     const hosts = new Map<string, { host: string; requests: number; recorded: boolean }>()
     // Excluded requests never went to the node: they say nothing of what it records.
@@ -157,7 +178,35 @@ export class TrafficCounter {
       hosts.set(row.host, h)
     }
     const byCount = <T extends { requests: number }>(a: T, b: T): number => b.requests - a.requests
-    return { total: this.total, rows: rows.sort(byCount), hosts: [...hosts.values()].sort(byCount) }
+    return {
+      total: this.total,
+      ...(recordedCount === undefined ? {} : { afterEnd: { requests: late?.total } }),
+      rows: rows.sort(byCount),
+      hosts: [...hosts.values()].sort(byCount)
+    }
+  }
+
+  /** The requests to recorded hosts past the first `recorded`, by row; undefined when tunnels hide some. */
+  private late(
+    isAllowed: (host: string) => boolean,
+    recorded: number
+  ): { total: number; rows: Map<Counted, number> } | undefined {
+    const rows = new Map<Counted, number>()
+    // Excluded requests went straight to the target: the node never saw them.
+    const toNode = (r: Counted): boolean => !r.excluded && isAllowed(r.host)
+    if ([...this.rows.values()].some((r) => r.method === 'CONNECT' && isAllowed(r.host))) return undefined
+    const allowed = [...this.rows.values()].reduce((n, r) => (toNode(r) ? n + r.requests : n), 0)
+    const total = Math.max(0, allowed - recorded)
+    // From the last request back, as far as the ring reaches; older ones go to no row.
+    let left = total
+    const kept = Math.min(this.ordered, MAX_ORDERED_REQUESTS)
+    for (let i = 1; i <= kept && left > 0; i++) {
+      const row = this.order[(this.ordered - i) % MAX_ORDERED_REQUESTS]!
+      if (!toNode(row)) continue
+      rows.set(row, (rows.get(row) ?? 0) + 1)
+      left--
+    }
+    return { total, rows }
   }
 }
 
@@ -208,6 +257,17 @@ export function diagnose(summary: TrafficSummary, ctx: DiagnosisContext): string
       `…and ${n} request${n === 1 ? '' : 's'} to ${more.length} other hosts not in ALLOWED_HOSTS (in the table).`
     )
   }
+  const after = summary.afterEnd
+  if (after !== undefined && after.requests !== 0) {
+    const n = after.requests
+    lines.push(
+      n === undefined
+        ? 'The recording ended before the tests did: the requests sent after it were proxied but not recorded, ' +
+            'and through tunnels (HTTPS) the hop cannot count them.'
+        : `${n} request${n === 1 ? '' : 's'} to recorded hosts ${n === 1 ? 'was' : 'were'} sent after the ` +
+            'recording had ended (inactivity-timeout, or the Wallarm console): proxied but not recorded, so not tested.'
+    )
+  }
   const unanswered = summary.rows.reduce((n, r) => n + r.byStatus.none, 0)
   if (unanswered > 0) {
     lines.push(
@@ -216,6 +276,14 @@ export function diagnose(summary: TrafficSummary, ctx: DiagnosisContext): string
     )
   }
   return lines
+}
+
+function recordedCell(r: TrafficRow): string {
+  if (r.excluded) return 'no: excluded (straight to the target)'
+  if (!r.recorded) return 'no: not in ALLOWED_HOSTS'
+  if (r.late === 0) return 'yes'
+  if (r.late >= r.requests) return 'no: sent after the recording ended'
+  return `${r.requests - r.late} yes; ${r.late} no: sent after the recording ended`
 }
 
 /** Rows shown in the table; the rest are summed up in one line. */
@@ -233,7 +301,7 @@ export function renderTraffic(summary: TrafficSummary, diagnoses: readonly strin
       const counts = STATUS_CLASSES.map((c) => String(r.byStatus[c]))
       out.push(
         `| ${escapeMarkdown(r.method)} | ${escapeMarkdown(r.host)} | ${code(truncate(r.pattern, 120), { table: true })} | ${r.requests} | ` +
-          `${counts.join(' | ')} | ${r.excluded ? 'no: excluded (straight to the target)' : r.recorded ? 'yes' : 'no: not in ALLOWED_HOSTS'} |`
+          `${counts.join(' | ')} | ${recordedCell(r)} |`
       )
     }
     const hidden = summary.rows.slice(MAX_TRAFFIC_ROWS)

@@ -7,6 +7,19 @@ import { WAITED_CONCLUSIONS, type Conclusion, type FailOn, type Mode } from '../
 import { atThreshold, countedFindings, statusLabel, type Finding } from '../report/model.js'
 import type { TestRun } from '../wallarm/types.js'
 
+/** The run's counters the gate reads: every one the API gives about its baselines. */
+export type RunCounters = Pick<
+  TestRun,
+  | 'baseline_count'
+  | 'baseline_check_all_terminated_count'
+  | 'baseline_check_passed_count'
+  | 'baseline_check_fail_count'
+  | 'baseline_check_tech_fail_count'
+  | 'baseline_check_interrupted_count'
+  | 'baseline_check_running_count'
+  | 'baseline_check_waiting_count'
+>
+
 export interface GateInput {
   conclusion: Conclusion
   reason: string
@@ -15,9 +28,11 @@ export interface GateInput {
   findings: Finding[]
   mode: Mode
   /** The run's counters, where there is a run: a pass must have tested something. */
-  run?: Pick<TestRun, 'baseline_count' | 'baseline_check_tech_fail_count'> | undefined
-  /** Percent of baselines (0..100) that may fail for technical reasons in a run that still passes. */
+  run?: RunCounters | undefined
+  /** Percent of the tested baselines (0..100) that may fail for technical reasons in a run that still passes. */
   techFailTolerance: number
+  /** The stop found the recording already ended: requests sent after that were not tested. */
+  recordingEnded?: { requestsAfter?: number | undefined } | undefined
 }
 
 export interface GateDecision {
@@ -29,10 +44,34 @@ export interface GateDecision {
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
 
+/** The baselines by what became of them, from the API's counters (which never say "skipped" themselves). */
+export function baselineTally(run: RunCounters): {
+  recorded: number
+  /** Checked to the end: clean, or with a vulnerability. */
+  checked: number
+  techFailed: number
+  interrupted: number
+  /** Not checked yet (the run has not finished). */
+  unfinished: number
+  /** Whose checks ended, one way or another. */
+  tested: number
+  /** Recorded but never tested: excluded by file-extensions-to-exclude, or duplicates of another baseline. */
+  skipped: number
+} {
+  const checked = run.baseline_check_passed_count + run.baseline_check_fail_count
+  const techFailed = run.baseline_check_tech_fail_count
+  const interrupted = run.baseline_check_interrupted_count
+  const unfinished = run.baseline_check_running_count + run.baseline_check_waiting_count
+  const tested = Math.max(run.baseline_check_all_terminated_count, checked + techFailed + interrupted)
+  const skipped = Math.max(0, run.baseline_count - tested - unfinished)
+  return { recorded: run.baseline_count, checked, techFailed, interrupted, unfinished, tested, skipped }
+}
+
 /**
  * Why a run that found nothing proves nothing, or undefined when its pass can be trusted. Wallarm's own CI
- * mode fails a run that "passed" with errors; a run that tested no baseline, or whose checks mostly could
- * not reach the application, is no pass either.
+ * mode fails a run that "passed" with errors; a run that tested no baseline, checked none to the end
+ * (all skipped, all failed technically, whatever tech-fail-tolerance says), or whose checks mostly could
+ * not reach the application, is no pass either. The reason names the counter that decided and what to do.
  */
 export function untrustedPass(
   mode: Mode,
@@ -47,16 +86,69 @@ export function untrustedPass(
           "the FAST node's proxy and that their host is in the node's ALLOWED_HOSTS."
       : 'The test run has no baselines, so nothing was tested: check that its test record holds baselines.'
   }
-  const techFailed = run.baseline_check_tech_fail_count
-  if (techFailed > 0 && (techFailed * 100) / run.baseline_count > techFailTolerance) {
+  const t = baselineTally(run)
+  if (t.checked === 0) {
+    const why: string[] = []
+    if (t.skipped > 0) {
+      why.push(
+        `${plural(t.skipped, 'was', 'were')} skipped, not tested (baseline_count ${t.recorded} counts them, no ` +
+          'baseline_check counter does): excluded by file-extensions-to-exclude, or duplicates of another ' +
+          'baseline; check that file-extensions-to-exclude does not match the paths the tests request'
+      )
+    }
+    if (t.techFailed > 0) {
+      why.push(
+        `${plural(t.techFailed, 'check', 'checks')} failed for technical reasons ` +
+          `(baseline_check_tech_fail_count ${t.techFailed}; tech-fail-tolerance does not apply when nothing was ` +
+          'checked): check that the application is up and reachable from the FAST node for the whole run'
+      )
+    }
+    if (t.interrupted > 0) {
+      why.push(
+        `${plural(t.interrupted, 'check was', 'checks were')} interrupted ` +
+          `(baseline_check_interrupted_count ${t.interrupted})`
+      )
+    }
+    if (t.unfinished > 0) {
+      why.push(
+        `${plural(t.unfinished, 'check', 'checks')} had not finished (baseline_check_running_count and ` +
+          'baseline_check_waiting_count)'
+      )
+    }
     return (
-      `${plural(techFailed, 'baseline', 'baselines')} of ${run.baseline_count} could not be tested for technical ` +
-      'reasons (the application was down, unreachable from the FAST node, or refused the test requests), more ' +
-      `than tech-fail-tolerance ${techFailTolerance}% allows: check that the application is up and reachable ` +
-      'from the node for the whole run, then run again.'
+      `None of the ${plural(t.recorded, 'baseline', 'baselines')} was checked (baseline_check_passed_count and ` +
+      `baseline_check_fail_count are 0), so nothing was tested: ${why.join('; ')}. Then run again.`
+    )
+  }
+  if (t.techFailed > 0 && (t.techFailed * 100) / t.tested > techFailTolerance) {
+    return (
+      `${plural(t.techFailed, 'baseline', 'baselines')} of ${t.tested} tested could not be tested for technical ` +
+      'reasons (baseline_check_tech_fail_count: the application was down, unreachable from the FAST node, or ' +
+      `refused the test requests), more than tech-fail-tolerance ${techFailTolerance}% allows: check that the ` +
+      'application is up and reachable from the node for the whole run, then run again.'
     )
   }
   return undefined
+}
+
+/**
+ * Why a pass cannot be trusted when the recording had ended by itself before the stop: the requests sent
+ * after it were proxied, not recorded, so not tested. Undefined when none were (counted, scan mode).
+ */
+function untestedAfterEnd(ended: GateInput['recordingEnded']): string | undefined {
+  if (ended === undefined) return undefined
+  const n = ended.requestsAfter
+  if (n === 0) return undefined
+  const what =
+    n === undefined
+      ? 'requests sent after that were not recorded, and this step cannot see whether the tests sent any'
+      : `${plural(n, 'request', 'requests')} to recorded hosts ${n === 1 ? 'was' : 'were'} sent after that, ` +
+        'proxied but not recorded, so not tested'
+  return (
+    `The recording ended by itself (inactivity-timeout, or the Wallarm console) before the stop: ${what}. ` +
+    'Raise inactivity-timeout (up to 86400 s; scan mode uses that unless the input is set), or stop the ' +
+    'recording right after the tests, then run again.'
+  )
 }
 
 export function decide(input: GateInput): GateDecision {
@@ -76,7 +168,8 @@ export function decide(input: GateInput): GateDecision {
     reason = `Testing found ${plural(counted, `${fresh(input)}vulnerability`, `${fresh(input)}vulnerabilities`)} at or above threat ${input.minThreat}.`
   }
   if (conclusion === 'passed') {
-    const untrusted = untrustedPass(input.mode, input.run, input.techFailTolerance)
+    const untrusted =
+      untrustedPass(input.mode, input.run, input.techFailTolerance) ?? untestedAfterEnd(input.recordingEnded)
     if (untrusted !== undefined) {
       conclusion = 'inconclusive'
       reason = `Inconclusive: ${untrusted}`

@@ -13,7 +13,7 @@
  * the server, bounds how long we keep trying. With the default 30 s cap and 5 attempts the worst case is
  * about two minutes of waiting.
  */
-import { abortReason, sleep, type Sleep } from '../common/time.js'
+import { abortReason, longTimeout, sleep, type Sleep } from '../common/time.js'
 
 export interface RetryInfo {
   /** The number (1-based) of the attempt that just failed. */
@@ -54,21 +54,21 @@ export function deadlineSignal(
   const controller = new AbortController()
   let expired = false
   const onParent = (): void => controller.abort(parent?.reason)
-  const timer = setTimeout(
+  const cancel = longTimeout(
     () => {
       expired = true
       controller.abort(new DOMException(`deadline of ${Math.round(ms)} ms reached`, 'TimeoutError'))
     },
-    Math.max(0, ms)
+    ms,
+    true
   )
-  timer.unref?.()
   if (parent?.aborted) onParent()
   else parent?.addEventListener('abort', onParent, { once: true })
   return {
     signal: controller.signal,
     expired: () => expired,
     clear: () => {
-      clearTimeout(timer)
+      cancel()
       parent?.removeEventListener('abort', onParent)
     }
   }

@@ -11,6 +11,8 @@ import { ReportedFailure } from '../../src/common/error-message.js'
 import { runMain } from '../../src/main.js'
 import { FakeRunner } from '../support/fake-runner.js'
 import { FakeGitHub } from '../support/fake-github.js'
+import { HostileApi, apiRun, envelope } from '../support/hostile-api.js'
+import { hasWorkflowCommand } from '../../src/text/untrusted.js'
 import { TOKEN, stepHarness, type StepHarness } from './harness.js'
 
 let h: StepHarness | undefined
@@ -158,6 +160,93 @@ describe('record', () => {
     expect(r.failure).toContain('did not pick test run')
     expect(r.outputs['test-run-id']).toMatch(/^\d+$/)
     expect(r.outputs.conclusion).toBe('error')
+  })
+})
+
+describe('a pass means tested', () => {
+  /** A record step, the given requests through the node, then a stop step: the stop step's runner. */
+  async function recordThenStop(inputs: Record<string, string>, paths: string[]): Promise<FakeRunner> {
+    const rec = await main(h!, h!.runner({ mode: 'record', token: TOKEN, ...inputs }))
+    expect(rec.outputs.conclusion).toBe('recording')
+    for (const path of paths) {
+      const result = h!.emu.model.recordBaseline(TOKEN, {
+        method: 'GET',
+        url: `http://app${path}`,
+        headers: {},
+        body: ''
+      })
+      expect(result.recorded).toBe(true)
+    }
+    return main(h!, h!.runner({ mode: 'stop', token: TOKEN, 'test-run-id': rec.outputs['test-run-id']! }))
+  }
+
+  it('a run whose baselines were all excluded is inconclusive, naming the counter and what to do', async () => {
+    h = await stepHarness()
+    const r = await recordThenStop({ 'file-extensions-to-exclude': 'json|png' }, [
+      '/data.json',
+      '/logo.png',
+      '/more.json'
+    ])
+    expect(r.outputs.state).toBe('passed')
+    expect(r.outputs.baselines).toBe('3')
+    expect(r.outputs.conclusion).toBe('inconclusive')
+    expect(r.failure).toContain('None of the 3 baselines was checked')
+    expect(r.failure).toContain('baseline_check_passed_count')
+    expect(r.summaries[0]).toContain('3 were skipped, not tested')
+    expect(r.summaries[0]).toContain('3 skipped (excluded by file-extensions-to-exclude, or duplicates)')
+  })
+
+  it('stop mode: a recording that had ended by itself (inactivity-timeout) is no pass, and the step says so', async () => {
+    h = await stepHarness()
+    const rec = await main(h, h.runner({ mode: 'record', token: TOKEN, 'inactivity-timeout': '300' }))
+    const baseline = (path: string) =>
+      h!.emu.model.recordBaseline(TOKEN, { method: 'GET', url: `http://app${path}`, headers: {}, body: '' })
+    expect(baseline('/fine?q=1').recorded).toBe(true)
+    h.advance(301_000) // a pause in the tests longer than inactivity-timeout
+    expect(baseline('/later?q=1')).toMatchObject({ recorded: false, reason: 'not_recording' })
+    const r = await main(
+      h,
+      h.runner({ mode: 'stop', token: TOKEN, 'test-run-id': rec.outputs['test-run-id']! })
+    )
+    expect(r.outputs.state).toBe('passed')
+    expect(r.outputs.conclusion).toBe('inconclusive')
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(
+        /^The recording of test run \d+ had already ended when the stop was asked: .*inactivity-timeout \(300 s\)/
+      )
+    )
+    expect(r.failure).toContain('The recording ended by itself')
+    expect(r.failure).toContain('this step cannot see whether the tests sent any')
+    expect(r.summaries[0]).toContain('had already ended when the stop was asked')
+  })
+
+  it('stop mode: an interrupted run is interrupted, not a recording that ended by itself', async () => {
+    h = await stepHarness()
+    const first = await main(h, h.runner({ mode: 'record', token: TOKEN }))
+    await main(h, h.runner({ mode: 'record', token: TOKEN }))
+    const r = await main(
+      h,
+      h.runner({ mode: 'stop', token: TOKEN, 'test-run-id': first.outputs['test-run-id']! })
+    )
+    expect(r.outputs.conclusion).toBe('interrupted')
+    expect(r.text).not.toContain('had already ended')
+  })
+
+  it('stop mode: a stop in time says nothing of the kind', async () => {
+    h = await stepHarness()
+    const r = await recordThenStop({}, ['/fine?q=1'])
+    expect(r.outputs.conclusion).toBe('passed')
+    expect(r.text).not.toContain('had already ended')
+  })
+
+  it('duplicates skipped: one baseline checked is a pass', async () => {
+    h = await stepHarness()
+    const r = await recordThenStop({}, ['/fine?q=1', '/fine?q=1', '/fine?q=1'])
+    expect(r.outputs.baselines).toBe('3')
+    expect(r.outputs.conclusion).toBe('passed')
+    expect(r.summaries[0]).toContain(
+      '| Baselines | 3 recorded, 1 checked, 0 failed, 0 with technical failures, 2 skipped'
+    )
   })
 })
 
@@ -446,5 +535,39 @@ describe('an API that stumbles', () => {
     expect(r.lines('warning')).toContain(
       'This token may not read vulnerability details, so only the summary the test run gives is shown.'
     )
+  })
+})
+
+describe('text from the API in the log', () => {
+  let api: HostileApi | undefined
+  afterEach(async () => {
+    await api?.stop()
+    api = undefined
+  })
+
+  // The runner acts on a line starting with `::`: a state of the API's must never start one.
+  const forged = 'running\n::error::forged\r::add-mask::x\u2028##[error]legacy'
+
+  /** Every line the runner would read from the step's stdout: info lines may hold line breaks. */
+  const stdoutLines = (r: FakeRunner): string[] =>
+    // eslint-disable-next-line no-control-regex
+    r.lines('info').flatMap((m) => m.split(/[\n\r\u000B\u000C\u0085\u2028\u2029]/))
+
+  it.each([
+    ['wait', { mode: 'wait', 'test-run-id': '5080', wait: 'false' }],
+    ['stop', { mode: 'stop', 'test-run-id': '5080', wait: 'false' }]
+  ])('%s with wait: false: the conclusion line carries the state neutralised', async (_, inputs) => {
+    h = await stepHarness()
+    const run = apiRun({ state: forged, recording: false, end_time: null })
+    api = await new HostileApi()
+      .on('GET', /^\/v1\/test_run\/5080$/, envelope(run))
+      .on('POST', /^\/v1\/test_run\/5080\/action\/stop$/, envelope(run))
+      .start()
+    const r = await main(h, h.runner({ token: TOKEN, 'api-host': api.url, ...inputs }))
+    expect(r.outputs.conclusion).toBe('running')
+    const conclusion = r.lines('info').find((l) => l.startsWith('Conclusion: running.'))
+    expect(conclusion).toContain('Test run 5080 is running ⏎ ')
+    expect(conclusion).toContain('forged')
+    for (const line of stdoutLines(r)) expect(hasWorkflowCommand(line), line).toBe(false)
   })
 })

@@ -281,7 +281,7 @@ describe('recording, stopping and completion', () => {
     expect(end.baseline_check_interrupted_count).toBe(2)
   })
 
-  it('the inactivity timeout ends recording by itself', async () => {
+  it('the inactivity timeout ends recording by itself; later requests are proxied, not recorded', async () => {
     // 300 emulated s at timeScale 0.001 = 0.3 real s.
     const e = await start({ timeScale: 0.001 })
     target = await startTarget()
@@ -291,6 +291,12 @@ describe('recording, stopping and completion', () => {
     await viaProxy(e.proxyUrl, `${target.url}/a`)
     const end = await waitTerminal(e, run.id)
     expect(end).toMatchObject({ state: 'passed', recording: false, baseline_count: 1 })
+    // What a run step with a pause longer than inactivity-timeout meets (spec §3.2 rule 2). The stop of a
+    // recording that no longer records is undocumented (§6.2): 200 with the run as it is, recording false.
+    await viaProxy(e.proxyUrl, `${target.url}/b`)
+    const stop = await api(e, 'POST', `/v1/test_run/${run.id}/action/stop`)
+    expect(stop.httpStatus).toBe(200)
+    expect(stop.json.body).toMatchObject({ recording: false, baseline_count: 1, end_time: end.end_time })
   })
 
   it('pause (control call) freezes progress; resume continues', async () => {

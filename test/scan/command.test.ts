@@ -8,8 +8,7 @@ import {
   endLeftovers,
   runCommand,
   startCommand,
-  testsDone,
-  withoutHost
+  testsDone
 } from '../../src/scan/command.js'
 import { startHop, type RecordingHop } from '../../src/scan/hop.js'
 import type { SeenRequest } from '../../src/scan/traffic.js'
@@ -83,10 +82,6 @@ describe('commandEnvironment', () => {
   it('takes the target out of NO_PROXY (and a *), keeping the other entries', () => {
     expect(env.NO_PROXY).toBe('127.0.0.1,.internal')
     expect(env.no_proxy).toBe('')
-    expect(withoutHost('app.example.com:3000, .example.com,other.test', 'api.example.com')).toBe(
-      'app.example.com:3000,other.test'
-    )
-    expect(withoutHost('[::1],localhost', '::1')).toBe('localhost')
   })
 
   it('hands the CA bundle to every client that reads one, and no CA variable without a bundle', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { targetProxied, withoutHost } from '../../src/scan/no-proxy.js'
+import { commandEnvironment } from '../../src/scan/command.js'
+import { withoutHost } from '../../src/scan/no-proxy.js'
 
 describe('NO_PROXY without the entries that would send the target around the node', () => {
   it('names and domains, with or without a port; * goes; the rest stays, in order', () => {
@@ -24,10 +25,13 @@ describe('NO_PROXY without the entries that would send the target around the nod
     expect(withoutHost('127.0.0.0/33,::1/x', '127.0.0.1')).toBe('127.0.0.0/33,::1/x')
   })
 
-  it('both variables of the step’s environment, the others untouched', () => {
-    expect(
-      targetProxied({ NO_PROXY: 'localhost,::1', no_proxy: '::1', PATH: '/bin' }, 'http://[::1]:3000/api')
-    ).toEqual({ NO_PROXY: 'localhost', no_proxy: '', PATH: '/bin' })
-    expect(targetProxied({ PATH: '/bin' }, 'http://[::1]:3000')).toEqual({ PATH: '/bin' })
+  it('both variables of the command’s environment, for an IPv6 target too', () => {
+    const options = { proxyUrl: 'http://127.0.0.1:9', target: 'http://[::1]:3000/api', secrets: [] }
+    const { env } = commandEnvironment(
+      { NO_PROXY: 'localhost,::1', no_proxy: '[::1]:3000', PATH: '/bin' },
+      options
+    )
+    expect([env.NO_PROXY, env.no_proxy, env.PATH]).toEqual(['localhost', '', '/bin'])
+    expect(commandEnvironment({ PATH: '/bin' }, options).env.NO_PROXY).toBeUndefined()
   })
 })

@@ -4,6 +4,7 @@
  * same through e2e/scan*.test.ts; this reaches the branches in between.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -14,6 +15,7 @@ import { readSettings, type Settings } from '../../src/inputs/settings.js'
 import { sleep as defaultSleep, systemClock as defaultClock } from '../../src/common/time.js'
 import { runScan, type ScanPorts } from '../../src/scan/run-scan.js'
 import { FastClient } from '../../src/wallarm/client.js'
+import { decide } from '../../src/verdict/gate.js'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
 import { makeCa } from '../support/tls.js'
@@ -124,6 +126,58 @@ describe('runScan with a node of one’s own (node-url)', () => {
     expect(h.recording.at(-1)).toEqual([result.run!.id, false])
     expect(h.containers).toEqual([])
     expect(h.groups).toEqual([])
+  })
+
+  it('a recording that ends while the tests run: the requests after it counted as not recorded, no pass', async () => {
+    const h = await harness()
+    // A target that, on /end, has the recording end as inactivity-timeout or the console would end it.
+    const target = createServer((req, res) => {
+      if (req.url === '/end') h.emu.model.stopRecording(TOKEN, h.emu.model.runIds().at(-1)!)
+      res.end('ok')
+    })
+    await new Promise<void>((done) => target.listen(0, '127.0.0.1', done))
+    closers.push(() => new Promise((done) => target.close(done)))
+    const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}`
+    const result = await runScan(
+      h.settings({
+        target: url,
+        'inactivity-timeout': '',
+        run: `for p in a end b c d; do curl -sSf "${url}/$p" > /dev/null; done`
+      }),
+      h.deps(),
+      h.ports()
+    )
+    // Unless the user sets one, the run is created with the API's largest inactivity timeout.
+    const create = h.emu.requests.find((r) => r.method === 'POST' && r.path === '/v1/test_run')
+    expect(create?.body).toMatchObject({ inactivity_timeout: 86400 })
+    expect(result.run?.baseline_count).toBe(2)
+    expect(result.recordingEnded).toEqual({ requestsAfter: 3 })
+    expect(result.warnings).toContainEqual(
+      expect.stringMatching(/^The recording of test run \d+ had already ended when the stop was asked/)
+    )
+    expect(h.logs).toContain(
+      'warning: 3 requests to recorded hosts were sent after the recording had ended (inactivity-timeout, or ' +
+        'the Wallarm console): proxied but not recorded, so not tested.'
+    )
+    const table = result.scan.trafficMarkdown ?? ''
+    expect(table).toContain('| `/end` | 1 | 1 | 0 | 0 | 0 | 0 | yes |')
+    for (const path of ['b', 'c', 'd'])
+      expect(table).toContain(`| \`/${path}\` | 1 | 1 | 0 | 0 | 0 | 0 | no: sent after the recording ended |`)
+    // The gate: the API says passed, the step does not.
+    expect(result.conclusion).toBe('passed')
+    const decision = decide({
+      conclusion: result.conclusion,
+      reason: result.reason,
+      failOn: 'vulnerabilities',
+      minThreat: 1,
+      findings: [],
+      mode: 'scan',
+      run: result.run,
+      techFailTolerance: 0,
+      recordingEnded: result.recordingEnded
+    })
+    expect(decision).toMatchObject({ conclusion: 'inconclusive', failed: true })
+    expect(decision.reason).toContain('3 requests to recorded hosts were sent after that')
   })
 
   it('a node that never picks the run up: no command runs, the record step’s error comes back', async () => {

@@ -89,8 +89,10 @@ describe('summarize', () => {
       requests: 3,
       byStatus: { '2xx': 1, '3xx': 0, '4xx': 1, '5xx': 1, none: 0 },
       recorded: true,
+      late: 0,
       excluded: false
     })
+    expect(s.afterEnd).toBeUndefined()
     expect(s.rows.find((r) => r.method === 'CONNECT')?.pattern).toBe('(tunnel)')
     expect(s.rows.find((r) => r.host === 'api.example.com')?.byStatus.none).toBe(1)
     expect(s.hosts).toEqual([
@@ -121,6 +123,56 @@ describe('TrafficCounter', () => {
     expect(s.rows[0]).toMatchObject({ pattern: '/items/{id}', requests: 20_000 })
     expect(s.rows.find((r) => r.pattern === '(other paths)')?.requests).toBe(11)
     expect(s.hosts).toEqual([{ host: 'h', requests: s.total, recorded: true }])
+  })
+})
+
+describe('the recording ended before the tests did', () => {
+  const sent = (): TrafficCounter => {
+    const c = new TrafficCounter()
+    c.add(req('GET', 'localhost', '/api/products/1', 200))
+    c.add(req('GET', 'other.example', '/x', 200))
+    c.add(req('POST', 'localhost', '/api/cart', 201))
+    c.add(req('GET', 'localhost', '/api/products/2', 200))
+    c.add(req('GET', 'localhost', '/api/products/3', 200))
+    c.add(req('POST', 'localhost', '/api/cart', 201))
+    return c
+  }
+
+  it('the requests to recorded hosts past those the node recorded came after the end, by row', () => {
+    const s = sent().summary(hostMatcher('localhost'), 2)
+    expect(s.afterEnd).toEqual({ requests: 3 })
+    const row = (method: string) => s.rows.find((r) => r.method === method && r.host === 'localhost')!
+    expect(row('GET')).toMatchObject({ requests: 3, late: 2 })
+    expect(row('POST')).toMatchObject({ requests: 2, late: 1 })
+    expect(s.rows.find((r) => r.host === 'other.example')?.late).toBe(0)
+  })
+
+  it('none after the end when the node recorded them all', () => {
+    expect(sent().summary(hostMatcher('localhost'), 5).afterEnd).toEqual({ requests: 0 })
+  })
+
+  it('tunnels to recorded hosts hide their requests: not counted', () => {
+    const c = sent()
+    c.add(req('CONNECT', 'localhost', '', 200))
+    expect(c.summary(hostMatcher('localhost'), 2).afterEnd).toEqual({ requests: undefined })
+  })
+
+  it('the table says which were not recorded, and a diagnosis says why', () => {
+    const s = sent().summary(hostMatcher('localhost'), 2)
+    const lines = diagnose(s, { allowedHosts: 'localhost', proxyVariables: ['HTTP_PROXY'] })
+    expect(lines).toContain(
+      '3 requests to recorded hosts were sent after the recording had ended (inactivity-timeout, or the ' +
+        'Wallarm console): proxied but not recorded, so not tested.'
+    )
+    const md = renderTraffic(s, lines)
+    expect(md).toContain('| 1 yes; 2 no: sent after the recording ended |')
+    expect(md).toContain('| 1 yes; 1 no: sent after the recording ended |')
+    expect(md).toContain('| no: not in ALLOWED_HOSTS |')
+  })
+
+  it('a row all after the end says no', () => {
+    const s = sent().summary(hostMatcher('localhost'), 0)
+    expect(renderTraffic(s, [])).toContain('| 3 | 0 | 0 | 0 | 0 | no: sent after the recording ended |')
   })
 })
 

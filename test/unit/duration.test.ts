@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DurationError, formatDuration, parseDuration } from '../../src/common/duration.js'
+import { DurationError, MAX_DURATION_MS, formatDuration, parseDuration } from '../../src/common/duration.js'
 
 describe('parseDuration', () => {
   it.each([
@@ -62,11 +62,23 @@ describe('parseDuration', () => {
       'Input "poll-interval" has the value "0s": expected a duration from 1s to 1h.'
     )
     expect(() => parseDuration('poll-interval', '2h', { min: 1000, max: 3_600_000 })).toThrow(/from 1s to 1h/)
-    expect(() => parseDuration('wait-timeout', '500ms', { min: 1000 })).toThrow(/at least 1s/)
+    expect(() => parseDuration('wait-timeout', '500ms', { min: 1000 })).toThrow(/from 1s to 120h/)
     expect(() => parseDuration('stop-grace-period', '6m', { max: 300_000 })).toThrow(/at most 5m/)
     expect(parseDuration('stop-grace-period', '0', { max: 300_000 })).toBe(0)
     expect(parseDuration('poll-interval', '1h', { min: 1000, max: 3_600_000 })).toBe(3_600_000)
     expect(parseDuration('poll-interval', '1s', { min: 1000, max: 3_600_000 })).toBe(1000)
+  })
+
+  it('refuses what no timer can wait for (600h, 2^31 ms and more) and more than a job can run, saying why', () => {
+    for (const value of ['600h', '596h 31m 24s', `${2 ** 31}`, '121h', '120h 1ms']) {
+      expect(() => parseDuration('wait-timeout', value, { min: 1000 })).toThrow(
+        `Input "wait-timeout" has the value ${JSON.stringify(value)}: expected a duration from 1s to 120h: ` +
+          'no job runs longer (5 days on a self-hosted runner).'
+      )
+    }
+    expect(parseDuration('wait-timeout', '120h', { min: 1000 })).toBe(MAX_DURATION_MS)
+    // A limit of the input's own above the cap does not lift it.
+    expect(() => parseDuration('ready-timeout', '200h', { max: 1e12 })).toThrow(/at most 120h/)
   })
 
   it('carries the input and value on the error', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decide as decideGate, type GateInput } from '../../src/verdict/gate.js'
+import { decide as decideGate, type GateInput, type RunCounters } from '../../src/verdict/gate.js'
 import type { Finding } from '../../src/report/model.js'
 
 /** The gate with what these tests do not vary: stop mode, no run counters, no technical failure allowed. */
@@ -95,9 +95,20 @@ describe('decide', () => {
       minThreat: 1,
       findings: [] as Finding[]
     } as const
-    const run = (baselines: number, techFailed: number) => ({
+    /** A finished run's counters: `baselines` recorded, `skipped` of them not tested, the rest checked. */
+    const run = (
+      baselines: number,
+      techFailed: number,
+      { skipped = 0, fail = 0 }: { skipped?: number; fail?: number } = {}
+    ): RunCounters => ({
       baseline_count: baselines,
-      baseline_check_tech_fail_count: techFailed
+      baseline_check_all_terminated_count: baselines - skipped,
+      baseline_check_passed_count: baselines - skipped - techFailed - fail,
+      baseline_check_fail_count: fail,
+      baseline_check_tech_fail_count: techFailed,
+      baseline_check_interrupted_count: 0,
+      baseline_check_running_count: 0,
+      baseline_check_waiting_count: 0
     })
 
     it('is inconclusive with no baselines, and fails with fail-on vulnerabilities', () => {
@@ -115,9 +126,83 @@ describe('decide', () => {
     it('is inconclusive when more baselines failed technically than tech-fail-tolerance allows', () => {
       const d = decide({ ...passed, run: run(10, 1) })
       expect(d).toMatchObject({ conclusion: 'inconclusive', failed: true })
-      expect(d.reason).toContain('1 baseline of 10 could not be tested for technical reasons')
+      expect(d.reason).toContain('1 baseline of 10 tested could not be tested for technical reasons')
+      expect(d.reason).toContain('baseline_check_tech_fail_count')
       expect(d.reason).toContain('tech-fail-tolerance 0%')
       expect(decide({ ...passed, run: run(10, 5), techFailTolerance: 40 }).conclusion).toBe('inconclusive')
+    })
+
+    it('is inconclusive when every baseline was skipped (all excluded): 0 checked is no pass', () => {
+      const d = decide({ ...passed, run: run(3, 0, { skipped: 3 }) })
+      expect(d).toMatchObject({ conclusion: 'inconclusive', failed: true })
+      expect(d.reason).toMatch(
+        /^Inconclusive: None of the 3 baselines was checked \(baseline_check_passed_count and baseline_check_fail_count are 0\)/
+      )
+      expect(d.reason).toContain('3 were skipped, not tested')
+      expect(d.reason).toContain('file-extensions-to-exclude')
+    })
+
+    it('is inconclusive when every check failed technically, whatever tech-fail-tolerance says', () => {
+      const d = decide({ ...passed, run: run(10, 10), techFailTolerance: 100 })
+      expect(d).toMatchObject({ conclusion: 'inconclusive', failed: true })
+      expect(d.reason).toContain('10 checks failed for technical reasons (baseline_check_tech_fail_count 10')
+      expect(d.reason).toContain('tech-fail-tolerance does not apply when nothing was checked')
+      expect(d.reason).toContain('reachable from the FAST node')
+    })
+
+    it('names every counter that kept the checks from ending: skipped and technical failures together', () => {
+      const d = decide({ ...passed, run: run(5, 2, { skipped: 3 }), techFailTolerance: 100 })
+      expect(d.conclusion).toBe('inconclusive')
+      expect(d.reason).toContain('3 were skipped')
+      expect(d.reason).toContain('2 checks failed for technical reasons')
+    })
+
+    it('says so when the checks were interrupted or had not finished', () => {
+      const counters = { ...run(4, 0, { skipped: 4 }), baseline_check_interrupted_count: 1 }
+      counters.baseline_check_running_count = 1
+      counters.baseline_check_waiting_count = 2
+      counters.baseline_check_all_terminated_count = 1
+      const d = decide({ ...passed, run: counters })
+      expect(d.conclusion).toBe('inconclusive')
+      expect(d.reason).toContain('1 check was interrupted (baseline_check_interrupted_count 1)')
+      expect(d.reason).toContain('3 checks had not finished')
+      expect(d.reason).not.toContain('skipped')
+    })
+
+    it('measures technical failures against the baselines tested, not the skipped ones', () => {
+      // 10 recorded, 8 excluded: 1 of the 2 tested failed technically, 50% > 40%.
+      const d = decide({ ...passed, run: run(10, 1, { skipped: 8 }), techFailTolerance: 40 })
+      expect(d.conclusion).toBe('inconclusive')
+      expect(d.reason).toContain('1 baseline of 2 tested could not be tested')
+    })
+
+    it('passes with one baseline checked clean among skipped ones', () => {
+      expect(decide({ ...passed, run: run(3, 0, { skipped: 2 }) })).toMatchObject({
+        conclusion: 'passed',
+        failed: false
+      })
+    })
+
+    it('is inconclusive when the recording had ended before the stop and requests may have come after', () => {
+      const unknown = decide({ ...passed, run: run(3, 0), recordingEnded: {} })
+      expect(unknown).toMatchObject({ conclusion: 'inconclusive', failed: true })
+      expect(unknown.reason).toContain(
+        'The recording ended by itself (inactivity-timeout, or the Wallarm console)'
+      )
+      expect(unknown.reason).toContain('cannot see whether the tests sent any')
+      expect(unknown.reason).toContain('Raise inactivity-timeout')
+      const counted = decide({ ...passed, run: run(3, 0), recordingEnded: { requestsAfter: 1 } })
+      expect(counted.reason).toContain('1 request to recorded hosts was sent after that')
+    })
+
+    it('passes when the recording ended but no request came after it; findings still fail', () => {
+      expect(decide({ ...passed, run: run(3, 0), recordingEnded: { requestsAfter: 0 } }).conclusion).toBe(
+        'passed'
+      )
+      expect(
+        decide({ ...passed, conclusion: 'failed', findings: [sqli], run: run(3, 0), recordingEnded: {} })
+          .conclusion
+      ).toBe('failed')
     })
 
     it('passes within tech-fail-tolerance, and without technical failures', () => {

@@ -231,8 +231,8 @@ describe('readSettings: errors name the input, the value and what is allowed', (
     [Inputs.Sarif, 'no', /one of true/],
     [Inputs.Comment, 'y', /one of true/],
     [Inputs.WaitTimeout, 'forever', /a duration such as 90s, 45m/],
-    [Inputs.WaitTimeout, '0s', /at least 1s/],
-    [Inputs.ReadyTimeout, '500ms', /at least 1s/],
+    [Inputs.WaitTimeout, '0s', /from 1s to 120h/],
+    [Inputs.ReadyTimeout, '500ms', /from 1s to 120h/],
     [Inputs.PollInterval, '0', /from 1s to 1h/],
     [Inputs.PollInterval, '2h', /from 1s to 1h/],
     [Inputs.StopGracePeriod, '6m', /at most 5m/],
@@ -442,6 +442,27 @@ describe('readSettings: modes', () => {
     expect(() =>
       readSettings(runnerInputs({ mode: 'stop', 'if-no-token': 'skip', 'wait-timeout': 'x' }), {})
     ).toThrow(/wait-timeout/)
+  })
+
+  it.each(['wait-timeout', 'ready-timeout', 'poll-interval', 'stop-grace-period'])(
+    '%s beyond any timer’s range (600h, 2^31 ms) is refused, naming the input and the limit',
+    (input) => {
+      for (const value of ['600h', `${2 ** 31}ms`]) {
+        const error = errorOf(() => read({ mode: 'stop', 'test-run-id': '5', [input]: value }))
+        expect(error.input).toBe(input)
+        expect(error.message).toMatch(/expected a duration (from \S+ )?(to|of at most) \S+/)
+      }
+    }
+  )
+
+  it('wait-timeout and ready-timeout take up to 120h, as long as a job can run', () => {
+    const s = read({ mode: 'stop', 'test-run-id': '5', 'wait-timeout': '120h', 'ready-timeout': '120h' })
+    expect(s.waitTimeoutMs).toBe(120 * 3_600_000)
+    expect(s.readyTimeoutMs).toBe(120 * 3_600_000)
+    expect(errorOf(() => read({ mode: 'stop', 'test-run-id': '5', 'wait-timeout': '600h' })).message).toBe(
+      'Input "wait-timeout" has the value "600h": expected a duration from 1s to 120h: no job runs longer ' +
+        '(5 days on a self-hosted runner).'
+    )
   })
 
   it('test-record-id in record mode is a contradiction', () => {

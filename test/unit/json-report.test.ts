@@ -60,7 +60,8 @@ describe('buildJsonReport', () => {
           passed: 1,
           running: 0,
           interrupted: 0,
-          waiting: 0
+          waiting: 0,
+          skipped: 0
         },
         requestsSent: 70,
         domains: ['app.local']
@@ -86,6 +87,17 @@ describe('buildJsonReport', () => {
       context: { repository: 'octo/app', job: 'dast', runId: '42', sha: 'abc' }
     })
     expect(JSON.parse(JSON.stringify(json))).toEqual(json)
+  })
+
+  it('counts the skipped baselines, which the API gives no counter of their own', () => {
+    const run = testRun({
+      baseline_count: 5,
+      baseline_check_all_terminated_count: 1,
+      baseline_check_passed_count: 1,
+      baseline_check_fail_count: 0
+    })
+    const json = buildJsonReport(runReport({ run }), '2026-01-01T00:00:00.000Z')
+    expect(json.testRun.baselines).toMatchObject({ recorded: 5, checked: 1, skipped: 4 })
   })
 
   it('works with no run at all', () => {

@@ -64,6 +64,12 @@ describe('scan mode inputs', () => {
     expect(read({ ...scan, target: 'https://[::1]:8443/api' }).scan?.allowedHosts).toBe('[::1]')
   })
 
+  it('creates the run with the API’s largest inactivity timeout unless one is given; record mode keeps 600', () => {
+    expect(read(scan).inactivityTimeout).toBe(86400)
+    expect(read({ ...scan, 'inactivity-timeout': '600' }).inactivityTimeout).toBe(600)
+    expect(read({ mode: 'record' }).inactivityTimeout).toBe(600)
+  })
+
   it.each([
     [{ run: '' }, 'run', /"run" has the value "": expected the command that runs your tests/],
     [{ target: '' }, 'target', /"target" has the value "": expected the http\(s\) URL/],

@@ -87,6 +87,20 @@ describe('renderSummary: verdict', () => {
     expect(md.split('\n')[0]).toBe('## ✅ FAST \\[linux\\]: passed')
   })
 
+  it('says how many baselines were skipped (counted as recorded, never checked)', () => {
+    const run = makeRun({
+      baseline_count: 5,
+      baseline_check_all_terminated_count: 2,
+      baseline_check_passed_count: 2,
+      baseline_check_fail_count: 0,
+      baseline_check_tech_fail_count: 0
+    })
+    expect(renderSummary(makeReport({ run }))).toContain(
+      '| Baselines | 5 recorded, 2 checked, 0 failed, 0 with technical failures, 3 skipped (excluded by ' +
+        'file-extensions-to-exclude, or duplicates) |'
+    )
+  })
+
   it('renders the overview table', () => {
     const md = renderSummary(makeReport())
     expect(md).toContain(
