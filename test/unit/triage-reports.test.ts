@@ -229,7 +229,9 @@ describe('every report shows each finding’s status', () => {
     expect(lines[2]).toBe('**2 new** (1 expired) · 1 known · 1 ignored · 1 triaged · 1 out of scope')
     expect(md).toContain('| Status |')
     expect(md).toContain('ignored: accepted risk (SEC-12)')
-    expect(md).toContain('triaged (false positive: [vulnerability 4](https://us1.my.wallarm.com/vulnerabilities/))')
+    expect(md).toContain(
+      'triaged (false positive: [vulnerability 4](https://us1.my.wallarm.com/vulnerabilities/))'
+    )
     expect(md).toMatch(
       /### Expired\n\n- sqli `GET shop.test\/expired` parameter `q`: the entry in `.github\/wallarm-fast-ignore.yml` expired on 2026-03-01 \(was fine\)/
     )
