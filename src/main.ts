@@ -16,6 +16,7 @@ import { runSummarize } from './modes/summarize.js'
 import { runScan, ScanFailure } from './scan/run-scan.js'
 import { scanPorts } from './scan/runner.js'
 import type { Settings } from './inputs/settings.js'
+import { loadTriageRules } from './triage/load.js'
 import { systemClock, sleep as realSleep, type Clock, type Sleep } from './common/time.js'
 
 export interface MainDeps {
@@ -25,6 +26,8 @@ export interface MainDeps {
   clock?: Clock
   sleep?: Sleep
   random?: () => number
+  /** The wall clock (ms since the epoch), for expiry dates. Default Date.now. */
+  wallClock?: () => number
 }
 
 /** How long a cancelled step may spend stopping its recording: the runner sends SIGTERM 7.5 s after SIGINT. */
@@ -41,14 +44,19 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
   try {
     // Every input is checked even when the step will skip, so a typo fails on forks' pull requests too.
     const settings = readInputs(port, deps.env)
+    // The baseline and ignore files too, before any API call: a bad entry fails on forks' pull requests too.
+    const rules = loadTriageRules(settings, deps.env.GITHUB_WORKSPACE || process.cwd())
     if (settings.mode === 'summarize') {
       // The legs' reports only: no Wallarm API call, so no token.
       for (const warning of settings.warnings) port.warning(warning)
-      const result = runSummarize(settings, deps.env.GITHUB_WORKSPACE || process.cwd(), {
-        info: (m) => port.info(m),
-        warning: (m) => port.warning(m)
-      })
-      const decision = await new Publisher(port, outputs, settings, deps.env).publishMatrix(result)
+      const publisher = new Publisher(port, outputs, settings, deps.env, rules, deps.wallClock)
+      const result = runSummarize(
+        settings,
+        deps.env.GITHUB_WORKSPACE || process.cwd(),
+        { info: (m) => port.info(m), warning: (m) => port.warning(m) },
+        publisher.matrixRules
+      )
+      const decision = await publisher.publishMatrix(result)
       if (decision.failed) throw new ReportedFailure(decision.reason)
       return
     }
@@ -67,7 +75,9 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
     port.saveState(State.ApiBaseUrl, settings.api.baseUrl)
     port.info(`Wallarm FAST ${settings.mode} against ${settings.api.baseUrl}`)
 
-    const publisher = new Publisher(port, outputs, settings, deps.env)
+    if (rules.baselineMissing && settings.failOn === 'new-vulnerabilities')
+      port.info(`No baseline file at ${rules.baselineFile}: an empty baseline, so every finding is new.`)
+    const publisher = new Publisher(port, outputs, settings, deps.env, rules, deps.wallClock)
     const result = await flow(settings, token, { port, createClient, publisher, deps })
     const decision = await publisher.publish(result)
     // Said once: the verdict is the first error annotation (publish), so the step fails without a message.

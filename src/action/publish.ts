@@ -12,12 +12,22 @@ import { withTests } from '../verdict/scan-outcome.js'
 import type { Settings } from '../inputs/settings.js'
 import { buildAnnotations } from '../report/annotations.js'
 import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
-import { countedFindings, type RunReport, type WorkflowContext } from '../report/model.js'
+import {
+  atThreshold,
+  countedFindings,
+  type Finding,
+  type RunReport,
+  type WorkflowContext
+} from '../report/model.js'
+import { mergeBaseline, type Baseline } from '../triage/baseline.js'
+import { today } from '../triage/dates.js'
+import { decideStatuses, type TriageOutcome } from '../triage/decide.js'
+import type { LoadedRules } from '../triage/load.js'
 import { renderSummary } from '../report/summary.js'
 import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
 import { logSafe } from '../text/untrusted.js'
 import { VERSION } from '../common/version.js'
-import { testRunUrl } from '../wallarm/hosts.js'
+import { testRunUrl, vulnerabilitiesUrl } from '../wallarm/hosts.js'
 import type { TestRun } from '../wallarm/types.js'
 import { readEventPayload, workflowContext } from './context.js'
 import { writeReports } from './files.js'
@@ -31,7 +41,11 @@ export class Publisher {
     private readonly port: RunnerPort,
     private readonly outputs: OutputSink,
     private readonly settings: Settings,
-    private readonly env: NodeJS.ProcessEnv
+    private readonly env: NodeJS.ProcessEnv,
+    /** The baseline, ignore file and exclude rules (read before any API call). */
+    private readonly rules?: LoadedRules,
+    /** The wall clock (ms), for expiry and the baseline's dates. */
+    private readonly now: () => number = Date.now
   ) {
     this.context = workflowContext(env)
   }
@@ -53,7 +67,8 @@ export class Publisher {
   async publish(result: FlowResult): Promise<GateDecision> {
     const { settings } = this
     const run = result.run
-    const findings = toFindings(run, result.details)
+    const triage = this.triage(toFindings(run, result.details), result.triaged)
+    const findings = triage?.findings ?? toFindings(run, result.details)
     // scan mode: the tests' own result joins the scan's verdict.
     const decision = withTests(
       decide({
@@ -83,14 +98,30 @@ export class Publisher {
       runUrl: run ? this.runUrl(run) : undefined,
       warnings: result.warnings,
       context: this.context,
-      scan: result.scan
+      scan: result.scan,
+      triage: this.triageSummary(triage)
     }
-    return this.deliver(report, decision, result.warnings)
+    return this.deliver(report, decision, {
+      warnings: [...result.warnings, ...(triage?.warnings ?? [])],
+      notices: triage?.notices ?? []
+    })
   }
+
+  /**
+   * summarize mode: the baseline, ignore and scope rules applied once to the matrix's merged findings
+   * (runSummarize calls it), as publish applies them to a run's; the outcome is kept for the report.
+   */
+  readonly matrixRules = <T extends Finding>(findings: T[]): T[] => {
+    this.matrixTriage = this.triage(findings, undefined)
+    return (this.matrixTriage?.findings as T[] | undefined) ?? findings
+  }
+
+  private matrixTriage: TriageOutcome | undefined
 
   /** summarize mode: the matrix's one report, gated and published as any other mode's. */
   async publishMatrix(result: SummarizeResult): Promise<GateDecision> {
     const { settings } = this
+    const triage = this.matrixTriage
     const gated = decide({
       conclusion: result.conclusion,
       reason: result.reason,
@@ -114,24 +145,47 @@ export class Publisher {
       findingsSource: 'details',
       warnings: result.warnings,
       context: this.context,
-      matrix: result.matrix
+      matrix: result.matrix,
+      triage: this.triageSummary(triage)
     }
     if (result.testRecordId !== undefined) this.outputs.set(Outputs.TestRecordId, result.testRecordId)
-    return this.deliver(report, decision, result.warnings)
+    return this.deliver(report, decision, {
+      warnings: [...result.warnings, ...(triage?.warnings ?? [])],
+      notices: triage?.notices ?? []
+    })
+  }
+
+  private triageSummary(triage: TriageOutcome | undefined): RunReport['triage'] {
+    return triage && this.rules
+      ? {
+          failOn: this.settings.failOn,
+          counts: triage.counts,
+          unobserved: triage.unobserved,
+          baselineFile: this.rules.baselineFile,
+          baselineMissing: this.rules.baselineMissing,
+          ignoreFile: this.rules.ignoreFile
+        }
+      : undefined
   }
 
   private async deliver(
     report: RunReport,
     decision: GateDecision,
-    warnings: string[]
+    said: { warnings: string[]; notices: string[] }
   ): Promise<GateDecision> {
     const { settings, port } = this
-    for (const warning of warnings) port.warning(warning)
+    const findings = report.findings
+    for (const warning of said.warnings) port.warning(warning)
+    for (const notice of said.notices) port.notice(notice, { title: 'Wallarm FAST: ignore file' })
 
     const vulnerabilities = this.conclude(report, decision.conclusion)
-    this.writeFiles(report, vulnerabilities)
+    this.writeFiles(
+      report,
+      vulnerabilities,
+      this.rules && mergeBaseline(this.rules.baseline, findings, today(this.now()))
+    )
     this.annotate(report)
-    const summary = renderSummary(report, { now: Date.now() })
+    const summary = renderSummary(report, { now: this.now() })
     await this.writeSummary(summary)
     if (settings.comment) await this.comment(summary)
 
@@ -139,6 +193,20 @@ export class Publisher {
     // A stdout line, which the runner reads for workflow commands: the reason may quote the API.
     if (!decision.failed) port.info(logSafe(`Conclusion: ${decision.conclusion}. ${decision.reason}`))
     return decision
+  }
+
+  /** Every finding's status, when the rules were read (see ../triage/decide.ts). */
+  private triage(findings: Finding[], triaged: FlowResult['triaged']): TriageOutcome | undefined {
+    if (this.rules === undefined) return undefined
+    return decideStatuses(findings, {
+      ...this.rules,
+      wallarm: triaged === undefined ? undefined : toFindings(undefined, triaged),
+      failOn: this.settings.failOn,
+      vulnerabilitiesUrl: this.settings.api.consoleUrl
+        ? vulnerabilitiesUrl(this.settings.api.consoleUrl)
+        : undefined,
+      nowMs: this.now()
+    })
   }
 
   private runUrl(run: TestRun): string | undefined {
@@ -157,14 +225,25 @@ export class Publisher {
     outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
     const json = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
     outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? json.json : '')
+    const withStatus = (...statuses: string[]): number =>
+      report.findings.filter(
+        (f) => atThreshold(f, report.minThreat) && statuses.includes(f.decision?.status ?? 'new')
+      ).length
+    outputs.set(Outputs.NewVulnerabilities, verdictKnown ? withStatus('new', 'expired') : '')
+    outputs.set(Outputs.Ignored, verdictKnown ? withStatus('ignored') : '')
     outputs.set(Outputs.TestsExitCode, report.scan?.testsExitCode)
     outputs.set(Outputs.NodeLogPath, report.scan?.nodeLogPath)
     return json
   }
 
-  private writeFiles(report: RunReport, vulnerabilities: { included: number; total: number }): void {
+  private writeFiles(
+    report: RunReport,
+    vulnerabilities: { included: number; total: number },
+    baseline: Baseline | undefined
+  ): void {
     try {
       const files = writeReports(report, {
+        baseline,
         env: this.env,
         sarif: this.settings.sarif,
         toolVersion: VERSION,
@@ -172,6 +251,7 @@ export class Publisher {
         now: new Date()
       })
       this.outputs.set(Outputs.ReportPath, files.reportPath)
+      this.outputs.set(Outputs.BaselinePath, files.baselinePath)
       if (vulnerabilities.included < vulnerabilities.total) {
         this.port.warning(
           `The vulnerabilities-json output holds the ${vulnerabilities.included} highest-threat of ` +

@@ -10,7 +10,6 @@ import { counts, type Finding, type MatrixReport } from '../report/model.js'
 import { findFiles } from '../summarize/glob.js'
 import { mergeLegs } from '../summarize/merge.js'
 import { RefusedReport, readLegReport, type LegReport } from '../summarize/read.js'
-import { matrixRules } from '../summarize/rules.js'
 import type { Logger } from './flow.js'
 
 export interface SummarizeResult {
@@ -26,7 +25,16 @@ export interface SummarizeResult {
 /** Files more than this many legs could have written are not read: the glob matches more than reports. */
 const MAX_FILES = MAX_LEGS * 4
 
-export function runSummarize(settings: Settings, workspace: string, log: Logger): SummarizeResult {
+/**
+ * @param applyRules the baseline, ignore and scope rules (issue 17's status decision), applied once to the
+ *   merged findings: the action layer's Publisher.matrixRules
+ */
+export function runSummarize(
+  settings: Settings,
+  workspace: string,
+  log: Logger,
+  applyRules: <T extends Finding>(findings: T[]) => T[]
+): SummarizeResult {
   const summarize = settings.summarize
   if (summarize === undefined) throw new Error('summarize mode needs its settings (reports).')
   const found = findFiles(summarize.reports, workspace, MAX_FILES)
@@ -47,7 +55,7 @@ export function runSummarize(settings: Settings, workspace: string, log: Logger)
   const merged = mergeLegs(legs, {
     minThreat: settings.minThreat,
     expected: summarize.expectedLegs,
-    applyRules: matrixRules(settings)
+    applyRules
   })
   const matrix: MatrixReport = {
     legs: merged.legs.map((leg) => {

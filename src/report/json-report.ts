@@ -7,7 +7,16 @@
  * cannot carry a token or any field the API might add. Pure: the action layer writes it.
  */
 import type { Conclusion, Mode } from '../common/constants.js'
-import { counts, countedFindings, type Finding, type RunReport, type WorkflowContext } from './model.js'
+import {
+  counts,
+  countedFindings,
+  FindingStatuses,
+  type Finding,
+  type FindingStatus,
+  type RunReport,
+  type TriageSummary,
+  type WorkflowContext
+} from './model.js'
 import { baselineTally } from '../verdict/gate.js'
 import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'
@@ -21,15 +30,8 @@ export const REPORT_SCHEMA_VERSION = 2
  * applied. Only `new` and `expired` findings (at or above `minThreat`) count, and `known` unless
  * `fail-on` is `new-vulnerabilities`.
  */
-export const ReportFindingStatuses = [
-  'new',
-  'expired',
-  'known',
-  'ignored',
-  'triaged',
-  'out-of-scope'
-] as const
-export type ReportFindingStatus = (typeof ReportFindingStatuses)[number]
+export const ReportFindingStatuses = FindingStatuses
+export type ReportFindingStatus = FindingStatus
 
 export interface JsonReportBaselines {
   /** `baseline_count`. */
@@ -74,8 +76,14 @@ export interface JsonReportFinding extends Omit<Finding, 'status'> {
   /** Wallarm's own status of the vulnerability object (`active`, `closed`, `falsepositive`), when known. */
   wallarmStatus?: string
   severity: Severity
-  /** Counts towards the gate: at or above `minThreat`, and of a status that counts. */
+  /** Counts towards the gate: at or above `minThreat`, and a status that counts under `fail-on`. */
   counted: boolean
+  /**
+   * `decision.status`: `new`, `expired`, `known`, `ignored`, `triaged` or `out-of-scope`, with the entry's
+   * `reason`, `ticket` and `expires` where one applies (see FindingDecision in ./model.ts). Absent only
+   * when the rules were not applied (the step ended before).
+   */
+  decision?: Finding['decision']
 }
 
 export interface JsonReport {
@@ -114,6 +122,8 @@ export interface JsonReport {
   statuses: Record<ReportFindingStatus, number>
   findings: JsonReportFinding[]
   findingsSource: 'details' | 'summary'
+  /** What the baseline, ignore file, exclude and Wallarm's triage made of the findings; null before they applied. */
+  triage: TriageSummary | null
   warnings: string[]
   context: WorkflowContext
 }
@@ -174,6 +184,7 @@ export function buildJsonReport(report: RunReport, opts: JsonReportOptions): Jso
     statuses,
     findings,
     findingsSource: report.findingsSource,
+    triage: report.triage === undefined ? null : structuredClone(report.triage),
     warnings: [...report.warnings],
     context: jsonContext(report.context)
   }
@@ -182,8 +193,8 @@ export function buildJsonReport(report: RunReport, opts: JsonReportOptions): Jso
 function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
   const out: JsonReportFinding = {
     identity: fingerprint(f),
-    // The rules' status, once a rule decided one (issue 17); none applied: new.
-    status: 'new',
+    // The rules' status (../triage/decide.ts); none applied (the step ended before): new.
+    status: f.decision?.status ?? 'new',
     id: f.id,
     type: f.type,
     threat: f.threat,
@@ -195,6 +206,7 @@ function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
     if (value !== undefined) out[key] = value
   }
   if (f.status !== undefined) out.wallarmStatus = f.status
+  if (f.decision !== undefined) out.decision = { ...f.decision }
   return out
 }
 

@@ -131,7 +131,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
       return replayed
     }
     const counter = new TrafficCounter()
-    hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r) })
+    hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r), exclude: settings.exclude })
     const caBundlePath = await caFor(scan.target, nodeProxy, ports, deps)
 
     const recording = await runFlow({ ...settings, mode: 'record' }, nodeDeps)

@@ -105,7 +105,7 @@ export function mergeLegs(
   opts: {
     minThreat: number
     expected: ExpectedLegs | undefined
-    /** The baseline, ignore and scope rules, applied once to the merged list (see ./rules.ts). */
+    /** The baseline, ignore and scope rules, applied once to the merged list (Publisher.matrixRules). */
     applyRules: (findings: MergedFinding[]) => MergedFinding[]
   }
 ): MatrixOutcome {

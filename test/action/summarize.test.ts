@@ -3,7 +3,7 @@
  * write their reports, and one summarize step reads them: one verdict, one summary with the legs, one
  * SARIF run, one JUnit file, the same outputs as any mode; no token and no request to the API.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -94,5 +94,25 @@ describe('summarize mode', () => {
     expect(r.failure).toContain('1 expected leg of 3 did not report: safari (reported: chrome, firefox)')
     // No complete verdict: no SARIF that would close alerts of the leg that did not report.
     expect(r.outputs['sarif-path']).toBe('')
+  })
+
+  it('the ignore file applies once, to the merged list: the ignored finding no longer fails the matrix', async () => {
+    h = await stepHarness({
+      vulnRule: (r) =>
+        r.path === '/vulnerable' ? { type: 'sqli', threat: 80, code: 'S1', parameter: 'q' } : null
+    })
+    const workspace = await legs(h)
+    mkdirSync(join(workspace, '.github'), { recursive: true })
+    writeFileSync(
+      join(workspace, '.github', 'wallarm-fast-ignore.yml'),
+      'ignore:\n  - type: sqli\n    path: /vulnerable\n    reason: accepted risk\n    ticket: SEC-1\n'
+    )
+    const r = await main(h, h.runner({ mode: 'summarize' }), { GITHUB_WORKSPACE: workspace })
+    expect(r.outputs.conclusion).toBe('passed')
+    expect(r.outputs.ignored).toBe('1')
+    const report = JSON.parse(readFileSync(r.outputs['report-path']!, 'utf8')) as {
+      findings: Array<{ status: string; counted: boolean }>
+    }
+    expect(report.findings).toEqual([expect.objectContaining({ status: 'ignored', counted: false })])
   })
 })

@@ -106,6 +106,7 @@ describe('buildJsonReport', () => {
         }
       ],
       findingsSource: 'details',
+      triage: null,
       warnings: ['Something to know.'],
       context: { repository: 'octo/app', job: 'dast', runId: '42', sha: 'abc' }
     })

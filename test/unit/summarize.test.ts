@@ -256,7 +256,7 @@ describe('runSummarize', () => {
         '13'
       )
     })
-    const r = runSummarize(settings({}), dir, log)
+    const r = runSummarize(settings({}), dir, log, (f) => f)
     expect(r.conclusion).toBe('failed')
     expect(r.testRecordId).toBe('9058')
     expect(r.matrix.legs.map((l) => [l.name, l.conclusion, l.findings, l.counted, l.policy])).toEqual([
@@ -270,7 +270,7 @@ describe('runSummarize', () => {
       'wallarm-fast-reports/leg/wallarm-fast-13.json': reportJson('safari', 'passed', [], '13'),
       'wallarm-fast-reports/other/package.json': '{"name":"x"}'
     })
-    const r = runSummarize(settings({}), dir, log)
+    const r = runSummarize(settings({}), dir, log, (f) => f)
     expect(r.conclusion).toBe('error')
     expect(r.reason).toMatch(
       /^reports \(wallarm-fast-reports\/\*\*\/\*\.json\) matched 1 file\(s\) that are not leg reports this version reads: wallarm-fast-reports\/other\/package\.json: is not a Wallarm FAST report/
