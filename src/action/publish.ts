@@ -3,7 +3,7 @@
  * the ids are known and again at the end), the report files, the annotations, the job summary and the
  * pull-request comment. Each of the last four only warns when it fails: the verdict stands.
  */
-import { Env, Inputs, Outputs, type Conclusion } from '../common/constants.js'
+import { Env, Inputs, Outputs, WAITED_CONCLUSIONS, type Conclusion } from '../common/constants.js'
 import { message } from '../common/error-message.js'
 import type { FlowResult } from '../modes/flow.js'
 import { decide, type GateDecision } from '../verdict/gate.js'
@@ -68,6 +68,10 @@ export class Publisher {
     const run = result.run
     const triage = this.triage(toFindings(run, result.details), result.triaged)
     const findings = triage?.findings ?? toFindings(run, result.details)
+    // What was not found says something only of a run that was tested and waited for: a record step
+    // has found nothing yet, so no entry is "not observed" and no ignore entry "matched nothing".
+    const tested =
+      run !== undefined && settings.mode !== 'record' && WAITED_CONCLUSIONS.includes(result.conclusion)
     // scan mode: the tests' own result joins the scan's verdict.
     const decision = withTests(
       decide({
@@ -103,7 +107,7 @@ export class Publisher {
           ? {
               failOn: settings.failOn,
               counts: triage.counts,
-              unobserved: triage.unobserved,
+              unobserved: tested ? triage.unobserved : [],
               baselineFile: this.rules.baselineFile,
               baselineMissing: this.rules.baselineMissing,
               ignoreFile: this.rules.ignoreFile
@@ -111,7 +115,8 @@ export class Publisher {
           : undefined
     }
     for (const warning of [...result.warnings, ...(triage?.warnings ?? [])]) port.warning(warning)
-    for (const notice of triage?.notices ?? []) port.notice(notice, { title: 'Wallarm FAST: ignore file' })
+    for (const notice of tested ? (triage?.notices ?? []) : [])
+      port.notice(notice, { title: 'Wallarm FAST: ignore file' })
 
     const vulnerabilities = this.conclude(report, decision.conclusion)
     this.writeFiles(
