@@ -5,6 +5,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import net from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { RequestTarget } from './request-target.js'
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -22,13 +23,14 @@ const HOP_BY_HOP = new Set([
 /** A proxied request, read whole: what a baseline is made of. */
 export interface ProxiedRequest {
   method: string
-  target: URL
+  /** The path and query as the client sent them (./request-target.ts): recorded and sent on as such. */
+  target: RequestTarget
   /** End-to-end headers only, `host` set to the target's, `content-length` to the body's. */
   headers: Record<string, string>
   body: Buffer
 }
 
-export async function readProxied(req: IncomingMessage, target: URL): Promise<ProxiedRequest> {
+export async function readProxied(req: IncomingMessage, target: RequestTarget): Promise<ProxiedRequest> {
   const chunks: Buffer[] = []
   for await (const chunk of req) chunks.push(chunk as Buffer)
   const body = Buffer.concat(chunks)
@@ -55,10 +57,10 @@ export function forward(
   return new Promise<void>((resolve) => {
     const upstream = http.request(
       {
-        host: p.target.hostname.replace(/^\[|\]$/g, ''),
-        port: p.target.port === '' ? 80 : Number(p.target.port),
+        host: p.target.hostname,
+        port: p.target.port,
         method: p.method,
-        path: `${p.target.pathname}${p.target.search}`,
+        path: p.target.path,
         headers: p.headers,
         agent: false
       },

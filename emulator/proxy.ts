@@ -3,7 +3,8 @@
  * send absolute-form requests (`GET http://127.0.0.1:3000/x HTTP/1.1`). Each request is forwarded to its
  * target and the target's answer is streamed back (502 when the target is unreachable). While the node's
  * current run is ready_for_recording and recording, the request also becomes a baseline of the run's
- * record (method, URL, headers, body); otherwise it is only proxied (spec §3.2 rule 8).
+ * record (method, URL, headers, body); otherwise it is only proxied (spec §3.2 rule 8). The path and query
+ * are recorded and forwarded as the client sent them, never normalised (./request-target.ts).
  *
  * One proxy port serves every node. Which node (token) a request goes through:
  * 1. the header `X-Emulator-Node: <token>`, else
@@ -19,6 +20,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { forward, plain, readProxied } from './forward.js'
+import { absoluteTarget } from './request-target.js'
 import type { FastModel } from './cloud/model.js'
 
 export const NODE_HEADER = 'x-emulator-node'
@@ -62,7 +64,8 @@ async function handle(model: FastModel, defaultToken: string, req: IncomingMessa
     plain(res, 501, 'HTTPS through the emulated node is not supported')
     return
   }
-  if (!/^http:\/\//i.test(rawUrl)) {
+  const target = absoluteTarget(rawUrl)
+  if (!target) {
     plain(res, 400, 'This is a forward proxy: send absolute-form requests (use it as HTTP_PROXY)')
     return
   }
@@ -72,10 +75,10 @@ async function handle(model: FastModel, defaultToken: string, req: IncomingMessa
     res.end('Unknown FAST node token')
     return
   }
-  const proxied = await readProxied(req, new URL(rawUrl))
+  const proxied = await readProxied(req, target)
   model.recordBaseline(token, {
     method: proxied.method,
-    url: proxied.target.href,
+    url: target.url,
     headers: proxied.headers,
     body: proxied.body.toString('utf8')
   })

@@ -28,7 +28,7 @@ import { join, relative } from 'node:path'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
 import { CONTAINER_LABEL } from '../src/scan/node.js'
-import { DIST, runStep } from './lib/action-runner.js'
+import { DIST, RUN_ID, runStep } from './lib/action-runner.js'
 import { EMULATOR_IMAGE, emulatorImageUnavailable } from './lib/docker.js'
 import { jobHeader, masker, say, showStep, style } from './demo/console.js'
 import { existingTests } from './demo/existing-tests.js'
@@ -174,9 +174,13 @@ async function job0ScanInAContainer(
       'stop-grace-period': '2s'
     }
     const result = await step('scan', { inputs, runnerTemp })
-    const left = execFileSync('docker', ['ps', '--all', '--quiet', '--filter', `label=${CONTAINER_LABEL}`], {
-      encoding: 'utf8'
-    }).trim()
+    const left = execFileSync(
+      'docker',
+      ['ps', '--all', '--quiet', '--filter', `label=${CONTAINER_LABEL}=${RUN_ID}`],
+      {
+        encoding: 'utf8'
+      }
+    ).trim()
     check(
       result.exitCode === 1 &&
         result.outputs.conclusion === 'failed' &&

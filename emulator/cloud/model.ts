@@ -53,6 +53,7 @@ import {
   validateSettings,
   type ErrorMap
 } from './params.js'
+import { absoluteTarget } from '../request-target.js'
 import { applyReport, nodeChecks } from './reported-checks.js'
 import { scaled } from './run-progress.js'
 import { defaultVulnRule, nodeRate, plannedRequestsFor } from './simulated-node.js'
@@ -293,12 +294,9 @@ export class FastModel {
       return { recorded: false, reason: 'not_recording', runId: run.id }
     if (!ev.ready) return { recorded: false, reason: 'not_ready', runId: run.id }
     const record = this.records.get(run.recordId)!
-    let target: URL
-    try {
-      target = new URL(req.url)
-    } catch {
-      return { recorded: false, reason: 'not_recording', runId: run.id }
-    }
+    // The path and query as the node sent them, never normalised.
+    const target = absoluteTarget(req.url)
+    if (!target) return { recorded: false, reason: 'not_recording', runId: run.id }
     const baseline: StoredBaseline = {
       id: this.nextBaselineId++,
       seq: record.baselines.length + 1,
@@ -306,7 +304,7 @@ export class FastModel {
       url: req.url,
       host: target.host,
       path: target.pathname,
-      query: target.search.replace(/^\?/, ''),
+      query: target.query,
       headers: { ...req.headers },
       body: req.body,
       recordedAt: now

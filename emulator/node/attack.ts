@@ -8,6 +8,8 @@
  * - `ptrav`: the contents of a well-known file (`/etc/passwd`, `win.ini`) the baseline did not show.
  * Nothing here knows the sample application.
  */
+import { absoluteTarget } from '../request-target.js'
+
 export interface HttpRequestSpec {
   method: string
   url: string
@@ -102,7 +104,7 @@ function contentTypeOf(headers: Record<string, string>): string {
 
 function insertionPoints(b: HttpRequestSpec): InsertionPoint[] {
   const points: InsertionPoint[] = []
-  for (const name of new Set(new URL(b.url).searchParams.keys())) points.push({ name, where: 'query' })
+  for (const name of new Set(queryOf(b).keys())) points.push({ name, where: 'query' })
   const type = contentTypeOf(b.headers)
   if (b.body !== '' && type.includes('application/x-www-form-urlencoded')) {
     for (const name of new Set(new URLSearchParams(b.body).keys())) points.push({ name, where: 'form' })
@@ -120,8 +122,13 @@ function insertionPoints(b: HttpRequestSpec): InsertionPoint[] {
   return points
 }
 
+/** The baseline's query parameters, read from the query as recorded. */
+function queryOf(b: HttpRequestSpec): URLSearchParams {
+  return new URLSearchParams(absoluteTarget(b.url)?.query ?? '')
+}
+
 function originalValue(b: HttpRequestSpec, p: InsertionPoint): string {
-  if (p.where === 'query') return new URL(b.url).searchParams.get(p.name) ?? ''
+  if (p.where === 'query') return queryOf(b).get(p.name) ?? ''
   if (p.where === 'form') return new URLSearchParams(b.body).get(p.name) ?? ''
   const v = (JSON.parse(b.body) as Record<string, unknown>)[p.name]
   return typeof v === 'string' || typeof v === 'number' ? String(v) : ''
@@ -129,9 +136,11 @@ function originalValue(b: HttpRequestSpec, p: InsertionPoint): string {
 
 function withValue(b: HttpRequestSpec, p: InsertionPoint, value: string): HttpRequestSpec {
   if (p.where === 'query') {
-    const url = new URL(b.url)
-    url.searchParams.set(p.name, value)
-    return { ...b, url: url.href }
+    // Only the query is rewritten: the path stays as recorded.
+    const target = absoluteTarget(b.url)!
+    const query = queryOf(b)
+    query.set(p.name, value)
+    return { ...b, url: `http://${target.host}${target.pathname}?${query.toString()}` }
   }
   let body: string
   if (p.where === 'form') {

@@ -1,20 +1,23 @@
 /** One test request to the target, with a deadline: a refused, reset or silent target throws. */
 import http from 'node:http'
+import { absoluteTarget } from '../request-target.js'
 import type { HttpAnswer, HttpRequestSpec } from './attack.js'
 
 /** Answers are read up to this size: enough to see an error page or a file's first lines. */
 const MAX_BODY = 256 * 1024
 
 export function sendRequest(r: HttpRequestSpec, timeoutMs: number): Promise<HttpAnswer> {
-  const url = new URL(r.url)
+  // The path and query as recorded: the replay of a baseline is the request the tests sent.
+  const target = absoluteTarget(r.url)
+  if (!target) return Promise.reject(new Error(`not an http:// URL: ${r.url}`))
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port === '' ? 80 : Number(url.port),
+        host: target.hostname,
+        port: target.port,
         method: r.method,
-        path: `${url.pathname}${url.search}`,
-        headers: { ...r.headers, host: url.host },
+        path: target.path,
+        headers: { ...r.headers, host: target.host },
         agent: false,
         timeout: timeoutMs
       },

@@ -8,6 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { CheckEvent, NodeCheck, NodeWork } from '../cloud/types.js'
 import { listen, closeServer } from '../listen.js'
+import { absoluteTarget } from '../request-target.js'
 import { checkBaseline, planProbes } from './attack.js'
 import type { NodeConfig } from './config.js'
 import { sendRequest } from './http-send.js'
@@ -63,7 +64,7 @@ export async function startNode(config: NodeConfig, options: NodeOptions = {}): 
     try {
       await link.recordBaseline({
         method: p.method,
-        url: p.target.href,
+        url: p.target.url,
         headers: p.headers,
         body: p.body.toString('utf8')
       })
@@ -240,7 +241,7 @@ class Tester {
       ...(result.reason ? { reason: result.reason } : {})
     })
     await this.link.report(runId, events)
-    const what = `${c.method} ${new URL(c.url).pathname}`
+    const what = `${c.method} ${absoluteTarget(c.url)?.pathname ?? c.url}`
     if (result.result === 'failed') {
       for (const f of result.findings)
         this.log(

@@ -7,6 +7,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { forward, plain, readProxied, tunnel, type ProxiedRequest } from '../forward.js'
+import { absoluteTarget, originTarget, type RequestTarget } from '../request-target.js'
 import type { NodeConfig } from './config.js'
 
 export function createNodeProxy(
@@ -31,13 +32,14 @@ async function handle(
   res: ServerResponse
 ): Promise<void> {
   const rawUrl = req.url ?? ''
-  let target: URL
-  if (config.backend) target = new URL(rawUrl.replace(/^[a-z]+:\/\/[^/]*/i, ''), config.backend)
-  else if (/^http:\/\//i.test(rawUrl)) target = new URL(rawUrl)
+  // The path and query go on, and into the baseline, as the client sent them (nginx's `$request_uri`).
+  let target: RequestTarget | undefined
+  if (config.backend) target = originTarget(rawUrl, config.backend)
   else if (/^https:\/\//i.test(rawUrl)) {
     plain(res, 501, 'Send HTTPS through the node with CONNECT (use it as HTTPS_PROXY)')
     return
-  } else {
+  } else target = absoluteTarget(rawUrl)
+  if (!target) {
     plain(res, 400, 'This is a forward proxy: send absolute-form requests (use it as HTTP_PROXY)')
     return
   }

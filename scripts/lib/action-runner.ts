@@ -9,6 +9,12 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { loadActionManifest } from './github-parser.js'
 
+/**
+ * The workflow run id the steps see: this process's own, so that the containers a scan step labels with it
+ * (com.wallarm.fast-action=<run id>) tell this test process's apart from another's on the same engine.
+ */
+export const RUN_ID = String(process.pid)
+
 export const ROOT = resolve(import.meta.dirname, '..', '..')
 export const DIST = join(ROOT, 'dist', 'index.js')
 
@@ -105,7 +111,7 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
     GITHUB_WORKFLOW: 'security',
     GITHUB_WORKFLOW_REF: 'octo/shop/.github/workflows/security.yml@refs/heads/main',
     GITHUB_JOB: 'fast',
-    GITHUB_RUN_ID: '1234',
+    GITHUB_RUN_ID: RUN_ID,
     GITHUB_RUN_NUMBER: '56',
     GITHUB_RUN_ATTEMPT: '1',
     GITHUB_SERVER_URL: 'https://github.com',

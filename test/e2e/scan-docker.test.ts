@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CONTAINER_LABEL } from '../../src/scan/node.js'
-import { ROOT, node24Path, runPostStep, runStep, type StepResult } from './harness.js'
+import { ROOT, RUN_ID, node24Path, runPostStep, runStep, type StepResult } from './harness.js'
 import { EMULATOR_IMAGE, emulatorImageUnavailable } from '../../scripts/lib/docker.js'
 
 const IMAGE = EMULATOR_IMAGE
@@ -36,9 +36,9 @@ const why = missing()
 const required = process.env.FAST_REQUIRE_DOCKER === '1'
 if (why !== undefined && !required) console.log(`scan mode's Docker tests skipped: ${why}.`)
 
-/** Containers this action started (by its label). */
+/** Containers this action started here (by its label, with this process's run id). */
 const ourContainers = (): string[] =>
-  execFileSync('docker', ['ps', '--all', '--quiet', '--filter', `label=${CONTAINER_LABEL}`], {
+  execFileSync('docker', ['ps', '--all', '--quiet', '--filter', `label=${CONTAINER_LABEL}=${RUN_ID}`], {
     encoding: 'utf8'
   })
     .split('\n')

@@ -1,6 +1,6 @@
 /** Helpers shared by the emulator's tests: HTTP calls to the API, requests through the proxy, a target. */
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import type { Emulator } from '../../emulator/index.js'
 
 export interface ApiAnswer {
@@ -84,6 +84,26 @@ export function viaProxy(
     req.end(options.body)
   })
 }
+
+/**
+ * A target the way curl or a raw client sends it, never through `URL` or `http.request`: the request line
+ * `GET <target> HTTP/1.1` written byte for byte to the proxy's socket. Resolves with the whole answer.
+ */
+export function rawViaProxy(proxyUrl: string, target: string, host: string): Promise<string> {
+  const proxy = new URL(proxyUrl)
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(proxy.port), proxy.hostname, () =>
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)
+    )
+    let text = ''
+    socket.on('data', (c: Buffer) => (text += c.toString()))
+    socket.on('end', () => resolve(text))
+    socket.on('error', reject)
+  })
+}
+
+/** A target `URL` would rewrite (to `/admin?x={id}&q=%27%2e%2e\`), and nginx, the real node, passes on as is. */
+export const UNNORMALISED = "/static/../admin?x={id}&q='%2e%2e\\"
 
 export interface Target {
   url: string

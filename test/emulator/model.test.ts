@@ -393,6 +393,18 @@ describe('FastModel on a virtual clock', () => {
     expect(m.model.getTestRun(A, run.id).node_active).toBe(true)
   })
 
+  it('keeps the path and query the node recorded, never normalised', () => {
+    const m = setup()
+    const run = m.model.createTestRun(A, { name: 'r' })
+    m.advance(2000)
+    m.model.recordBaseline(A, req("/static/../vulnerable?q='%2e%2e\\"))
+    m.model.stopRecording(A, run.id)
+    runToEnd(m, run.id)
+    const [vuln] = m.model.listVulns({ filter: { testrun_id: [run.id] } })
+    expect(vuln).toMatchObject({ path: '/static/../vulnerable', parameter: 'q' })
+    expect(vuln!.template_params).toMatchObject({ path: '/static/../vulnerable' })
+  })
+
   it('lists full vulnerabilities once found, with limit and offset', () => {
     const m = setup()
     const run = m.model.createTestRun(A, { name: 'r' })

@@ -4,7 +4,16 @@
  */
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { api, startOneShotTarget, viaProxy, waitFor } from './helpers.js'
+import {
+  api,
+  rawViaProxy,
+  startOneShotTarget,
+  startTarget,
+  UNNORMALISED,
+  viaProxy,
+  waitFor,
+  type Target
+} from './helpers.js'
 import {
   nodeConfigFromEnv,
   NodeAccessDenied,
@@ -102,6 +111,29 @@ describe('the real node', () => {
     expect(log).toContain('[info] Node connected to Wallarm Cloud')
     expect(log).toContain('[info] Waiting for TestRun to check…')
     expect(log).toContain(`[info] Recording baselines for TestRun#${run.id} 'r'`)
+  })
+
+  it('records, forwards and replays the path and query byte for byte, as nginx does', async () => {
+    em = await startEmulator({ nodes: 'real' })
+    const target: Target = await startTarget()
+    try {
+      const run = await readyRun(em)
+      const host = new URL(target.url).host
+      const answer = await rawViaProxy(em.proxyUrl, `${target.url}${UNNORMALISED}`, host)
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /)
+      expect(target.received[0]).toMatchObject({ method: 'GET', url: UNNORMALISED })
+      const state = em.model.dump() as { records: { id: number; baselines: { url: string }[] }[] }
+      const record = state.records.find((r) => r.id === run.test_record_id)!
+      expect(record.baselines.map((b) => b.url)).toEqual([`${target.url}${UNNORMALISED}`])
+      await stopAndWait(em, run.id)
+      // The node's replay is the request the test sent; its attacks keep the path and change the query.
+      expect(target.received[1]).toMatchObject({ method: 'GET', url: UNNORMALISED })
+      const attacks = target.received.slice(2).map((r) => r.url)
+      expect(attacks.length).toBe(16) // 8 payloads in each of x and q
+      for (const url of attacks) expect(url).toMatch(/^\/static\/\.\.\/admin\?x=/)
+    } finally {
+      await target.close()
+    }
   })
 
   it('records only the hosts ALLOWED_HOSTS lets through, and still proxies the others', async () => {

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { api, startTarget, viaProxy, waitFor, type Target } from './helpers.js'
+import { api, rawViaProxy, startTarget, UNNORMALISED, viaProxy, waitFor, type Target } from './helpers.js'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 
 const A = 'fast-token-a'
@@ -63,6 +63,20 @@ describe('the node proxy', () => {
       { id: expect.any(Number), seq: 1, method: 'POST', url: `${target.url}/login` }
     ])
     expect((await api(em, 'GET', `/v1/test_run/${run.id}`)).json.body.baseline_count).toBe(1)
+  })
+
+  it('records and forwards the path and query byte for byte, as the real node (nginx) does', async () => {
+    em = await startEmulator({ timeScale: 0.01 })
+    target = await startTarget()
+    const run = await readyRun(em, A)
+    const host = new URL(target.url).host
+    const answer = await rawViaProxy(em.proxyUrl, `${target.url}${UNNORMALISED}`, host)
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /)
+    expect(target.received.map((r) => `${r.method} ${r.url}`)).toEqual([`GET ${UNNORMALISED}`])
+    expect(target.received[0]!.headers.host).toBe(host)
+    const state = em.model.dump() as { records: { id: number; baselines: { url: string }[] }[] }
+    const record = state.records.find((r) => r.id === run.test_record_id)!
+    expect(record.baselines.map((b) => b.url)).toEqual([`${target.url}${UNNORMALISED}`])
   })
 
   it('selects the node by proxy user name or X-Emulator-Node; 407 for an unknown token', async () => {
