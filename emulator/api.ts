@@ -16,6 +16,7 @@
  *   GET    /__emulator/requests               the request log;  DELETE clears it
  *   GET    /__emulator/faults                 pending faults;   POST adds one (JSON Fault); DELETE clears
  *   POST   /__emulator/runs/{id}/pause|resume|interrupt   console actions (spec §E6)
+ *   POST   /__emulator/vulns/{id}/status      the console's triage: {"status":"falsepositive"|"closed"|"active"}
  *
  * The node link (a real node process, emulator/node/, talking to its cloud; token header as above, not
  * recorded in `requests`, never faulted). Wallarm's own node protocol is not public: this one is ours,
@@ -29,6 +30,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { FaultRegistry, faultFromJson, faultToJson } from './faults.js'
 import type { FastModel } from './cloud/model.js'
 import { FastApiError, type CheckEvent } from './cloud/types.js'
+import { VULN_STATUSES, isVulnStatus } from './cloud/params.js'
 
 export interface RecordedApiRequest {
   method: string
@@ -215,6 +217,18 @@ function control(ctx: ApiContext, method: string, path: string, raw: string, res
         ctx.faults.add(fault)
         return send(res, 200, faultToJson(fault))
       }
+    }
+    if ((match = /^\/__emulator\/vulns\/(\d+)\/status$/.exec(path)) && method === 'POST') {
+      let status: unknown
+      try {
+        status = (JSON.parse(raw || '{}') as { status?: unknown }).status
+      } catch {
+        status = undefined
+      }
+      if (!isVulnStatus(status)) {
+        throw new FastApiError(400, `expected {"status": one of ${VULN_STATUSES.join(', ')}}`)
+      }
+      return send(res, 200, ctx.model.setVulnStatus(Number(match[1]), status))
     }
     if ((match = /^\/__emulator\/runs\/(\d+)\/(pause|resume|interrupt)$/.exec(path)) && method === 'POST') {
       const id = Number(match[1])

@@ -10,6 +10,8 @@
  *          (the gate fails on the sqli and xss it found)
  *          → the record step's post step (nothing left recording)
  *   job 2: a matrix of two parallel legs that reuse the test record, one FAST node (token) per leg
+ *   job 3: the pull-request check (fail-on: new-vulnerabilities): a scan with the xss in the committed
+ *          baseline and the path traversal ignored with a ticket; the gate fails only on the new sqli
  *
  * Each step is printed as the Actions log shows it, with its outputs and its job summary; the summaries
  * and the stop step's reports are written to .demo-output/ (or $DEMO_OUTPUT_DIR). It ends with a verdict
@@ -20,7 +22,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { startEmulator, type Emulator } from '../emulator/index.js'
@@ -32,7 +34,7 @@ import { jobHeader, masker, say, showStep, style } from './demo/console.js'
 import { existingTests } from './demo/existing-tests.js'
 import { Evidence, listFiles, prepareOutputDir } from './demo/files.js'
 import { freePort, killSteps, step, track } from './demo/steps.js'
-import { Verdict, describe, hasSqli, parseVulns, q } from './demo/verdict.js'
+import { Verdict, describe, hasSqli, parseVulns, q, type Vuln } from './demo/verdict.js'
 
 const SAFETY_TIMEOUT_MS = 120_000
 const TIME_SCALE = 0.02
@@ -99,8 +101,9 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
   )
 
   await job0Scan(stage)
-  const recordId = await job1RecordTestStop(stage)
+  const { recordId, found } = await job1RecordTestStop(stage)
   await job2ReuseMatrix(stage, recordId)
+  await job3PullRequestCheck(stage, found)
   checkNoTokenLeaked(stage)
 
   stage.evidence.show()
@@ -192,7 +195,14 @@ async function job0ScanInAContainer(
 }
 
 // ── Job 1: record → existing tests → stop → post; gives the test record's id to job 2 ──────────────────────
-async function job1RecordTestStop({ emu, app, api, tempRoot, check, evidence }: Stage): Promise<string> {
+async function job1RecordTestStop({
+  emu,
+  app,
+  api,
+  tempRoot,
+  check,
+  evidence
+}: Stage): Promise<{ recordId: string; found: Vuln[] }> {
   const runnerTemp = join(tempRoot, 'job-1')
   mkdirSync(runnerTemp)
   jobHeader('Job 1 · security-tests', 'record the existing tests as baselines, stop, get the verdict')
@@ -253,7 +263,7 @@ async function job1RecordTestStop({ emu, app, api, tempRoot, check, evidence }: 
     `post: exit ${post.exitCode}; the emulator says test run ${runId} is ` +
       (recorded === undefined ? 'unknown' : recorded.recording ? 'STILL recording' : 'no longer recording')
   )
-  return recordId
+  return { recordId, found: stopVulns }
 }
 
 // ── Job 2: a matrix of two legs reusing the test record, one node token per concurrent leg ──────────────────
@@ -305,6 +315,84 @@ async function job2ReuseMatrix(
   check(
     legRuns.every((run) => run !== undefined && run.state !== 'interrupted'),
     `reuse legs: the emulator has neither leg's test run interrupted (${legRuns.map((r) => r?.state ?? 'unknown').join(', ')})`
+  )
+}
+
+// ── Job 3: the pull-request check: only what is new fails it ───────────────────────────────────────────────
+async function job3PullRequestCheck(
+  { emu, app, api, tempRoot, check, evidence }: Stage,
+  found: Vuln[]
+): Promise<void> {
+  jobHeader(
+    'Job 3 · pull-request check',
+    'fail-on: new-vulnerabilities, a committed baseline and an ignore file'
+  )
+  const runnerTemp = join(tempRoot, 'job-3')
+  const workspace = join(tempRoot, 'job-3-workspace')
+  mkdirSync(runnerTemp)
+  mkdirSync(join(workspace, '.github'), { recursive: true })
+  // The xss job 1 found is known (committed in the baseline); the path traversal is ignored with a ticket.
+  const xss = found.find((v) => v.type === 'xss')
+  const today = new Date().toISOString().slice(0, 10)
+  const baseline = {
+    version: 1,
+    entries: xss
+      ? [
+          {
+            type: xss.type,
+            method: xss.method,
+            domain: xss.domain,
+            path: xss.path,
+            parameter: xss.parameter,
+            first_seen: today,
+            last_seen: today,
+            reason: 'the greeting page is being rewritten',
+            ticket: 'SHOP-7'
+          }
+        ]
+      : []
+  }
+  const expires = new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10)
+  const ignore = `ignore:\n  - type: ptrav\n    path: /files\n    reason: the files are public\n    ticket: SHOP-9\n    expires: ${expires}\n`
+  writeFileSync(
+    join(workspace, '.github', 'wallarm-fast-baseline.json'),
+    `${JSON.stringify(baseline, null, 2)}\n`
+  )
+  writeFileSync(join(workspace, '.github', 'wallarm-fast-ignore.yml'), ignore)
+  evidence.file('4-pr-check-baseline.json', `${JSON.stringify(baseline, null, 2)}\n`)
+  evidence.file('4-pr-check-ignore.yml', ignore)
+
+  const inputs = {
+    mode: 'scan',
+    token: TOKENS.a,
+    name: 'shop · pull request',
+    'node-url': emu.proxyUrl,
+    target: app.url,
+    run: [
+      `curl -sSf '${app.url}${INJECTABLE_PATH}?q=tea' > /dev/null && echo "✓ search"`,
+      `curl -sSf '${app.url}/greet?name=Ann' > /dev/null && echo "✓ greeting"`,
+      `curl -sSf '${app.url}/files?name=terms.txt' > /dev/null && echo "✓ terms"`
+    ].join('\n'),
+    'fail-on': 'new-vulnerabilities',
+    'stop-grace-period': '1s',
+    ...api
+  }
+  const pr = await step('scan', { inputs, runnerTemp, env: { GITHUB_WORKSPACE: workspace } })
+  evidence.step('pull-request check', pr, '4-pr-check.md')
+  const merged = pr.outputs['baseline-path']
+  if (merged && existsSync(merged))
+    evidence.file('4-pr-check-merged-baseline.json', readFileSync(merged, 'utf8'))
+  check(
+    xss !== undefined &&
+      pr.exitCode === 1 &&
+      pr.outputs.conclusion === 'failed' &&
+      pr.outputs['new-vulnerabilities'] === '1' &&
+      pr.outputs.ignored === '1' &&
+      pr.summary.includes('**1 new** · 1 known · 1 ignored') &&
+      hasSqli(parseVulns(pr.outputs['vulnerabilities-json'])),
+    `pull-request check: exit ${pr.exitCode} (the gate, on the new sqli only), new-vulnerabilities ` +
+      `${q(pr.outputs['new-vulnerabilities'])}, ignored ${q(pr.outputs.ignored)}; the summary says ` +
+      `${q(/\*\*\d+ new\*\*[^\n]*/.exec(pr.summary)?.[0] ?? 'no counts')}`
   )
 }
 

@@ -15,6 +15,7 @@ import { runFlow, type FlowDeps, type FlowResult } from './modes/flow.js'
 import { runScan, ScanFailure } from './scan/run-scan.js'
 import { scanPorts } from './scan/runner.js'
 import type { Settings } from './inputs/settings.js'
+import { loadTriageRules } from './triage/load.js'
 import { systemClock, sleep as realSleep, type Clock, type Sleep } from './common/time.js'
 
 export interface MainDeps {
@@ -24,6 +25,8 @@ export interface MainDeps {
   clock?: Clock
   sleep?: Sleep
   random?: () => number
+  /** The wall clock (ms since the epoch), for expiry dates. Default Date.now. */
+  wallClock?: () => number
 }
 
 /** How long a cancelled step may spend stopping its recording: the runner sends SIGTERM 7.5 s after SIGINT. */
@@ -40,6 +43,8 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
   try {
     // Every input is checked even when the step will skip, so a typo fails on forks' pull requests too.
     const settings = readInputs(port, deps.env)
+    // The baseline and ignore files too, before any API call: a bad entry fails on forks' pull requests too.
+    const rules = loadTriageRules(settings, deps.env.GITHUB_WORKSPACE || process.cwd())
     const token = settings.token
     if (!token) {
       if (settings.ifNoToken !== 'skip') throw new Error(NO_TOKEN)
@@ -55,7 +60,9 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
     port.saveState(State.ApiBaseUrl, settings.api.baseUrl)
     port.info(`Wallarm FAST ${settings.mode} against ${settings.api.baseUrl}`)
 
-    const publisher = new Publisher(port, outputs, settings, deps.env)
+    if (rules.baselineMissing && settings.failOn === 'new-vulnerabilities')
+      port.info(`No baseline file at ${rules.baselineFile}: an empty baseline, so every finding is new.`)
+    const publisher = new Publisher(port, outputs, settings, deps.env, rules, deps.wallClock)
     const result = await flow(settings, token, { port, createClient, publisher, deps })
     const decision = await publisher.publish(result)
     // Said once: the verdict is the first error annotation (publish), so the step fails without a message.

@@ -46,6 +46,7 @@ import {
   absent,
   extensionMatcher,
   parseVulnQuery,
+  type VulnStatus,
   sent,
   toInt,
   validateName,
@@ -94,6 +95,8 @@ export class FastModel {
   private readonly vulnRule: (req: VulnRuleInput) => EmulatedVuln | null
   private readonly omitReadyForRecording: boolean
   private readonly vulnReadDenied: Set<string>
+  /** Vulnerability id → the status the console gave it (absent: `active`). */
+  private readonly vulnStatuses = new Map<number, VulnStatus>()
   private readonly authFailureStatus: number
   readonly eta: EtaReading
   readonly simulatedNodes: boolean
@@ -417,18 +420,33 @@ export class FastModel {
    * the default is undocumented). No token check: see `listVulnsAs`.
    */
   listVulns(query: VulnQuery): Vulnerability[] {
-    const { limit, offset, ids, orderDesc } = parseVulnQuery(query)
+    const { limit, offset, ids, statuses, orderDesc } = parseVulnQuery(query)
     if (ids === null) return []
     const now = this.clock()
     const all: Vulnerability[] = []
     for (const run of this.runs.values()) {
       if (ids !== undefined && !ids.includes(run.id)) continue
-      for (const f of this.evaluate(run, now).found)
-        all.push(vulnerabilityObject(run.id, f.rb.baseline, f.vuln.id, f.vuln.spec, f.foundAt))
+      for (const f of this.evaluate(run, now).found) {
+        const v = vulnerabilityObject(run.id, f.rb.baseline, f.vuln.id, f.vuln.spec, f.foundAt)
+        v.status = this.vulnStatuses.get(v.id) ?? v.status
+        if (statuses === undefined || statuses.includes(v.status)) all.push(v)
+      }
     }
     all.sort((a, b) => a.id - b.id)
     if (orderDesc) all.reverse()
     return all.slice(offset, offset + limit)
+  }
+
+  /**
+   * The console's triage of one vulnerability: `falsepositive`, `closed` or `active` again (what a
+   * person does in the Wallarm console; `POST /__emulator/vulns/{id}/status` and the CLI reach it).
+   * @throws FastApiError 404 for a vulnerability no run has found (yet)
+   */
+  setVulnStatus(vulnId: number, status: VulnStatus): Vulnerability {
+    const found = this.listVulns({ limit: 1000, offset: 0 }).find((v) => v.id === vulnId)
+    if (found === undefined) throw new FastApiError(404, `vulnerability ${vulnId} not found`)
+    this.vulnStatuses.set(vulnId, status)
+    return { ...found, status }
   }
 
   /** E7 as a token sees it: authenticated, and 403 for tokens in `vulnReadDenied` (spec §6.10 gap). */

@@ -134,6 +134,8 @@ export function parseVulnQuery(query: VulnQuery): {
   offset: number
   /** undefined: every run; null: "not from FAST", which is nothing here. */
   ids: number[] | null | undefined
+  /** `filter.status`: undefined is every status. */
+  statuses: VulnStatus[] | undefined
   orderDesc: boolean
 } {
   const errors: ErrorMap = {}
@@ -154,8 +156,24 @@ export function parseVulnQuery(query: VulnQuery): {
     if (list.some((x) => x === undefined)) errors.testrun_id = { error: ERR_INVALID, value: raw }
     ids = list.filter((x): x is number => x !== undefined)
   }
+  // `status` takes one of Wallarm's vulnerability statuses or a list of them (spec §E7 item fields).
+  let statuses: VulnStatus[] | undefined
+  const rawStatus = (filter as { status?: unknown }).status
+  if (rawStatus !== undefined) {
+    const list = Array.isArray(rawStatus) ? rawStatus : [rawStatus]
+    if (list.some((s) => !isVulnStatus(s))) errors.status = { error: ERR_INVALID, value: rawStatus }
+    statuses = list.filter(isVulnStatus)
+  }
   if (Object.keys(errors).length > 0 || limit === undefined || offset === undefined) {
     throw new FastApiError(400, errors)
   }
-  return { limit, offset, ids, orderDesc: toBool(query.order_desc) === true }
+  return { limit, offset, ids, statuses, orderDesc: toBool(query.order_desc) === true }
+}
+
+/** Wallarm's statuses of a vulnerability object (spec §E7: `active` / `closed` / `falsepositive`). */
+export const VULN_STATUSES = ['active', 'closed', 'falsepositive'] as const
+export type VulnStatus = (typeof VULN_STATUSES)[number]
+
+export function isVulnStatus(value: unknown): value is VulnStatus {
+  return typeof value === 'string' && (VULN_STATUSES as readonly string[]).includes(value)
 }

@@ -9,6 +9,7 @@ import { say, style } from './console.js'
 export interface Vuln {
   type?: string
   method?: string
+  domain?: string
   path?: string
   parameter?: string
 }

@@ -5,12 +5,14 @@ import { buildJsonReport } from '../report/json-report.js'
 import { buildJunit } from '../report/junit.js'
 import type { RunReport } from '../report/model.js'
 import { buildSarif } from '../report/sarif.js'
+import { formatBaseline, type Baseline } from '../triage/baseline.js'
 import { COMPLETE_CONCLUSIONS, WAITED_CONCLUSIONS } from '../common/constants.js'
 
 export interface WrittenReports {
   reportPath: string
   sarifPath?: string
   junitPath?: string
+  baselinePath?: string
 }
 
 /**
@@ -26,6 +28,8 @@ export function writeReports(
     /** The `name` input as given (see buildSarif's legName). */
     legName: string
     now: Date
+    /** The merged baseline, for a later step or person to commit (written whatever the conclusion). */
+    baseline?: Baseline | undefined
   }
 ): WrittenReports {
   const root = opts.env.RUNNER_TEMP || tmpdir()
@@ -39,6 +43,10 @@ export function writeReports(
     written.reportPath,
     `${JSON.stringify(buildJsonReport(report, opts.now.toISOString()), null, 2)}\n`
   )
+  if (opts.baseline !== undefined) {
+    written.baselinePath = join(dir, 'wallarm-fast-baseline.json')
+    writeFileSync(written.baselinePath, formatBaseline(opts.baseline))
+  }
   // SARIF only for a complete verdict: code scanning closes every alert an upload does not repeat, so
   // the partial findings of an interrupted or timed-out run would close alerts that still stand.
   if (opts.sarif && COMPLETE_CONCLUSIONS.includes(report.conclusion)) {

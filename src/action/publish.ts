@@ -3,7 +3,7 @@
  * the ids are known and again at the end), the report files, the annotations, the job summary and the
  * pull-request comment. Each of the last four only warns when it fails: the verdict stands.
  */
-import { Env, Inputs, Outputs, type Conclusion } from '../common/constants.js'
+import { Env, Inputs, Outputs, WAITED_CONCLUSIONS, type Conclusion } from '../common/constants.js'
 import { message } from '../common/error-message.js'
 import type { FlowResult } from '../modes/flow.js'
 import { decide, type GateDecision } from '../verdict/gate.js'
@@ -11,12 +11,22 @@ import { withTests } from '../verdict/scan-outcome.js'
 import type { Settings } from '../inputs/settings.js'
 import { buildAnnotations } from '../report/annotations.js'
 import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
-import { countedFindings, type RunReport, type WorkflowContext } from '../report/model.js'
+import {
+  atThreshold,
+  countedFindings,
+  type Finding,
+  type RunReport,
+  type WorkflowContext
+} from '../report/model.js'
+import { mergeBaseline, type Baseline } from '../triage/baseline.js'
+import { today } from '../triage/dates.js'
+import { decideStatuses, type TriageOutcome } from '../triage/decide.js'
+import type { LoadedRules } from '../triage/load.js'
 import { renderSummary } from '../report/summary.js'
 import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
 import { logSafe } from '../text/untrusted.js'
 import { VERSION } from '../common/version.js'
-import { testRunUrl } from '../wallarm/hosts.js'
+import { testRunUrl, vulnerabilitiesUrl } from '../wallarm/hosts.js'
 import type { TestRun } from '../wallarm/types.js'
 import { readEventPayload, workflowContext } from './context.js'
 import { writeReports } from './files.js'
@@ -30,7 +40,11 @@ export class Publisher {
     private readonly port: RunnerPort,
     private readonly outputs: OutputSink,
     private readonly settings: Settings,
-    private readonly env: NodeJS.ProcessEnv
+    private readonly env: NodeJS.ProcessEnv,
+    /** The baseline, ignore file and exclude rules (read before any API call). */
+    private readonly rules?: LoadedRules,
+    /** The wall clock (ms), for expiry and the baseline's dates. */
+    private readonly now: () => number = Date.now
   ) {
     this.context = workflowContext(env)
   }
@@ -52,7 +66,12 @@ export class Publisher {
   async publish(result: FlowResult): Promise<GateDecision> {
     const { settings, port } = this
     const run = result.run
-    const findings = toFindings(run, result.details)
+    const triage = this.triage(toFindings(run, result.details), result.triaged)
+    const findings = triage?.findings ?? toFindings(run, result.details)
+    // What was not found says something only of a run that was tested and waited for: a record step
+    // has found nothing yet, so no entry is "not observed" and no ignore entry "matched nothing".
+    const tested =
+      run !== undefined && settings.mode !== 'record' && WAITED_CONCLUSIONS.includes(result.conclusion)
     // scan mode: the tests' own result joins the scan's verdict.
     const decision = withTests(
       decide({
@@ -82,14 +101,31 @@ export class Publisher {
       runUrl: run ? this.runUrl(run) : undefined,
       warnings: result.warnings,
       context: this.context,
-      scan: result.scan
+      scan: result.scan,
+      triage:
+        triage && this.rules
+          ? {
+              failOn: settings.failOn,
+              counts: triage.counts,
+              unobserved: tested ? triage.unobserved : [],
+              baselineFile: this.rules.baselineFile,
+              baselineMissing: this.rules.baselineMissing,
+              ignoreFile: this.rules.ignoreFile
+            }
+          : undefined
     }
-    for (const warning of result.warnings) port.warning(warning)
+    for (const warning of [...result.warnings, ...(triage?.warnings ?? [])]) port.warning(warning)
+    for (const notice of tested ? (triage?.notices ?? []) : [])
+      port.notice(notice, { title: 'Wallarm FAST: ignore file' })
 
     const vulnerabilities = this.conclude(report, decision.conclusion)
-    this.writeFiles(report, vulnerabilities)
+    this.writeFiles(
+      report,
+      vulnerabilities,
+      this.rules && mergeBaseline(this.rules.baseline, findings, today(this.now()))
+    )
     this.annotate(report)
-    const summary = renderSummary(report, { now: Date.now() })
+    const summary = renderSummary(report, { now: this.now() })
     await this.writeSummary(summary)
     if (settings.comment) await this.comment(summary)
 
@@ -97,6 +133,20 @@ export class Publisher {
     // A stdout line, which the runner reads for workflow commands: the reason may quote the API.
     if (!decision.failed) port.info(logSafe(`Conclusion: ${decision.conclusion}. ${decision.reason}`))
     return decision
+  }
+
+  /** Every finding's status, when the rules were read (see ../triage/decide.ts). */
+  private triage(findings: Finding[], triaged: FlowResult['triaged']): TriageOutcome | undefined {
+    if (this.rules === undefined) return undefined
+    return decideStatuses(findings, {
+      ...this.rules,
+      wallarm: triaged === undefined ? undefined : toFindings(undefined, triaged),
+      failOn: this.settings.failOn,
+      vulnerabilitiesUrl: this.settings.api.consoleUrl
+        ? vulnerabilitiesUrl(this.settings.api.consoleUrl)
+        : undefined,
+      nowMs: this.now()
+    })
   }
 
   private runUrl(run: TestRun): string | undefined {
@@ -115,14 +165,25 @@ export class Publisher {
     outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
     const json = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
     outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? json.json : '')
+    const withStatus = (...statuses: string[]): number =>
+      report.findings.filter(
+        (f) => atThreshold(f, report.minThreat) && statuses.includes(f.decision?.status ?? 'new')
+      ).length
+    outputs.set(Outputs.NewVulnerabilities, verdictKnown ? withStatus('new', 'expired') : '')
+    outputs.set(Outputs.Ignored, verdictKnown ? withStatus('ignored') : '')
     outputs.set(Outputs.TestsExitCode, report.scan?.testsExitCode)
     outputs.set(Outputs.NodeLogPath, report.scan?.nodeLogPath)
     return json
   }
 
-  private writeFiles(report: RunReport, vulnerabilities: { included: number; total: number }): void {
+  private writeFiles(
+    report: RunReport,
+    vulnerabilities: { included: number; total: number },
+    baseline: Baseline | undefined
+  ): void {
     try {
       const files = writeReports(report, {
+        baseline,
         env: this.env,
         sarif: this.settings.sarif,
         toolVersion: VERSION,
@@ -130,6 +191,7 @@ export class Publisher {
         now: new Date()
       })
       this.outputs.set(Outputs.ReportPath, files.reportPath)
+      this.outputs.set(Outputs.BaselinePath, files.baselinePath)
       if (vulnerabilities.included < vulnerabilities.total) {
         this.port.warning(
           `The vulnerabilities-json output holds the ${vulnerabilities.included} highest-threat of ` +

@@ -39,7 +39,10 @@ export const Inputs = {
   NodeImage: 'node-image',
   NodeUrl: 'node-url',
   ProxyPort: 'proxy-port',
-  TestsMustPass: 'tests-must-pass'
+  TestsMustPass: 'tests-must-pass',
+  BaselineFile: 'baseline-file',
+  IgnoreFile: 'ignore-file',
+  Exclude: 'exclude'
 } as const
 
 export const Outputs = {
@@ -55,7 +58,10 @@ export const Outputs = {
   SarifPath: 'sarif-path',
   JunitPath: 'junit-path',
   TestsExitCode: 'tests-exit-code',
-  NodeLogPath: 'node-log-path'
+  NodeLogPath: 'node-log-path',
+  NewVulnerabilities: 'new-vulnerabilities',
+  Ignored: 'ignored',
+  BaselinePath: 'baseline-path'
 } as const
 
 /** What the main step leaves for the post step (GITHUB_STATE). Never the token. */
@@ -83,6 +89,14 @@ export const Env = {
 // The newest tag on Docker Hub (1.102.0); `latest` there points at an older build (1.101.0), so it is
 // never the default. A user pins a digest or a mirror through the input.
 export const DEFAULT_NODE_IMAGE = 'wallarm/fast:1.102.0'
+
+/** `fail-on`: every finding that counts, only those not in the baseline, or none (errors still fail). */
+export const FailOns = ['vulnerabilities', 'new-vulnerabilities', 'never'] as const
+export type FailOn = (typeof FailOns)[number]
+
+/** Where the committed baseline and ignore file are looked for when the inputs are empty. */
+export const DEFAULT_BASELINE_FILE = '.github/wallarm-fast-baseline.json'
+export const DEFAULT_IGNORE_FILE = '.github/wallarm-fast-ignore.yml'
 
 /** The API's largest `inactivity_timeout` (300..86400 s): scan mode's default. */
 export const MAX_INACTIVITY_TIMEOUT_S = 86_400

@@ -3,7 +3,12 @@
  * defaults of action.yml, and the small parsers (whole numbers, ids, booleans, durations, URLs) that
  * ./settings.ts and ./scan-settings.ts share.
  */
-import { DEFAULT_NODE_IMAGE, Inputs } from '../common/constants.js'
+import {
+  DEFAULT_BASELINE_FILE,
+  DEFAULT_IGNORE_FILE,
+  DEFAULT_NODE_IMAGE,
+  Inputs
+} from '../common/constants.js'
 import { DurationError, parseDuration, type DurationLimits } from '../common/duration.js'
 
 /** Returns the raw value of an input, `''` when unset. Values are trimmed here. */
@@ -40,6 +45,8 @@ export const InputDefaults: Partial<Record<InputName, string>> = {
   [Inputs.FailOn]: 'vulnerabilities',
   [Inputs.MinThreat]: '1',
   [Inputs.TechFailTolerance]: '0',
+  [Inputs.BaselineFile]: DEFAULT_BASELINE_FILE,
+  [Inputs.IgnoreFile]: DEFAULT_IGNORE_FILE,
   [Inputs.AutoStop]: 'true',
   [Inputs.Sarif]: 'true',
   [Inputs.Comment]: 'false',

@@ -21,12 +21,15 @@
  */
 import {
   Env,
+  FailOns,
   Inputs,
   MAX_INACTIVITY_TIMEOUT_S,
   Modes,
   RECORD_INACTIVITY_TIMEOUT_S,
+  type FailOn,
   type Mode
 } from '../common/constants.js'
+import { parseExclude, type ExcludeRule } from '../triage/exclude.js'
 import { HostError, resolveApi, type ResolvedApi } from '../wallarm/hosts.js'
 import {
   InputDefaults,
@@ -92,8 +95,17 @@ export interface Settings {
   pollIntervalMs: number
   /** stop mode: pause before stopping the recording, in ms (0..5 min). */
   stopGracePeriodMs: number
-  /** `vulnerabilities` fails the step on findings at or above `minThreat` (and on interrupted/timeout/error); `never` only on errors. */
-  failOn: 'vulnerabilities' | 'never'
+  /**
+   * `vulnerabilities` fails the step on findings that count (and on inconclusive/interrupted/timeout/error);
+   * `new-vulnerabilities` the same, with findings in the baseline not counting; `never` only on errors.
+   */
+  failOn: FailOn
+  /** The committed baseline of known findings (workspace-relative path as given). */
+  baselineFile: string
+  /** The ignore file (workspace-relative path as given). */
+  ignoreFile: string
+  /** Endpoints out of scope. */
+  exclude: ExcludeRule[]
   /** Lowest threat score (1..100) that counts. */
   minThreat: number
   /** Percent of baselines (0..100) that may fail for technical reasons in a run that still passes. */
@@ -176,7 +188,10 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     max: 300_000
   })
 
-  const failOn = oneOf(Inputs.FailOn, withDefault(Inputs.FailOn), ['vulnerabilities', 'never'] as const)
+  const failOn = oneOf(Inputs.FailOn, withDefault(Inputs.FailOn), FailOns)
+  const baselineFile = withDefault(Inputs.BaselineFile)
+  const ignoreFile = withDefault(Inputs.IgnoreFile)
+  const exclude = parseExclude(read(Inputs.Exclude) ?? '')
   const minThreat = integer(Inputs.MinThreat, withDefault(Inputs.MinThreat), 1, 100) as number
   const techFailTolerance = integer(
     Inputs.TechFailTolerance,
@@ -266,6 +281,9 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     pollIntervalMs,
     stopGracePeriodMs,
     failOn,
+    baselineFile,
+    ignoreFile,
+    exclude,
     minThreat,
     techFailTolerance,
     autoStop,

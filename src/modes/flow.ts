@@ -12,7 +12,7 @@ import { logSafe } from '../text/untrusted.js'
 import { formatDuration } from '../common/duration.js'
 import { message } from '../common/error-message.js'
 import type { FastClient } from '../wallarm/client.js'
-import { WallarmApiError, isAuthError, isNotReadyForCloning } from '../wallarm/errors.js'
+import { WallarmApiError, isAuthError, isNotFound, isNotReadyForCloning } from '../wallarm/errors.js'
 import { isTerminalState, type Id, type TestRun, type Vulnerability } from '../wallarm/types.js'
 
 export interface Logger {
@@ -24,7 +24,8 @@ export interface Logger {
 export type FlowClient = Pick<
   FastClient,
   'createTestRun' | 'copyTestRun' | 'getTestRun' | 'stopRecording' | 'listVulnerabilities'
->
+> &
+  Partial<Pick<FastClient, 'listVulnerabilitiesWithStatus'>>
 
 export interface FlowDeps {
   client: FlowClient
@@ -46,6 +47,8 @@ export interface FlowResult {
   run?: TestRun | undefined
   /** Full vulnerability objects, when the token may read them. */
   details?: Vulnerability[] | undefined
+  /** Vulnerabilities people marked false positive or closed in Wallarm (any run), when readable. */
+  triaged?: Vulnerability[] | undefined
   warnings: string[]
   /** scan mode: the tests' result and what they sent. */
   scan?: ScanOutcome
@@ -391,7 +394,9 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps, spentM
       bound.clear()
     }
   }
-  return { ...finishedConclusion(run), run, details, warnings }
+  // Only where the details were readable: the same endpoint would refuse again, and was said once.
+  const triaged = details === undefined ? undefined : await readTriaged(client, warnings, deps.signal)
+  return { ...finishedConclusion(run), run, details, triaged, warnings }
 }
 
 export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number): string {
@@ -440,5 +445,39 @@ class RecordPin {
       )
     }
     return { ...run, test_record_id: this.recordId }
+  }
+}
+
+/** How many triaged vulnerabilities are read at most (the account's, all runs). */
+const TRIAGED_READ_LIMIT = 5000
+
+/**
+ * Wallarm's triage: the vulnerabilities marked false positive or closed, so that a finding triaged in
+ * the console is not counted again. A refusal (401, 403, 404) or failure is said once and the step goes
+ * on without it.
+ */
+async function readTriaged(
+  client: FlowClient,
+  warnings: string[],
+  signal: AbortSignal
+): Promise<Vulnerability[] | undefined> {
+  if (client.listVulnerabilitiesWithStatus === undefined) return undefined
+  const bound = deadlineSignal(DETAILS_READ_MS, signal)
+  try {
+    return await client.listVulnerabilitiesWithStatus(
+      ['falsepositive', 'closed'],
+      { max: TRIAGED_READ_LIMIT },
+      bound.signal
+    )
+  } catch (err) {
+    const why = bound.expired() ? `not within ${formatDuration(DETAILS_READ_MS)}` : message(err)
+    warnings.push(
+      isAuthError(err) || isNotFound(err)
+        ? `The Wallarm API refused to list triaged vulnerabilities (${why}), so false positives marked in the console are not applied.`
+        : `Triaged vulnerabilities could not be read (${why}), so false positives marked in the console are not applied.`
+    )
+    return undefined
+  } finally {
+    bound.clear()
   }
 }

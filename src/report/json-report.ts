@@ -5,7 +5,14 @@
  * the API might add. Pure: the action layer writes it.
  */
 import type { Conclusion, Mode } from '../common/constants.js'
-import { counts, countedFindings, type Finding, type RunReport, type WorkflowContext } from './model.js'
+import {
+  counts,
+  countedFindings,
+  type Finding,
+  type RunReport,
+  type TriageSummary,
+  type WorkflowContext
+} from './model.js'
 import { baselineTally } from '../verdict/gate.js'
 import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'
@@ -32,8 +39,14 @@ export interface JsonReportBaselines {
 
 export interface JsonReportFinding extends Finding {
   severity: Severity
-  /** At or above `minThreat`. */
+  /** Counts towards the gate: at or above `minThreat`, and a status that counts under `fail-on`. */
   counted: boolean
+  /**
+   * `decision.status`: `new`, `expired`, `known`, `ignored`, `triaged` or `out-of-scope`, with the entry's
+   * `reason`, `ticket` and `expires` where one applies (see FindingDecision in ./model.ts). Absent only
+   * when the rules were not applied (the step ended before).
+   */
+  decision?: Finding['decision']
 }
 
 export interface JsonReport {
@@ -63,6 +76,8 @@ export interface JsonReport {
   counted: number
   findings: JsonReportFinding[]
   findingsSource: 'details' | 'summary'
+  /** What the baseline, ignore file, exclude and Wallarm's triage made of the findings; null before they applied. */
+  triage: TriageSummary | null
   warnings: string[]
   context: WorkflowContext
 }
@@ -110,6 +125,7 @@ export function buildJsonReport(report: RunReport, generatedAt: string): JsonRep
     counted: counted.length,
     findings: report.findings.map((f) => jsonFinding(f, report.minThreat)),
     findingsSource: report.findingsSource,
+    triage: report.triage === undefined ? null : structuredClone(report.triage),
     warnings: [...report.warnings],
     context: jsonContext(report.context)
   }
@@ -138,6 +154,7 @@ function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
     const value = f[key]
     if (value !== undefined) out[key] = value
   }
+  if (f.decision !== undefined) out.decision = { ...f.decision }
   return out
 }
 

@@ -4,7 +4,7 @@
  * is there either way); one passing test case when there is none; and an `<error>` test case when the
  * run did not reach a verdict (interrupted, timed out, errored). Pure.
  */
-import { countedFindings } from './model.js'
+import { countedFindings, setAsideFindings, statusLabel } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import { findingUrl, severityOf, typeTitle } from './findings.js'
 import { formatDuration } from '../common/duration.js'
@@ -29,6 +29,13 @@ export function buildJunit(report: RunReport): string {
 
   const counted = countedFindings(report)
   for (const f of counted) cases.push(findingCase(f, report))
+  // Known, ignored, triaged and out-of-scope findings: skipped, with the reason.
+  for (const f of setAsideFindings(report)) {
+    const { failure, ...rest } = findingCase(f, report)
+    const d = f.decision
+    const why = [d && statusLabel(d.status), d?.reason, d?.ticket].filter((v) => v !== undefined)
+    cases.push({ ...rest, skipped: { message: why.join(': ') || (failure?.message ?? '') } })
+  }
 
   const c = report.conclusion
   if (c === 'timeout' || c === 'interrupted' || c === 'error' || c === 'inconclusive') {

@@ -21,7 +21,44 @@ export interface Finding {
   title?: string | undefined
   description?: string | undefined
   exploitExample?: string | undefined
+  /** Wallarm's own status of the vulnerability object: `active`, `closed` or `falsepositive`. */
   status?: string | undefined
+  /** What the baseline, ignore file, `exclude` and Wallarm's triage made of it (../triage/decide.ts). */
+  decision?: FindingDecision | undefined
+}
+
+/**
+ * Every finding gets one status. `new` and `expired` (a baseline or ignore entry past its `expires`)
+ * count; `known` (in the baseline) counts only when `fail-on` is not `new-vulnerabilities`; `ignored`
+ * (ignore file), `triaged` (false positive in Wallarm) and `out-of-scope` (`exclude`) never count.
+ */
+export const FindingStatuses = ['new', 'expired', 'known', 'ignored', 'triaged', 'out-of-scope'] as const
+export type FindingStatus = (typeof FindingStatuses)[number]
+
+export interface FindingDecision {
+  status: FindingStatus
+  /** Whether it counts towards the gate under the `fail-on` in effect (threat aside). */
+  counted: boolean
+  /** Its identity is in the baseline (SARIF's `baselineState` `unchanged`), expired or not. */
+  inBaseline: boolean
+  /** The entry's reason (ignored, known, expired), or why (triaged, out of scope). */
+  reason?: string | undefined
+  ticket?: string | undefined
+  /** YYYY-MM-DD. */
+  expires?: string | undefined
+  /** expired: which file's entry expired. */
+  expiredFrom?: 'baseline' | 'ignore' | undefined
+  /** triaged: the Wallarm vulnerability marked false positive (this one, or an earlier one of the same identity). */
+  triagedVulnerabilityId?: string | undefined
+  /** triaged: where to see it in the Wallarm console (its vulnerabilities page). */
+  link?: string | undefined
+  /** A vulnerability of the same identity was closed in Wallarm: found again, it is a regression. */
+  regressionOf?: string | undefined
+}
+
+/** What a reader calls a status: `out of scope` for `out-of-scope`. */
+export function statusLabel(status: FindingStatus): string {
+  return status.replace(/-/g, ' ')
 }
 
 /** Where the run happened, from the runner's environment (GITHUB_*). All optional: reports work outside Actions too. */
@@ -64,19 +101,51 @@ export interface RunReport {
   context: WorkflowContext
   /** scan mode: the tests' result and what they sent. */
   scan?: ScanOutcome | undefined
+  /** What the baseline, ignore file, exclude and Wallarm's triage decided (absent before they apply). */
+  triage?: TriageSummary | undefined
 }
 
 /**
  * Whether a finding counts towards the gate, the count and the annotations: at or above the threshold,
  * or of unknown threat (0: the API rates 1..100), since a gate must not pass what it cannot rate.
  */
-export function counts(finding: Pick<Finding, 'threat'>, minThreat: number): boolean {
+export function counts(finding: Pick<Finding, 'threat' | 'decision'>, minThreat: number): boolean {
+  return atThreshold(finding, minThreat) && finding.decision?.counted !== false
+}
+
+/** At or above `min-threat`, or of unknown threat: whatever its status (SARIF reports these, suppressed or not). */
+export function atThreshold(finding: Pick<Finding, 'threat'>, minThreat: number): boolean {
   return finding.threat >= minThreat || !(finding.threat > 0)
 }
 
 /** The findings that count (see {@link counts}). */
 export function countedFindings(report: Pick<RunReport, 'findings' | 'minThreat'>): Finding[] {
   return report.findings.filter((f) => counts(f, report.minThreat))
+}
+
+/**
+ * The findings at or above the threshold that a rule set aside (known under `new-vulnerabilities`,
+ * ignored, triaged, out of scope): SARIF suppresses them, JUnit skips them.
+ */
+export function setAsideFindings(report: Pick<RunReport, 'findings' | 'minThreat'>): Finding[] {
+  return report.findings.filter((f) => atThreshold(f, report.minThreat) && f.decision?.counted === false)
+}
+
+/** What the triage rules made of a run, beyond each finding's own decision (../triage/decide.ts). */
+export interface TriageSummary {
+  failOn: 'vulnerabilities' | 'new-vulnerabilities' | 'never'
+  counts: Record<FindingStatus, number>
+  /** Baseline entries no finding matched: not observed in this run, never "fixed". */
+  unobserved: Array<
+    Pick<Finding, 'type' | 'method' | 'domain' | 'path' | 'parameter' | 'code'> & {
+      reason?: string | undefined
+      ticket?: string | undefined
+    }
+  >
+  baselineFile: string
+  /** The baseline file was not there: an empty baseline. */
+  baselineMissing: boolean
+  ignoreFile: string
 }
 
 /** What scan mode adds to a run's report: the tests' own result and what they sent. */

@@ -29,7 +29,8 @@ import { createHash } from 'node:crypto'
 import type { Invocation, Log, ReportingDescriptor, Result, Run, ToolComponent } from 'sarif'
 import { compact, isoTime } from './fields.js'
 import { oneLine } from './markdown.js'
-import { countedFindings } from './model.js'
+import { identityKey } from '../triage/identity.js'
+import { atThreshold, statusLabel } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import { clampThreat, findingUrl, securitySeverity, severityOf, typeTitle, vulnType } from './findings.js'
 
@@ -74,17 +75,7 @@ export function ruleId(type: string): string {
 
 /** The stable fingerprint of a finding (see the module comment). */
 export function fingerprint(f: Finding): string {
-  const located = [f.method, f.domain, f.path, f.parameter].some((v) => v !== undefined)
-  const parts = located
-    ? [
-        f.type.toLowerCase(),
-        (f.method ?? '').toUpperCase(),
-        (f.domain ?? '').toLowerCase(),
-        f.path ?? '',
-        f.parameter ?? ''
-      ]
-    : [f.type.toLowerCase(), f.code ?? '']
-  return createHash('sha256').update(parts.join('|'), 'utf8').digest('hex')
+  return createHash('sha256').update(identityKey(f), 'utf8').digest('hex')
 }
 
 /**
@@ -129,7 +120,9 @@ export function sarifCategory(
 }
 
 export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
-  const findings = countedFindings(report)
+  // Set-aside findings (known, ignored, triaged, out of scope) are reported too, suppressed: code
+  // scanning then shows them as dismissed instead of closing and reopening their alerts.
+  const findings = report.findings.filter((f) => atThreshold(f, report.minThreat))
   const uri =
     cleanUri(opts.workflowPath) ??
     cleanUri(workflowPathFromRef(report.context.workflowRef)) ??
@@ -183,6 +176,19 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
         parameter: f.parameter,
         title: f.title
       })
+    }
+    const decision = f.decision
+    if (decision !== undefined) {
+      result.baselineState = decision.inBaseline ? 'unchanged' : 'new'
+      result.properties = { ...result.properties, status: decision.status }
+      if (!decision.counted) {
+        const why = [statusLabel(decision.status), decision.reason, decision.ticket].filter(
+          (v) => v !== undefined
+        )
+        result.suppressions = [
+          { kind: 'external', status: 'accepted', justification: oneLine(why.join(': ')) }
+        ]
+      }
     }
     if (f.method !== undefined || target !== undefined) {
       result.webRequest = {

@@ -10,7 +10,8 @@ import { baselineTally } from '../verdict/gate.js'
 import { isTerminalState } from '../wallarm/types.js'
 import { severityOf, typeTitle, type Severity } from './findings.js'
 import { code, escapeMarkdown, escapeProse, link, safeUrl, truncate } from './markdown.js'
-import { counts, countedFindings, type Finding, type RunReport, type ScanOutcome } from './model.js'
+import { atThreshold, countedFindings, type Finding, type RunReport, type ScanOutcome } from './model.js'
+import { statusCell, triageLine, triageSections } from './triage-summary.js'
 
 export interface SummaryOptions {
   /** Upper bound of the result in UTF-8 bytes. Default 1,000,000: under GitHub's 1 MiB per step. */
@@ -104,6 +105,9 @@ function verdictLine(report: RunReport, opts: SummaryOptions): string {
 
 function renderHead(report: RunReport, opts: SummaryOptions): string {
   const parts: string[] = [verdictLine(report, opts)]
+  // The counts by status lead, so the pull-request comment does too.
+  const statuses = triageLine(report)
+  if (statuses !== undefined) parts.push(statuses)
   if (report.reason.trim() !== '') parts.push(escapeProse(truncate(report.reason, MAX_PROSE)))
 
   const warnings = summaryWarnings(report)
@@ -120,7 +124,7 @@ function renderHead(report: RunReport, opts: SummaryOptions): string {
 
   const overview = renderOverview(report, opts.now)
   if (overview !== '') parts.push(overview)
-  return parts.join('\n\n') + '\n'
+  return parts.join('\n\n') + '\n' + triageSections(report)
 }
 
 function renderOverview(report: RunReport, now: Date | number | undefined): string {
@@ -176,7 +180,7 @@ function policyText(name: string | undefined, id: number | undefined): string {
 
 function vulnCountText(report: RunReport): string {
   const counted = countedFindings(report).length
-  const below = report.findings.length - counted
+  const below = report.findings.filter((f) => !atThreshold(f, report.minThreat)).length
   const threshold = report.minThreat > 1 ? ` (threat ≥ ${report.minThreat})` : ''
   let text = counted === 0 ? `none${threshold}` : `${n(counted)}${threshold}`
   if (below > 0) text += `, ${n(below)} below the threshold (not counted)`
@@ -215,8 +219,9 @@ interface Column {
 const COLUMNS: Column[] = [
   {
     title: 'Severity',
-    cell: (f, min) => SEVERITY_BADGE[severityOf(f.threat)] + (counts(f, min) ? '' : ' (not counted)')
+    cell: (f, min) => SEVERITY_BADGE[severityOf(f.threat)] + (atThreshold(f, min) ? '' : ' (not counted)')
   },
+  { title: 'Status', cell: statusCell, has: (f) => f.decision !== undefined },
   {
     title: 'Type',
     cell: (f) => {

@@ -16,6 +16,7 @@
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { excludedBy, type ExcludeRule } from '../triage/exclude.js'
 import type { SeenRequest } from './traffic.js'
 
 export interface RecordingHop {
@@ -32,6 +33,12 @@ export interface HopOptions {
   port?: number
   /** Called for each request once its answer (or the lack of one) is known. */
   onRequest(request: SeenRequest): void
+  /**
+   * Out of scope (the `exclude` input): a matching plain-HTTP request goes straight to its target, never
+   * to the node, so it is neither recorded nor attacked. Inside a TLS tunnel only the host is visible, so
+   * a rule cannot match there.
+   */
+  exclude?: readonly ExcludeRule[] | undefined
 }
 
 /** Connection-level headers, which belong to one hop and are not passed on (RFC 9110 §7.6.1). */
@@ -83,19 +90,28 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       )
       return
     }
+    const direct = url.startsWith('http:') && excludedBy(options.exclude ?? [], req.method, target.path)
     const seen = (status: number | undefined): void => {
-      options.onRequest({ method: req.method ?? 'GET', host: target.host, path: target.path, status })
+      options.onRequest({
+        method: req.method ?? 'GET',
+        host: target.host,
+        path: target.path,
+        status,
+        ...(direct ? { excluded: true } : {})
+      })
     }
     const headers = passOn(req.rawHeaders)
     if (!req.rawHeaders.some((_, i) => i % 2 === 0 && /^host$/i.test(req.rawHeaders[i]!)))
       headers.push('Host', target.authority)
+    const to = direct ? new URL(url) : undefined
     const up = http.request(
       {
-        host: upstreamHost,
-        port: upstreamPort,
+        host: to ? to.hostname.replace(/^\[|\]$/g, '') : upstreamHost,
+        port: to ? Number(to.port || 80) : upstreamPort,
         method: req.method,
-        // As the client sent it: an absolute-form target is passed on byte for byte.
-        path: url,
+        // As the client sent it: an absolute-form target is passed on byte for byte; an excluded
+        // request goes to its target in origin form (the same bytes after the authority).
+        path: to ? originForm(url) : url,
         headers,
         agent,
         maxHeaderSize: MAX_HEADER_BYTES
@@ -316,4 +332,13 @@ function hostOf(url: URL): string {
 function pick(headers: http.IncomingHttpHeaders, name: string): Record<string, string> {
   const value = headers[name]
   return typeof value === 'string' ? { [name]: value } : {}
+}
+
+/** The origin form of an absolute-form target, byte for byte: what follows the authority (`/` if nothing). */
+function originForm(absoluteTarget: string): string {
+  const rest = absoluteTarget.slice(absoluteTarget.indexOf('//') + 2)
+  const at = rest.search(/[/?#\\]/)
+  if (at < 0) return '/'
+  const origin = rest.slice(at)
+  return origin.startsWith('/') ? origin : `/${origin}`
 }

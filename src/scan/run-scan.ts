@@ -99,7 +99,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
       nodeProxy = node.proxyUrl
     }
     const counter = new TrafficCounter()
-    hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r) })
+    hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r), exclude: settings.exclude })
     const caBundlePath = await caFor(scan.target, nodeProxy, ports, deps)
 
     // The node does the testing: if its container stops by itself, no wait on it can end well.

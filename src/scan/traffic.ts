@@ -17,6 +17,8 @@ export interface SeenRequest {
   path: string
   /** The answer's status; undefined when no answer came (the node or the target was unreachable). */
   status: number | undefined
+  /** Out of scope (`exclude`): sent straight to the target, never to the node. */
+  excluded?: boolean | undefined
 }
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'none'
@@ -30,6 +32,8 @@ export interface TrafficRow {
   requests: number
   byStatus: Record<StatusClass, number>
   recorded: boolean
+  /** Out of scope (`exclude`): these requests went straight to the target, never to the node. */
+  excluded: boolean
   /** Requests of the row sent after the recording had ended (so not recorded); 0 when it had not. */
   late: number
 }
@@ -108,6 +112,8 @@ interface Counted {
   method: string
   host: string
   pattern: string
+  /** Out of scope: went straight to the target (see SeenRequest). */
+  excluded: boolean
   requests: number
   byStatus: Record<StatusClass, number>
 }
@@ -126,10 +132,12 @@ export class TrafficCounter {
   add(r: SeenRequest): void {
     this.total++
     let pattern = r.method === 'CONNECT' ? '(tunnel)' : pathPattern(r.path) || '/'
-    let key = `${r.method} ${r.host} ${pattern}`
+    const excluded = r.excluded === true
+    const mark = excluded ? ' (excluded)' : ''
+    let key = `${r.method} ${r.host} ${pattern}${mark}`
     if (!this.rows.has(key) && this.rows.size >= MAX_DISTINCT_ROWS) {
       pattern = '(other paths)'
-      key = `${r.method} ${r.host} ${pattern}`
+      key = `${r.method} ${r.host} ${pattern}${mark}`
     }
     let row = this.rows.get(key)
     if (!row) {
@@ -137,6 +145,7 @@ export class TrafficCounter {
         method: r.method,
         host: r.host,
         pattern,
+        excluded,
         requests: 0,
         byStatus: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 }
       }
@@ -158,11 +167,12 @@ export class TrafficCounter {
     const rows = [...this.rows.values()].map((r) => ({
       ...r,
       byStatus: { ...r.byStatus },
-      recorded: isAllowed(r.host),
+      recorded: !r.excluded && isAllowed(r.host),
       late: late?.rows.get(r) ?? 0
     }))
     const hosts = new Map<string, { host: string; requests: number; recorded: boolean }>()
-    for (const row of rows) {
+    // Excluded requests never went to the node: they say nothing of what it records.
+    for (const row of rows.filter((r) => !r.excluded)) {
       const h = hosts.get(row.host) ?? { host: row.host, requests: 0, recorded: row.recorded }
       h.requests += row.requests
       hosts.set(row.host, h)
@@ -182,15 +192,17 @@ export class TrafficCounter {
     recorded: number
   ): { total: number; rows: Map<Counted, number> } | undefined {
     const rows = new Map<Counted, number>()
+    // Excluded requests went straight to the target: the node never saw them.
+    const toNode = (r: Counted): boolean => !r.excluded && isAllowed(r.host)
     if ([...this.rows.values()].some((r) => r.method === 'CONNECT' && isAllowed(r.host))) return undefined
-    const allowed = [...this.rows.values()].reduce((n, r) => (isAllowed(r.host) ? n + r.requests : n), 0)
+    const allowed = [...this.rows.values()].reduce((n, r) => (toNode(r) ? n + r.requests : n), 0)
     const total = Math.max(0, allowed - recorded)
     // From the last request back, as far as the ring reaches; older ones go to no row.
     let left = total
     const kept = Math.min(this.ordered, MAX_ORDERED_REQUESTS)
     for (let i = 1; i <= kept && left > 0; i++) {
       const row = this.order[(this.ordered - i) % MAX_ORDERED_REQUESTS]!
-      if (!isAllowed(row.host)) continue
+      if (!toNode(row)) continue
       rows.set(row, (rows.get(row) ?? 0) + 1)
       left--
     }
@@ -267,6 +279,7 @@ export function diagnose(summary: TrafficSummary, ctx: DiagnosisContext): string
 }
 
 function recordedCell(r: TrafficRow): string {
+  if (r.excluded) return 'no: excluded (straight to the target)'
   if (!r.recorded) return 'no: not in ALLOWED_HOSTS'
   if (r.late === 0) return 'yes'
   if (r.late >= r.requests) return 'no: sent after the recording ended'

@@ -3,8 +3,8 @@
  * one sentence that says why. Pure, so every combination is a unit test. The findings decide whatever
  * the API's state says: a `passed` run that lists vulnerabilities that count is `failed`.
  */
-import { WAITED_CONCLUSIONS, type Conclusion, type Mode } from '../common/constants.js'
-import { countedFindings, type Finding } from '../report/model.js'
+import { WAITED_CONCLUSIONS, type Conclusion, type FailOn, type Mode } from '../common/constants.js'
+import { atThreshold, countedFindings, statusLabel, type Finding } from '../report/model.js'
 import type { TestRun } from '../wallarm/types.js'
 
 /** The run's counters the gate reads: every one the API gives about its baselines. */
@@ -23,7 +23,7 @@ export type RunCounters = Pick<
 export interface GateInput {
   conclusion: Conclusion
   reason: string
-  failOn: 'vulnerabilities' | 'never'
+  failOn: FailOn
   minThreat: number
   findings: Finding[]
   mode: Mode
@@ -158,14 +158,14 @@ export function decide(input: GateInput): GateDecision {
     // The findings decide, whatever the state says: a run that lists vulnerabilities has not passed.
     conclusion = 'failed'
     reason =
-      `Testing found ${counted} vulnerabilit${counted === 1 ? 'y' : 'ies'} at or above threat ${input.minThreat}, ` +
+      `Testing found ${counted} ${fresh(input)}vulnerabilit${counted === 1 ? 'y' : 'ies'} at or above threat ${input.minThreat}, ` +
       'although the Wallarm API gave the test run the state passed.'
   } else if (conclusion === 'failed' && input.findings.length > 0 && counted === 0) {
     // The API failed the run, but every finding is below min-threat: for this step it is a pass.
     conclusion = 'passed'
-    reason = `Testing found ${plural(input.findings.length, 'vulnerability', 'vulnerabilities')}, all below min-threat ${input.minThreat}.`
+    reason = `Testing found ${plural(input.findings.length, 'vulnerability', 'vulnerabilities')}, ${noneCounts(input)}.`
   } else if (conclusion === 'failed' && counted > 0) {
-    reason = `Testing found ${plural(counted, 'vulnerability', 'vulnerabilities')} at or above threat ${input.minThreat}.`
+    reason = `Testing found ${plural(counted, `${fresh(input)}vulnerability`, `${fresh(input)}vulnerabilities`)} at or above threat ${input.minThreat}.`
   }
   if (conclusion === 'passed') {
     const untrusted =
@@ -178,6 +178,24 @@ export function decide(input: GateInput): GateDecision {
   // An error always fails; with fail-on: vulnerabilities, so does every end of a waited run but a pass.
   const failed =
     conclusion === 'error' ||
-    (input.failOn === 'vulnerabilities' && conclusion !== 'passed' && WAITED_CONCLUSIONS.includes(conclusion))
+    (input.failOn !== 'never' && conclusion !== 'passed' && WAITED_CONCLUSIONS.includes(conclusion))
   return { conclusion, reason, failed, counted }
+}
+
+/** `new ` when only new findings count (fail-on: new-vulnerabilities). */
+function fresh(input: GateInput): string {
+  return input.failOn === 'new-vulnerabilities' ? 'new ' : ''
+}
+
+/** Why none of the findings counts: `all below min-threat 50`, or `none new: 2 known, 1 ignored`. */
+function noneCounts(input: GateInput): string {
+  const set = new Map<string, number>()
+  for (const f of input.findings) {
+    if (!atThreshold(f, input.minThreat) || f.decision === undefined) continue
+    const label = statusLabel(f.decision.status)
+    set.set(label, (set.get(label) ?? 0) + 1)
+  }
+  if (set.size === 0) return `all below min-threat ${input.minThreat}`
+  const why = [...set].map(([label, n]) => `${n} ${label}`).join(', ')
+  return `none that counts (${why})`
 }

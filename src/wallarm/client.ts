@@ -274,7 +274,41 @@ export class FastClient {
     signal?: AbortSignal
   ): Promise<Vulnerability[]> {
     const testRunId = assertId('test run id', runId)
-    const op = 'list vulnerabilities'
+    return this.pagedVulnerabilities(
+      'list vulnerabilities',
+      { testrun_id: [rawId(testRunId)] },
+      { kind: 'test run', id: testRunId },
+      opts,
+      signal
+    )
+  }
+
+  /**
+   * `POST /v1/objects/vuln` filtered by Wallarm's `status` (`falsepositive`, `closed`), from every run:
+   * how people triaged findings in the console. A new run's vulnerabilities have new ids, so the caller
+   * matches these on the identity as well as the id.
+   */
+  async listVulnerabilitiesWithStatus(
+    statuses: readonly string[],
+    opts: ListVulnerabilitiesOptions = {},
+    signal?: AbortSignal
+  ): Promise<Vulnerability[]> {
+    return this.pagedVulnerabilities(
+      'list triaged vulnerabilities',
+      { status: [...statuses] },
+      undefined,
+      opts,
+      signal
+    )
+  }
+
+  private async pagedVulnerabilities(
+    op: string,
+    filter: Record<string, unknown>,
+    resource: Resource | undefined,
+    opts: ListVulnerabilitiesOptions,
+    signal: AbortSignal | undefined
+  ): Promise<Vulnerability[]> {
     const pageSize = Math.min(
       VULN_PAGE_SIZE.max,
       Math.max(1, Math.floor(opts.pageSize ?? VULN_PAGE_SIZE.default))
@@ -285,11 +319,8 @@ export class FastClient {
     let offset = 0
     while (out.length < max) {
       const limit = Math.min(pageSize, max - out.length)
-      const body = { filter: { testrun_id: [rawId(testRunId)] }, limit, offset, order_desc: false }
-      const payload = await this.request(op, 'POST', '/v1/objects/vuln', body, signal, {
-        kind: 'test run',
-        id: testRunId
-      })
+      const body = { filter, limit, offset, order_desc: false }
+      const payload = await this.request(op, 'POST', '/v1/objects/vuln', body, signal, resource)
       const items = Array.isArray(payload)
         ? payload
         : isRecord(payload) && Array.isArray(payload.objects)

@@ -107,6 +107,11 @@ export function resolveApi(apiHost: string, consoleUrl?: string): ResolvedApi {
   return resolved
 }
 
+/** The console's vulnerabilities page (spec §"console URLs"): no page per vulnerability is documented. */
+export function vulnerabilitiesUrl(consoleUrl: string): string {
+  return `${stripTrailingSlashes(consoleUrl)}/vulnerabilities/`
+}
+
 /** The console page of one test run: `<console>/testing/testruns/<id>`. */
 export function testRunUrl(consoleUrl: string, id: string | number): string {
   return `${stripTrailingSlashes(consoleUrl)}/testing/testruns/${encodeURIComponent(String(id))}`

@@ -509,6 +509,51 @@ describe('E7 vulnerabilities', () => {
     expect(tooMany.json).toEqual({ status: 400, body: { limit: { error: expect.any(String), value: 1001 } } })
   })
 
+  it("keeps the console's triage: a status per vulnerability, the status filter, 404 and 400", async () => {
+    const e = await start()
+    target = await startTarget()
+    const run = (await api(e, 'POST', '/v1/test_run', { body: { name: 'x' } })).json.body
+    await waitReady(e, run.id)
+    for (const p of ['/vulnerable/1', '/vulnerable/2']) await viaProxy(e.proxyUrl, target.url + p)
+    await api(e, 'POST', `/v1/test_run/${run.id}/action/stop`)
+    await waitTerminal(e, run.id)
+    const list = async (
+      filter: object
+    ): Promise<{ status: number; body: Array<{ id: number; status: string }> }> =>
+      (await api(e, 'POST', '/v1/objects/vuln', { body: { filter, limit: 100 } })).json as {
+        status: number
+        body: Array<{ id: number; status: string }>
+      }
+    const [first, second] = (await list({ testrun_id: [run.id] })).body as [
+      { id: number },
+      { id: number },
+      ...unknown[]
+    ]
+    const marked = await api(e, 'POST', `/__emulator/vulns/${first.id}/status`, {
+      body: { status: 'falsepositive' }
+    })
+    expect(marked.json.body).toMatchObject({ id: first.id, status: 'falsepositive' })
+    await api(e, 'POST', `/__emulator/vulns/${second.id}/status`, { body: { status: 'closed' } })
+    expect((await list({ status: 'falsepositive' })).body.map((v) => v.id)).toEqual([first.id])
+    expect(
+      (await list({ status: ['falsepositive', 'closed'], testrun_id: [run.id] })).body.map(
+        (v: { status: string }) => v.status
+      )
+    ).toEqual(['falsepositive', 'closed'])
+    expect((await list({ status: 'active' })).body).toEqual([])
+    expect(await list({ status: 'fixed' })).toEqual({
+      status: 400,
+      body: { status: { error: expect.any(String), value: 'fixed' } }
+    })
+    expect(
+      (await api(e, 'POST', '/__emulator/vulns/1/status', { body: { status: 'closed' } })).httpStatus
+    ).toBe(404)
+    expect(
+      (await api(e, 'POST', `/__emulator/vulns/${first.id}/status`, { body: { status: 'wontfix' } }))
+        .httpStatus
+    ).toBe(400)
+  })
+
   it('answers 403 for a token configured as denied', async () => {
     const e = await start({ vulnReadDenied: [B] })
     const denied = await api(e, 'POST', '/v1/objects/vuln', { token: B, body: { filter: {}, limit: 10 } })

@@ -9,6 +9,7 @@ import { node24Path } from '../e2e/harness.js'
 import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
 import { MAX_HEADER_BYTES, startHop, type RecordingHop } from '../../src/scan/hop.js'
 import type { SeenRequest } from '../../src/scan/traffic.js'
+import { parseExclude } from '../../src/triage/exclude.js'
 
 const run = promisify(execFile)
 const cleanups: (() => Promise<unknown>)[] = []
@@ -44,6 +45,40 @@ describe('the recording hop in front of the FAST node', () => {
     expect(emu.model.getTestRun('fast-hop-token', created.id).baseline_count).toBe(2)
     expect(seen).toEqual([
       { method: 'POST', host: '127.0.0.1', path: '/api/cart', status: 201 },
+      { method: 'GET', host: '127.0.0.1', path: '/api/products/2', status: 200 }
+    ])
+  })
+
+  it('sends an excluded request straight to the target: neither recorded nor attacked, and noted as excluded', async () => {
+    emu = keep(await startEmulator({ tokens: ['fast-hop-token'], readyDelayMs: 0 }))
+    app = keep(await startSampleApp())
+    hop = keep(
+      await startHop({
+        upstream: emu.proxyUrl,
+        onRequest: (r) => seen.push(r),
+        exclude: parseExclude('POST ^/api/cart$')
+      })
+    )
+    const created = emu.model.createTestRun('fast-hop-token', { name: 'hop' })
+    const { stdout } = await run('curl', ['-sS', '-x', hop.url, '-d', 'cart=1', `${app.url}/api/cart`])
+    expect(JSON.parse(stdout)).toEqual({ ok: true, received: 6 }) // the application got it
+    // Plain HTTP inside a CONNECT tunnel (curl -p) too: the hop reads the path there.
+    const { stdout: again } = await run('curl', [
+      '-sS',
+      '-p',
+      '-x',
+      hop.url,
+      '-d',
+      'cart=22',
+      `${app.url}/api/cart`
+    ])
+    expect(JSON.parse(again)).toEqual({ ok: true, received: 7 })
+    await run('curl', ['-sS', '-x', hop.url, `${app.url}/api/products/2`])
+    // Only the request in scope reached the node.
+    expect(emu.model.getTestRun('fast-hop-token', created.id).baseline_count).toBe(1)
+    expect(seen).toEqual([
+      { method: 'POST', host: '127.0.0.1', path: '/api/cart', status: 201, excluded: true },
+      { method: 'POST', host: '127.0.0.1', path: '/api/cart', status: 201, excluded: true },
       { method: 'GET', host: '127.0.0.1', path: '/api/products/2', status: 200 }
     ])
   })

@@ -89,7 +89,8 @@ describe('summarize', () => {
       requests: 3,
       byStatus: { '2xx': 1, '3xx': 0, '4xx': 1, '5xx': 1, none: 0 },
       recorded: true,
-      late: 0
+      late: 0,
+      excluded: false
     })
     expect(s.afterEnd).toBeUndefined()
     expect(s.rows.find((r) => r.method === 'CONNECT')?.pattern).toBe('(tunnel)')
@@ -267,5 +268,27 @@ describe('renderTraffic', () => {
         ['nothing']
       )
     ).not.toContain('| Method')
+  })
+})
+
+describe('excluded requests (exclude)', () => {
+  it('are a row of their own, not recorded, and say nothing of ALLOWED_HOSTS', () => {
+    const s = summarize(
+      [
+        { method: 'POST', host: 'localhost', path: '/logout', status: 200, excluded: true },
+        { method: 'POST', host: 'localhost', path: '/logout', status: 200 },
+        { method: 'GET', host: 'other.test', path: '/x', status: 200, excluded: true }
+      ],
+      hostMatcher('localhost')
+    )
+    expect(s.rows.map((r) => [r.pattern, r.requests, r.recorded, r.excluded])).toEqual([
+      ['/logout', 1, false, true],
+      ['/logout', 1, true, false],
+      ['/x', 1, false, true]
+    ])
+    expect(s.hosts).toEqual([{ host: 'localhost', requests: 1, recorded: true }])
+    const md = renderTraffic(s, diagnose(s, { allowedHosts: 'localhost', proxyVariables: ['HTTP_PROXY'] }))
+    expect(md).toContain('| no: excluded (straight to the target) |')
+    expect(md).not.toContain('not in ALLOWED_HOSTS')
   })
 })

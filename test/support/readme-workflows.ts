@@ -25,6 +25,25 @@ export interface WrappedBlock extends YamlBlock {
 }
 
 export function yamlBlocks(markdown: string): YamlBlock[] {
+  return allYamlBlocks(markdown).filter((b) => !isIgnoreFile(b.text))
+}
+
+/** The README's examples of the action's ignore file (`ignore:` alone): not workflow YAML; the triage tests read them. */
+export function ignoreFileBlocks(markdown: string): YamlBlock[] {
+  return allYamlBlocks(markdown).filter((b) => isIgnoreFile(b.text))
+}
+
+function isIgnoreFile(text: string): boolean {
+  const value: unknown = parse(text)
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.keys(value).join() === 'ignore'
+  )
+}
+
+function allYamlBlocks(markdown: string): YamlBlock[] {
   const lines = markdown.split('\n')
   const blocks: YamlBlock[] = []
   for (let i = 0; i < lines.length; i++) {

@@ -82,6 +82,7 @@ describe('buildJsonReport', () => {
         { id: '7002', type: 'info', threat: 10, severity: 'low', counted: false }
       ],
       findingsSource: 'details',
+      triage: null,
       warnings: ['Something to know.'],
       context: { repository: 'octo/app', job: 'dast', runId: '42', sha: 'abc' }
     })

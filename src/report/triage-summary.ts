@@ -1,0 +1,88 @@
+/**
+ * What the job summary and the pull-request comment say about the triage rules: one line of counts
+ * ("2 new · 1 known · 1 ignored"), each finding's status, the findings whose baseline or ignore entry
+ * expired, and the baseline entries this run did not observe (never "fixed": a reused record or a
+ * narrower test suite tests less). Pure; everything from files or the API is escaped.
+ */
+import { code, escapeMarkdown, escapeProse, link, truncate } from './markdown.js'
+import { atThreshold, statusLabel, type Finding, type FindingStatus, type RunReport } from './model.js'
+
+const MAX_LISTED = 50
+
+/** `**2 new** · 1 known · 1 ignored · 1 triaged …`, over the findings at or above `min-threat`. */
+export function triageLine(report: RunReport): string | undefined {
+  if (report.triage === undefined) return undefined
+  const n = (status: FindingStatus): number =>
+    report.findings.filter((f) => atThreshold(f, report.minThreat) && f.decision?.status === status).length
+  const fresh = n('new') + n('expired')
+  const parts = [
+    `**${fresh} new**${n('expired') > 0 ? ` (${n('expired')} expired)` : ''}`,
+    `${n('known')} known`,
+    `${n('ignored')} ignored`
+  ]
+  for (const status of ['triaged', 'out-of-scope'] as const)
+    if (n(status) > 0) parts.push(`${n(status)} ${statusLabel(status)}`)
+  return parts.join(' · ')
+}
+
+/** The Status cell of a finding: `ignored: reason (SEC-12, until 2026-03-31)`. */
+export function statusCell(f: Finding): string {
+  const d = f.decision
+  if (d === undefined) return ''
+  let text = statusLabel(d.status)
+  if (d.regressionOf !== undefined) text += ` (regression: vulnerability ${d.regressionOf} was closed)`
+  else if (d.triagedVulnerabilityId !== undefined) {
+    // The id is digits and `link` checks the URL: nothing here needs escaping.
+    return `${statusLabel(d.status)} (false positive: ${link(`vulnerability ${d.triagedVulnerabilityId}`, d.link)})`
+  } else if (d.reason !== undefined) text += `: ${truncate(d.reason, 200)}`
+  const extra = [
+    d.ticket,
+    d.expires && (d.status === 'expired' ? `expired ${d.expires}` : `until ${d.expires}`)
+  ]
+  const shown = extra.filter((v): v is string => typeof v === 'string' && v !== '')
+  if (shown.length > 0) text += ` (${shown.join(', ')})`
+  return escapeMarkdown(text)
+}
+
+/** The "expired" and "not observed" sections, or ''. */
+export function triageSections(report: RunReport): string {
+  const triage = report.triage
+  if (triage === undefined) return ''
+  const parts: string[] = []
+  const expired = report.findings.filter((f) => f.decision?.status === 'expired')
+  if (expired.length > 0) {
+    const rows = expired.slice(0, MAX_LISTED).map((f) => {
+      const d = f.decision
+      const from = d?.expiredFrom === 'ignore' ? triage.ignoreFile : triage.baselineFile
+      return `- ${where(f)}: the entry in ${code(from)} expired on ${d?.expires ?? '?'} (${escapeProse(truncate(d?.reason ?? 'no reason given', 200))}); it counts again.`
+    })
+    parts.push(`### Expired\n\n${rows.join('\n')}`)
+  }
+  if (triage.unobserved.length > 0) {
+    const rows = triage.unobserved.slice(0, MAX_LISTED).map((e) => `- ${where(e)}`)
+    if (triage.unobserved.length > MAX_LISTED)
+      rows.push(`- … and ${triage.unobserved.length - MAX_LISTED} more`)
+    parts.push(
+      `<details>\n<summary>${triage.unobserved.length} baseline ${triage.unobserved.length === 1 ? 'entry' : 'entries'} not observed in this run</summary>\n\n` +
+        'Not observed is not fixed: a reused test record or a narrower test suite tests less.\n\n' +
+        `${rows.join('\n')}\n\n</details>`
+    )
+  }
+  if (triage.baselineMissing && triage.failOn === 'new-vulnerabilities') {
+    parts.push(
+      `_No baseline file at ${code(triage.baselineFile)}: every finding is new. Commit the file at \`baseline-path\` to start one._`
+    )
+  }
+  return parts.length === 0 ? '' : `\n${parts.join('\n\n')}\n`
+}
+
+function where(f: Pick<Finding, 'type' | 'method' | 'domain' | 'path' | 'parameter' | 'code'>): string {
+  const target = [f.method, `${f.domain ?? ''}${f.path ?? ''}`]
+    .filter((v) => v !== undefined && v !== '')
+    .join(' ')
+  let text = escapeMarkdown(truncate(f.type, 50))
+  if (target !== '') text += ` ${code(truncate(target, 300))}`
+  if (f.parameter !== undefined) text += ` parameter ${code(truncate(f.parameter, 100))}`
+  else if (target === '' && f.code !== undefined) text += ` ${escapeMarkdown(f.code)}`
+  return text
+}
