@@ -56,9 +56,8 @@ export interface WireTestRun {
   skip_duplicated_baselines: boolean
   file_extensions_to_exclude: string
   type: string
-  /** Emulator extras (§2.T: "the real object has more fields"): baselines skipped, by cause. */
-  baseline_skipped_duplicate_count: number
-  baseline_skipped_excluded_count: number
+  // No skipped-baseline counter: the API has none (§2.T: skipped baselines are simply missing from the
+  // check counters). The emulator's own figures are in `GET /__emulator/state` (FastModel.dump()).
 }
 
 /** §E7: a full vulnerability object (fields from wallarm-go `get_vulns.go`). */

@@ -458,7 +458,7 @@ export class FastModel {
 
   // --- introspection ---------------------------------------------------------------------------------
 
-  /** Everything, for `GET /__emulator/state`. */
+  /** Everything, for `GET /__emulator/state`: each run's E3 object, plus what the API does not say. */
   dump(): unknown {
     const now = this.clock()
     return {
@@ -479,7 +479,16 @@ export class FastModel {
           baselines: r.baselines.map((b) => ({ id: b.id, seq: b.seq, method: b.method, url: b.url }))
         }
       }),
-      runs: [...this.runs.values()].map((r) => ({ ...this.snapshot(r, now), token: r.token, kind: r.kind }))
+      runs: [...this.runs.values()].map((r) => {
+        const ev = this.evaluate(r, now)
+        return {
+          ...testRunObject(r, ev, this.omitReadyForRecording),
+          token: r.token,
+          kind: r.kind,
+          // Not in the API's object (spec §2.T has no such counter): the emulator's own figures.
+          skipped_baselines: { duplicate: ev.counts.duplicate, excluded: ev.counts.excluded }
+        }
+      })
     }
   }
 
@@ -555,10 +564,10 @@ export class FastModel {
    * Adds a baseline to a run's test queue. Baselines whose path has an excluded extension, and duplicates
    * (same method, URL and body as an earlier tested baseline of this run) when skip_duplicated_baselines
    * is on, are kept in the record but not tested. They count in baseline_count (spec §6.1 Q16: the node
-   * numbers duplicates, "The baseline #N is duplicated…") and in no baseline_check_* counter; the
-   * emulator's own counters baseline_skipped_duplicate_count / _excluded_count say how many, so
-   * baseline_count = all_terminated + running + waiting + skipped. They still restart the inactivity
-   * timer, since the node did receive traffic.
+   * numbers duplicates, "The baseline #N is duplicated…") and in no baseline_check_* counter, so
+   * baseline_count = all_terminated + running + waiting + skipped. The API says nothing of them (§2.T);
+   * only dump() counts them, by cause. They still restart the inactivity timer, since the node did
+   * receive traffic.
    */
   private addRunBaseline(run: StoredRun, baseline: StoredBaseline, now: number): RunBaseline {
     let skipped: RunBaseline['skipped'] = null

@@ -1,7 +1,8 @@
 /**
  * What a test run reads as at a moment: its evaluation (by the node that tests it: the simulated one or
- * a real one's reports) and the E3 object built from it (spec §E3: the fields of wallarm-go
- * `get_test_run.go`, plus the emulator's own skipped-baseline counters).
+ * a real one's reports) and the E3 object built from it (spec §E3, §2.T). The evaluation counts the
+ * skipped baselines; the E3 object does not show them (the API has no such field), only
+ * `GET /__emulator/state` does.
  */
 import { evaluateReported } from './reported-checks.js'
 import { evaluateSimulated } from './simulated-node.js'
@@ -88,9 +89,7 @@ export function testRunObject(run: StoredRun, ev: Evaluation, omitReadyForRecord
     stop_on_first_fail: run.settings.stop_on_first_fail,
     skip_duplicated_baselines: run.settings.skip_duplicated_baselines,
     file_extensions_to_exclude: run.settings.file_extensions_to_exclude,
-    type: 'node',
-    baseline_skipped_duplicate_count: c.duplicate,
-    baseline_skipped_excluded_count: c.excluded
+    type: 'node'
   }
   if (omitReadyForRecording) delete body.ready_for_recording
   return body

@@ -3,7 +3,7 @@
  * the ids are known and again at the end), the report files, the annotations, the job summary and the
  * pull-request comment. Each of the last four only warns when it fails: the verdict stands.
  */
-import { Env, Inputs, Outputs, type Conclusion } from '../common/constants.js'
+import { Env, Inputs, Outputs, WAITED_CONCLUSIONS, type Conclusion } from '../common/constants.js'
 import { message } from '../common/error-message.js'
 import type { FlowResult } from '../modes/flow.js'
 import type { SummarizeResult } from '../modes/summarize.js'
@@ -69,6 +69,10 @@ export class Publisher {
     const run = result.run
     const triage = this.triage(toFindings(run, result.details), result.triaged)
     const findings = triage?.findings ?? toFindings(run, result.details)
+    // What was not found says something only of a run that was tested and waited for: a record step
+    // has found nothing yet, so no entry is "not observed" and no ignore entry "matched nothing".
+    const tested =
+      run !== undefined && settings.mode !== 'record' && WAITED_CONCLUSIONS.includes(result.conclusion)
     // scan mode: the tests' own result joins the scan's verdict.
     const decision = withTests(
       decide({
@@ -99,11 +103,11 @@ export class Publisher {
       warnings: result.warnings,
       context: this.context,
       scan: result.scan,
-      triage: this.triageSummary(triage)
+      triage: this.triageSummary(triage, tested)
     }
     return this.deliver(report, decision, {
       warnings: [...result.warnings, ...(triage?.warnings ?? [])],
-      notices: triage?.notices ?? []
+      notices: tested ? (triage?.notices ?? []) : []
     })
   }
 
@@ -122,6 +126,8 @@ export class Publisher {
   async publishMatrix(result: SummarizeResult): Promise<GateDecision> {
     const { settings } = this
     const triage = this.matrixTriage
+    // What was not found says something only when some leg reported.
+    const tested = result.matrix.legs.length > 0
     const gated = decide({
       conclusion: result.conclusion,
       reason: result.reason,
@@ -146,21 +152,21 @@ export class Publisher {
       warnings: result.warnings,
       context: this.context,
       matrix: result.matrix,
-      triage: this.triageSummary(triage)
+      triage: this.triageSummary(triage, tested)
     }
     if (result.testRecordId !== undefined) this.outputs.set(Outputs.TestRecordId, result.testRecordId)
     return this.deliver(report, decision, {
       warnings: [...result.warnings, ...(triage?.warnings ?? [])],
-      notices: triage?.notices ?? []
+      notices: tested ? (triage?.notices ?? []) : []
     })
   }
 
-  private triageSummary(triage: TriageOutcome | undefined): RunReport['triage'] {
+  private triageSummary(triage: TriageOutcome | undefined, tested: boolean): RunReport['triage'] {
     return triage && this.rules
       ? {
           failOn: this.settings.failOn,
           counts: triage.counts,
-          unobserved: triage.unobserved,
+          unobserved: tested ? triage.unobserved : [],
           baselineFile: this.rules.baselineFile,
           baselineMissing: this.rules.baselineMissing,
           ignoreFile: this.rules.ignoreFile

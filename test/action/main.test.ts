@@ -3,7 +3,8 @@
  * against the emulator, publishing, the gate, and the cancel-time stop. What is asserted is what a user
  * sees: outputs, exported variables, state for the post step, log lines, failures, files, requests.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Outputs } from '../../src/common/constants.js'
@@ -275,6 +276,46 @@ describe('cancellation', () => {
 })
 
 describe('publishing a finished run', () => {
+  it('triage: a notice for an ignore entry that matched nothing once a run was tested, none in record mode', async () => {
+    h = await stepHarness()
+    const workspace = mkdtempSync(join(tmpdir(), 'wallarm-ws-'))
+    mkdirSync(join(workspace, '.github'))
+    writeFileSync(
+      join(workspace, '.github', 'wallarm-fast-ignore.yml'),
+      'ignore:\n  - path: /nowhere\n    reason: old rule\n'
+    )
+    const env = { GITHUB_WORKSPACE: workspace }
+    const ignoreNotices = (r: FakeRunner) =>
+      r.logs.filter((l) => l.level === 'notice' && l.title === 'Wallarm FAST: ignore file')
+    const record = await main(h, h.runner({ mode: 'record', token: TOKEN }), { env })
+    expect(record.outputs.conclusion).toBe('recording')
+    expect(ignoreNotices(record)).toEqual([])
+
+    const runId = await h.finishedRun(true)
+    const r = await main(
+      h,
+      h.runner({
+        mode: 'wait',
+        token: TOKEN,
+        'test-run-id': String(runId),
+        'fail-on': 'new-vulnerabilities'
+      }),
+      { env }
+    )
+    expect(ignoreNotices(r).map((l) => l.message)).toEqual([
+      'The ignore entry .github/wallarm-fast-ignore.yml:2 matched no finding of this run ("old rule").'
+    ])
+    // No baseline file: an empty baseline, and the step says so; the finding is new and fails the step.
+    expect(r.lines('info')).toContain(
+      'No baseline file at .github/wallarm-fast-baseline.json: an empty baseline, so every finding is new.'
+    )
+    expect(r.outputs).toMatchObject({ conclusion: 'failed', 'new-vulnerabilities': '1', ignored: '0' })
+    expect(JSON.parse(readFileSync(r.outputs['baseline-path']!, 'utf8'))).toMatchObject({
+      version: 1,
+      entries: [expect.objectContaining({ type: 'sqli' })]
+    })
+  })
+
   it('fails on a finding: outputs, files, an error annotation, the summary', async () => {
     h = await stepHarness()
     const runId = await h.finishedRun(true)
