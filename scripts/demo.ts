@@ -9,11 +9,11 @@
  *   job 1: record → the existing tests, through the node's proxy → stop → the node attacks the shop
  *          (the gate fails on the sqli and xss it found)
  *          → the record step's post step (nothing left recording)
- *   job 3: the pull-request check (fail-on: new-vulnerabilities): a scan with the xss in the committed
+ *   job 2: the pull-request check (fail-on: new-vulnerabilities): a scan with the xss in the committed
  *          baseline and the path traversal ignored with a ticket; the gate fails only on the new sqli
- *   job 4: a matrix of two parallel legs that replay the test record (scan with test-record-id), one
+ *   job 3: a matrix of two parallel legs that replay the test record (scan with test-record-id), one
  *          FAST node (token) per leg, each handing its JSON report on
- *   job 5: summarize: the legs' reports as one verdict and one job summary, no token
+ *   job 4: summarize: the legs' reports as one verdict and one job summary, no token
  *
  * Each step is printed as the Actions log shows it, with its outputs and its job summary; the summaries
  * and the stop step's reports are written to .demo-output/ (or $DEMO_OUTPUT_DIR). It ends with a verdict
@@ -112,10 +112,10 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
 
   await job0Scan(stage)
   const { recordId, found } = await job1RecordTestStop(stage)
-  await job3PullRequestCheck(stage, found)
+  await job2PullRequestCheck(stage, found)
   // The demo ends with the matrix as one.
-  const legs = await job4ReplayMatrix(stage, recordId)
-  await job5Summarize(stage, legs)
+  const legs = await job3ReplayMatrix(stage, recordId)
+  await job4Summarize(stage, legs)
   checkNoTokenLeaked(stage)
 
   stage.evidence.show()
@@ -206,7 +206,7 @@ async function job0ScanInAContainer(
   }
 }
 
-// ── Job 1: record → existing tests → stop → post; gives the test record's id to job 2 ──────────────────────
+// ── Job 1: record → existing tests → stop → post; gives the test record's id to job 3 ──────────────────────
 async function job1RecordTestStop({
   emu,
   app,
@@ -278,12 +278,12 @@ async function job1RecordTestStop({
   return { recordId, found: stopVulns }
 }
 
-// ── Job 4: a matrix of two legs replaying the test record, one node token per concurrent leg ────────────────
-async function job4ReplayMatrix(
+// ── Job 3: a matrix of two legs replaying the test record, one node token per concurrent leg ────────────────
+async function job3ReplayMatrix(
   { emu, app, api, tempRoot, check, evidence }: Stage,
   recordId: string
 ): Promise<Array<{ name: string; report: string }>> {
-  jobHeader('Job 4 · replay, a matrix of two legs', 'in parallel, each on its own FAST node and token')
+  jobHeader('Job 3 · replay, a matrix of two legs', 'in parallel, each on its own FAST node and token')
   const legTokens = [TOKENS.b, TOKENS.c]
   const legInputs = legTokens.map((token, i) => ({
     mode: 'scan',
@@ -298,7 +298,7 @@ async function job4ReplayMatrix(
   const attacksBeforeLegs = app.stats().attacks
   const legs = await Promise.all(
     legInputs.map(async (inputs, i) => {
-      const runnerTemp = join(tempRoot, `job-2-leg-${i + 1}`)
+      const runnerTemp = join(tempRoot, `job-4-leg-${i + 1}`)
       mkdirSync(runnerTemp)
       const t0 = Date.now()
       const result = await runStep(track({ inputs, runnerTemp }))
@@ -334,14 +334,14 @@ async function job4ReplayMatrix(
   return legs.map((leg, i) => ({ name: legInputs[i]!.name, report: leg.outputs['report-path'] ?? '' }))
 }
 
-// ── Job 5: summarize: the legs' reports, as upload- and download-artifact hand them on, as one ──────────────
-async function job5Summarize(
+// ── Job 4: summarize: the legs' reports, as upload- and download-artifact hand them on, as one ──────────────
+async function job4Summarize(
   { api, tempRoot, check, evidence }: Stage,
   legs: Array<{ name: string; report: string }>
 ): Promise<void> {
-  jobHeader('Job 5 · summary', 'needs: the legs; one verdict, summary and SARIF from their reports, no token')
-  const runnerTemp = join(tempRoot, 'job-3')
-  const workspace = join(tempRoot, 'job-3-workspace')
+  jobHeader('Job 4 · summary', 'needs: the legs; one verdict, summary and SARIF from their reports, no token')
+  const runnerTemp = join(tempRoot, 'job-5')
+  const workspace = join(tempRoot, 'job-5-workspace')
   mkdirSync(runnerTemp)
   for (const leg of legs) {
     const dir = join(workspace, 'wallarm-fast-reports', `wallarm-fast-${leg.name.replace(/\W+/g, '-')}`)
@@ -370,13 +370,13 @@ async function job5Summarize(
   )
 }
 
-// ── Job 3: the pull-request check: only what is new fails it ───────────────────────────────────────────────
-async function job3PullRequestCheck(
+// ── Job 2: the pull-request check: only what is new fails it ───────────────────────────────────────────────
+async function job2PullRequestCheck(
   { emu, app, api, tempRoot, check, evidence }: Stage,
   found: Vuln[]
 ): Promise<void> {
   jobHeader(
-    'Job 3 · pull-request check',
+    'Job 2 · pull-request check',
     'fail-on: new-vulnerabilities, a committed baseline and an ignore file'
   )
   const runnerTemp = join(tempRoot, 'job-3')
