@@ -279,6 +279,50 @@ describe('runSummarize', () => {
   })
 })
 
+describe('runSummarize, the edges', () => {
+  const settings = (inputs: Record<string, string>) =>
+    readSettings((name) => ({ mode: 'summarize', ...inputs })[name] ?? '', {})
+  const log = { info: () => undefined, warning: () => undefined }
+
+  it('names the first ten refused files and counts the rest', () => {
+    const files: Record<string, string> = {}
+    for (let i = 10; i < 22; i++) files[`wallarm-fast-reports/x/${i}.json`] = '[]'
+    const r = runSummarize(settings({}), workspace(files), log, (f) => f)
+    expect(r.conclusion).toBe('error')
+    expect(r.reason).toContain('matched 12 file(s) that are not leg reports this version reads (and 2 more)')
+    expect(r.reason).toContain('wallarm-fast-reports/x/19.json')
+    expect(r.reason).not.toContain('wallarm-fast-reports/x/20.json')
+  })
+
+  it('a glob that matches more files than legs could write is an error, not a partial summary', () => {
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 1025; i++) files[`r/${String(i).padStart(4, '0')}.json`] = '{}'
+    const r = runSummarize(settings({ reports: 'r/*.json' }), workspace(files), log, (f) => f)
+    expect(r).toMatchObject({ conclusion: 'error' })
+    expect(r.reason).toBe(
+      "reports (r/*.json) matches more than 1024 files: it should match only the legs' report files."
+    )
+  })
+
+  it('legs of different records name none; a policy known by its id alone shows the id', () => {
+    const noName = JSON.parse(reportJson('b', 'passed', [], '22')) as { testRun: Record<string, unknown> }
+    noName.testRun.policy = { id: 129, name: null }
+    noName.testRun.recordId = '7777'
+    const dir = workspace({
+      'wallarm-fast-reports/a.json': reportJson('a', 'passed', [], '21'),
+      'wallarm-fast-reports/b.json': JSON.stringify(noName)
+    })
+    const r = runSummarize(settings({}), dir, log, (f) => f)
+    expect(r.testRecordId).toBeUndefined()
+    expect(r.matrix.legs.map((l) => l.policy)).toEqual(['policy a', '129'])
+  })
+
+  it('needs its settings', () => {
+    const s = readSettings((name) => ({ mode: 'wait', 'test-run-id': '1' })[name] ?? '', {})
+    expect(() => runSummarize(s, '/', log, (f) => f)).toThrow('summarize mode needs its settings')
+  })
+})
+
 describe('summarize inputs', () => {
   const read = (inputs: Record<string, string>) =>
     readSettings((name) => ({ mode: 'summarize', ...inputs })[name] ?? '', {})
