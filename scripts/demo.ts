@@ -9,9 +9,11 @@
  *   job 1: record → the existing tests, through the node's proxy → stop → the node attacks the shop
  *          (the gate fails on the sqli and xss it found)
  *          → the record step's post step (nothing left recording)
- *   job 2: a matrix of two parallel legs that reuse the test record, one FAST node (token) per leg
- *   job 3: the pull-request check (fail-on: new-vulnerabilities): a scan with the xss in the committed
+ *   job 2: the pull-request check (fail-on: new-vulnerabilities): a scan with the xss in the committed
  *          baseline and the path traversal ignored with a ticket; the gate fails only on the new sqli
+ *   job 3: a matrix of two parallel legs that replay the test record (scan with test-record-id), one
+ *          FAST node (token) per leg, each handing its JSON report on
+ *   job 4: summarize: the legs' reports as one verdict and one job summary, no token
  *
  * Each step is printed as the Actions log shows it, with its outputs and its job summary; the summaries
  * and the stop step's reports are written to .demo-output/ (or $DEMO_OUTPUT_DIR). It ends with a verdict
@@ -22,9 +24,17 @@
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { basename, join, relative } from 'node:path'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
 import { CONTAINER_LABEL } from '../src/scan/node.js'
@@ -102,8 +112,10 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
 
   await job0Scan(stage)
   const { recordId, found } = await job1RecordTestStop(stage)
-  await job2ReuseMatrix(stage, recordId)
-  await job3PullRequestCheck(stage, found)
+  await job2PullRequestCheck(stage, found)
+  // The demo ends with the matrix as one.
+  const legs = await job3ReplayMatrix(stage, recordId)
+  await job4Summarize(stage, legs)
   checkNoTokenLeaked(stage)
 
   stage.evidence.show()
@@ -194,7 +206,7 @@ async function job0ScanInAContainer(
   }
 }
 
-// ── Job 1: record → existing tests → stop → post; gives the test record's id to job 2 ──────────────────────
+// ── Job 1: record → existing tests → stop → post; gives the test record's id to job 3 ──────────────────────
 async function job1RecordTestStop({
   emu,
   app,
@@ -266,24 +278,27 @@ async function job1RecordTestStop({
   return { recordId, found: stopVulns }
 }
 
-// ── Job 2: a matrix of two legs reusing the test record, one node token per concurrent leg ──────────────────
-async function job2ReuseMatrix(
+// ── Job 3: a matrix of two legs replaying the test record, one node token per concurrent leg ────────────────
+async function job3ReplayMatrix(
   { emu, app, api, tempRoot, check, evidence }: Stage,
   recordId: string
-): Promise<void> {
-  jobHeader('Job 2 · replay, a matrix of two legs', 'in parallel, each on its own FAST node and token')
+): Promise<Array<{ name: string; report: string }>> {
+  jobHeader('Job 3 · replay, a matrix of two legs', 'in parallel, each on its own FAST node and token')
   const legTokens = [TOKENS.b, TOKENS.c]
   const legInputs = legTokens.map((token, i) => ({
-    mode: 'reuse',
+    mode: 'scan',
     token,
     'test-record-id': recordId,
-    name: `shop · leg ${i + 1}`,
+    // The emulated node of this token stands in for the container the step would start.
+    'node-url': emu.proxyUrls[token] ?? '',
+    name: `leg ${i + 1}`,
+    sarif: 'false',
     ...api
   }))
   const attacksBeforeLegs = app.stats().attacks
   const legs = await Promise.all(
     legInputs.map(async (inputs, i) => {
-      const runnerTemp = join(tempRoot, `job-2-leg-${i + 1}`)
+      const runnerTemp = join(tempRoot, `job-4-leg-${i + 1}`)
       mkdirSync(runnerTemp)
       const t0 = Date.now()
       const result = await runStep(track({ inputs, runnerTemp }))
@@ -295,36 +310,73 @@ async function job2ReuseMatrix(
     const n = i + 1
     say()
     say(style.dim(`  (matrix leg ${n})`))
-    showStep('reuse', legInputs[i]!, {}, leg, leg.ms)
-    evidence.step(`leg ${n}`, leg, `3-reuse-leg-${n}.md`)
+    showStep('scan', legInputs[i]!, {}, leg, leg.ms)
+    evidence.step(`leg ${n}`, leg, `5-leg-${n}.md`)
     const vulns = parseVulns(leg.outputs['vulnerabilities-json'])
     check(
       leg.outputs['test-record-id'] === recordId &&
         leg.outputs.conclusion === 'failed' &&
         leg.outputs.state !== 'interrupted' &&
         hasSqli(vulns),
-      `reuse leg ${n}: test run ${q(leg.outputs['test-run-id'])} copied from test record ` +
+      `leg ${n}: test run ${q(leg.outputs['test-run-id'])} replaying test record ` +
         `${q(leg.outputs['test-record-id'])}, conclusion ${q(leg.outputs.conclusion)}, state ${q(leg.outputs.state)}, ${describe(vulns)}`
     )
   })
   check(
     app.stats().attacks > attacksBeforeLegs,
-    `reuse legs: their nodes attacked the shop again (${app.stats().attacks - attacksBeforeLegs} attack requests)`
+    `legs: their nodes attacked the shop again (${app.stats().attacks - attacksBeforeLegs} attack requests)`
   )
   const legRuns = legs.map((leg) => emu.model.peekTestRun(Number(leg.outputs['test-run-id'])))
   check(
     legRuns.every((run) => run !== undefined && run.state !== 'interrupted'),
-    `reuse legs: the emulator has neither leg's test run interrupted (${legRuns.map((r) => r?.state ?? 'unknown').join(', ')})`
+    `legs: the emulator has neither leg's test run interrupted (${legRuns.map((r) => r?.state ?? 'unknown').join(', ')})`
+  )
+  return legs.map((leg, i) => ({ name: legInputs[i]!.name, report: leg.outputs['report-path'] ?? '' }))
+}
+
+// ── Job 4: summarize: the legs' reports, as upload- and download-artifact hand them on, as one ──────────────
+async function job4Summarize(
+  { api, tempRoot, check, evidence }: Stage,
+  legs: Array<{ name: string; report: string }>
+): Promise<void> {
+  jobHeader('Job 4 · summary', 'needs: the legs; one verdict, summary and SARIF from their reports, no token')
+  const runnerTemp = join(tempRoot, 'job-5')
+  const workspace = join(tempRoot, 'job-5-workspace')
+  mkdirSync(runnerTemp)
+  for (const leg of legs) {
+    const dir = join(workspace, 'wallarm-fast-reports', `wallarm-fast-${leg.name.replace(/\W+/g, '-')}`)
+    mkdirSync(dir, { recursive: true })
+    if (existsSync(leg.report)) copyFileSync(leg.report, join(dir, basename(leg.report)))
+  }
+  const inputs = {
+    mode: 'summarize',
+    'expected-legs': legs.map((l) => l.name).join(', '),
+    'github-token': api['github-token']
+  }
+  const t0 = Date.now()
+  const summary = await runStep(track({ inputs, runnerTemp, env: { GITHUB_WORKSPACE: workspace } }))
+  showStep('summarize', inputs, {}, summary, Date.now() - t0)
+  evidence.step('summary', summary, '6-summary.md')
+  const vulns = parseVulns(summary.outputs['vulnerabilities-json'])
+  const bothLegs = legs.map((l) => l.name).join(', ')
+  check(
+    summary.exitCode === 1 &&
+      summary.outputs.conclusion === 'failed' &&
+      hasSqli(vulns) &&
+      summary.summary.includes(`### Legs (${legs.length} reported)`) &&
+      summary.summary.includes(`| ${bothLegs} |`),
+    `summary: exit ${summary.exitCode}, conclusion ${q(summary.outputs.conclusion)}, ${describe(vulns)}, ` +
+      `each found by ${bothLegs}, deduplicated into one list`
   )
 }
 
-// ── Job 3: the pull-request check: only what is new fails it ───────────────────────────────────────────────
-async function job3PullRequestCheck(
+// ── Job 2: the pull-request check: only what is new fails it ───────────────────────────────────────────────
+async function job2PullRequestCheck(
   { emu, app, api, tempRoot, check, evidence }: Stage,
   found: Vuln[]
 ): Promise<void> {
   jobHeader(
-    'Job 3 · pull-request check',
+    'Job 2 · pull-request check',
     'fail-on: new-vulnerabilities, a committed baseline and an ignore file'
   )
   const runnerTemp = join(tempRoot, 'job-3')

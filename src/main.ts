@@ -12,6 +12,7 @@ import type { RunnerPort } from './action/port.js'
 import { Publisher } from './action/publish.js'
 import { formatDuration } from './common/duration.js'
 import { runFlow, type FlowDeps, type FlowResult } from './modes/flow.js'
+import { runSummarize } from './modes/summarize.js'
 import { runScan, ScanFailure } from './scan/run-scan.js'
 import { scanPorts } from './scan/runner.js'
 import type { Settings } from './inputs/settings.js'
@@ -45,6 +46,20 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
     const settings = readInputs(port, deps.env)
     // The baseline and ignore files too, before any API call: a bad entry fails on forks' pull requests too.
     const rules = loadTriageRules(settings, deps.env.GITHUB_WORKSPACE || process.cwd())
+    if (settings.mode === 'summarize') {
+      // The legs' reports only: no Wallarm API call, so no token.
+      for (const warning of settings.warnings) port.warning(warning)
+      const publisher = new Publisher(port, outputs, settings, deps.env, rules, deps.wallClock)
+      const result = runSummarize(
+        settings,
+        deps.env.GITHUB_WORKSPACE || process.cwd(),
+        { info: (m) => port.info(m), warning: (m) => port.warning(m) },
+        publisher.matrixRules
+      )
+      const decision = await publisher.publishMatrix(result)
+      if (decision.failed) throw new ReportedFailure(decision.reason)
+      return
+    }
     const token = settings.token
     if (!token) {
       if (settings.ifNoToken !== 'skip') throw new Error(NO_TOKEN)

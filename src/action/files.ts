@@ -41,7 +41,15 @@ export function writeReports(
   const written: WrittenReports = { reportPath: `${base}.json` }
   writeFileSync(
     written.reportPath,
-    `${JSON.stringify(buildJsonReport(report, opts.now.toISOString()), null, 2)}\n`
+    `${JSON.stringify(
+      buildJsonReport(report, {
+        generatedAt: opts.now.toISOString(),
+        toolVersion: opts.toolVersion,
+        legName: opts.legName
+      }),
+      null,
+      2
+    )}\n`
   )
   if (opts.baseline !== undefined) {
     written.baselinePath = join(dir, 'wallarm-fast-baseline.json')
@@ -58,7 +66,11 @@ export function writeReports(
     writeFileSync(written.sarifPath, `${JSON.stringify(sarif, null, 2)}\n`)
   }
   // JUnit for every run that was waited for: an interrupted or timed-out run is an error case there.
-  if (report.run && report.mode !== 'record' && WAITED_CONCLUSIONS.includes(report.conclusion)) {
+  if (
+    (report.run || report.matrix) &&
+    report.mode !== 'record' &&
+    WAITED_CONCLUSIONS.includes(report.conclusion)
+  ) {
     written.junitPath = `${base}.junit.xml`
     writeFileSync(written.junitPath, buildJunit(report))
   }

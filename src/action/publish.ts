@@ -6,6 +6,7 @@
 import { Env, Inputs, Outputs, WAITED_CONCLUSIONS, type Conclusion } from '../common/constants.js'
 import { message } from '../common/error-message.js'
 import type { FlowResult } from '../modes/flow.js'
+import type { SummarizeResult } from '../modes/summarize.js'
 import { decide, type GateDecision } from '../verdict/gate.js'
 import { withTests } from '../verdict/scan-outcome.js'
 import type { Settings } from '../inputs/settings.js'
@@ -64,7 +65,7 @@ export class Publisher {
 
   /** Publishes everything the result says and returns the gate's decision (the caller fails the step). */
   async publish(result: FlowResult): Promise<GateDecision> {
-    const { settings, port } = this
+    const { settings } = this
     const run = result.run
     const triage = this.triage(toFindings(run, result.details), result.triaged)
     const findings = triage?.findings ?? toFindings(run, result.details)
@@ -102,21 +103,86 @@ export class Publisher {
       warnings: result.warnings,
       context: this.context,
       scan: result.scan,
-      triage:
-        triage && this.rules
-          ? {
-              failOn: settings.failOn,
-              counts: triage.counts,
-              unobserved: tested ? triage.unobserved : [],
-              baselineFile: this.rules.baselineFile,
-              baselineMissing: this.rules.baselineMissing,
-              ignoreFile: this.rules.ignoreFile
-            }
-          : undefined
+      triage: this.triageSummary(triage, tested)
     }
-    for (const warning of [...result.warnings, ...(triage?.warnings ?? [])]) port.warning(warning)
-    for (const notice of tested ? (triage?.notices ?? []) : [])
-      port.notice(notice, { title: 'Wallarm FAST: ignore file' })
+    return this.deliver(report, decision, {
+      warnings: [...result.warnings, ...(triage?.warnings ?? [])],
+      notices: tested ? (triage?.notices ?? []) : []
+    })
+  }
+
+  /**
+   * summarize mode: the baseline, ignore and scope rules applied once to the matrix's merged findings
+   * (runSummarize calls it), as publish applies them to a run's; the outcome is kept for the report.
+   */
+  readonly matrixRules = <T extends Finding>(findings: T[]): T[] => {
+    this.matrixTriage = this.triage(findings, undefined)
+    return (this.matrixTriage?.findings as T[] | undefined) ?? findings
+  }
+
+  private matrixTriage: TriageOutcome | undefined
+
+  /** summarize mode: the matrix's one report, gated and published as any other mode's. */
+  async publishMatrix(result: SummarizeResult): Promise<GateDecision> {
+    const { settings } = this
+    const triage = this.matrixTriage
+    // What was not found says something only when some leg reported.
+    const tested = result.matrix.legs.length > 0
+    const gated = decide({
+      conclusion: result.conclusion,
+      reason: result.reason,
+      failOn: settings.failOn,
+      minThreat: settings.minThreat,
+      findings: result.findings,
+      mode: settings.mode,
+      run: undefined,
+      techFailTolerance: settings.techFailTolerance
+    })
+    // The matrix's own reason names the legs: kept unless the gate changed the conclusion.
+    const decision = gated.conclusion === result.conclusion ? { ...gated, reason: result.reason } : gated
+    const report: RunReport = {
+      mode: settings.mode,
+      conclusion: decision.conclusion,
+      reason: decision.reason,
+      failed: decision.failed,
+      testRecordId: result.testRecordId,
+      findings: result.findings,
+      minThreat: settings.minThreat,
+      findingsSource: 'details',
+      warnings: result.warnings,
+      context: this.context,
+      matrix: result.matrix,
+      triage: this.triageSummary(triage, tested)
+    }
+    if (result.testRecordId !== undefined) this.outputs.set(Outputs.TestRecordId, result.testRecordId)
+    return this.deliver(report, decision, {
+      warnings: [...result.warnings, ...(triage?.warnings ?? [])],
+      notices: tested ? (triage?.notices ?? []) : []
+    })
+  }
+
+  private triageSummary(triage: TriageOutcome | undefined, tested: boolean): RunReport['triage'] {
+    return triage && this.rules
+      ? {
+          failOn: this.settings.failOn,
+          counts: triage.counts,
+          unobserved: tested ? triage.unobserved : [],
+          baselineFile: this.rules.baselineFile,
+          baselineMissing: this.rules.baselineMissing,
+          ignoreFile: this.rules.ignoreFile
+        }
+      : undefined
+  }
+
+  private async deliver(
+    report: RunReport,
+    decision: GateDecision,
+    said: { warnings: string[]; notices: string[] }
+  ): Promise<GateDecision> {
+    const { settings, port } = this
+    const findings = report.findings
+    for (const warning of said.warnings) port.warning(warning)
+    for (const notice of said.notices) port.notice(notice, { title: 'Wallarm FAST: ignore file' })
 
     const vulnerabilities = this.conclude(report, decision.conclusion)
     this.writeFiles(
@@ -161,7 +227,7 @@ export class Publisher {
     // Empty where nothing could have been tested yet (record mode) or there is no run; otherwise what is
     // known so far (final once the run finished).
     const counted = countedFindings(report)
-    const verdictKnown = report.run !== undefined && report.mode !== 'record'
+    const verdictKnown = (report.run !== undefined || report.matrix !== undefined) && report.mode !== 'record'
     outputs.set(Outputs.Vulnerabilities, verdictKnown ? counted.length : '')
     const json = vulnerabilitiesJsonOutput(verdictKnown ? counted : [])
     outputs.set(Outputs.VulnerabilitiesJson, verdictKnown ? json.json : '')

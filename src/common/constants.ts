@@ -33,6 +33,8 @@ export const Inputs = {
   Sarif: 'sarif',
   Comment: 'comment',
   GithubToken: 'github-token',
+  Reports: 'reports',
+  ExpectedLegs: 'expected-legs',
   Run: 'run',
   Target: 'target',
   AllowedHosts: 'allowed-hosts',
@@ -103,7 +105,7 @@ export const MAX_INACTIVITY_TIMEOUT_S = 86_400
 /** record mode's default `inactivity-timeout`: a safety net should the runner die before any stop. */
 export const RECORD_INACTIVITY_TIMEOUT_S = 600
 
-export const Modes = ['record', 'stop', 'reuse', 'wait', 'scan'] as const
+export const Modes = ['record', 'stop', 'reuse', 'wait', 'scan', 'summarize'] as const
 export type Mode = (typeof Modes)[number]
 
 export const Conclusions = [

@@ -50,6 +50,7 @@ export const InputDefaults: Partial<Record<InputName, string>> = {
   [Inputs.AutoStop]: 'true',
   [Inputs.Sarif]: 'true',
   [Inputs.Comment]: 'false',
+  [Inputs.Reports]: 'wallarm-fast-reports/**/*.json',
   [Inputs.NodeImage]: DEFAULT_NODE_IMAGE,
   [Inputs.ProxyPort]: '8080',
   [Inputs.TestsMustPass]: 'true'

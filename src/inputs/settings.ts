@@ -48,6 +48,7 @@ import {
   type InputReader
 } from './parse.js'
 import { SCAN_ONLY_INPUTS, readScanSettings, type ScanSettings } from './scan-settings.js'
+import { SUMMARIZE_ONLY_INPUTS, readSummarizeSettings, type SummarizeSettings } from './summarize-settings.js'
 
 export interface Settings {
   /** What this step does: `record`, `stop`, `reuse` or `wait`. */
@@ -66,7 +67,7 @@ export interface Settings {
   policyId?: number | undefined
   /** record mode: name of the new test record; undefined uses the run name (and in other modes). */
   testRecordName?: string | undefined
-  /** reuse mode: the test record to copy a run from (required there; undefined in other modes). */
+  /** reuse mode (required there) and scan mode: the test record to copy a run from; undefined in other modes. */
   testRecordId?: string | undefined
   /** stop and wait modes: the test run, from the input or `WALLARM_FAST_TEST_RUN_ID` (undefined in other modes). */
   testRunId?: string | undefined
@@ -120,6 +121,8 @@ export interface Settings {
   githubToken: string | undefined
   /** scan mode: the test command, the target and the node (undefined in other modes). */
   scan?: ScanSettings | undefined
+  /** summarize mode: the legs' reports and how many legs should have reported (undefined in other modes). */
+  summarize?: SummarizeSettings | undefined
   /** Harmless mismatches (an input the mode ignores, an unusable run id in the environment), to log as warnings. */
   warnings: string[]
 }
@@ -174,7 +177,8 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     withDefault(Inputs.SkipDuplicatedBaselines)
   )
   const fileExtensionsToExclude = checkExtensions(raw(Inputs.FileExtensionsToExclude))
-  const scan = mode === 'scan' ? readScanSettings(raw) : undefined
+  const scan = mode === 'scan' ? readScanSettings(raw, warnings) : undefined
+  const summarize = mode === 'summarize' ? readSummarizeSettings(raw) : undefined
 
   const wait = bool(Inputs.Wait, withDefault(Inputs.Wait))
   const waitTimeoutMs = duration(Inputs.WaitTimeout, withDefault(Inputs.WaitTimeout), { min: 1000 })
@@ -215,10 +219,17 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
       'expected empty in record mode, which records into a new test record; to test an existing test record, use mode reuse'
     )
   }
-  if (testRecordIdRaw !== '' && mode !== 'reuse') ignored(Inputs.TestRecordId, 'reuse mode')
-  // scan mode records like record mode and stops like stop mode: it reads their inputs too.
-  const records = mode === 'record' || mode === 'scan'
+  if (testRecordIdRaw !== '' && mode !== 'reuse' && mode !== 'scan')
+    ignored(Inputs.TestRecordId, 'reuse and scan modes')
+  // scan mode records like record mode and stops like stop mode: it reads their inputs too, unless it
+  // replays a test record (test-record-id), as reuse mode does.
+  const replays = mode === 'scan' && testRecordIdRaw !== ''
+  const records = mode === 'record' || (mode === 'scan' && !replays)
   if (testRecordNameRaw !== '' && !records) ignored(Inputs.TestRecordName, 'record mode')
+  if (mode !== 'summarize') {
+    for (const input of SUMMARIZE_ONLY_INPUTS)
+      if (isSetAndNotDefault(raw, input)) ignored(input, 'summarize mode')
+  }
   if (mode !== 'scan') {
     for (const input of SCAN_ONLY_INPUTS) if (isSetAndNotDefault(raw, input)) ignored(input, 'scan mode')
   } else if (isSetAndNotDefault(raw, Inputs.Wait)) {
@@ -226,7 +237,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
       `Input "${Inputs.Wait}" is ignored in scan mode, which always waits for the verdict: the node it starts must run until then.`
     )
   }
-  if (testRunIdRaw !== '' && (records || mode === 'reuse')) {
+  if (testRunIdRaw !== '' && (records || replays || mode === 'reuse')) {
     warnings.push(
       `Input "${Inputs.TestRunId}" is used by stop and wait modes only: ${mode} mode starts a new test run, so it is ignored.`
     )
@@ -237,8 +248,8 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
       ignored(Inputs.SkipDuplicatedBaselines, 'record mode')
     }
   }
-  if (mode !== 'stop' && mode !== 'scan' && isSetAndNotDefault(raw, Inputs.StopGracePeriod))
-    ignored(Inputs.StopGracePeriod, 'stop mode')
+  const stops = mode === 'stop' || (mode === 'scan' && !replays)
+  if (!stops && isSetAndNotDefault(raw, Inputs.StopGracePeriod)) ignored(Inputs.StopGracePeriod, 'stop mode')
 
   // Mode requirements, only when the step will reach the API (see the module comment).
   if (token !== undefined) {
@@ -267,7 +278,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     description,
     policyId,
     testRecordName: records && testRecordNameRaw !== '' ? testRecordNameRaw : undefined,
-    testRecordId: mode === 'reuse' ? testRecordId : undefined,
+    testRecordId: mode === 'reuse' || replays ? testRecordId : undefined,
     testRunId: mode === 'stop' || mode === 'wait' ? testRunId : undefined,
     rps,
     rpsPerBaseline,
@@ -291,6 +302,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     comment,
     githubToken,
     scan,
+    summarize,
     warnings
   }
 }

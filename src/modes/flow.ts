@@ -94,6 +94,8 @@ export async function runFlow(settings: Settings, deps: FlowDeps): Promise<FlowR
       return waitMode(settings, deps)
     case 'scan':
       throw new Error('scan mode runs through runScan (src/scan/run-scan.ts), which starts the node first.')
+    case 'summarize':
+      throw new Error('summarize mode reads reports (src/modes/summarize.ts): it makes no API call.')
   }
 }
 

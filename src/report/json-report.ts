@@ -1,14 +1,18 @@
 /**
- * The JSON report (`report-path`): everything a later step or job needs, in a stable shape
- * (`schemaVersion` changes when a field is renamed or removed; fields may be added). Built from the
- * `RunReport` field by field, never by spreading API objects, so it cannot carry a token or any field
- * the API might add. Pure: the action layer writes it.
+ * The JSON report (`report-path`): everything a later step or job needs, in a stable shape. It is a
+ * contract: `mode: summarize` reads the legs' reports of a matrix (../summarize/), and refuses any other
+ * `schemaVersion` (which changes when a field is renamed or removed; fields may be added). Version 2 added
+ * the leg's name, each finding's identity and status, and renamed Wallarm's own status of a finding to
+ * `wallarmStatus`. Built from the `RunReport` field by field, never by spreading API objects, so it
+ * cannot carry a token or any field the API might add. Pure: the action layer writes it.
  */
 import type { Conclusion, Mode } from '../common/constants.js'
 import {
   counts,
   countedFindings,
+  FindingStatuses,
   type Finding,
+  type FindingStatus,
   type RunReport,
   type TriageSummary,
   type WorkflowContext
@@ -16,6 +20,18 @@ import {
 import { baselineTally } from '../verdict/gate.js'
 import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'
+import { fingerprint } from './sarif.js'
+
+/** The report format this version writes, and the only one `mode: summarize` reads. */
+export const REPORT_SCHEMA_VERSION = 2
+
+/**
+ * What the baseline, ignore and scope rules made of a finding (issue 17's statuses); `new` where no rule
+ * applied. Only `new` and `expired` findings (at or above `minThreat`) count, and `known` unless
+ * `fail-on` is `new-vulnerabilities`.
+ */
+export const ReportFindingStatuses = FindingStatuses
+export type ReportFindingStatus = FindingStatus
 
 export interface JsonReportBaselines {
   /** `baseline_count`. */
@@ -37,7 +53,28 @@ export interface JsonReportBaselines {
   skipped: number
 }
 
-export interface JsonReportFinding extends Finding {
+/** A finding's text fields, each in the report when known (and read back by ../summarize/read.ts). */
+export const FINDING_TEXT_FIELDS = [
+  'code',
+  'method',
+  'domain',
+  'path',
+  'parameter',
+  'title',
+  'description',
+  'exploitExample'
+] as const
+
+export interface JsonReportFinding extends Omit<Finding, 'status'> {
+  /**
+   * The finding's identity across runs and legs: the SHA-256 of `type|METHOD|domain|path|parameter`
+   * (`type|code` when the API gave no location), as SARIF's partial fingerprint. The id is not part of
+   * it: every test run makes new vulnerability objects.
+   */
+  identity: string
+  status: ReportFindingStatus
+  /** Wallarm's own status of the vulnerability object (`active`, `closed`, `falsepositive`), when known. */
+  wallarmStatus?: string
   severity: Severity
   /** Counts towards the gate: at or above `minThreat`, and a status that counts under `fail-on`. */
   counted: boolean
@@ -50,8 +87,15 @@ export interface JsonReportFinding extends Finding {
 }
 
 export interface JsonReport {
-  schemaVersion: 1
+  schemaVersion: typeof REPORT_SCHEMA_VERSION
   generatedAt: string
+  /** The action that wrote it, so a reader can name the version behind a report it refuses. */
+  tool: { name: 'wallarm-fast-action'; version: string }
+  /**
+   * The leg's name, for a matrix's summary: the `name` input as given, else the test run's name, else the
+   * job's id.
+   */
+  leg: string
   conclusion: Conclusion
   reason: string
   failed: boolean
@@ -74,6 +118,8 @@ export interface JsonReport {
   minThreat: number
   /** How many findings count (at or above `minThreat`). */
   counted: number
+  /** How many findings have each status, whatever their threat. */
+  statuses: Record<ReportFindingStatus, number>
   findings: JsonReportFinding[]
   findingsSource: 'details' | 'summary'
   /** What the baseline, ignore file, exclude and Wallarm's triage made of the findings; null before they applied. */
@@ -82,12 +128,24 @@ export interface JsonReport {
   context: WorkflowContext
 }
 
-export function buildJsonReport(report: RunReport, generatedAt: string): JsonReport {
+export interface JsonReportOptions {
+  generatedAt: string
+  toolVersion: string
+  /** The `name` input as given ('' when empty). */
+  legName: string
+}
+
+export function buildJsonReport(report: RunReport, opts: JsonReportOptions): JsonReport {
   const run = report.run
   const counted = countedFindings(report)
+  const findings = report.findings.map((f) => jsonFinding(f, report.minThreat))
+  const statuses = Object.fromEntries(ReportFindingStatuses.map((s) => [s, 0])) as JsonReport['statuses']
+  for (const f of findings) statuses[f.status]++
   return {
-    schemaVersion: 1,
-    generatedAt,
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt: opts.generatedAt,
+    tool: { name: 'wallarm-fast-action', version: opts.toolVersion },
+    leg: opts.legName.trim() || run?.name || report.context.job || '',
     conclusion: report.conclusion,
     reason: report.reason,
     failed: report.failed,
@@ -123,7 +181,8 @@ export function buildJsonReport(report: RunReport, generatedAt: string): JsonRep
     },
     minThreat: report.minThreat,
     counted: counted.length,
-    findings: report.findings.map((f) => jsonFinding(f, report.minThreat)),
+    statuses,
+    findings,
     findingsSource: report.findingsSource,
     triage: report.triage === undefined ? null : structuredClone(report.triage),
     warnings: [...report.warnings],
@@ -133,27 +192,20 @@ export function buildJsonReport(report: RunReport, generatedAt: string): JsonRep
 
 function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
   const out: JsonReportFinding = {
+    identity: fingerprint(f),
+    // The rules' status (../triage/decide.ts); none applied (the step ended before): new.
+    status: f.decision?.status ?? 'new',
     id: f.id,
     type: f.type,
     threat: f.threat,
     severity: severityOf(f.threat),
     counted: counts(f, minThreat)
   }
-  const optional = [
-    'code',
-    'method',
-    'domain',
-    'path',
-    'parameter',
-    'title',
-    'description',
-    'exploitExample',
-    'status'
-  ] as const
-  for (const key of optional) {
+  for (const key of FINDING_TEXT_FIELDS) {
     const value = f[key]
     if (value !== undefined) out[key] = value
   }
+  if (f.status !== undefined) out.wallarmStatus = f.status
   if (f.decision !== undefined) out.decision = { ...f.decision }
   return out
 }

@@ -98,6 +98,7 @@ function findingCase(f: Finding, report: RunReport): TestCase {
     ['Parameter', f.parameter],
     ['Code', f.code],
     ['Vulnerability id', f.id],
+    ['Found by legs', f.legs?.join(', ')],
     ['Status', f.status],
     ['Title', f.title],
     ['Description', f.description],

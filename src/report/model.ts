@@ -18,6 +18,8 @@ export interface Finding {
   domain?: string | undefined
   path?: string | undefined
   parameter?: string | undefined
+  /** summarize mode: the legs of the matrix that found it. */
+  legs?: string[] | undefined
   title?: string | undefined
   description?: string | undefined
   exploitExample?: string | undefined
@@ -103,6 +105,31 @@ export interface RunReport {
   scan?: ScanOutcome | undefined
   /** What the baseline, ignore file, exclude and Wallarm's triage decided (absent before they apply). */
   triage?: TriageSummary | undefined
+  /** summarize mode: the legs of the matrix. */
+  matrix?: MatrixReport | undefined
+}
+
+/** summarize mode: one leg of the matrix, as its report said. */
+export interface MatrixLeg {
+  name: string
+  /** The report file it came from. */
+  file: string
+  conclusion: Conclusion
+  testRunId?: string | undefined
+  runUrl?: string | undefined
+  policy?: string | undefined
+  baselines?: number | undefined
+  /** Of this leg's findings: all, and how many count here (this step's min-threat and rules). */
+  findings: number
+  counted: number
+}
+
+export interface MatrixReport {
+  legs: MatrixLeg[]
+  /** The expected legs (by name) that did not report. */
+  missing: string[]
+  /** How many expected legs did not report (by name or by count). */
+  missingCount: number
 }
 
 /**
@@ -160,4 +187,6 @@ export interface ScanOutcome {
   nodeLogPath?: string
   /** The summary section of what the tests sent (table and diagnoses), when the command ran. */
   trafficMarkdown?: string
+  /** The test record the node replayed (test-record-id): no tests ran, by design. */
+  replayedRecordId?: string | undefined
 }

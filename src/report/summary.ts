@@ -11,6 +11,7 @@ import { isTerminalState } from '../wallarm/types.js'
 import { severityOf, typeTitle, type Severity } from './findings.js'
 import { code, escapeMarkdown, escapeProse, link, safeUrl, truncate } from './markdown.js'
 import { atThreshold, countedFindings, type Finding, type RunReport, type ScanOutcome } from './model.js'
+import { renderLegs } from './legs.js'
 import { statusCell, triageLine, triageSections } from './triage-summary.js'
 
 export interface SummaryOptions {
@@ -124,6 +125,7 @@ function renderHead(report: RunReport, opts: SummaryOptions): string {
 
   const overview = renderOverview(report, opts.now)
   if (overview !== '') parts.push(overview)
+  if (report.matrix) parts.push(renderLegs(report.matrix))
   return parts.join('\n\n') + '\n' + triageSections(report)
 }
 
@@ -185,7 +187,8 @@ function vulnCountText(report: RunReport): string {
   let text = counted === 0 ? `none${threshold}` : `${n(counted)}${threshold}`
   if (below > 0) text += `, ${n(below)} below the threshold (not counted)`
   // Until the run has finished, what was found is what was found so far.
-  const finished = report.run !== undefined && isTerminalState(report.run.state)
+  const finished =
+    (report.run !== undefined && isTerminalState(report.run.state)) || report.matrix !== undefined
   return finished ? text : `${text} so far`
 }
 
@@ -255,6 +258,11 @@ const COLUMNS: Column[] = [
     title: 'Parameter',
     cell: (f) => code(truncate(f.parameter ?? '', 100), { table: true }),
     has: (f) => f.parameter !== undefined
+  },
+  {
+    title: 'Legs',
+    cell: (f) => escapeMarkdown(truncate((f.legs ?? []).join(', '), 300)),
+    has: (f) => f.legs !== undefined
   }
 ]
 
@@ -347,7 +355,9 @@ export function renderScanSection(scan: ScanOutcome, scanConclusion: string): st
   const code = scan.testsExitCode
   const tests =
     code === undefined
-      ? 'not run'
+      ? scan.replayedRecordId !== undefined
+        ? `none: test record ${scan.replayedRecordId} replayed`
+        : 'not run'
       : scan.testsCancelled
         ? `cancelled (exit code ${code})`
         : code === 0

@@ -68,10 +68,9 @@ export interface NodeOptions {
 
 /** `docker run` arguments. Pure, so that a test can see every one of them. */
 export function dockerRunArgs(options: NodeOptions, name: string): string[] {
-  const vars: Record<string, string> = {
-    ...nodeApiEnvironment(options.apiBaseUrl),
-    ALLOWED_HOSTS: options.allowedHosts
-  }
+  const vars: Record<string, string> = nodeApiEnvironment(options.apiBaseUrl)
+  // Empty when the node only replays a test record: it records nothing, so none is set.
+  if (options.allowedHosts !== '') vars.ALLOWED_HOSTS = options.allowedHosts
   // The real node always listens on 8080; images that can listen elsewhere (the emulator's) read this.
   if (options.proxyPort !== 8080) vars.PROXY_PORT = String(options.proxyPort)
   return [

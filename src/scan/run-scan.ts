@@ -1,7 +1,8 @@
 /**
  * scan mode in one procedure: the node (started here, or the one node-url names), a recording test
  * run, the test command through the recording hop, then — whatever the command did — the stop and the
- * verdict, as stop mode reports it. The container and the hop are gone when it returns. No
+ * verdict, as stop mode reports it. With test-record-id, the node replays that record instead (a copy,
+ * as reuse mode makes it) and the step waits for its verdict. The container and the hop are gone when it returns. No
  * `@actions/core` here: the action layer passes the flow's dependencies and a few ports.
  */
 import { writeFileSync } from 'node:fs'
@@ -79,7 +80,10 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
       const dockerEnv = withoutSecrets(ports.env, [ports.token])
       await preflight({ proxyPort: scan.proxyPort, env: dockerEnv })
       log.info(
-        `Starting the FAST node (${scan.nodeImage}) with host networking, ALLOWED_HOSTS=${scan.allowedHosts}…`
+        `Starting the FAST node (${scan.nodeImage}) with host networking, ` +
+          (scan.command === undefined
+            ? `to replay test record ${settings.testRecordId ?? ''}…`
+            : `ALLOWED_HOSTS=${scan.allowedHosts}…`)
       )
       node = await startNode({
         image: scan.nodeImage,
@@ -98,10 +102,6 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
       log.info(`The FAST node is connected (container ${node.name}, proxy ${node.proxyUrl}).`)
       nodeProxy = node.proxyUrl
     }
-    const counter = new TrafficCounter()
-    hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r), exclude: settings.exclude })
-    const caBundlePath = await caFor(scan.target, nodeProxy, ports, deps)
-
     // The node does the testing: if its container stops by itself, no wait on it can end well.
     const gone = node?.stopped
     const nodeDeps: FlowDeps = gone ? { ...deps, signal: AbortSignal.any([deps.signal, gone]) } : deps
@@ -119,6 +119,20 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
             scan: outcome
           }
         : { ...result, scan: outcome }
+
+    if (scan.command === undefined) {
+      // A matrix leg: the node replays the test record on its own (reuse mode's copy); nothing to proxy.
+      outcome.replayedRecordId = settings.testRecordId
+      const replayed = unlessNodeStopped(
+        await runFlow({ ...settings, mode: 'reuse', wait: true }, nodeDeps),
+        true
+      )
+      wentWrong = !['passed', 'failed'].includes(replayed.conclusion)
+      return replayed
+    }
+    const counter = new TrafficCounter()
+    hop = await startHop({ upstream: nodeProxy, onRequest: (r) => counter.add(r), exclude: settings.exclude })
+    const caBundlePath = await caFor(scan.target, nodeProxy, ports, deps)
 
     const recording = await runFlow({ ...settings, mode: 'record' }, nodeDeps)
     if (recording.conclusion !== 'recording' || recording.run === undefined)

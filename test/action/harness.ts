@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient, type ClientFactory, type ClientOptions } from '../../src/action/client.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js'
+import { ReportedFailure } from '../../src/common/error-message.js'
+import { runMain } from '../../src/main.js'
 import { FakeRunner } from '../support/fake-runner.js'
 
 export const TOKEN = 'fast-step-token'
@@ -82,4 +84,26 @@ export async function stepHarness(options: EmulatorOptions = {}): Promise<StepHa
     }
   }
   return h
+}
+
+/** Runs the main step as the entry does: a throw is the step's failure. */
+export async function runMainStep(
+  harness: StepHarness,
+  runner: FakeRunner,
+  opts: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}
+): Promise<FakeRunner> {
+  try {
+    await runMain(runner, harness.createClient, {
+      env: { ...harness.env, ...opts.env },
+      signal: opts.signal ?? new AbortController().signal,
+      clock: harness.clock,
+      sleep: harness.sleep,
+      random: () => 0.5
+    })
+  } catch (err) {
+    // As the entry does.
+    if (err instanceof ReportedFailure) runner.markFailed()
+    else runner.setFailed(err instanceof Error ? err.message : String(err))
+  }
+  return runner
 }

@@ -8,13 +8,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Outputs } from '../../src/common/constants.js'
-import { ReportedFailure } from '../../src/common/error-message.js'
-import { runMain } from '../../src/main.js'
 import { FakeRunner } from '../support/fake-runner.js'
 import { FakeGitHub } from '../support/fake-github.js'
 import { HostileApi, apiRun, envelope } from '../support/hostile-api.js'
 import { hasWorkflowCommand } from '../../src/text/untrusted.js'
-import { TOKEN, stepHarness, type StepHarness } from './harness.js'
+import { TOKEN, runMainStep, stepHarness, type StepHarness } from './harness.js'
 
 let h: StepHarness | undefined
 afterEach(async () => {
@@ -22,27 +20,7 @@ afterEach(async () => {
   h = undefined
 })
 
-/** Runs the main step as the entry does: a throw is the step's failure. */
-async function main(
-  harness: StepHarness,
-  runner: FakeRunner,
-  opts: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}
-): Promise<FakeRunner> {
-  try {
-    await runMain(runner, harness.createClient, {
-      env: { ...harness.env, ...opts.env },
-      signal: opts.signal ?? new AbortController().signal,
-      clock: harness.clock,
-      sleep: harness.sleep,
-      random: () => 0.5
-    })
-  } catch (err) {
-    // As the entry does.
-    if (err instanceof ReportedFailure) runner.markFailed()
-    else runner.setFailed(err instanceof Error ? err.message : String(err))
-  }
-  return runner
-}
+const main = runMainStep
 
 const everyOutput = Object.values(Outputs)
 

@@ -34,7 +34,7 @@ describe('npm run demo', () => {
     expect(output).toContain('The demo behaved as designed')
     expect(output).not.toContain('✗')
 
-    const files = ['1-record.md', '2-stop.md', '3-reuse-leg-1.md', '3-reuse-leg-2.md']
+    const files = ['1-record.md', '2-stop.md', '5-leg-1.md', '5-leg-2.md', '6-summary.md']
     const reports = ['2-stop.json', '2-stop.sarif', '2-stop.junit.xml']
     for (const file of [...files, ...reports]) {
       expect(output).toContain(file)
@@ -58,6 +58,14 @@ describe('npm run demo', () => {
       /the shop received \d+ attack requests from the FAST node \([1-9]\d* on \/api\/search\)/
     )
     expect(readFileSync(join(outDir, '2-stop.md'), 'utf8')).toContain('sqli')
+    // The demo ends with the matrix as one: both legs in one summary, the sqli once, naming both.
+    const summary = readFileSync(join(outDir, '6-summary.md'), 'utf8')
+    expect(summary).toContain('### Legs (2 reported)')
+    // The legs replayed one test record, and their verdicts are final: no "so far".
+    expect(summary).toMatch(/\| Test record \| \d+ \|/)
+    expect(summary).toMatch(/\| Vulnerabilities \| 2 \|/)
+    expect(summary.match(/\(sqli\) \|.*\| leg 1, leg 2 \|/g)).toHaveLength(1)
+    expect(output).toContain('(mode: summarize)')
     expect(JSON.parse(readFileSync(join(outDir, '2-stop.sarif'), 'utf8'))).toHaveProperty('version', '2.1.0')
 
     // Plain text: no colour codes with NO_COLOR, no workflow commands, no token anywhere.

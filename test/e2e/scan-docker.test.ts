@@ -134,6 +134,30 @@ describe
       expect(ourContainers()).toEqual(before)
     })
 
+    it('test-record-id: the container is started, the record replayed, the verdict reported, the container gone', async () => {
+      const recorded = await scan({ run: `curl -sSf "${app.url}/api/search?q=tea" >/dev/null` })
+      const recordId = recorded.outputs['test-record-id']!
+      expect(recordId, visibleLog(recorded)).toMatch(/^\d+$/)
+      const before = ourContainers()
+      const step = await scan({ target: '', 'test-record-id': recordId })
+      const log = visibleLog(step)
+      expect(log).toMatch(/The FAST node is connected \(container wallarm-fast-[0-9a-f]{12}/)
+      expect(log).toContain(`from test record ${recordId}`)
+      expect(step.outputs['test-record-id']).toBe(recordId)
+      expect(step.outputs['test-run-id']).not.toBe(recorded.outputs['test-run-id'])
+      expect(step.outputs.baselines).toBe('1')
+      expect(step.outputs.conclusion).toBe('failed')
+      expect(step.outputs['tests-exit-code']).toBe('')
+      expect(step.exitCode).toBe(1)
+      expect(step.summary).toContain(`| Tests | none: test record ${recordId} replayed |`)
+      expect(readFileSync(step.outputs['node-log-path']!, 'utf8')).toContain(
+        'Node connected to Wallarm Cloud'
+      )
+      expect(log).not.toContain(TOKEN)
+      expect(step.state['node-container']).toBe('')
+      expect(ourContainers()).toEqual(before)
+    })
+
     it('the real node leaves hosts outside ALLOWED_HOSTS unrecorded, and the step names them', async () => {
       const other = app.url.replace('127.0.0.1', 'localhost')
       const step = await scan({

@@ -102,6 +102,9 @@ describe('the node’s variables and docker run arguments', () => {
       'wallarm/fast:test'
     ])
     expect(dockerRunArgs(options('ok', 18080), 'n')).toContain('PROXY_PORT=18080')
+    // A node that only replays a test record records nothing: no ALLOWED_HOSTS at all.
+    const replay = dockerRunArgs({ ...options('ok', 8080), allowedHosts: '' }, 'n')
+    expect(replay.filter((a) => a.startsWith('ALLOWED_HOSTS'))).toEqual([])
   })
 })
 

@@ -128,6 +128,31 @@ describe('runScan with a node of one’s own (node-url)', () => {
     expect(h.groups).toEqual([])
   })
 
+  it('test-record-id: the node replays the record (a copy), no command, the verdict waited for', async () => {
+    const h = await harness()
+    const recorded = await runScan(
+      h.settings({ run: `curl -sS "${h.app.url}${INJECTABLE_PATH}?q=x" > /dev/null` }),
+      h.deps(),
+      h.ports()
+    )
+    const recordId = String(recorded.run!.test_record_id)
+    h.logs.length = 0
+    const replayed = await runScan(h.settings({ 'test-record-id': recordId }), h.deps(), h.ports())
+    expect(replayed.conclusion).toBe('failed')
+    expect(String(replayed.run!.test_record_id)).toBe(recordId)
+    expect(replayed.run!.id).not.toBe(recorded.run!.id)
+    expect(replayed.run!.baseline_count).toBe(1)
+    expect(replayed.scan).toEqual({ testsCancelled: false, testsMustPass: true, replayedRecordId: recordId })
+    expect(h.logs.some((l) => l.startsWith('Running the tests'))).toBe(false)
+    expect(h.logs).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          new RegExp(`^Copied test run ${String(replayed.run!.id)} from test record ${recordId} `)
+        )
+      ])
+    )
+  })
+
   it('a recording that ends while the tests run: the requests after it counted as not recorded, no pass', async () => {
     const h = await harness()
     // A target that, on /end, has the recording end as inactivity-timeout or the console would end it.
@@ -344,6 +369,35 @@ describe('runScan starting the node (the stand-in docker CLI)', () => {
     expect(h.groups).toEqual([expect.stringContaining('[fatal] out of memory')])
     // wait-timeout is an hour: the step did not wait for it.
     expect(Date.now() - started).toBeLessThan(60_000)
+  })
+
+  it('test-record-id: the container is started with no ALLOWED_HOSTS, replays, and is removed', async () => {
+    const h = await harness()
+    const recorded = await runScan(
+      h.settings({ run: `curl -sSf "${h.app.url}/api/products/1" > /dev/null` }),
+      h.deps(),
+      h.ports()
+    )
+    const { port, ports } = await nodePort(h)
+    const result = await runScan(
+      h.settings({
+        'node-url': '',
+        'proxy-port': String(port),
+        'test-record-id': String(recorded.run!.test_record_id)
+      }),
+      h.deps(),
+      ports(h.ports(dockerEnv(h, 'ok')))
+    )
+    expect(result.conclusion).toBe('passed')
+    expect(result.run!.baseline_count).toBe(1)
+    const calls = readFileSync(join(h.dir, 'calls'), 'utf8')
+    expect(calls).toMatch(/^token-in-env\trun --detach --name wallarm-fast-/m)
+    expect(calls).not.toContain('ALLOWED_HOSTS')
+    expect(calls).toMatch(/^\trm --force wallarm-fast-/m)
+    expect(h.containers).toEqual([expect.stringMatching(/^wallarm-fast-/), undefined])
+    expect(h.logs).toContain(
+      `Starting the FAST node (wallarm/fast:1.102.0) with host networking, to replay test record ${String(recorded.run!.test_record_id)}…`
+    )
   })
 
   it('a failed preflight starts nothing', async () => {

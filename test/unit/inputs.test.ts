@@ -193,8 +193,8 @@ describe('readSettings: defaults', () => {
 
 describe('readSettings: errors name the input, the value and what is allowed', () => {
   it.each([
-    [Inputs.Mode, '', /one of record, stop, reuse, wait, scan \(the input is required\)/],
-    [Inputs.Mode, 'start', /one of record, stop, reuse, wait, scan/],
+    [Inputs.Mode, '', /one of record, stop, reuse, wait, scan, summarize \(the input is required\)/],
+    [Inputs.Mode, 'start', /one of record, stop, reuse, wait, scan, summarize/],
     [Inputs.Mode, 'Record', /in lowercase: use "record"/],
     [Inputs.IfNoToken, 'ignore', /one of fail, skip/],
     [Inputs.IfNoToken, 'SKIP', /in lowercase: use "skip"/],
@@ -484,7 +484,7 @@ describe('readSettings: modes', () => {
     expect(s.testRecordId).toBeUndefined()
     expect(s.testRecordName).toBeUndefined()
     expect(s.warnings).toEqual([
-      'Input "test-record-id" is used by reuse mode only: ignored in wait mode.',
+      'Input "test-record-id" is used by reuse and scan modes only: ignored in wait mode.',
       'Input "test-record-name" is used by record mode only: ignored in wait mode.',
       'Input "inactivity-timeout" is used by record mode only: ignored in wait mode.',
       'Input "skip-duplicated-baselines" is used by record mode only: ignored in wait mode.',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { buildJsonReport } from '../../src/report/json-report.js'
+import { buildJsonReport, type JsonReportOptions } from '../../src/report/json-report.js'
+import { fingerprint } from '../../src/report/sarif.js'
 import type { RunReport } from '../../src/report/model.js'
 import type { TestRun } from '../../src/wallarm/types.js'
 import { runReport, testRun } from '../support/fixtures.js'
@@ -33,12 +34,24 @@ function makeReport(over: Partial<RunReport> = {}): RunReport {
   })
 }
 
+const opts = (over: Partial<JsonReportOptions> = {}): JsonReportOptions => ({
+  generatedAt: 'now',
+  toolVersion: '1.2.3',
+  legName: '',
+  ...over
+})
+
 describe('buildJsonReport', () => {
   it('has the documented shape', () => {
-    const json = buildJsonReport(makeReport(), '2026-01-02T03:04:05.000Z')
+    const json = buildJsonReport(
+      makeReport(),
+      opts({ generatedAt: '2026-01-02T03:04:05.000Z', legName: ' chrome ' })
+    )
     expect(json).toEqual({
-      schemaVersion: 1,
+      schemaVersion: 2,
       generatedAt: '2026-01-02T03:04:05.000Z',
+      tool: { name: 'wallarm-fast-action', version: '1.2.3' },
+      leg: 'chrome',
       conclusion: 'failed',
       reason: 'Found 1 vulnerability.',
       failed: true,
@@ -68,8 +81,11 @@ describe('buildJsonReport', () => {
       },
       minThreat: 20,
       counted: 1,
+      statuses: { new: 2, expired: 0, known: 0, ignored: 0, triaged: 0, 'out-of-scope': 0 },
       findings: [
         {
+          identity: fingerprint({ id: '', type: 'sqli', threat: 0, method: 'POST', path: '/login' }),
+          status: 'new',
           id: '7001',
           type: 'sqli',
           threat: 80,
@@ -79,7 +95,15 @@ describe('buildJsonReport', () => {
           method: 'POST',
           path: '/login'
         },
-        { id: '7002', type: 'info', threat: 10, severity: 'low', counted: false }
+        {
+          identity: fingerprint({ id: '', type: 'info', threat: 0 }),
+          status: 'new',
+          id: '7002',
+          type: 'info',
+          threat: 10,
+          severity: 'low',
+          counted: false
+        }
       ],
       findingsSource: 'details',
       triage: null,
@@ -96,7 +120,7 @@ describe('buildJsonReport', () => {
       baseline_check_passed_count: 1,
       baseline_check_fail_count: 0
     })
-    const json = buildJsonReport(runReport({ run }), '2026-01-01T00:00:00.000Z')
+    const json = buildJsonReport(runReport({ run }), opts())
     expect(json.testRun.baselines).toMatchObject({ recorded: 5, checked: 1, skipped: 4 })
   })
 
@@ -109,7 +133,7 @@ describe('buildJsonReport', () => {
         conclusion: 'error',
         findings: []
       }),
-      'now'
+      opts()
     )
     expect(json.testRun).toEqual({
       id: null,
@@ -127,12 +151,37 @@ describe('buildJsonReport', () => {
     expect(json.counted).toBe(0)
   })
 
+  it('the leg: the name input as given, else the test run’s name, else the job', () => {
+    expect(buildJsonReport(makeReport(), opts({ legName: 'firefox' })).leg).toBe('firefox')
+    expect(buildJsonReport(makeReport(), opts()).leg).toBe('ci-build-123')
+    expect(buildJsonReport(makeReport({ run: undefined }), opts()).leg).toBe('dast')
+  })
+
+  it('one identity for one flaw whatever its id and Wallarm status; another for another place', () => {
+    const json = buildJsonReport(
+      makeReport({
+        findings: [
+          { id: '1', type: 'sqli', threat: 80, method: 'GET', path: '/a', parameter: 'q', status: 'active' },
+          { id: '2', type: 'SQLI', threat: 70, method: 'get', path: '/a', parameter: 'q' },
+          { id: '3', type: 'sqli', threat: 80, method: 'GET', path: '/a', parameter: 'r' }
+        ]
+      }),
+      opts()
+    )
+    const [a, b, c] = json.findings
+    expect(a!.identity).toMatch(/^[0-9a-f]{64}$/)
+    expect(b!.identity).toBe(a!.identity)
+    expect(c!.identity).not.toBe(a!.identity)
+    expect(a!.wallarmStatus).toBe('active')
+    expect(a).not.toHaveProperty('status', 'active')
+  })
+
   it('carries no token, and none of the extra fields of API objects or the context', () => {
     const run = makeRun({ token: TOKEN, node_token: TOKEN })
     const context = { repository: 'octo/app', token: TOKEN } as RunReport['context']
     const report = makeReport({ run, context })
     ;(report as unknown as Record<string, unknown>).token = TOKEN
-    const text = JSON.stringify(buildJsonReport(report, 'now'))
+    const text = JSON.stringify(buildJsonReport(report, opts()))
     expect(text).not.toContain(TOKEN)
     expect(text).not.toMatch(/token/i)
   })

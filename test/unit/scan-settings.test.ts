@@ -71,7 +71,11 @@ describe('scan mode inputs', () => {
   })
 
   it.each([
-    [{ run: '' }, 'run', /"run" has the value "": expected the command that runs your tests/],
+    [
+      { run: '' },
+      'run',
+      /"run" has the value "": expected the command that runs your tests.*\(or test-record-id, to replay a test record\)/
+    ],
     [{ target: '' }, 'target', /"target" has the value "": expected the http\(s\) URL/],
     [{ target: 'localhost:3000' }, 'target', /"localhost:3000": expected the http\(s\) URL/],
     [{ target: 'http://user:pw@app' }, 'target', /"\*\*\*": expected a URL without credentials/],
@@ -90,6 +94,57 @@ describe('scan mode inputs', () => {
     const err = errorOf({ ...scan, ...inputs })
     expect(err.input).toBe(input)
     expect(err.message).toMatch(pattern)
+  })
+
+  it('test-record-id: the node replays that record, with no command, no target and nothing recorded', () => {
+    const settings = read({ mode: 'scan', 'test-record-id': '9058', 'policy-id': '4' })
+    expect(settings.scan).toEqual({
+      command: undefined,
+      target: undefined,
+      allowedHosts: '',
+      nodeImage: DEFAULT_NODE_IMAGE,
+      nodeUrl: undefined,
+      proxyPort: 8080,
+      testsMustPass: true
+    })
+    expect(settings).toMatchObject({ testRecordId: '9058', policyId: 4, testRecordName: undefined })
+    expect(settings.warnings).toEqual([])
+  })
+
+  it('test-record-id together with run is refused, naming run and the way to either', () => {
+    const err = errorOf({ ...scan, 'test-record-id': '9058' })
+    expect(err.input).toBe('run')
+    expect(err.message).toBe(
+      'Input "run" has the value "npm run test:api": expected empty together with test-record-id (9058), which ' +
+        'replays that test record on the node without running tests; to record a new test record while the ' +
+        'tests run, leave test-record-id empty.'
+    )
+  })
+
+  it('test-record-id: the inputs of recording are ignored with a warning each', () => {
+    const settings = read({
+      mode: 'scan',
+      'test-record-id': '9058',
+      target: 'http://localhost:3000',
+      'allowed-hosts': 'localhost',
+      'tests-must-pass': 'false',
+      'test-record-name': 'shop',
+      'inactivity-timeout': '900',
+      'stop-grace-period': '5s'
+    })
+    expect(settings.testRecordName).toBeUndefined()
+    expect(settings.warnings).toEqual([
+      'Input "target" is ignored in scan mode with test-record-id, which runs no tests.',
+      'Input "allowed-hosts" is ignored in scan mode with test-record-id, which runs no tests.',
+      'Input "tests-must-pass" is ignored in scan mode with test-record-id, which runs no tests.',
+      'Input "test-record-name" is used by record mode only: ignored in scan mode.',
+      'Input "inactivity-timeout" is used by record mode only: ignored in scan mode.',
+      'Input "stop-grace-period" is used by stop mode only: ignored in scan mode.'
+    ])
+  })
+
+  it('a bad test-record-id is refused in scan mode as in reuse mode', () => {
+    expect(errorOf({ mode: 'scan', 'test-record-id': 'abc' }).input).toBe('test-record-id')
   })
 
   it('wait: false is ignored with a warning: scan always waits for the verdict', () => {

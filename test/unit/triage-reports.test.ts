@@ -193,8 +193,15 @@ describe('every report shows each finding’s status', () => {
   })
 
   it('JSON report: the decision of every finding and the triage summary', () => {
-    const json = buildJsonReport(report(), '2026-03-10T12:00:00.000Z')
-    expect(json.schemaVersion).toBe(1)
+    const json = buildJsonReport(report(), {
+      generatedAt: '2026-03-10T12:00:00.000Z',
+      toolVersion: 'test',
+      legName: ''
+    })
+    expect(json.schemaVersion).toBe(2)
+    // The contract's status is the decision's.
+    expect(json.findings.map((x) => x.status)).toEqual(json.findings.map((x) => x.decision?.status))
+    expect(json.statuses).toEqual(json.triage?.counts)
     expect(json.findings.map((x) => [x.path, x.decision?.status, x.counted])).toEqual([
       ['/known', 'known', false],
       ['/ignored', 'ignored', false],

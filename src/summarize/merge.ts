@@ -1,0 +1,185 @@
+/**
+ * A matrix as one: the legs' reports merged into one finding list (deduplicated by identity, each naming
+ * the legs that found it) and one conclusion. Pure.
+ *
+ * The conclusion: `failed` if any finding counts (at or above this step's `min-threat`, of a status that
+ * counts); else the worst of the legs' own conclusions, where a leg that only failed on findings this step
+ * does not count is a pass, and `inconclusive`, `interrupted`, `timeout` and `error` are never one; a leg
+ * missing from `expected-legs` makes it at least `inconclusive`; else `passed`.
+ */
+import type { Conclusion } from '../common/constants.js'
+import { counts, type Finding } from '../report/model.js'
+import type { LegFinding, LegReport } from './read.js'
+
+/** From best to worst: the merged conclusion is the last of these any leg reached. */
+const ORDER: readonly Conclusion[] = [
+  'passed',
+  'skipped',
+  'running',
+  'recording',
+  'inconclusive',
+  'interrupted',
+  'timeout',
+  'error'
+]
+
+/** What a leg's conclusion means for the matrix, once its findings are judged here instead. */
+function legOutcome(conclusion: Conclusion): Conclusion {
+  if (conclusion === 'failed') return 'passed'
+  // A leg that did not wait (or only recorded) has no verdict: the matrix cannot pass on it.
+  if (conclusion === 'running' || conclusion === 'recording') return 'inconclusive'
+  return conclusion
+}
+
+/** What `expected-legs` says: a number of legs, or their names. */
+export type ExpectedLegs = { count: number } | { names: string[] }
+
+export interface MergedFinding extends Finding {
+  identity: string
+  /** The legs that found it, in the legs' order. */
+  legs: string[]
+}
+
+export interface MatrixOutcome {
+  conclusion: Conclusion
+  reason: string
+  legs: LegReport[]
+  findings: MergedFinding[]
+  /** Names of the expected legs that did not report; with a count, `n more` placeholders are not made. */
+  missing: string[]
+  /** How many expected legs did not report (names or count). */
+  missingCount: number
+  warnings: string[]
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
+
+/** The same report found twice (one artifact downloaded into two folders) is one leg. */
+function distinctLegs(legs: LegReport[], warnings: string[]): LegReport[] {
+  const seen = new Map<string, LegReport>()
+  for (const leg of legs) {
+    const key = leg.testRunId !== undefined ? `run:${leg.testRunId}` : `file:${leg.file}`
+    const had = seen.get(key)
+    if (had !== undefined) {
+      warnings.push(`${leg.file} reports the same test run (${leg.testRunId}) as ${had.file}: counted once.`)
+      continue
+    }
+    seen.set(key, leg)
+  }
+  const out = [...seen.values()]
+  const names = new Map<string, number>()
+  for (const leg of out) names.set(leg.leg, (names.get(leg.leg) ?? 0) + 1)
+  for (const [name, n] of names) {
+    if (n > 1)
+      warnings.push(
+        `${n} legs are named ${JSON.stringify(name)}: give each leg a name of its own (the name input, such as the matrix value), so the summary can tell them apart.`
+      )
+  }
+  return out
+}
+
+/** One finding per identity: the highest threat of them, naming every leg that found it. */
+export function dedupe(legs: readonly LegReport[]): MergedFinding[] {
+  const byIdentity = new Map<string, MergedFinding>()
+  for (const leg of legs) {
+    for (const f of leg.findings) {
+      const had = byIdentity.get(f.identity)
+      if (had === undefined) {
+        byIdentity.set(f.identity, { ...withoutLegFields(f), legs: [leg.leg] })
+        continue
+      }
+      if (!had.legs.includes(leg.leg)) had.legs.push(leg.leg)
+      if (f.threat > had.threat) byIdentity.set(f.identity, { ...withoutLegFields(f), legs: had.legs })
+    }
+  }
+  return [...byIdentity.values()].sort((a, b) => b.threat - a.threat)
+}
+
+function withoutLegFields(f: LegFinding): Omit<MergedFinding, 'legs'> {
+  const { legStatus: _status, ...finding } = f
+  return finding
+}
+
+export function mergeLegs(
+  reports: LegReport[],
+  opts: {
+    minThreat: number
+    expected: ExpectedLegs | undefined
+    /** The baseline, ignore and scope rules, applied once to the merged list (Publisher.matrixRules). */
+    applyRules: (findings: MergedFinding[]) => MergedFinding[]
+  }
+): MatrixOutcome {
+  const warnings: string[] = []
+  const legs = distinctLegs(reports, warnings)
+  const findings = opts.applyRules(dedupe(legs))
+  const counted = findings.filter((f) => counts(f, opts.minThreat))
+
+  let missing: string[] = []
+  let missingCount = 0
+  const expected = opts.expected
+  if (expected !== undefined && 'names' in expected) {
+    const present = new Set(legs.map((l) => l.leg))
+    missing = expected.names.filter((n) => !present.has(n))
+    missingCount = missing.length
+    const unexpected = [...present].filter((n) => !expected.names.includes(n))
+    if (unexpected.length > 0)
+      warnings.push(
+        `Legs not in expected-legs reported too: ${unexpected.map((n) => JSON.stringify(n)).join(', ')}.`
+      )
+  } else if (expected !== undefined) {
+    missingCount = Math.max(0, expected.count - legs.length)
+    if (legs.length > expected.count)
+      warnings.push(`${legs.length} legs reported, more than expected-legs (${expected.count}).`)
+  }
+
+  const base = { legs, findings, missing, missingCount, warnings }
+  if (counted.length > 0) {
+    const where = legs.filter((l) => counted.some((f) => f.legs.includes(l.leg))).map((l) => l.leg)
+    return {
+      ...base,
+      conclusion: 'failed',
+      reason:
+        `The legs found ${plural(counted.length, 'vulnerability', 'vulnerabilities')} at or above threat ${opts.minThreat} ` +
+        `(${where.join(', ')})${missingCount > 0 ? `; and ${missingText(base, expected)}` : ''}.`
+    }
+  }
+  if (legs.length === 0) {
+    return {
+      ...base,
+      conclusion: 'error',
+      reason: 'No leg reported: no file matched the reports input.'
+    }
+  }
+  let worst: Conclusion = 'passed'
+  for (const leg of legs) {
+    const outcome = legOutcome(leg.conclusion)
+    if (ORDER.indexOf(outcome) > ORDER.indexOf(worst)) worst = outcome
+  }
+  // Every leg skipped (a fork's pull request, no token): so is the matrix.
+  if (worst === 'skipped' && legs.some((l) => l.conclusion !== 'skipped')) worst = 'inconclusive'
+  if (missingCount > 0 && ORDER.indexOf(worst) < ORDER.indexOf('inconclusive')) worst = 'inconclusive'
+  const notPassed = legs.filter((l) => legOutcome(l.conclusion) !== 'passed')
+  const parts: string[] = []
+  if (missingCount > 0) parts.push(missingText(base, expected))
+  if (worst !== 'passed' && notPassed.length > 0)
+    parts.push(notPassed.map((l) => `${l.leg} ended ${l.conclusion}`).join(', '))
+  const reason =
+    worst === 'passed'
+      ? `All ${plural(legs.length, 'leg', 'legs')} passed: no vulnerability at or above threat ${opts.minThreat}.`
+      : `Not a pass: ${parts.join('; ')}.`
+  return { ...base, conclusion: worst, reason }
+}
+
+function missingText(
+  o: Pick<MatrixOutcome, 'legs' | 'missing' | 'missingCount'>,
+  expected: ExpectedLegs | undefined
+): string {
+  const total =
+    expected === undefined ? o.legs.length : 'names' in expected ? expected.names.length : expected.count
+  const reported = o.legs.map((l) => l.leg).join(', ')
+  const which = o.missing.length > 0 ? `: ${o.missing.join(', ')}` : ''
+  return (
+    `${plural(o.missingCount, 'expected leg', 'expected legs')} of ${total} did not report${which} ` +
+    `(reported: ${reported === '' ? 'none' : reported})`
+  )
+}

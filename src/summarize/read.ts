@@ -1,0 +1,145 @@
+/**
+ * Reading the legs' JSON reports (../report/json-report.ts, the contract) back: every file the glob
+ * found is a report of the one schema version this action writes, or it is refused by name. Nothing is
+ * skipped silently. What a report holds is untrusted (an artifact anyone with write access to the
+ * workflow could have shaped): each field is checked for its type, and only the known fields are kept.
+ */
+import { readFileSync, statSync } from 'node:fs'
+import { relative } from 'node:path'
+import { Conclusions, type Conclusion } from '../common/constants.js'
+import { isOneOf } from '../inputs/parse.js'
+import type { Finding } from '../report/model.js'
+import {
+  FINDING_TEXT_FIELDS,
+  REPORT_SCHEMA_VERSION,
+  ReportFindingStatuses,
+  type ReportFindingStatus
+} from '../report/json-report.js'
+
+/** A report larger than this is refused (a leg's report with 20,000 findings is about 10 MB). */
+export const MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+/** A finding as a leg reported it: the fields the summary needs, with its identity and the leg's status. */
+export type LegFinding = Finding & { identity: string; legStatus: ReportFindingStatus }
+
+/** One leg, from its report. */
+export interface LegReport {
+  /** The file, relative to the workspace where it is inside it. */
+  file: string
+  leg: string
+  conclusion: Conclusion
+  reason: string
+  testRunId: string | undefined
+  testRecordId: string | undefined
+  runUrl: string | undefined
+  policy: { id: number | undefined; name: string | undefined } | undefined
+  baselines: number | undefined
+  /** How many findings counted in the leg (its own min-threat and rules). */
+  counted: number
+  minThreat: number
+  findings: LegFinding[]
+  toolVersion: string | undefined
+}
+
+/** A file that is not a report this version reads: the file and why. */
+export class RefusedReport extends Error {
+  constructor(
+    readonly file: string,
+    why: string
+  ) {
+    super(`${file}: ${why}`)
+    this.name = 'RefusedReport'
+  }
+}
+
+type Json = Record<string, unknown>
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
+
+/** @throws RefusedReport naming the file and what is wrong with it */
+export function readLegReport(path: string, workspace: string): LegReport {
+  const rel = relative(workspace, path)
+  const file = rel !== '' && !rel.startsWith('..') ? rel : path
+  const refuse = (why: string): never => {
+    throw new RefusedReport(file, why)
+  }
+  let size = 0
+  try {
+    size = statSync(path).size
+  } catch (err) {
+    refuse(`cannot be read (${(err as Error).message})`)
+  }
+  if (size > MAX_REPORT_BYTES) refuse(`is ${size} bytes, larger than a report can be (${MAX_REPORT_BYTES})`)
+  let data: unknown
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    refuse(`is not JSON (${(err as Error).message.slice(0, 200)}), so not a Wallarm FAST report`)
+  }
+  if (
+    !isObject(data) ||
+    !('schemaVersion' in data) ||
+    !isObject(data.testRun) ||
+    !Array.isArray(data.findings)
+  )
+    return refuse(
+      'is not a Wallarm FAST report (no schemaVersion, testRun and findings): the reports input should match only the legs’ report-path files'
+    )
+  const tool = isObject(data.tool) ? str(data.tool.version) : undefined
+  if (data.schemaVersion !== REPORT_SCHEMA_VERSION) {
+    return refuse(
+      `has schema version ${JSON.stringify(data.schemaVersion)}${tool ? ` (written by version ${tool})` : ''}, ` +
+        `and this version of the action reads version ${REPORT_SCHEMA_VERSION} only: use the same version of the action in the legs and here`
+    )
+  }
+  const conclusion = str(data.conclusion) ?? ''
+  if (!isOneOf(conclusion, Conclusions))
+    refuse(
+      `has the conclusion ${JSON.stringify(data.conclusion)}, which is none of ${Conclusions.join(', ')}`
+    )
+  const leg = str(data.leg)
+  if (leg === undefined) refuse('has no leg name (leg)')
+  const run = data.testRun
+  const policy = isObject(run.policy) ? { id: num(run.policy.id), name: str(run.policy.name) } : undefined
+  const baselines = isObject(run.baselines) ? num(run.baselines.recorded) : undefined
+  const findings = (data.findings as unknown[]).map((f, i) => legFinding(f, i, refuse))
+  return {
+    file,
+    leg: leg as string,
+    conclusion: conclusion as Conclusion,
+    reason: str(data.reason) ?? '',
+    testRunId: str(run.id),
+    testRecordId: str(run.recordId),
+    runUrl: str(run.url),
+    policy,
+    baselines,
+    counted: num(data.counted) ?? 0,
+    minThreat: num(data.minThreat) ?? 1,
+    findings,
+    toolVersion: tool
+  }
+}
+
+function legFinding(f: unknown, i: number, refuse: (why: string) => never): LegFinding {
+  if (!isObject(f)) return refuse(`finding ${i + 1} is not an object`)
+  const identity = str(f.identity)
+  const type = str(f.type)
+  const threat = num(f.threat)
+  if (identity === undefined || identity === '' || type === undefined || threat === undefined)
+    return refuse(`finding ${i + 1} has no identity, type or threat`)
+  const status = str(f.status) ?? ''
+  if (!isOneOf(status, ReportFindingStatuses))
+    return refuse(
+      `finding ${i + 1} has the status ${JSON.stringify(f.status)}, which is none of ${ReportFindingStatuses.join(', ')}`
+    )
+  const out: LegFinding = { identity, legStatus: status, id: str(f.id) ?? '', type, threat }
+  for (const key of FINDING_TEXT_FIELDS) {
+    const value = str(f[key])
+    if (value !== undefined) out[key] = value
+  }
+  const wallarm = str(f.wallarmStatus)
+  if (wallarm !== undefined) out.status = wallarm
+  return out
+}

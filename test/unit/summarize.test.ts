@@ -1,0 +1,378 @@
+/**
+ * summarize mode's parts: the reports glob, reading a leg's report (and refusing what is not one, by
+ * name), the merge (one finding per identity naming its legs; one conclusion; expected legs).
+ */
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { Conclusion } from '../../src/common/constants.js'
+import { readSettings } from '../../src/inputs/settings.js'
+import { runSummarize } from '../../src/modes/summarize.js'
+import { buildJsonReport } from '../../src/report/json-report.js'
+import type { Finding } from '../../src/report/model.js'
+import { fileGlobToRegExp, findFiles } from '../../src/summarize/glob.js'
+import { renderLegs } from '../../src/report/legs.js'
+import { mergeLegs, type ExpectedLegs } from '../../src/summarize/merge.js'
+import { RefusedReport, readLegReport, type LegReport } from '../../src/summarize/read.js'
+import { runReport, testRun } from '../support/fixtures.js'
+
+const SQLI: Finding = {
+  id: '1',
+  type: 'sqli',
+  threat: 80,
+  method: 'GET',
+  domain: 'shop.test',
+  path: '/search',
+  parameter: 'q'
+}
+const XSS: Finding = {
+  id: '2',
+  type: 'xss',
+  threat: 40,
+  method: 'GET',
+  domain: 'shop.test',
+  path: '/greet',
+  parameter: 'name'
+}
+const INFO: Finding = {
+  id: '3',
+  type: 'info',
+  threat: 5,
+  method: 'GET',
+  domain: 'shop.test',
+  path: '/',
+  parameter: 'x'
+}
+
+function reportJson(leg: string, conclusion: Conclusion, findings: Finding[], runId: string): string {
+  const report = runReport({
+    conclusion,
+    testRunId: runId,
+    run: testRun({ id: runId, name: `run ${leg}`, policy_name: `policy ${leg}`, baseline_count: 3 }),
+    findings
+  })
+  return JSON.stringify(buildJsonReport(report, { generatedAt: 'now', toolVersion: 'test', legName: leg }))
+}
+
+function workspace(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fast-summarize-'))
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true })
+    writeFileSync(join(dir, path), text)
+  }
+  return dir
+}
+
+const legsOf = (dir: string, paths: string[]): LegReport[] =>
+  paths.map((p) => readLegReport(join(dir, p), dir))
+
+const merge = (legs: LegReport[], expected?: ExpectedLegs, minThreat = 1) =>
+  mergeLegs(legs, { minThreat, expected, applyRules: (f) => f })
+
+describe('the reports glob', () => {
+  it.each([
+    ['wallarm-fast-reports/**/*.json', 'wallarm-fast-reports/a.json', true],
+    ['wallarm-fast-reports/**/*.json', 'wallarm-fast-reports/leg-1/x/a.json', true],
+    ['wallarm-fast-reports/**/*.json', 'wallarm-fast-reports/a.sarif', false],
+    ['wallarm-fast-reports/**/*.json', 'other/a.json', false],
+    ['r/*.json', 'r/x/a.json', false],
+    ['r/leg-?.json', 'r/leg-1.json', true],
+    ['r/leg-?.json', 'r/leg-10.json', false],
+    ['r/a.b.json', 'r/aXb.json', false],
+    ['**', 'any/thing', true]
+  ])('%s against %s: %s', (glob, path, matches) => {
+    expect(fileGlobToRegExp(glob).test(path)).toBe(matches)
+  })
+
+  it('finds the files under the literal prefix, sorted, follows no directory link, and a literal path as itself', () => {
+    const dir = workspace({
+      'reports/b/wallarm-fast-2.json': '{}',
+      'reports/a/wallarm-fast-1.json': '{}',
+      'reports/a/wallarm-fast-1.sarif': '{}',
+      'elsewhere/x.json': '{}'
+    })
+    symlinkSync(join(dir, 'reports'), join(dir, 'reports', 'loop'))
+    expect(findFiles('reports/**/*.json', dir).files).toEqual([
+      join(dir, 'reports/a/wallarm-fast-1.json'),
+      join(dir, 'reports/b/wallarm-fast-2.json')
+    ])
+    expect(findFiles(`${dir}/reports/*/*.json`, '/').files).toHaveLength(2)
+    expect(findFiles('./elsewhere/x.json', dir).files).toEqual([join(dir, 'elsewhere/x.json')])
+    expect(findFiles('missing/**/*.json', dir).files).toEqual([])
+    expect(findFiles('reports/**/*.json', dir, 1)).toEqual({
+      files: [join(dir, 'reports/a/wallarm-fast-1.json')],
+      truncated: true
+    })
+  })
+})
+
+describe('reading a leg’s report', () => {
+  it('keeps the leg, its conclusion, ids, policy, baselines and findings with identity and Wallarm status', () => {
+    const dir = workspace({
+      'r/a.json': reportJson('chrome', 'failed', [{ ...SQLI, status: 'active' }], '11')
+    })
+    const leg = readLegReport(join(dir, 'r/a.json'), dir)
+    expect(leg).toMatchObject({
+      file: 'r/a.json',
+      leg: 'chrome',
+      conclusion: 'failed',
+      testRunId: '11',
+      testRecordId: '9058',
+      policy: { name: 'policy chrome' },
+      baselines: 3,
+      toolVersion: 'test'
+    })
+    expect(leg.findings).toEqual([
+      expect.objectContaining({ type: 'sqli', path: '/search', status: 'active', legStatus: 'new' })
+    ])
+    expect(leg.findings[0]!.identity).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it.each([
+    ['not JSON', 'hello', /^r\/x\.json: is not JSON/],
+    [
+      'another JSON document',
+      '{"name":"package","version":"1.0.0"}',
+      /^r\/x\.json: is not a Wallarm FAST report/
+    ],
+    [
+      'an older schema',
+      JSON.stringify({ schemaVersion: 1, testRun: {}, findings: [], conclusion: 'passed' }),
+      /^r\/x\.json: has schema version 1, and this version of the action reads version 2 only/
+    ],
+    [
+      'a newer schema, naming its writer',
+      JSON.stringify({ schemaVersion: 3, tool: { version: '9.0.0' }, testRun: {}, findings: [] }),
+      /has schema version 3 \(written by version 9\.0\.0\)/
+    ],
+    [
+      'a finding with no identity',
+      JSON.stringify({
+        ...JSON.parse(reportJson('a', 'failed', [SQLI], '1')),
+        findings: [{ type: 'sqli', threat: 1 }]
+      }),
+      /finding 1 has no identity/
+    ],
+    [
+      'a bad conclusion',
+      JSON.stringify({ ...JSON.parse(reportJson('a', 'failed', [], '1')), conclusion: 'great' }),
+      /has the conclusion "great"/
+    ]
+  ])('refuses %s, naming the file', (_what, text, message) => {
+    const dir = workspace({ 'r/x.json': text })
+    let error: unknown
+    try {
+      readLegReport(join(dir, 'r/x.json'), dir)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(RefusedReport)
+    expect((error as RefusedReport).file).toBe('r/x.json')
+    expect((error as Error).message).toMatch(message)
+  })
+})
+
+describe('the merge', () => {
+  const dir = workspace({
+    'r/chrome.json': reportJson('chrome', 'failed', [SQLI, XSS], '11'),
+    'r/firefox.json': reportJson('firefox', 'failed', [{ ...SQLI, id: '9', threat: 90 }, INFO], '12'),
+    'r/safari.json': reportJson('safari', 'passed', [], '13'),
+    'r/slow.json': reportJson('slow', 'timeout', [], '14'),
+    'r/again.json': reportJson('chrome', 'failed', [SQLI, XSS], '11')
+  })
+
+  it('one finding per identity, the highest threat, naming every leg that found it; failed', () => {
+    const m = merge(legsOf(dir, ['r/chrome.json', 'r/firefox.json', 'r/safari.json']))
+    expect(m.findings.map((f) => [f.type, f.threat, f.legs])).toEqual([
+      ['sqli', 90, ['chrome', 'firefox']],
+      ['xss', 40, ['chrome']],
+      ['info', 5, ['firefox']]
+    ])
+    expect(m.conclusion).toBe('failed')
+    expect(m.reason).toBe('The legs found 3 vulnerabilities at or above threat 1 (chrome, firefox).')
+  })
+
+  it('legs that failed only on findings below this min-threat pass; the worst other conclusion wins', () => {
+    const low = merge(legsOf(dir, ['r/firefox.json', 'r/safari.json']), undefined, 95)
+    expect(low).toMatchObject({
+      conclusion: 'passed',
+      reason: 'All 2 legs passed: no vulnerability at or above threat 95.'
+    })
+    const slow = merge(legsOf(dir, ['r/safari.json', 'r/slow.json']))
+    expect(slow).toMatchObject({ conclusion: 'timeout', reason: 'Not a pass: slow ended timeout.' })
+  })
+
+  it('expected legs by count: the shortfall makes a pass inconclusive', () => {
+    const m = merge(legsOf(dir, ['r/safari.json']), { count: 3 })
+    expect(m.conclusion).toBe('inconclusive')
+    expect(m.missingCount).toBe(2)
+    expect(m.reason).toBe('Not a pass: 2 expected legs of 3 did not report (reported: safari).')
+  })
+
+  it('expected legs by name: the missing one is named, and a failure stays a failure', () => {
+    const passed = merge(legsOf(dir, ['r/safari.json']), { names: ['safari', 'edge'] })
+    expect(passed).toMatchObject({ conclusion: 'inconclusive', missing: ['edge'] })
+    expect(passed.reason).toContain('1 expected leg of 2 did not report: edge (reported: safari)')
+    const failed = merge(legsOf(dir, ['r/chrome.json']), { names: ['chrome', 'edge'] })
+    expect(failed.conclusion).toBe('failed')
+    expect(failed.reason).toContain('did not report: edge')
+  })
+
+  it('the same report twice is one leg; two legs with one name are warned about', () => {
+    const m = merge(legsOf(dir, ['r/chrome.json', 'r/again.json']), { count: 2 })
+    expect(m.legs).toHaveLength(1)
+    expect(m.missingCount).toBe(1)
+    expect(m.warnings).toEqual([
+      'r/again.json reports the same test run (11) as r/chrome.json: counted once.'
+    ])
+  })
+
+  it('no leg at all is an error, not a pass', () => {
+    expect(merge([])).toMatchObject({
+      conclusion: 'error',
+      reason: 'No leg reported: no file matched the reports input.'
+    })
+  })
+})
+
+describe('runSummarize', () => {
+  const settings = (inputs: Record<string, string>) =>
+    readSettings((name) => ({ mode: 'summarize', ...inputs })[name] ?? '', {})
+  const log = { info: () => undefined, warning: () => undefined }
+
+  it('reads the default glob, merges, and tells the legs apart in the table', () => {
+    const dir = workspace({
+      'wallarm-fast-reports/wallarm-fast-chrome/wallarm-fast-11.json': reportJson(
+        'chrome',
+        'failed',
+        [SQLI],
+        '11'
+      ),
+      'wallarm-fast-reports/wallarm-fast-safari/wallarm-fast-13.json': reportJson(
+        'safari',
+        'passed',
+        [],
+        '13'
+      )
+    })
+    const r = runSummarize(settings({}), dir, log, (f) => f)
+    expect(r.conclusion).toBe('failed')
+    expect(r.testRecordId).toBe('9058')
+    expect(r.matrix.legs.map((l) => [l.name, l.conclusion, l.findings, l.counted, l.policy])).toEqual([
+      ['chrome', 'failed', 1, 1, 'policy chrome'],
+      ['safari', 'passed', 0, 0, 'policy safari']
+    ])
+  })
+
+  it('a foreign JSON file among the reports: an error naming it, the legs still summarised', () => {
+    const dir = workspace({
+      'wallarm-fast-reports/leg/wallarm-fast-13.json': reportJson('safari', 'passed', [], '13'),
+      'wallarm-fast-reports/other/package.json': '{"name":"x"}'
+    })
+    const r = runSummarize(settings({}), dir, log, (f) => f)
+    expect(r.conclusion).toBe('error')
+    expect(r.reason).toMatch(
+      /^reports \(wallarm-fast-reports\/\*\*\/\*\.json\) matched 1 file\(s\) that are not leg reports this version reads: wallarm-fast-reports\/other\/package\.json: is not a Wallarm FAST report/
+    )
+    expect(r.matrix.legs.map((l) => l.name)).toEqual(['safari'])
+  })
+})
+
+describe('runSummarize, the edges', () => {
+  const settings = (inputs: Record<string, string>) =>
+    readSettings((name) => ({ mode: 'summarize', ...inputs })[name] ?? '', {})
+  const log = { info: () => undefined, warning: () => undefined }
+
+  it('names the first ten refused files and counts the rest', () => {
+    const files: Record<string, string> = {}
+    for (let i = 10; i < 22; i++) files[`wallarm-fast-reports/x/${i}.json`] = '[]'
+    const r = runSummarize(settings({}), workspace(files), log, (f) => f)
+    expect(r.conclusion).toBe('error')
+    expect(r.reason).toContain('matched 12 file(s) that are not leg reports this version reads (and 2 more)')
+    expect(r.reason).toContain('wallarm-fast-reports/x/19.json')
+    expect(r.reason).not.toContain('wallarm-fast-reports/x/20.json')
+  })
+
+  it('a glob that matches more files than legs could write is an error, not a partial summary', () => {
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 1025; i++) files[`r/${String(i).padStart(4, '0')}.json`] = '{}'
+    const r = runSummarize(settings({ reports: 'r/*.json' }), workspace(files), log, (f) => f)
+    expect(r).toMatchObject({ conclusion: 'error' })
+    expect(r.reason).toBe(
+      "reports (r/*.json) matches more than 1024 files: it should match only the legs' report files."
+    )
+  })
+
+  it('legs of different records name none; a policy known by its id alone shows the id', () => {
+    const noName = JSON.parse(reportJson('b', 'passed', [], '22')) as { testRun: Record<string, unknown> }
+    noName.testRun.policy = { id: 129, name: null }
+    noName.testRun.recordId = '7777'
+    const dir = workspace({
+      'wallarm-fast-reports/a.json': reportJson('a', 'passed', [], '21'),
+      'wallarm-fast-reports/b.json': JSON.stringify(noName)
+    })
+    const r = runSummarize(settings({}), dir, log, (f) => f)
+    expect(r.testRecordId).toBeUndefined()
+    expect(r.matrix.legs.map((l) => l.policy)).toEqual(['policy a', '129'])
+  })
+
+  it('needs its settings', () => {
+    const s = readSettings((name) => ({ mode: 'wait', 'test-run-id': '1' })[name] ?? '', {})
+    expect(() => runSummarize(s, '/', log, (f) => f)).toThrow('summarize mode needs its settings')
+  })
+})
+
+describe('summarize inputs', () => {
+  const read = (inputs: Record<string, string>) =>
+    readSettings((name) => ({ mode: 'summarize', ...inputs })[name] ?? '', {})
+  it('defaults, a count, names; no token needed', () => {
+    expect(read({}).summarize).toEqual({ reports: 'wallarm-fast-reports/**/*.json', expectedLegs: undefined })
+    expect(read({ 'expected-legs': '3' }).summarize?.expectedLegs).toEqual({ count: 3 })
+    expect(read({ 'expected-legs': 'chrome, firefox\nsafari' }).summarize?.expectedLegs).toEqual({
+      names: ['chrome', 'firefox', 'safari']
+    })
+    expect(read({}).token).toBeUndefined()
+  })
+  it('refuses a count out of range, naming expected-legs', () => {
+    expect(() => read({ 'expected-legs': '0' })).toThrow(/^Input "expected-legs" has the value "0"/)
+    expect(() => read({ 'expected-legs': '257' })).toThrow(/^Input "expected-legs" has the value "257"/)
+  })
+  it('other modes ignore reports and expected-legs with a warning', () => {
+    const s = readSettings((name) => ({ mode: 'wait', 'expected-legs': '2' })[name] ?? '', {})
+    expect(s.warnings).toContain(
+      'Input "expected-legs" is used by summarize mode only: ignored in wait mode.'
+    )
+  })
+})
+
+describe('the legs table', () => {
+  it('escapes what a leg’s report says (outside text), and names the missing legs last', () => {
+    const table = renderLegs({
+      legs: [
+        {
+          name: 'a | b <img src=x> [x](http://evil)',
+          file: 'r/a.json',
+          conclusion: 'failed',
+          policy: 'p|q',
+          baselines: 3,
+          findings: 2,
+          counted: 1
+        }
+      ],
+      missing: ['safari'],
+      missingCount: 2
+    })
+    const rows = table
+      .split('\n')
+      .filter((l) => l.startsWith('| ') && !l.startsWith('| Leg') && !l.startsWith('| ---'))
+    expect(rows).toHaveLength(3)
+    expect(rows[0]).not.toContain('<img')
+    expect(rows[0]).not.toMatch(/(?<!\\)\[x/)
+    expect(rows[0]!.split(/(?<!\\)\|/).length).toBe(7)
+    expect(rows[0]).toContain('| failed | 3 | 1 (of 2 found) |')
+    expect(rows[1]).toBe('| safari | – | did not report | – | – |')
+    expect(rows[2]).toBe('| 1 more | – | did not report | – | – |')
+    expect(table).toMatch(/^### Legs \(1 reported, 2 missing\)/)
+  })
+})
