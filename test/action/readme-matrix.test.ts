@@ -9,15 +9,10 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { wrap, yamlBlocks } from '../support/readme-workflows.js'
+import { wrap, yamlBlocks, type WorkflowStep } from '../support/readme-workflows.js'
 import { TOKEN, runMainStep, stepHarness, type StepHarness } from './harness.js'
 
-interface Step {
-  id?: string
-  uses?: string
-  if?: string
-  with?: Record<string, string | number | boolean>
-}
+type Step = WorkflowStep
 interface Job {
   strategy?: { matrix?: { include?: Array<Record<string, string>> } }
   steps?: Step[]

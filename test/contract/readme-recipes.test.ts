@@ -12,17 +12,12 @@ import { parse } from 'yaml'
 import { InputDefaults } from '../../src/inputs/parse.js'
 import { readSettings } from '../../src/inputs/settings.js'
 import { fileGlobToRegExp } from '../../src/summarize/glob.js'
-import { wrap, yamlBlocks } from '../support/readme-workflows.js'
+import { wrap, yamlBlocks, type WorkflowStep } from '../support/readme-workflows.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8')
 
-interface Step {
-  id?: string
-  uses?: string
-  if?: string
-  with?: Record<string, string | number | boolean>
-}
+type Step = WorkflowStep
 interface Job {
   permissions?: Record<string, string> | string
   strategy?: { matrix?: unknown }
