@@ -124,6 +124,17 @@ describe("the README's workflows", () => {
       )
     expect(shared).toEqual([])
   })
+
+  it.each(workflows)('block at %s: an upload a re-run repeats replaces the earlier one', (_, doc) => {
+    // A re-run of a job is the same workflow run: upload-artifact refuses a name it holds (409) unless
+    // overwrite is set, so "Re-run failed jobs" on a leg would fail at its upload.
+    const refused = Object.entries(doc.jobs).flatMap(([name, job]) =>
+      (job.steps ?? [])
+        .filter((s) => s.uses?.startsWith('actions/upload-artifact@') && s.with?.overwrite !== true)
+        .map((s) => `${name}: ${String(s.with?.name)}`)
+    )
+    expect(refused).toEqual([])
+  })
 })
 
 describe("the README's matrix: the summary finds the legs' reports", () => {
