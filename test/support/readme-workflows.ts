@@ -144,3 +144,11 @@ export function toMarkdownPosition(message: string, block: WrappedBlock, file: s
     return `${file}:${line}:${Math.max(1, Number(c) - block.indent)} (a ${block.kind} block)`
   })
 }
+
+/** A step of a README workflow, as the tests read it. */
+export interface WorkflowStep {
+  id?: string
+  uses?: string
+  if?: string
+  with?: Record<string, string | number | boolean>
+}

@@ -1,0 +1,213 @@
+/**
+ * What a user who copies the README's workflows gets on GitHub, beyond parsing (./github-parser.test.ts):
+ * every value our steps pass is one the action accepts without a warning, every output a step reads is
+ * one the action has, the jobs hold the permissions their steps need, matrix legs upload under names of
+ * their own, and the summarize step's `reports` glob finds the legs' reports where download-artifact puts
+ * them (with `pattern` and without `merge-multiple`, each artifact in a folder named after it).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { InputDefaults } from '../../src/inputs/parse.js'
+import { readSettings } from '../../src/inputs/settings.js'
+import { fileGlobToRegExp } from '../../src/summarize/glob.js'
+import { wrap, yamlBlocks, type WorkflowStep } from '../support/readme-workflows.js'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8')
+
+type Step = WorkflowStep
+interface Job {
+  permissions?: Record<string, string> | string
+  strategy?: { matrix?: unknown }
+  steps?: Step[]
+}
+interface Workflow {
+  permissions?: Record<string, string> | string
+  jobs: Record<string, Job>
+}
+
+const action = parse(read('action.yml')) as { outputs: Record<string, unknown> }
+const blocks = yamlBlocks(read('README.md')).map(wrap)
+const workflows = blocks
+  .filter((b) => b.kind === 'workflow')
+  .map((b) => [`line ${b.line}`, parse(b.workflow) as Workflow] as const)
+const ours = (step: Step): boolean => step.uses?.startsWith('wallarm/fast-action@') === true
+
+/** A plausible value for an expression, by the input it feeds: what GitHub would pass at run time. */
+function evaluate(input: string, value: string): string {
+  if (!value.includes('${{')) return value
+  if (/^(test-record-id|test-run-id|policy-id)$/.test(input)) return '104'
+  if (input === 'token' || input === 'github-token') return 'secret-value'
+  return 'leg-a'
+}
+
+/** The literal value of `with` a step gives, stringified as the runner does. */
+const withOf = (step: Step): Record<string, string> =>
+  Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, evaluate(k, String(v))]))
+
+const env = {
+  GITHUB_REPOSITORY: 'octo/app',
+  GITHUB_WORKFLOW: 'CI',
+  GITHUB_RUN_NUMBER: '1',
+  GITHUB_JOB: 'fast',
+  // what a record step earlier in the job leaves for a stop step
+  WALLARM_FAST_TEST_RUN_ID: '7'
+}
+
+describe("the README's steps of this action pass values it takes", () => {
+  const steps = blocks.flatMap((b) => {
+    const doc = parse(b.workflow) as Workflow
+    return Object.values(doc.jobs)
+      .flatMap((job) => job.steps ?? [])
+      .filter(ours)
+      .map((step) => [`line ${b.line}`, withOf(step)] as const)
+  })
+
+  it('finds them', () => {
+    expect(steps.length).toBeGreaterThanOrEqual(8)
+  })
+
+  it.each(steps)('block at %s: accepted, with no warning', (_, given) => {
+    const settings = readSettings((name) => given[name] ?? '', env)
+    expect(settings.warnings).toEqual([])
+  })
+})
+
+describe("the README's workflows", () => {
+  it('finds them', () => {
+    expect(workflows.length).toBeGreaterThanOrEqual(6)
+  })
+
+  it.each(workflows)('block at %s reads only outputs the action has', (_, doc) => {
+    const text = JSON.stringify(doc)
+    const ourIds = new Set(
+      Object.values(doc.jobs)
+        .flatMap((j) => j.steps ?? [])
+        .filter((s) => ours(s) && s.id !== undefined)
+        .map((s) => s.id)
+    )
+    const read = [...text.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)]
+      .filter(([, id]) => ourIds.has(id))
+      .map(([, , output]) => output!)
+    expect(read.filter((o) => !(o in action.outputs))).toEqual([])
+  })
+
+  it.each(workflows)('block at %s: each job has the permissions its steps need', (_, doc) => {
+    const missing: string[] = []
+    for (const [name, job] of Object.entries(doc.jobs)) {
+      const perms = job.permissions ?? doc.permissions ?? {}
+      const has = (scope: string, level: string): boolean =>
+        perms === 'write-all' ||
+        (typeof perms === 'object' && (perms[scope] === level || perms[scope] === 'write'))
+      for (const step of job.steps ?? []) {
+        const need: [string, string][] = []
+        if (step.uses?.startsWith('actions/checkout@')) need.push(['contents', 'read'])
+        if (step.uses?.startsWith('github/codeql-action/upload-sarif@'))
+          need.push(['security-events', 'write'], ['actions', 'read'], ['contents', 'read'])
+        if (ours(step) && String(step.with?.comment) === 'true') need.push(['pull-requests', 'write'])
+        for (const [scope, level] of need) if (!has(scope, level)) missing.push(`${name}: ${scope}: ${level}`)
+      }
+    }
+    expect(missing).toEqual([])
+  })
+
+  it.each(workflows)('block at %s: a matrix job uploads under a name per leg', (_, doc) => {
+    const shared = Object.entries(doc.jobs)
+      .filter(([, job]) => job.strategy?.matrix !== undefined)
+      .flatMap(([name, job]) =>
+        (job.steps ?? [])
+          .filter((s) => s.uses?.startsWith('actions/upload-artifact@'))
+          .filter((s) => !/\$\{\{\s*matrix\./.test(String(s.with?.name)))
+          .map(() => name)
+      )
+    expect(shared).toEqual([])
+  })
+
+  it.each(workflows)('block at %s: an upload a re-run repeats replaces the earlier one', (_, doc) => {
+    // A re-run of a job is the same workflow run: upload-artifact refuses a name it holds (409) unless
+    // overwrite is set, so "Re-run failed jobs" on a leg would fail at its upload.
+    const refused = Object.entries(doc.jobs).flatMap(([name, job]) =>
+      (job.steps ?? [])
+        .filter((s) => s.uses?.startsWith('actions/upload-artifact@') && s.with?.overwrite !== true)
+        .map((s) => `${name}: ${String(s.with?.name)}`)
+    )
+    expect(refused).toEqual([])
+  })
+})
+
+describe("the README's matrix: the summary finds the legs' reports", () => {
+  const matrix = workflows.filter(([, doc]) =>
+    Object.values(doc.jobs).some((j) => (j.steps ?? []).some((s) => ours(s) && s.with?.mode === 'summarize'))
+  )
+
+  it('finds it', () => {
+    expect(matrix.length).toBeGreaterThanOrEqual(1)
+  })
+
+  it.each(matrix)('block at %s', (_, doc) => {
+    const jobs = Object.values(doc.jobs)
+    const upload = jobs
+      .flatMap((j) => j.steps ?? [])
+      .find((s) => s.uses?.startsWith('actions/upload-artifact@') && /matrix\./.test(String(s.with?.name)))
+    const summaryJob = jobs.find((j) => (j.steps ?? []).some((s) => ours(s) && s.with?.mode === 'summarize'))!
+    const download = summaryJob.steps!.find((s) => s.uses?.startsWith('actions/download-artifact@'))
+    const summarize = summaryJob.steps!.find((s) => ours(s))!
+    expect(upload?.with?.path).toMatch(/steps\.[\w-]+\.outputs\.report-path/)
+    expect(download?.with?.pattern).toBeDefined()
+    // Without merge-multiple, each artifact is extracted into <path>/<artifact name>/; the report's
+    // own file name is wallarm-fast-<test run id>.json (src/action/files.ts).
+    const artifact = String(upload!.with!.name).replace(/\$\{\{[^}]*\}\}/g, 'injections')
+    const patternRe = fileGlobToRegExp(String(download!.with!.pattern))
+    expect(patternRe.test(artifact)).toBe(true)
+    const merged = String(download!.with!['merge-multiple'] ?? 'false') === 'true'
+    const folder = String(download!.with!.path ?? '.').replace(/\/$/, '')
+    const file = `${folder}/${merged ? '' : `${artifact}/`}wallarm-fast-12345.json`
+    const reports = String(summarize.with?.reports ?? InputDefaults.reports)
+    expect(fileGlobToRegExp(reports.replace(/^\.\//, '')).test(file)).toBe(true)
+    // The step that uploads the summary's SARIF reads an output summarize mode sets.
+    expect(JSON.stringify(summaryJob)).not.toMatch(
+      /outputs\.(baseline-path|test-run-id|tests-exit-code|node-log-path)/
+    )
+  })
+})
+
+describe("the README's baseline recipe", () => {
+  it('commits the merged baseline where baseline-file reads it by default', () => {
+    const readme = read('README.md')
+    const committed = [...readme.matchAll(/commit it\s+as\s+`([^`]+)`/g)].map((m) => m[1])
+    expect(committed.length).toBeGreaterThanOrEqual(1)
+    for (const path of committed) expect(path).toBe(InputDefaults['baseline-file'])
+  })
+})
+
+describe("the README's develop section", () => {
+  const readme = read('README.md')
+  const develop = readme.slice(readme.indexOf('## Develop'), readme.indexOf('## Versioning'))
+  const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: object }).scripts)
+
+  it('runs npm scripts the package has', () => {
+    const used = [...develop.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]!)
+    expect(used.length).toBeGreaterThanOrEqual(5)
+    expect(used.filter((s) => !scripts.includes(s))).toEqual([])
+    expect(scripts).toContain('test')
+  })
+
+  it('names files and folders that exist', () => {
+    const paths = [
+      ...develop.matchAll(/`((?:src|emulator|sample-app|scripts|test|docs|\.ci|\.github|dist)\/[\w./-]*)`/g)
+    ]
+      .map((m) => m[1]!)
+      .concat([...develop.matchAll(/\]\(((?:docs|\.github)\/[\w./-]+)\)/g)].map((m) => m[1]!))
+    expect(paths.length).toBeGreaterThanOrEqual(10)
+    expect(paths.filter((p) => !existsSync(join(ROOT, p)))).toEqual([])
+  })
+
+  it("lists every folder of src/ in the code's table", () => {
+    const folders = readdirSync(join(ROOT, 'src'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => `src/${d.name}/`)
+    expect(folders.filter((f) => !develop.includes(`\`${f}\``))).toEqual([])
+  })
+})
