@@ -33,6 +33,13 @@ const ORDER: readonly Conclusion[] = [
  */
 function legOutcome(leg: LegReport, techFailTolerance: number): { outcome: Conclusion; why?: string } {
   const { conclusion } = leg
+  // Failing tests fail a leg whatever its findings, and so the matrix whatever this step makes of them.
+  const tests = leg.testsFailed
+  if (tests !== undefined)
+    return {
+      outcome: 'error',
+      why: `its tests ${tests.cancelled ? 'were cancelled' : `failed (exit code ${tests.exitCode})`}, and tests-must-pass is true`
+    }
   // A leg that did not wait (or only recorded) has no verdict: the matrix cannot pass on it.
   if (conclusion === 'running' || conclusion === 'recording') return { outcome: 'inconclusive' }
   if (conclusion !== 'passed' && conclusion !== 'failed') return { outcome: conclusion }

@@ -41,6 +41,8 @@ export interface LegReport {
   mode: Mode | undefined
   /** The leg's step failed: also for a reason other than findings (scan's tests, with tests-must-pass). */
   stepFailed: boolean
+  /** The leg's tests failed (or were cancelled) and tests-must-pass made that fail its step. */
+  testsFailed: { exitCode: number; cancelled: boolean } | undefined
   /** How many findings counted in the leg (its own min-threat and rules). */
   counted: number
   minThreat: number
@@ -127,11 +129,19 @@ export function readLegReport(path: string, workspace: string): LegReport {
     counters,
     mode: isOneOf(mode, Modes) ? mode : undefined,
     stepFailed: data.failed === true,
+    testsFailed: failedTests(data.tests),
     counted: num(data.counted) ?? 0,
     minThreat: num(data.minThreat) ?? 1,
     findings,
     toolVersion: tool
   }
+}
+
+/** The leg's tests, when they failed its step: a non-zero exit code with tests-must-pass. */
+function failedTests(t: unknown): LegReport['testsFailed'] {
+  if (!isObject(t) || t.mustPass !== true) return undefined
+  const exitCode = num(t.exitCode)
+  return exitCode === undefined || exitCode === 0 ? undefined : { exitCode, cancelled: t.cancelled === true }
 }
 
 /** The API's counters back from the report's names (../report/json-report.ts); a missing one is 0. */

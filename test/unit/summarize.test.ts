@@ -2,7 +2,7 @@
  * summarize mode's parts: the reports glob, reading a leg's report (and refusing what is not one, by
  * name), the merge (one finding per identity naming its legs; one conclusion; expected legs).
  */
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -10,7 +10,7 @@ import type { Conclusion } from '../../src/common/constants.js'
 import { readSettings } from '../../src/inputs/settings.js'
 import { runSummarize } from '../../src/modes/summarize.js'
 import { buildJsonReport } from '../../src/report/json-report.js'
-import type { Finding } from '../../src/report/model.js'
+import type { Finding, ScanOutcome } from '../../src/report/model.js'
 import { fileGlobToRegExp, findFiles } from '../../src/summarize/glob.js'
 import { renderLegs } from '../../src/report/legs.js'
 import { mergeLegs, type ExpectedLegs } from '../../src/summarize/merge.js'
@@ -234,11 +234,17 @@ describe('the merge', () => {
     leg: string,
     conclusion: Conclusion,
     findings: Finding[],
-    opts: { failed: boolean; reason?: string; counters?: Partial<Parameters<typeof testRun>[0]> }
+    opts: {
+      failed: boolean
+      reason?: string
+      counters?: Partial<Parameters<typeof testRun>[0]>
+      scan?: ScanOutcome
+    }
   ): string {
     const report = runReport({
       conclusion,
       failed: opts.failed,
+      scan: opts.scan,
       reason: opts.reason ?? 'as the leg said',
       testRunId: `run-${leg}`,
       run: testRun({ id: `run-${leg}`, ...opts.counters }),
@@ -261,6 +267,28 @@ describe('the merge', () => {
       'Not a pass: tests ended passed (its step failed: The tests failed (exit code 1); the scan: ' +
         'Testing finished and found no vulnerabilities.).'
     )
+  })
+
+  it('a leg whose tests failed (tests-must-pass) fails the matrix, even when its findings do not count here', () => {
+    const scan: ScanOutcome = { testsExitCode: 2, testsCancelled: false, testsMustPass: true }
+    const d = workspace({
+      'r/both.json': legJson('both', 'failed', [INFO], { failed: true, scan }),
+      'r/lax.json': legJson('lax', 'passed', [], {
+        failed: false,
+        scan: { ...scan, testsMustPass: false }
+      })
+    })
+    const m = merge(legsOf(d, ['r/both.json', 'r/lax.json']), undefined, 50)
+    expect(m.conclusion).toBe('error')
+    expect(m.reason).toBe(
+      'Not a pass: both ended failed (its tests failed (exit code 2), and tests-must-pass is true).'
+    )
+    expect(JSON.parse(readFileSync(join(d, 'r/both.json'), 'utf8')).tests).toEqual({
+      exitCode: 2,
+      cancelled: false,
+      mustPass: true
+    })
+    expect(JSON.parse(readFileSync(join(d, 'r/lax.json'), 'utf8')).tests).toMatchObject({ mustPass: false })
   })
 
   it('a leg that failed with no finding to judge again is not a pass', () => {
