@@ -84,16 +84,25 @@ const plural = (n: number, one: string, many: string): string => `${n} ${n === 1
 /** The same report found twice (one artifact downloaded into two folders) is one leg. */
 function distinctLegs(legs: LegReport[], warnings: string[]): LegReport[] {
   const seen = new Map<string, LegReport>()
+  const extra: LegReport[] = []
   for (const leg of legs) {
     const key = leg.testRunId !== undefined ? `run:${leg.testRunId}` : `file:${leg.file}`
     const had = seen.get(key)
-    if (had !== undefined) {
+    if (had !== undefined && sameVerdict(had, leg)) {
       warnings.push(`${leg.file} reports the same test run (${leg.testRunId}) as ${had.file}: counted once.`)
+      continue
+    }
+    if (had !== undefined) {
+      // Two different accounts of one run: neither is dropped, so the worse one is not lost.
+      warnings.push(
+        `${leg.file} reports the same test run (${leg.testRunId}) as ${had.file}, but not the same verdict or findings: both are counted.`
+      )
+      extra.push(leg)
       continue
     }
     seen.set(key, leg)
   }
-  const out = [...seen.values()]
+  const out = [...seen.values(), ...extra]
   const names = new Map<string, number>()
   for (const leg of out) names.set(leg.leg, (names.get(leg.leg) ?? 0) + 1)
   for (const [name, n] of names) {
@@ -103,6 +112,16 @@ function distinctLegs(legs: LegReport[], warnings: string[]): LegReport[] {
       )
   }
   return out
+}
+
+/** Whether two reports of one run say the same: conclusion, step result and the findings' identities. */
+function sameVerdict(a: LegReport, b: LegReport): boolean {
+  const ids = (l: LegReport): string =>
+    l.findings
+      .map((f) => `${f.identity}:${f.threat}`)
+      .sort()
+      .join(',')
+  return a.conclusion === b.conclusion && a.stepFailed === b.stepFailed && ids(a) === ids(b)
 }
 
 /** One finding per identity: the highest threat of them, naming every leg that found it. */

@@ -220,6 +220,19 @@ describe('the merge', () => {
     expect(failed.reason).toContain('did not report: edge')
   })
 
+  it('two reports of one run that disagree are both counted: the worse one is not dropped', () => {
+    const d = workspace({
+      'a/leg.json': reportJson('leg', 'passed', [], '31'),
+      'b/leg.json': reportJson('leg', 'failed', [SQLI], '31')
+    })
+    const m = merge(legsOf(d, ['a/leg.json', 'b/leg.json']))
+    expect(m.legs).toHaveLength(2)
+    expect(m.conclusion).toBe('failed')
+    expect(m.warnings[0]).toBe(
+      'b/leg.json reports the same test run (31) as a/leg.json, but not the same verdict or findings: both are counted.'
+    )
+  })
+
   it('the same report twice is one leg; two legs with one name are warned about', () => {
     const m = merge(legsOf(dir, ['r/chrome.json', 'r/again.json']), { count: 2 })
     expect(m.legs).toHaveLength(1)
