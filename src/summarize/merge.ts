@@ -50,10 +50,15 @@ function legOutcome(leg: LegReport, techFailTolerance: number): { outcome: Concl
       outcome: 'inconclusive',
       why: 'its report lists no finding to judge here, so its failure cannot be judged again'
     }
+  // A verdict comes from a run the leg waited for: a report of one without the run's counters proves nothing.
+  if (leg.counters === undefined)
+    return {
+      outcome: 'inconclusive',
+      why: 'its report has no baseline counters, so what it tested is unknown'
+    }
   // A pass's own gate already applied the leg's tech-fail-tolerance: only a contradiction is asked here.
   const tolerance = conclusion === 'passed' ? 100 : techFailTolerance
-  const untrusted =
-    leg.counters === undefined ? undefined : untrustedPass(leg.mode ?? 'wait', leg.counters, tolerance)
+  const untrusted = untrustedPass(leg.mode ?? 'wait', leg.counters, tolerance)
   if (untrusted !== undefined) return { outcome: 'inconclusive', why: untrusted }
   return { outcome: 'passed' }
 }

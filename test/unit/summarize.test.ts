@@ -332,6 +332,17 @@ describe('the merge', () => {
     expect(lax.conclusion).toBe('passed')
   })
 
+  it('a leg that says passed without its run’s counters is not a pass', () => {
+    const report = JSON.parse(reportJson('bare', 'passed', [], '41')) as { testRun: { baselines: unknown } }
+    report.testRun.baselines = null
+    const d = workspace({ 'r/bare.json': JSON.stringify(report) })
+    const m = merge(legsOf(d, ['r/bare.json']))
+    expect(m.conclusion).toBe('inconclusive')
+    expect(m.reason).toBe(
+      'Not a pass: bare ended passed (its report has no baseline counters, so what it tested is unknown).'
+    )
+  })
+
   it('a leg that says passed while its counters say nothing was checked is not a pass', () => {
     const d = workspace({
       'r/empty.json': legJson('empty', 'passed', [], {
