@@ -84,7 +84,8 @@ export class Publisher {
         mode: settings.mode,
         run,
         techFailTolerance: settings.techFailTolerance,
-        recordingEnded: result.recordingEnded
+        recordingEnded: result.recordingEnded,
+        replayedRecordId: result.scan?.replayedRecordId
       }),
       result.scan
     )

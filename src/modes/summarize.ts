@@ -54,6 +54,7 @@ export function runSummarize(
   )
   const merged = mergeLegs(legs, {
     minThreat: settings.minThreat,
+    techFailTolerance: settings.techFailTolerance,
     expected: summarize.expectedLegs,
     applyRules
   })

@@ -124,6 +124,12 @@ export interface JsonReport {
   findingsSource: 'details' | 'summary'
   /** What the baseline, ignore file, exclude and Wallarm's triage made of the findings; null before they applied. */
   triage: TriageSummary | null
+  /**
+   * scan mode's test command: its exit code, whether it was cancelled, and whether failing tests fail the
+   * step (tests-must-pass); null when no command ran (other modes, a replay, or the node failed first).
+   * `summarize` keeps a leg's failing tests in the matrix's verdict whatever it makes of the findings.
+   */
+  tests: { exitCode: number; cancelled: boolean; mustPass: boolean } | null
   warnings: string[]
   context: WorkflowContext
 }
@@ -185,6 +191,14 @@ export function buildJsonReport(report: RunReport, opts: JsonReportOptions): Jso
     findings,
     findingsSource: report.findingsSource,
     triage: report.triage === undefined ? null : structuredClone(report.triage),
+    tests:
+      report.scan?.testsExitCode === undefined
+        ? null
+        : {
+            exitCode: report.scan.testsExitCode,
+            cancelled: report.scan.testsCancelled,
+            mustPass: report.scan.testsMustPass
+          },
     warnings: [...report.warnings],
     context: jsonContext(report.context)
   }

@@ -4,11 +4,13 @@
  *
  * The conclusion: `failed` if any finding counts (at or above this step's `min-threat`, of a status that
  * counts); else the worst of the legs' own conclusions, where a leg that only failed on findings this step
- * does not count is a pass, and `inconclusive`, `interrupted`, `timeout` and `error` are never one; a leg
+ * does not count is a pass (if its counters show it tested something), and `inconclusive`, `interrupted`,
+ * `timeout` and `error` are never one, nor a leg whose step failed on its tests (`error`); a leg
  * missing from `expected-legs` makes it at least `inconclusive`; else `passed`.
  */
 import type { Conclusion } from '../common/constants.js'
 import { counts, type Finding } from '../report/model.js'
+import { untrustedPass } from '../verdict/gate.js'
 import type { LegFinding, LegReport } from './read.js'
 
 /** From best to worst: the merged conclusion is the last of these any leg reached. */
@@ -23,12 +25,42 @@ const ORDER: readonly Conclusion[] = [
   'error'
 ]
 
-/** What a leg's conclusion means for the matrix, once its findings are judged here instead. */
-function legOutcome(conclusion: Conclusion): Conclusion {
-  if (conclusion === 'failed') return 'passed'
+/**
+ * What a leg means for the matrix, once its findings are judged here instead, and why when it is not a
+ * pass. A leg that failed is a pass here only when its findings explain the failure and its counters show
+ * it tested something (its own gate never asked of a failed run); a leg that passed but whose step failed
+ * (scan's tests, with tests-must-pass) is not one; nor a report whose counters contradict its pass.
+ */
+function legOutcome(leg: LegReport, techFailTolerance: number): { outcome: Conclusion; why?: string } {
+  const { conclusion } = leg
+  // Failing tests fail a leg whatever its findings, and so the matrix whatever this step makes of them.
+  const tests = leg.testsFailed
+  if (tests !== undefined)
+    return {
+      outcome: 'error',
+      why: `its tests ${tests.cancelled ? 'were cancelled' : `failed (exit code ${tests.exitCode})`}, and tests-must-pass is true`
+    }
   // A leg that did not wait (or only recorded) has no verdict: the matrix cannot pass on it.
-  if (conclusion === 'running' || conclusion === 'recording') return 'inconclusive'
-  return conclusion
+  if (conclusion === 'running' || conclusion === 'recording') return { outcome: 'inconclusive' }
+  if (conclusion !== 'passed' && conclusion !== 'failed') return { outcome: conclusion }
+  if (conclusion === 'passed' && leg.stepFailed)
+    return { outcome: 'error', why: `its step failed: ${leg.reason || 'no reason given'}` }
+  if (conclusion === 'failed' && leg.findings.length === 0)
+    return {
+      outcome: 'inconclusive',
+      why: 'its report lists no finding to judge here, so its failure cannot be judged again'
+    }
+  // A verdict comes from a run the leg waited for: a report of one without the run's counters proves nothing.
+  if (leg.counters === undefined)
+    return {
+      outcome: 'inconclusive',
+      why: 'its report has no baseline counters, so what it tested is unknown'
+    }
+  // A pass's own gate already applied the leg's tech-fail-tolerance: only a contradiction is asked here.
+  const tolerance = conclusion === 'passed' ? 100 : techFailTolerance
+  const untrusted = untrustedPass(leg.mode ?? 'wait', leg.counters, tolerance)
+  if (untrusted !== undefined) return { outcome: 'inconclusive', why: untrusted }
+  return { outcome: 'passed' }
 }
 
 /** What `expected-legs` says: a number of legs, or their names. */
@@ -57,16 +89,25 @@ const plural = (n: number, one: string, many: string): string => `${n} ${n === 1
 /** The same report found twice (one artifact downloaded into two folders) is one leg. */
 function distinctLegs(legs: LegReport[], warnings: string[]): LegReport[] {
   const seen = new Map<string, LegReport>()
+  const extra: LegReport[] = []
   for (const leg of legs) {
     const key = leg.testRunId !== undefined ? `run:${leg.testRunId}` : `file:${leg.file}`
     const had = seen.get(key)
-    if (had !== undefined) {
+    if (had !== undefined && sameVerdict(had, leg)) {
       warnings.push(`${leg.file} reports the same test run (${leg.testRunId}) as ${had.file}: counted once.`)
+      continue
+    }
+    if (had !== undefined) {
+      // Two different accounts of one run: neither is dropped, so the worse one is not lost.
+      warnings.push(
+        `${leg.file} reports the same test run (${leg.testRunId}) as ${had.file}, but not the same verdict or findings: both are counted.`
+      )
+      extra.push(leg)
       continue
     }
     seen.set(key, leg)
   }
-  const out = [...seen.values()]
+  const out = [...seen.values(), ...extra]
   const names = new Map<string, number>()
   for (const leg of out) names.set(leg.leg, (names.get(leg.leg) ?? 0) + 1)
   for (const [name, n] of names) {
@@ -76,6 +117,16 @@ function distinctLegs(legs: LegReport[], warnings: string[]): LegReport[] {
       )
   }
   return out
+}
+
+/** Whether two reports of one run say the same: conclusion, step result and the findings' identities. */
+function sameVerdict(a: LegReport, b: LegReport): boolean {
+  const ids = (l: LegReport): string =>
+    l.findings
+      .map((f) => `${f.identity}:${f.threat}`)
+      .sort()
+      .join(',')
+  return a.conclusion === b.conclusion && a.stepFailed === b.stepFailed && ids(a) === ids(b)
 }
 
 /** One finding per identity: the highest threat of them, naming every leg that found it. */
@@ -104,6 +155,8 @@ export function mergeLegs(
   reports: LegReport[],
   opts: {
     minThreat: number
+    /** For a leg that failed on findings this step does not count: did it test enough to be a pass. */
+    techFailTolerance: number
     expected: ExpectedLegs | undefined
     /** The baseline, ignore and scope rules, applied once to the merged list (Publisher.matrixRules). */
     applyRules: (findings: MergedFinding[]) => MergedFinding[]
@@ -151,18 +204,22 @@ export function mergeLegs(
     }
   }
   let worst: Conclusion = 'passed'
-  for (const leg of legs) {
-    const outcome = legOutcome(leg.conclusion)
+  const outcomes = legs.map((leg) => ({ leg, ...legOutcome(leg, opts.techFailTolerance) }))
+  for (const { outcome } of outcomes) {
     if (ORDER.indexOf(outcome) > ORDER.indexOf(worst)) worst = outcome
   }
   // Every leg skipped (a fork's pull request, no token): so is the matrix.
   if (worst === 'skipped' && legs.some((l) => l.conclusion !== 'skipped')) worst = 'inconclusive'
   if (missingCount > 0 && ORDER.indexOf(worst) < ORDER.indexOf('inconclusive')) worst = 'inconclusive'
-  const notPassed = legs.filter((l) => legOutcome(l.conclusion) !== 'passed')
+  const notPassed = outcomes.filter((o) => o.outcome !== 'passed')
   const parts: string[] = []
   if (missingCount > 0) parts.push(missingText(base, expected))
   if (worst !== 'passed' && notPassed.length > 0)
-    parts.push(notPassed.map((l) => `${l.leg} ended ${l.conclusion}`).join(', '))
+    parts.push(
+      notPassed
+        .map((o) => `${o.leg.leg} ended ${o.leg.conclusion}${o.why !== undefined ? ` (${o.why})` : ''}`)
+        .join(', ')
+    )
   const reason =
     worst === 'passed'
       ? `All ${plural(legs.length, 'leg', 'legs')} passed: no vulnerability at or above threat ${opts.minThreat}.`

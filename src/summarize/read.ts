@@ -6,9 +6,10 @@
  */
 import { readFileSync, statSync } from 'node:fs'
 import { relative } from 'node:path'
-import { Conclusions, type Conclusion } from '../common/constants.js'
+import { Conclusions, Modes, type Conclusion, type Mode } from '../common/constants.js'
 import { isOneOf } from '../inputs/parse.js'
 import type { Finding } from '../report/model.js'
+import type { RunCounters } from '../verdict/gate.js'
 import {
   FINDING_TEXT_FIELDS,
   REPORT_SCHEMA_VERSION,
@@ -34,6 +35,14 @@ export interface LegReport {
   runUrl: string | undefined
   policy: { id: number | undefined; name: string | undefined } | undefined
   baselines: number | undefined
+  /** The run's counters as the leg reported them, when it had a run: whether its pass tested anything. */
+  counters: RunCounters | undefined
+  /** The leg's mode, when the report names one this version knows. */
+  mode: Mode | undefined
+  /** The leg's step failed: also for a reason other than findings (scan's tests, with tests-must-pass). */
+  stepFailed: boolean
+  /** The leg's tests failed (or were cancelled) and tests-must-pass made that fail its step. */
+  testsFailed: { exitCode: number; cancelled: boolean } | undefined
   /** How many findings counted in the leg (its own min-threat and rules). */
   counted: number
   minThreat: number
@@ -104,6 +113,8 @@ export function readLegReport(path: string, workspace: string): LegReport {
   const run = data.testRun
   const policy = isObject(run.policy) ? { id: num(run.policy.id), name: str(run.policy.name) } : undefined
   const baselines = isObject(run.baselines) ? num(run.baselines.recorded) : undefined
+  const counters = isObject(run.baselines) ? runCounters(run.baselines) : undefined
+  const mode = str(data.mode) ?? ''
   const findings = (data.findings as unknown[]).map((f, i) => legFinding(f, i, refuse))
   return {
     file,
@@ -115,10 +126,36 @@ export function readLegReport(path: string, workspace: string): LegReport {
     runUrl: str(run.url),
     policy,
     baselines,
+    counters,
+    mode: isOneOf(mode, Modes) ? mode : undefined,
+    stepFailed: data.failed === true,
+    testsFailed: failedTests(data.tests),
     counted: num(data.counted) ?? 0,
     minThreat: num(data.minThreat) ?? 1,
     findings,
     toolVersion: tool
+  }
+}
+
+/** The leg's tests, when they failed its step: a non-zero exit code with tests-must-pass. */
+function failedTests(t: unknown): LegReport['testsFailed'] {
+  if (!isObject(t) || t.mustPass !== true) return undefined
+  const exitCode = num(t.exitCode)
+  return exitCode === undefined || exitCode === 0 ? undefined : { exitCode, cancelled: t.cancelled === true }
+}
+
+/** The API's counters back from the report's names (../report/json-report.ts); a missing one is 0. */
+function runCounters(b: Json): RunCounters {
+  const n = (v: unknown): number => num(v) ?? 0
+  return {
+    baseline_count: n(b.recorded),
+    baseline_check_all_terminated_count: n(b.checked),
+    baseline_check_passed_count: n(b.passed),
+    baseline_check_fail_count: n(b.failed),
+    baseline_check_tech_fail_count: n(b.technicalFailures),
+    baseline_check_interrupted_count: n(b.interrupted),
+    baseline_check_running_count: n(b.running),
+    baseline_check_waiting_count: n(b.waiting)
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { Inputs } from '../common/constants.js'
 import { InputError } from '../inputs/parse.js'
+import { matchesEveryPath } from './glob.js'
 
 export interface ExcludeRule {
   /** Upper case; undefined matches every method. */
@@ -50,6 +51,18 @@ export function parseExclude(value: string): ExcludeRule[] {
         Inputs.Exclude,
         line,
         `the path is not a valid regular expression (${(err as Error).message}); ${ALLOWED}`
+      )
+    }
+    // A rule that takes every endpoint out of scope leaves nothing to test: a pass would mean nothing.
+    if (
+      (methods === undefined || METHODS.every((x) => methods.includes(x))) &&
+      matchesEveryPath((p) => path.test(p))
+    ) {
+      throw new InputError(
+        Inputs.Exclude,
+        line,
+        'it matches every path with every method, so nothing would be tested (and in scan mode no request would reach the FAST node): ' +
+          `name the endpoints out of scope, or the methods (such as "DELETE .*"); ${ALLOWED}`
       )
     }
     rules.push({ methods, path, text: line })

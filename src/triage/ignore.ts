@@ -19,7 +19,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'y
 import type { Finding } from '../report/model.js'
 import { isDate } from './dates.js'
 import { TriageFileError } from './errors.js'
-import { globToRegExp } from './glob.js'
+import { globToRegExp, matchesEveryPath } from './glob.js'
 
 export interface IgnoreEntry {
   type?: string | undefined
@@ -115,6 +115,19 @@ export function parseIgnoreFile(text: string, file: string): IgnoreEntry[] {
         file,
         at,
         `entry ${i + 1} matches everything: name at least one of ${MATCH_KEYS.join(', ')}`
+      )
+    }
+    // `path: '**'` alone names a key but matches as much as naming none: every located finding.
+    const path = entry.path
+    if (
+      path !== undefined &&
+      MATCH_KEYS.every((k) => k === 'path' || entry[k] === undefined) &&
+      matchesEveryPath((p) => globToRegExp(path).test(p))
+    ) {
+      throw new TriageFileError(
+        file,
+        at,
+        `entry ${i + 1} matches everything: "path" is "${path}", which matches every path; name a narrower path, or one of ${MATCH_KEYS.filter((k) => k !== 'path').join(', ')}`
       )
     }
     if (entry.expires !== undefined && !isDate(entry.expires)) {

@@ -31,6 +31,8 @@ export interface GateInput {
   run?: RunCounters | undefined
   /** Percent of the tested baselines (0..100) that may fail for technical reasons in a run that still passes. */
   techFailTolerance: number
+  /** scan mode with test-record-id: the node replayed this record (a copy, as reuse mode makes), it recorded nothing. */
+  replayedRecordId?: string | undefined
   /** The stop found the recording already ended: requests sent after that were not tested. */
   recordingEnded?: { requestsAfter?: number | undefined } | undefined
 }
@@ -168,8 +170,10 @@ export function decide(input: GateInput): GateDecision {
     reason = `Testing found ${plural(counted, `${fresh(input)}vulnerability`, `${fresh(input)}vulnerabilities`)} at or above threat ${input.minThreat}.`
   }
   if (conclusion === 'passed') {
+    // A replay recorded nothing: its empty run is an empty record, not traffic that missed the proxy.
+    const mode = input.replayedRecordId !== undefined ? 'reuse' : input.mode
     const untrusted =
-      untrustedPass(input.mode, input.run, input.techFailTolerance) ?? untestedAfterEnd(input.recordingEnded)
+      untrustedPass(mode, input.run, input.techFailTolerance) ?? untestedAfterEnd(input.recordingEnded)
     if (untrusted !== undefined) {
       conclusion = 'inconclusive'
       reason = `Inconclusive: ${untrusted}`

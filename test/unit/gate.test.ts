@@ -123,6 +123,13 @@ describe('decide', () => {
       )
     })
 
+    it('a scan that replayed a record with no baselines names the record, not the proxy', () => {
+      const d = decide({ ...passed, mode: 'scan', replayedRecordId: '9058', run: run(0, 0) })
+      expect(d).toMatchObject({ conclusion: 'inconclusive', failed: true })
+      expect(d.reason).toMatch(/test record holds baselines/)
+      expect(d.reason).not.toMatch(/proxy|ALLOWED_HOSTS/)
+    })
+
     it('is inconclusive when more baselines failed technically than tech-fail-tolerance allows', () => {
       const d = decide({ ...passed, run: run(10, 1) })
       expect(d).toMatchObject({ conclusion: 'inconclusive', failed: true })

@@ -107,6 +107,7 @@ describe('buildJsonReport', () => {
       ],
       findingsSource: 'details',
       triage: null,
+      tests: null,
       warnings: ['Something to know.'],
       context: { repository: 'octo/app', job: 'dast', runId: '42', sha: 'abc' }
     })

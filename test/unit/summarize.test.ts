@@ -2,7 +2,7 @@
  * summarize mode's parts: the reports glob, reading a leg's report (and refusing what is not one, by
  * name), the merge (one finding per identity naming its legs; one conclusion; expected legs).
  */
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -10,7 +10,7 @@ import type { Conclusion } from '../../src/common/constants.js'
 import { readSettings } from '../../src/inputs/settings.js'
 import { runSummarize } from '../../src/modes/summarize.js'
 import { buildJsonReport } from '../../src/report/json-report.js'
-import type { Finding } from '../../src/report/model.js'
+import type { Finding, ScanOutcome } from '../../src/report/model.js'
 import { fileGlobToRegExp, findFiles } from '../../src/summarize/glob.js'
 import { renderLegs } from '../../src/report/legs.js'
 import { mergeLegs, type ExpectedLegs } from '../../src/summarize/merge.js'
@@ -48,6 +48,7 @@ const INFO: Finding = {
 function reportJson(leg: string, conclusion: Conclusion, findings: Finding[], runId: string): string {
   const report = runReport({
     conclusion,
+    failed: conclusion !== 'passed' && conclusion !== 'skipped',
     testRunId: runId,
     run: testRun({ id: runId, name: `run ${leg}`, policy_name: `policy ${leg}`, baseline_count: 3 }),
     findings
@@ -67,8 +68,8 @@ function workspace(files: Record<string, string>): string {
 const legsOf = (dir: string, paths: string[]): LegReport[] =>
   paths.map((p) => readLegReport(join(dir, p), dir))
 
-const merge = (legs: LegReport[], expected?: ExpectedLegs, minThreat = 1) =>
-  mergeLegs(legs, { minThreat, expected, applyRules: (f) => f })
+const merge = (legs: LegReport[], expected?: ExpectedLegs, minThreat = 1, techFailTolerance = 0) =>
+  mergeLegs(legs, { minThreat, techFailTolerance, expected, applyRules: (f) => f })
 
 describe('the reports glob', () => {
   it.each([
@@ -219,6 +220,19 @@ describe('the merge', () => {
     expect(failed.reason).toContain('did not report: edge')
   })
 
+  it('two reports of one run that disagree are both counted: the worse one is not dropped', () => {
+    const d = workspace({
+      'a/leg.json': reportJson('leg', 'passed', [], '31'),
+      'b/leg.json': reportJson('leg', 'failed', [SQLI], '31')
+    })
+    const m = merge(legsOf(d, ['a/leg.json', 'b/leg.json']))
+    expect(m.legs).toHaveLength(2)
+    expect(m.conclusion).toBe('failed')
+    expect(m.warnings[0]).toBe(
+      'b/leg.json reports the same test run (31) as a/leg.json, but not the same verdict or findings: both are counted.'
+    )
+  })
+
   it('the same report twice is one leg; two legs with one name are warned about', () => {
     const m = merge(legsOf(dir, ['r/chrome.json', 'r/again.json']), { count: 2 })
     expect(m.legs).toHaveLength(1)
@@ -226,6 +240,124 @@ describe('the merge', () => {
     expect(m.warnings).toEqual([
       'r/again.json reports the same test run (11) as r/chrome.json: counted once.'
     ])
+  })
+
+  /** A leg's report with the step's own verdict and the run's counters as given. */
+  function legJson(
+    leg: string,
+    conclusion: Conclusion,
+    findings: Finding[],
+    opts: {
+      failed: boolean
+      reason?: string
+      counters?: Partial<Parameters<typeof testRun>[0]>
+      scan?: ScanOutcome
+    }
+  ): string {
+    const report = runReport({
+      conclusion,
+      failed: opts.failed,
+      scan: opts.scan,
+      reason: opts.reason ?? 'as the leg said',
+      testRunId: `run-${leg}`,
+      run: testRun({ id: `run-${leg}`, ...opts.counters }),
+      findings
+    })
+    return JSON.stringify(buildJsonReport(report, { generatedAt: 'now', toolVersion: 'test', legName: leg }))
+  }
+
+  it('a leg whose scan passed but whose tests failed (tests-must-pass) fails the matrix, with its reason', () => {
+    const d = workspace({
+      'r/ok.json': reportJson('ok', 'passed', [], '21'),
+      'r/tests.json': legJson('tests', 'passed', [], {
+        failed: true,
+        reason: 'The tests failed (exit code 1); the scan: Testing finished and found no vulnerabilities.'
+      })
+    })
+    const m = merge(legsOf(d, ['r/ok.json', 'r/tests.json']))
+    expect(m.conclusion).toBe('error')
+    expect(m.reason).toBe(
+      'Not a pass: tests ended passed (its step failed: The tests failed (exit code 1); the scan: ' +
+        'Testing finished and found no vulnerabilities.).'
+    )
+  })
+
+  it('a leg whose tests failed (tests-must-pass) fails the matrix, even when its findings do not count here', () => {
+    const scan: ScanOutcome = { testsExitCode: 2, testsCancelled: false, testsMustPass: true }
+    const d = workspace({
+      'r/both.json': legJson('both', 'failed', [INFO], { failed: true, scan }),
+      'r/lax.json': legJson('lax', 'passed', [], {
+        failed: false,
+        scan: { ...scan, testsMustPass: false }
+      })
+    })
+    const m = merge(legsOf(d, ['r/both.json', 'r/lax.json']), undefined, 50)
+    expect(m.conclusion).toBe('error')
+    expect(m.reason).toBe(
+      'Not a pass: both ended failed (its tests failed (exit code 2), and tests-must-pass is true).'
+    )
+    expect(JSON.parse(readFileSync(join(d, 'r/both.json'), 'utf8')).tests).toEqual({
+      exitCode: 2,
+      cancelled: false,
+      mustPass: true
+    })
+    expect(JSON.parse(readFileSync(join(d, 'r/lax.json'), 'utf8')).tests).toMatchObject({ mustPass: false })
+  })
+
+  it('a leg that failed with no finding to judge again is not a pass', () => {
+    const d = workspace({ 'r/bare.json': legJson('bare', 'failed', [], { failed: true }) })
+    const m = merge(legsOf(d, ['r/bare.json']))
+    expect(m.conclusion).toBe('inconclusive')
+    expect(m.reason).toContain('bare ended failed (its report lists no finding to judge here')
+  })
+
+  it('a leg that failed on findings this step does not count passes only if it tested enough', () => {
+    const techFailed = { baseline_count: 10, baseline_check_all_terminated_count: 10 }
+    const d = workspace({
+      'r/down.json': legJson('down', 'failed', [INFO], {
+        failed: true,
+        counters: {
+          ...techFailed,
+          baseline_check_fail_count: 1,
+          baseline_check_passed_count: 0,
+          baseline_check_tech_fail_count: 9
+        }
+      })
+    })
+    const legs = legsOf(d, ['r/down.json'])
+    const strict = merge(legs, undefined, 50, 0)
+    expect(strict.conclusion).toBe('inconclusive')
+    expect(strict.reason).toContain('down ended failed (9 baselines of 10 tested could not be tested')
+    const lax = merge(legs, undefined, 50, 90)
+    expect(lax.conclusion).toBe('passed')
+  })
+
+  it('a leg that says passed without its run’s counters is not a pass', () => {
+    const report = JSON.parse(reportJson('bare', 'passed', [], '41')) as { testRun: { baselines: unknown } }
+    report.testRun.baselines = null
+    const d = workspace({ 'r/bare.json': JSON.stringify(report) })
+    const m = merge(legsOf(d, ['r/bare.json']))
+    expect(m.conclusion).toBe('inconclusive')
+    expect(m.reason).toBe(
+      'Not a pass: bare ended passed (its report has no baseline counters, so what it tested is unknown).'
+    )
+  })
+
+  it('a leg that says passed while its counters say nothing was checked is not a pass', () => {
+    const d = workspace({
+      'r/empty.json': legJson('empty', 'passed', [], {
+        failed: false,
+        counters: {
+          baseline_count: 4,
+          baseline_check_all_terminated_count: 0,
+          baseline_check_fail_count: 0,
+          baseline_check_passed_count: 0
+        }
+      })
+    })
+    const m = merge(legsOf(d, ['r/empty.json']))
+    expect(m.conclusion).toBe('inconclusive')
+    expect(m.reason).toContain('empty ended passed (None of the 4 baselines was checked')
   })
 
   it('no leg at all is an error, not a pass', () => {

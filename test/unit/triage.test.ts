@@ -93,6 +93,23 @@ describe('exclude', () => {
     )
     expect(() => parseExclude('GET /a(')).toThrow(/not a valid regular expression.*POST \^\/logout\$/)
   })
+
+  it.each(['.*', '/.*', '.+', '^/.*$', 'GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS,TRACE,CONNECT .*'])(
+    'refuses %j, which takes every endpoint out of scope',
+    (rule) => {
+      expect(() => parseExclude(`POST ^/logout$\n${rule}`)).toThrow(
+        `Input "exclude" has the value "${rule}": it matches every path with every method, so nothing would be tested`
+      )
+    }
+  )
+
+  it('keeps a rule that matches every path for some methods, or some paths for every method', () => {
+    expect(parseExclude('DELETE .*\n/admin/.*\nGET,POST /.*').map((r) => r.text)).toEqual([
+      'DELETE .*',
+      '/admin/.*',
+      'GET,POST /.*'
+    ])
+  })
 })
 
 describe('expiry (injected clock)', () => {
@@ -153,6 +170,12 @@ describe('ignore file', () => {
       /entry 2: "expires" is "2026-13-01": expected a date written YYYY-MM-DD/
     ],
     ['ignore:\n  - reason: everything', 2, /matches everything/],
+    [
+      'ignore:\n  - type: xss\n    reason: r\n  - path: "**"\n    reason: all of it',
+      4,
+      /entry 2 matches everything: "path" is "\*\*", which matches every path; name a narrower path, or one of type, method/
+    ],
+    ['ignore:\n  - path: /**\n    reason: all of it', 2, /entry 1 matches everything: "path" is "\/\*\*"/],
     ['ignores:\n  - type: xss', 1, /unknown key "ignores": the only key allowed is ignore/],
     ['ignore:\n  - type: [xss\n', 3, /not valid YAML/],
     ['ignore:\n  - type: xss\n    reason: r\n    id: abc', 2, /"id" is "abc"/]
