@@ -1,30 +1,18 @@
 /**
  * The `reports` input's glob, without a dependency: Node 22's `fs.glob` is not in Node 20, which the
- * tests run on, and the one rule this needs is small. `*` and `?` match within one path segment, `**`
- * any number of segments (`a/**\/b` matches `a/b` too); everything else is literal. The walk starts at
+ * tests run on, and the one rule this needs is small. The syntax is the action's one glob
+ * (../common/glob.ts), with `?` as a wildcard: `*` and `?` match within one path segment, `**` any
+ * number of segments (`a/**\/b` matches `a/b` too); everything else is literal. The walk starts at
  * the pattern's literal prefix, follows no symbolic link to a directory (no loops), and sorts its result
  * so every run lists the legs in the same order.
  */
 import { readdirSync, statSync, type Dirent } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { globToRegExp } from '../common/glob.js'
 
-/** The glob as an anchored regular expression over `/`-separated relative paths. */
+/** The glob as an anchored regular expression over `/`-separated relative paths (`?` is a wildcard). */
 export function fileGlobToRegExp(glob: string): RegExp {
-  let out = ''
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob.charAt(i)
-    if (c === '*' && glob.charAt(i + 1) === '*') {
-      i++
-      if (glob.charAt(i + 1) === '/') {
-        // `**/`: no segment, or any segments each followed by `/`.
-        i++
-        out += '(?:[^/]+/)*'
-      } else out += '.*'
-    } else if (c === '*') out += '[^/]*'
-    else if (c === '?') out += '[^/]'
-    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-  }
-  return new RegExp(`^${out}$`)
+  return globToRegExp(glob, { questionMark: true })
 }
 
 /** The segments before the first one with a wildcard: where the walk starts. */

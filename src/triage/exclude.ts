@@ -6,7 +6,7 @@
  */
 import { Inputs } from '../common/constants.js'
 import { InputError } from '../inputs/parse.js'
-import { matchesEveryPath } from './glob.js'
+import { matchesEveryPath } from './match-all.js'
 
 export interface ExcludeRule {
   /** Upper case; undefined matches every method. */

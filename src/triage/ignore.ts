@@ -19,7 +19,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'y
 import type { Finding } from '../report/model.js'
 import { isDate } from './dates.js'
 import { TriageFileError } from './errors.js'
-import { globToRegExp, matchesEveryPath } from './glob.js'
+import { globToRegExp } from '../common/glob.js'
+import { matchesEveryPath } from './match-all.js'
 
 export interface IgnoreEntry {
   type?: string | undefined

@@ -17,7 +17,6 @@ import { expiryOn, isDate } from '../../src/triage/dates.js'
 import { decideStatuses, type TriageRules } from '../../src/triage/decide.js'
 import { TriageFileError } from '../../src/triage/errors.js'
 import { excludedBy, parseExclude } from '../../src/triage/exclude.js'
-import { globMatches } from '../../src/triage/glob.js'
 import { identityKey } from '../../src/triage/identity.js'
 import { ignoreMatches, parseIgnoreFile, readIgnoreFile } from '../../src/triage/ignore.js'
 import { InputError } from '../../src/inputs/parse.js'
@@ -53,23 +52,6 @@ describe('identity', () => {
     const other: Finding = { ...f, id: '2' }
     expect(identityKey(other)).toBe(identityKey(f))
     expect(identityKey({ type: 'xss', code: 'X1' })).toBe('xss|X1')
-  })
-})
-
-describe('globs', () => {
-  it.each([
-    ['/api/*', '/api/users', true],
-    ['/api/*', '/api/users/1', false],
-    ['/api/**', '/api/users/1', true],
-    ['/api/**/edit', '/api/edit', true],
-    ['/api/**/edit', '/api/a/b/edit', true],
-    ['/api/*/edit', '/api/a/b/edit', false],
-    ['/search', '/search', true],
-    ['/search', '/search2', false],
-    ['/a.b', '/axb', false],
-    ['**', '/anything/at/all', true]
-  ])('%s against %s: %s', (glob, path, expected) => {
-    expect(globMatches(glob, path)).toBe(expected)
   })
 })
 
