@@ -158,7 +158,13 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
     if (head !== undefined) {
       const target = requestTarget(absolute(head.target, tunnels.get(socket)))
       if (target !== undefined)
-        options.onRequest({ method: head.method, host: target.host, path: target.path, status })
+        options.onRequest({
+          method: head.method,
+          host: target.host,
+          path: target.path,
+          status,
+          refused: true
+        })
     }
     const body =
       status === 431

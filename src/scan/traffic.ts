@@ -19,6 +19,8 @@ export interface SeenRequest {
   status: number | undefined
   /** Out of scope (`exclude`): sent straight to the target, never to the node. */
   excluded?: boolean | undefined
+  /** Refused by the hop itself (headers too large, not HTTP it can read): answered there, never sent on. */
+  refused?: boolean | undefined
 }
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'none'
@@ -34,6 +36,8 @@ export interface TrafficRow {
   recorded: boolean
   /** Out of scope (`exclude`): these requests went straight to the target, never to the node. */
   excluded: boolean
+  /** Refused by the hop: these requests reached neither the node nor the target. */
+  refused: boolean
   /** Requests of the row sent after the recording had ended (so not recorded); 0 when it had not. */
   late: number
 }
@@ -114,6 +118,8 @@ interface Counted {
   pattern: string
   /** Out of scope: went straight to the target (see SeenRequest). */
   excluded: boolean
+  /** Refused by the hop (see SeenRequest). */
+  refused: boolean
   requests: number
   byStatus: Record<StatusClass, number>
 }
@@ -133,7 +139,8 @@ export class TrafficCounter {
     this.total++
     let pattern = r.method === 'CONNECT' ? '(tunnel)' : pathPattern(r.path) || '/'
     const excluded = r.excluded === true
-    const mark = excluded ? ' (excluded)' : ''
+    const refused = r.refused === true
+    const mark = excluded ? ' (excluded)' : refused ? ' (refused)' : ''
     let key = `${r.method} ${r.host} ${pattern}${mark}`
     if (!this.rows.has(key) && this.rows.size >= MAX_DISTINCT_ROWS) {
       pattern = '(other paths)'
@@ -146,6 +153,7 @@ export class TrafficCounter {
         host: r.host,
         pattern,
         excluded,
+        refused,
         requests: 0,
         byStatus: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 }
       }
@@ -167,12 +175,12 @@ export class TrafficCounter {
     const rows = [...this.rows.values()].map((r) => ({
       ...r,
       byStatus: { ...r.byStatus },
-      recorded: !r.excluded && isAllowed(r.host),
+      recorded: reachesNode(r) && isAllowed(r.host),
       late: late?.rows.get(r) ?? 0
     }))
     const hosts = new Map<string, { host: string; requests: number; recorded: boolean }>()
-    // Excluded requests never went to the node: they say nothing of what it records.
-    for (const row of rows.filter((r) => !r.excluded)) {
+    // Excluded and refused requests never went to the node: they say nothing of what it records.
+    for (const row of rows.filter(reachesNode)) {
       const h = hosts.get(row.host) ?? { host: row.host, requests: 0, recorded: row.recorded }
       h.requests += row.requests
       hosts.set(row.host, h)
@@ -192,8 +200,7 @@ export class TrafficCounter {
     recorded: number
   ): { total: number; rows: Map<Counted, number> } | undefined {
     const rows = new Map<Counted, number>()
-    // Excluded requests went straight to the target: the node never saw them.
-    const toNode = (r: Counted): boolean => !r.excluded && isAllowed(r.host)
+    const toNode = (r: Counted): boolean => reachesNode(r) && isAllowed(r.host)
     if ([...this.rows.values()].some((r) => r.method === 'CONNECT' && isAllowed(r.host))) return undefined
     const allowed = [...this.rows.values()].reduce((n, r) => (toNode(r) ? n + r.requests : n), 0)
     const total = Math.max(0, allowed - recorded)
@@ -208,6 +215,11 @@ export class TrafficCounter {
     }
     return { total, rows }
   }
+}
+
+/** Whether a row's requests went on to the node: not excluded (straight to the target), not refused by the hop. */
+function reachesNode(r: Pick<Counted, 'excluded' | 'refused'>): boolean {
+  return !r.excluded && !r.refused
 }
 
 /** Counts a list of requests into rows (busiest first) and hosts. */
@@ -268,6 +280,14 @@ export function diagnose(summary: TrafficSummary, ctx: DiagnosisContext): string
             'recording had ended (inactivity-timeout, or the Wallarm console): proxied but not recorded, so not tested.'
     )
   }
+  const refused = summary.rows.reduce((n, r) => (r.refused ? n + r.requests : n), 0)
+  if (refused > 0) {
+    lines.push(
+      `${refused} request${refused === 1 ? ' was' : 's were'} refused by the recording hop (431: headers too large; ` +
+        '400: not HTTP it can read, such as raw non-ASCII bytes in the path) and reached neither ' +
+        'the node nor the target, so not tested: see the rows marked refused.'
+    )
+  }
   const unanswered = summary.rows.reduce((n, r) => n + r.byStatus.none, 0)
   if (unanswered > 0) {
     lines.push(
@@ -280,6 +300,7 @@ export function diagnose(summary: TrafficSummary, ctx: DiagnosisContext): string
 
 function recordedCell(r: TrafficRow): string {
   if (r.excluded) return 'no: excluded (straight to the target)'
+  if (r.refused) return 'no: refused by the hop'
   if (!r.recorded) return 'no: not in ALLOWED_HOSTS'
   if (r.late === 0) return 'yes'
   if (r.late >= r.requests) return 'no: sent after the recording ended'

@@ -359,8 +359,8 @@ describe('header sections larger than Node’s 16 KiB default', () => {
     expect(answer.status).toBe(502)
     expect(answer.body).toContain('could not be read')
     expect(seen).toEqual([
-      { method: 'GET', host: 'app.test', path: '/huge', status: 431 },
-      { method: 'POST', host: 'app.test', path: '/form', status: 431 },
+      { method: 'GET', host: 'app.test', path: '/huge', status: 431, refused: true },
+      { method: 'POST', host: 'app.test', path: '/form', status: 431, refused: true },
       { method: 'GET', host: 'app.test', path: '/cookie', status: 502 }
     ])
   })
@@ -383,8 +383,8 @@ describe('header sections larger than Node’s 16 KiB default', () => {
     expect(await rawExchange(hop.port, '\x16\x03\x01garbage\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /)
     expect(up.heads).toEqual([])
     expect(seen).toEqual([
-      { method: 'GET', host: 'app.test', path: '/x', status: 400 },
-      { method: 'GET', host: 'app.test', path: '/café', status: 400 }
+      { method: 'GET', host: 'app.test', path: '/x', status: 400, refused: true },
+      { method: 'GET', host: 'app.test', path: '/café', status: 400, refused: true }
     ])
   })
 })

@@ -90,7 +90,8 @@ describe('summarize', () => {
       byStatus: { '2xx': 1, '3xx': 0, '4xx': 1, '5xx': 1, none: 0 },
       recorded: true,
       late: 0,
-      excluded: false
+      excluded: false,
+      refused: false
     })
     expect(s.afterEnd).toBeUndefined()
     expect(s.rows.find((r) => r.method === 'CONNECT')?.pattern).toBe('(tunnel)')
@@ -173,6 +174,39 @@ describe('the recording ended before the tests did', () => {
   it('a row all after the end says no', () => {
     const s = sent().summary(hostMatcher('localhost'), 0)
     expect(renderTraffic(s, [])).toContain('| 3 | 0 | 0 | 0 | 0 | no: sent after the recording ended |')
+  })
+})
+
+describe('requests the hop refused', () => {
+  const sent = (): TrafficCounter => {
+    const c = new TrafficCounter()
+    c.add(req('GET', 'localhost', '/api/products/1', 200))
+    c.add({ ...req('GET', 'localhost', '/api/products/2', 431), refused: true })
+    c.add({ ...req('GET', 'localhost', '/caf\u00e9', 400), refused: true })
+    return c
+  }
+
+  it('are counted in a row of their own that says they were not recorded, and a diagnosis says why', () => {
+    const s = sent().summary(hostMatcher('localhost'))
+    expect(s.total).toBe(3)
+    const refused = s.rows.filter((r) => r.refused)
+    expect(refused.map((r) => [r.requests, r.recorded])).toEqual([
+      [1, false],
+      [1, false]
+    ])
+    expect(s.rows.find((r) => !r.refused)).toMatchObject({ requests: 1, recorded: true })
+    // They say nothing of what the node records: the host counts only what went on to the node.
+    expect(s.hosts).toEqual([{ host: 'localhost', requests: 1, recorded: true }])
+    const lines = diagnose(s, { allowedHosts: 'localhost', proxyVariables: ['HTTP_PROXY'] })
+    expect(lines).toEqual([
+      expect.stringMatching(/^2 requests were refused by the recording hop .* so not tested/)
+    ])
+    expect(renderTraffic(s, lines)).toContain('| no: refused by the hop |')
+  })
+
+  it('are never taken for requests sent after the recording ended', () => {
+    // The node recorded the one request that reached it: nothing came after the end.
+    expect(sent().summary(hostMatcher('localhost'), 1).afterEnd).toEqual({ requests: 0 })
   })
 })
 
