@@ -12,7 +12,7 @@ import { severityOf, typeTitle, type Severity } from './findings.js'
 import { code, escapeMarkdown, escapeProse, link, safeUrl, truncate } from './markdown.js'
 import { atThreshold, countedFindings, type Finding, type RunReport, type ScanOutcome } from './model.js'
 import { renderLegs } from './legs.js'
-import { statusCell, triageLine, triageSections } from './triage-summary.js'
+import { statusCell, triageLine, triageSections, unlocatedNote } from './triage-summary.js'
 
 export interface SummaryOptions {
   /** Upper bound of the result in UTF-8 bytes. Default 1,000,000: under GitHub's 1 MiB per step. */
@@ -118,6 +118,8 @@ function renderHead(report: RunReport, opts: SummaryOptions): string {
   if (warnings.length > MAX_WARNINGS) {
     parts.push(`_${warnings.length - MAX_WARNINGS} more warnings are in the log._`)
   }
+  const unlocated = unlocatedNote(report)
+  if (unlocated !== undefined) parts.push(`> [!NOTE]\n> ${unlocated}`)
 
   // scan mode: which failed, the tests or the scan, and what the tests sent.
   if (report.scan)
@@ -279,10 +281,7 @@ function renderVulnerabilities(report: RunReport, top: number, budget: number): 
     `| ${columns.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |\n`
   const rows = findings.map((f) => `| ${columns.map((c) => c.cell(f, report.minThreat)).join(' | ')} |\n`)
 
-  let intro = '\n### Vulnerabilities\n\n'
-  if (report.findingsSource === 'summary') {
-    intro += '_From the test run’s summary: method, domain, path and parameter were not readable._\n\n'
-  }
+  const intro = '\n### Vulnerabilities\n\n'
   const detailsOpen = (count: number): string =>
     `\n<details>\n<summary>${n(count)} more vulnerabilities</summary>\n\n`
   const detailsClose = '\n</details>\n'

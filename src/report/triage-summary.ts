@@ -6,6 +6,7 @@
  */
 import { code, escapeMarkdown, escapeProse, link, truncate } from './markdown.js'
 import { atThreshold, statusLabel, type Finding, type FindingStatus, type RunReport } from './model.js'
+import { isLocated } from '../triage/identity.js'
 
 const MAX_LISTED = 50
 
@@ -23,6 +24,22 @@ export function triageLine(report: RunReport): string | undefined {
   for (const status of ['triaged', 'out-of-scope'] as const)
     if (n(status) > 0) parts.push(`${n(status)} ${statusLabel(status)}`)
   return parts.join(' · ')
+}
+
+/**
+ * How many findings have no location (the vulnerability details could not be read), why that matters
+ * and what to do; undefined when every finding has one. Such findings always count (../triage/decide.ts).
+ */
+export function unlocatedNote(report: RunReport): string | undefined {
+  const count = report.findings.filter((f) => !isLocated(f)).length
+  if (count === 0) return undefined
+  const [subject, verb] = count === 1 ? ['1 vulnerability', 'has'] : [`${count} vulnerabilities`, 'have']
+  return (
+    `${subject} ${verb} no location: the vulnerability details (method, domain, path, parameter) could not ` +
+    'be read from Wallarm, so no baseline or ignore entry can tell one from another of its type, and ' +
+    `${count === 1 ? 'it always counts' : 'they always count'}. Set the \`api-token\` input (a Wallarm API ` +
+    'token that may read vulnerabilities) so the step can read them.'
+  )
 }
 
 /** The Status cell of a finding: `ignored: reason (SEC-12, until 2026-03-31)`. */

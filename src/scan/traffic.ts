@@ -7,6 +7,7 @@
 import { code, escapeMarkdown, truncate } from '../report/markdown.js'
 import { logSafe } from '../text/untrusted.js'
 import { entryHost } from './no-proxy.js'
+import { templatePath } from '../common/path-template.js'
 
 /** One request the hop forwarded (or tried to). */
 export interface SeenRequest {
@@ -29,7 +30,7 @@ const STATUS_CLASSES: readonly StatusClass[] = ['2xx', '3xx', '4xx', '5xx', 'non
 export interface TrafficRow {
   method: string
   host: string
-  /** Path with numeric, UUID and long hexadecimal segments as `{id}`; `(tunnel)` for CONNECT. */
+  /** Path with its id segments as `{id}` (../common/path-template.ts); `(tunnel)` for CONNECT. */
   pattern: string
   requests: number
   byStatus: Record<StatusClass, number>
@@ -54,18 +55,9 @@ export interface TrafficSummary {
   hosts: { host: string; requests: number; recorded: boolean }[]
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const LONG_HEX = /^(?=.*\d)[0-9a-f]{16,}$/i
-
-/** `/api/products/42/reviews/7f1c…` → `/api/products/{id}/reviews/{id}`: one row per endpoint. */
+/** `/api/products/42/reviews/7f1c…` → `/api/products/{id}/reviews/{id}`: one row per endpoint (the id rule of ../common/path-template.ts). */
 export function pathPattern(path: string): string {
-  const bare = path.split(/[?#]/, 1)[0] ?? ''
-  return bare
-    .split('/')
-    .map((segment) =>
-      /^\d+$/.test(segment) || UUID.test(segment) || LONG_HEX.test(segment) ? '{id}' : segment
-    )
-    .join('/')
+  return templatePath(path.split(/[?#]/, 1)[0] ?? '')
 }
 
 /**

@@ -2,7 +2,11 @@
  * The committed baseline of known findings (`baseline-file`, JSON): read and checked before any API
  * call, merged with this run's findings, written for a later step or person to commit. The step never
  * commits it. Nothing is ever removed by a merge: an entry the run did not observe stays (a reused
- * record or a narrower test suite tests less; that is not a fix).
+ * record or a narrower test suite tests less; that is not a fix). The merge adds what the gate counted
+ * or would count (new, expired and known findings), never an ignored, triaged or out-of-scope one: their
+ * own rules decide again on every run, so an ignore entry's `expires` keeps its effect. One entry per
+ * identity (./identity.ts: `/users/123` and `/users/456` are one): a file with two is refused, since
+ * which one's reason and expiry apply would be a guess. A UTF-8 byte-order mark is accepted.
  *
  * ```json
  * { "version": 1,
@@ -15,7 +19,7 @@ import { readFileSync } from 'node:fs'
 import type { Finding } from '../report/model.js'
 import { isDate } from './dates.js'
 import { TriageFileError } from './errors.js'
-import { identityKey, identityOf, type IdentityFields } from './identity.js'
+import { describeIdentity, identityKey, identityOf, isLocated, type IdentityFields } from './identity.js'
 
 export const BASELINE_VERSION = 1
 
@@ -53,7 +57,9 @@ export function readBaseline(file: string, shown = file): { baseline: Baseline; 
 }
 
 /** Checks a baseline's JSON text; the first problem is thrown with the entry's line. */
-export function parseBaseline(text: string, file: string): Baseline {
+export function parseBaseline(raw: string, file: string): Baseline {
+  // Editors on Windows start UTF-8 files with a byte-order mark, which JSON.parse refuses.
+  const text = raw.replace(/^\uFEFF/, '')
   let data: unknown
   try {
     data = JSON.parse(text)
@@ -94,10 +100,22 @@ export function parseBaseline(text: string, file: string): Baseline {
     for (const key of ENTRY_KEYS) if (typeof raw[key] === 'string') entry[key] = raw[key]
     return entry as unknown as BaselineEntry
   })
+  const seen = new Map<string, number>()
+  entries.forEach((e, i) => {
+    const key = identityKey(e)
+    const first = seen.get(key)
+    if (first !== undefined)
+      fail(
+        i,
+        `entries ${first + 1} and ${i + 1} have one identity, ${describeIdentity(identityOf(e))}` +
+          ' (path segments that are ids count as {id}): keep one entry, with the reason, ticket and expires that apply'
+      )
+    seen.set(key, i)
+  })
   return { version: BASELINE_VERSION, entries }
 }
 
-/** The baseline entries by identity (a later duplicate is ignored). */
+/** The baseline entries by identity (parseBaseline refuses duplicates; the first would win). */
 export function baselineIndex(baseline: Baseline): Map<string, BaselineEntry> {
   const index = new Map<string, BaselineEntry>()
   for (const e of baseline.entries) {
@@ -107,27 +125,36 @@ export function baselineIndex(baseline: Baseline): Map<string, BaselineEntry> {
   return index
 }
 
+/** The statuses the gate counts or would count (with `fail-on: vulnerabilities`): the baseline's own. */
+const BASELINE_STATUSES: ReadonlySet<string> = new Set(['new', 'expired', 'known'])
+
 /**
- * Known plus this run's findings: an entry found again gets `last_seen` = `day`, a new identity a new
- * entry (first and last seen `day`), nothing is removed, and the reason, ticket and expiry stay as
- * people wrote them. Sorted by identity, so the committed file's diff shows only what changed.
+ * The entries plus this run's findings that the gate counted or would count: an entry found again gets
+ * `last_seen` = `day`, a new identity a new entry under its path template (first and last seen `day`).
+ * Every entry given is kept, with the reason, ticket and expiry people wrote. Left out: ignored, triaged
+ * and out-of-scope findings (their own rules decide every run), and findings without a location (no
+ * entry could tell them apart: ./identity.ts). A finding without a decision (no rules) is taken as new.
+ * Sorted by identity, so the committed file's diff shows only what changed.
  */
 export function mergeBaseline(baseline: Baseline, findings: readonly Finding[], day: string): Baseline {
-  const merged = new Map<string, BaselineEntry>()
-  for (const e of baseline.entries) {
-    const key = identityKey(e)
-    if (!merged.has(key)) merged.set(key, { ...e })
-  }
+  const entries = baseline.entries.map((e) => ({ key: identityKey(e), entry: { ...e } }))
+  const byKey = new Map<string, BaselineEntry[]>()
+  for (const { key, entry } of entries) byKey.set(key, [...(byKey.get(key) ?? []), entry])
   for (const f of findings) {
+    if (!isLocated(f) || !BASELINE_STATUSES.has(f.decision?.status ?? 'new')) continue
     const key = identityKey(f)
-    const known = merged.get(key)
-    if (known) known.last_seen = day > known.last_seen ? day : known.last_seen
-    else merged.set(key, { ...identityOf(f), first_seen: day, last_seen: day })
+    const known = byKey.get(key)
+    if (known) for (const e of known) e.last_seen = day > e.last_seen ? day : e.last_seen
+    else {
+      const entry: BaselineEntry = { ...identityOf(f), first_seen: day, last_seen: day }
+      entries.push({ key, entry })
+      byKey.set(key, [entry])
+    }
   }
-  const entries = [...merged.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, e]) => orderKeys(e))
-  return { version: BASELINE_VERSION, entries }
+  const sorted = entries
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ entry }) => orderKeys(entry))
+  return { version: BASELINE_VERSION, entries: sorted }
 }
 
 /** The file's text: two-space JSON, one key order, a final newline. */

@@ -10,13 +10,18 @@
  * → a regression (a vulnerability of the same identity was `closed` in Wallarm: counts, baseline or not)
  * → known (a baseline entry not past `expires`) → expired (the baseline or ignore entry that covered it
  * is past `expires`: counts, listed with the old reason) → new.
+ *
+ * A finding without a location (known only from the run's summary: ./identity.ts) cannot be told apart
+ * from any other of its type, so nothing that matches by identity sets it aside: no baseline entry, no
+ * ignore entry that does not name its vulnerability `id`, no triage of another vulnerability. Only what
+ * names that very vulnerability does (an ignore entry's `id`, its own status in Wallarm). It counts.
  */
 import type { FailOn } from '../common/constants.js'
 import { FindingStatuses, type Finding, type FindingDecision, type FindingStatus } from '../report/model.js'
 import { baselineIndex, type Baseline, type BaselineEntry } from './baseline.js'
 import { expiryOn, today } from './dates.js'
 import { excludedBy, type ExcludeRule } from './exclude.js'
-import { identityKey } from './identity.js'
+import { describeIdentity, identityKey, isLocated } from './identity.js'
 import { ignoreEntryName, ignoreMatches, type IgnoreEntry } from './ignore.js'
 
 /** Wallarm's status of a vulnerability object that means "not a vulnerability". */
@@ -64,8 +69,9 @@ export function decideStatuses(findings: readonly Finding[], rules: TriageRules)
 
   const decided = findings.map((f): Finding => {
     const key = identityKey(f)
-    observed.add(key)
-    const entry = known.get(key)
+    const located = isLocated(f)
+    if (located) observed.add(key)
+    const entry = located ? known.get(key) : undefined
     const inBaseline = entry !== undefined
     const decision = (status: FindingStatus, extra: Partial<FindingDecision> = {}): Finding => ({
       ...f,
@@ -85,7 +91,7 @@ export function decideStatuses(findings: readonly Finding[], rules: TriageRules)
 
     const own = f.id === '' ? undefined : byId.get(f.id)
     const status = (wanted: string): string | undefined =>
-      f.status === wanted || own === wanted ? f.id : wallarm.get(key)?.get(wanted)
+      f.status === wanted || own === wanted ? f.id : located ? wallarm.get(key)?.get(wanted) : undefined
     const fp = status(FALSE_POSITIVE)
     if (fp !== undefined) {
       return decision('triaged', {
@@ -95,7 +101,7 @@ export function decideStatuses(findings: readonly Finding[], rules: TriageRules)
       })
     }
 
-    const ignores = rules.ignore.filter((e) => ignoreMatches(e, f))
+    const ignores = rules.ignore.filter((e) => (located || e.id !== undefined) && ignoreMatches(e, f))
     for (const e of ignores) usedIgnores.add(e)
     const ignore = ignores.find((e) => expiryOn(e.expires, day) !== 'expired')
     if (ignore !== undefined) return decision('ignored', covering(ignore))
@@ -125,7 +131,7 @@ export function decideStatuses(findings: readonly Finding[], rules: TriageRules)
   for (const e of rules.baseline.entries) {
     if (expiryOn(e.expires, day) === 'soon')
       warnings.push(
-        `The baseline entry for ${describe(e)} in ${rules.baselineFile} expires on ${e.expires}: after that day the finding counts again.`
+        `The baseline entry for ${describeIdentity(e)} in ${rules.baselineFile} expires on ${e.expires}: after that day the finding counts again.`
       )
   }
   for (const e of rules.ignore) {
@@ -161,7 +167,7 @@ function covering(e: {
 function wallarmIndex(vulns: readonly Finding[]): Map<string, Map<string, string>> {
   const index = new Map<string, Map<string, string>>()
   for (const v of vulns) {
-    if (v.status !== FALSE_POSITIVE && v.status !== CLOSED) continue
+    if ((v.status !== FALSE_POSITIVE && v.status !== CLOSED) || !isLocated(v)) continue
     const key = identityKey(v)
     const byStatus = index.get(key) ?? new Map<string, string>()
     const had = byStatus.get(v.status)
@@ -170,18 +176,4 @@ function wallarmIndex(vulns: readonly Finding[]): Map<string, Map<string, string
     index.set(key, byStatus)
   }
   return index
-}
-
-/** `sqli GET shop.test/search (q)` for messages. */
-export function describe(
-  e: Pick<Finding, 'type' | 'method' | 'domain' | 'path' | 'parameter' | 'code'>
-): string {
-  const where = [e.method, `${e.domain ?? ''}${e.path ?? ''}`]
-    .filter((v) => v !== undefined && v !== '')
-    .join(' ')
-  const parts = [e.type, where].filter((v) => v !== '')
-  let text = parts.join(' ')
-  if (e.parameter !== undefined) text += ` (${e.parameter})`
-  else if (where === '' && e.code !== undefined) text += ` ${e.code}`
-  return text
 }

@@ -11,8 +11,11 @@
  * ```
  *
  * An entry names any of `type`, `method`, `domain`, `path`, `parameter`, `id` (a Wallarm vulnerability
- * id); every field it names must match. A bad file fails the step with the file, the line and what is
- * allowed, before any API call.
+ * id: a new run's vulnerabilities have new ids, so it matches one run only); every field it names must
+ * match. A `path` matches the finding's path as it is, or as its template (../common/path-template.ts):
+ * the glob's own id segments are templated too, so `/users/123` matches the finding at `/users/456`.
+ * A bad file fails the step with the file, the line and what is allowed, before any API call. A UTF-8
+ * byte-order mark is accepted.
  */
 import { readFileSync } from 'node:fs'
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml'
@@ -20,13 +23,14 @@ import type { Finding } from '../report/model.js'
 import { isDate } from './dates.js'
 import { TriageFileError } from './errors.js'
 import { globToRegExp } from '../common/glob.js'
+import { templatePath } from '../common/path-template.js'
 import { matchesEveryPath } from './match-all.js'
 
 export interface IgnoreEntry {
   type?: string | undefined
   method?: string | undefined
   domain?: string | undefined
-  /** A glob (see ./glob.ts). */
+  /** A glob (see ../common/glob.ts). */
   path?: string | undefined
   parameter?: string | undefined
   /** A Wallarm vulnerability id (exact decimal text). */
@@ -57,7 +61,11 @@ export function readIgnoreFile(file: string, shown = file): { entries: IgnoreEnt
 
 export function parseIgnoreFile(text: string, file: string): IgnoreEntry[] {
   const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const doc = parseDocument(text.replace(/^\uFEFF/, ''), {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true
+  })
   const lineOf = (node: Node | null | undefined): number | undefined =>
     node?.range ? lines.linePos(node.range[0]).line : undefined
   const firstError = doc.errors[0]
@@ -157,10 +165,15 @@ export function ignoreMatches(entry: IgnoreEntry, f: Finding): boolean {
     same(entry.type, f.type) &&
     same(entry.method, f.method) &&
     same(entry.domain, f.domain) &&
-    (entry.path === undefined || (f.path !== undefined && globToRegExp(entry.path).test(f.path))) &&
+    (entry.path === undefined || (f.path !== undefined && pathMatches(entry.path, f.path))) &&
     (entry.parameter === undefined || entry.parameter === f.parameter) &&
     (entry.id === undefined || entry.id === f.id)
   )
+}
+
+/** The glob matches the path as it is, or, both templated, the path's template (`/users/123` ~ `/users/456`). */
+function pathMatches(glob: string, path: string): boolean {
+  return globToRegExp(glob).test(path) || globToRegExp(templatePath(glob)).test(templatePath(path))
 }
 
 /** How an entry is named in messages: `.github/wallarm-fast-ignore.yml:4 (SEC-12)`. */

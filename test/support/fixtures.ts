@@ -1,4 +1,7 @@
 import type { RunReport } from '../../src/report/model.js'
+import { EMPTY_BASELINE } from '../../src/triage/baseline.js'
+import type { TriageRules } from '../../src/triage/decide.js'
+import { TriageFileError } from '../../src/triage/errors.js'
 import type { TestRun } from '../../src/wallarm/types.js'
 
 /** A finished test run (failed, three baselines) as the client returns it; tests override what they need. */
@@ -48,6 +51,31 @@ export function runReport(over: Partial<RunReport> = {}): RunReport {
     runUrl: 'https://us1.my.wallarm.com/testing/testruns/5080',
     warnings: [],
     context: {},
+    ...over
+  }
+}
+
+/** The TriageFileError `fn` throws (the test fails if it throws nothing or something else). */
+export function triageFileError(fn: () => unknown): TriageFileError {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof TriageFileError) return err
+    throw err
+  }
+  throw new Error('no error thrown')
+}
+
+/** Triage rules that set nothing aside (no baseline, ignore entry or exclude), gating on new findings. */
+export function triageRules(nowMs: number, over: Partial<TriageRules> = {}): TriageRules {
+  return {
+    baseline: EMPTY_BASELINE,
+    baselineFile: 'b.json',
+    ignore: [],
+    ignoreFile: 'i.yml',
+    exclude: [],
+    failOn: 'new-vulnerabilities',
+    nowMs,
     ...over
   }
 }

@@ -164,7 +164,9 @@ describe('renderSummary: vulnerabilities', () => {
     )
     expect(md).toContain('| Severity | Type | Threat | Code |\n')
     expect(md).not.toContain('| Path |')
-    expect(md).toContain('not readable')
+    expect(md).toContain(
+      '1 vulnerability has no location: the vulnerability details (method, domain, path, parameter) could not be read'
+    )
   })
 
   it('says none were found on a clean finished run', () => {

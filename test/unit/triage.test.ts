@@ -15,7 +15,7 @@ import {
 } from '../../src/triage/baseline.js'
 import { expiryOn, isDate } from '../../src/triage/dates.js'
 import { decideStatuses, type TriageRules } from '../../src/triage/decide.js'
-import { TriageFileError } from '../../src/triage/errors.js'
+import { triageFileError, triageRules } from '../support/fixtures.js'
 import { excludedBy, parseExclude } from '../../src/triage/exclude.js'
 import { identityKey } from '../../src/triage/identity.js'
 import { ignoreMatches, parseIgnoreFile, readIgnoreFile } from '../../src/triage/ignore.js'
@@ -33,16 +33,6 @@ const at = (path: string, extra: Partial<Finding> = {}): Finding => ({
   parameter: 'q',
   ...extra
 })
-
-function fileError(fn: () => unknown): TriageFileError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof TriageFileError) return err
-    throw err
-  }
-  throw new Error('no error thrown')
-}
 
 describe('identity', () => {
   it('is what the SARIF fingerprint hashes, without the id', () => {
@@ -162,7 +152,7 @@ describe('ignore file', () => {
     ['ignore:\n  - type: [xss\n', 3, /not valid YAML/],
     ['ignore:\n  - type: xss\n    reason: r\n    id: abc', 2, /"id" is "abc"/]
   ])('rejects %j at line %i', (body, line, message) => {
-    const err = fileError(() => parseIgnoreFile(body, '.github/wallarm-fast-ignore.yml'))
+    const err = triageFileError(() => parseIgnoreFile(body, '.github/wallarm-fast-ignore.yml'))
     expect(err.line).toBe(line)
     expect(err.message).toMatch(/^\.github\/wallarm-fast-ignore\.yml:\d+: /)
     expect(err.message).toMatch(message)
@@ -218,23 +208,23 @@ describe('baseline file', () => {
       version: 1,
       entries: [...good.entries, { ...good.entries[0]!, path: '/x', expires: '31.03.2026' }]
     })
-    const err = fileError(() => parseBaseline(bad, 'b.json'))
+    const err = triageFileError(() => parseBaseline(bad, 'b.json'))
     expect(err.message).toMatch(
       /^b\.json:13: entry 2: "expires" is "31\.03\.2026": expected a date written YYYY-MM-DD/
     )
     expect(bad.split('\n')[12]).toContain('{')
-    expect(fileError(() => parseBaseline('{"version":2,"entries":[]}', 'b.json')).message).toMatch(
+    expect(triageFileError(() => parseBaseline('{"version":2,"entries":[]}', 'b.json')).message).toMatch(
       /"version" is 2: expected 1/
     )
     expect(
-      fileError(() =>
+      triageFileError(() =>
         parseBaseline(
           '{"version":1,"entries":[{"type":"x","first_seen":"2026-01-01","last_seen":"2026-01-01","note":"n"}]}',
           'b.json'
         )
       ).message
     ).toMatch(/unknown key "note"/)
-    expect(fileError(() => parseBaseline('nope', 'b.json')).message).toMatch(/not valid JSON/)
+    expect(triageFileError(() => parseBaseline('nope', 'b.json')).message).toMatch(/not valid JSON/)
   })
 
   it("merges: known get last_seen, new are added, nothing is removed, people's fields stay", () => {
@@ -275,16 +265,7 @@ describe('baseline file', () => {
 })
 
 describe('decideStatuses', () => {
-  const rules = (over: Partial<TriageRules> = {}): TriageRules => ({
-    baseline: EMPTY_BASELINE,
-    baselineFile: 'b.json',
-    ignore: [],
-    ignoreFile: 'i.yml',
-    exclude: [],
-    failOn: 'new-vulnerabilities',
-    nowMs: NOW,
-    ...over
-  })
+  const rules = (over: Partial<TriageRules> = {}): TriageRules => triageRules(NOW, over)
   const entry = (path: string, extra = {}) => ({
     type: 'sqli',
     ...GET_SHOP,
