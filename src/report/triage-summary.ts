@@ -87,7 +87,7 @@ export function triageSections(report: RunReport): string {
   }
   if (triage.baselineMissing && triage.failOn === 'new-vulnerabilities') {
     parts.push(
-      `_No baseline file at ${code(triage.baselineFile)}: every finding is new. Commit the file at \`baseline-path\` to start one._`
+      `_No baseline file at ${code(triage.baselineFile)}: every finding is new. Upload the file at \`baseline-path\` as an artifact and commit it to start one._`
     )
   }
   return parts.length === 0 ? '' : `\n${parts.join('\n\n')}\n`

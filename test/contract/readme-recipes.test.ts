@@ -180,6 +180,39 @@ describe("the README's baseline recipe", () => {
     expect(committed.length).toBeGreaterThanOrEqual(1)
     for (const path of committed) expect(path).toBe(InputDefaults['baseline-file'])
   })
+
+  // RUNNER_TEMP is gone when the job ends: a workflow whose gate reads a baseline keeps the merged one
+  // as an artifact, and the README shows how a person downloads it to where baseline-file reads it.
+  const gated = workflows.filter(([, doc]) =>
+    Object.values(doc.jobs).some((j) =>
+      (j.steps ?? []).some((s) => ours(s) && s.with?.['fail-on'] === 'new-vulnerabilities')
+    )
+  )
+  const uploads = (doc: Workflow): Step[] =>
+    Object.values(doc.jobs)
+      .flatMap((j) => j.steps ?? [])
+      .filter(
+        (s) =>
+          s.uses?.startsWith('actions/upload-artifact@') &&
+          /steps\.[\w-]+\.outputs\.baseline-path/.test(String(s.with?.path))
+      )
+
+  it('finds the pull-request check', () => expect(gated.length).toBeGreaterThanOrEqual(1))
+
+  it.each(gated)('block at %s: uploads the merged baseline', (_, doc) => {
+    expect(uploads(doc).length).toBe(1)
+  })
+
+  it('shows the command that puts the artifact where baseline-file reads it', () => {
+    const names = new Set(workflows.flatMap(([, doc]) => uploads(doc).map((s) => String(s.with?.name))))
+    const downloads = [...read('README.md').matchAll(/gh run download \S+ --name (\S+) --dir (\S+)/g)]
+    expect(downloads.length).toBeGreaterThanOrEqual(1)
+    for (const [, name, dir] of downloads) {
+      expect(names).toContain(name)
+      // upload-artifact keeps a single file's own name: wallarm-fast-baseline.json (src/action/files.ts).
+      expect(`${dir!.replace(/\/$/, '')}/wallarm-fast-baseline.json`).toBe(InputDefaults['baseline-file'])
+    }
+  })
 })
 
 describe("the README's develop section", () => {
