@@ -9,7 +9,7 @@
  *   GITHUB_WORKFLOW_REF, else `README.md`, a file most repositories have). The real target (method,
  *   domain, path, parameter) is in the message, `webRequest` and `properties`.
  * - Fingerprint: `partialFingerprints["wallarmFast/v1"]` = sha256 of `type|METHOD|domain|path|parameter`
- *   (type and domain lower-cased). Neither the run id nor the vulnerability id goes in, so the same issue
+ *   (type and domain lower-cased, ids in the path as `{id}`: ../triage/identity.ts). Neither the run id nor the vulnerability id goes in, so the same issue
  *   found again is the same alert, and an issue no longer found closes. A finding known only from the
  *   run's summary (no method, domain, path or parameter) uses `type|code` instead.
  * - `partialFingerprints.primaryLocationLineHash` is written too, from the same identity. Code scanning keys an
