@@ -17,6 +17,7 @@ import { runScan, ScanFailure } from './scan/run-scan.js'
 import { scanPorts } from './scan/runner.js'
 import type { Settings } from './inputs/settings.js'
 import { loadTriageRules } from './triage/load.js'
+import { stopOnFirstFailCaveat } from './inputs/caveats.js'
 import { systemClock, sleep as realSleep, type Clock, type Sleep } from './common/time.js'
 
 export interface MainDeps {
@@ -46,6 +47,8 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
     const settings = readInputs(port, deps.env)
     // The baseline and ignore files too, before any API call: a bad entry fails on forks' pull requests too.
     const rules = loadTriageRules(settings, deps.env.GITHUB_WORKSPACE || process.cwd())
+    const stopOnFirstFail = stopOnFirstFailCaveat(settings, rules)
+    if (stopOnFirstFail !== undefined) settings.warnings.push(stopOnFirstFail)
     if (settings.mode === 'summarize') {
       // The legs' reports only: no Wallarm API call, so no token.
       for (const warning of settings.warnings) port.warning(warning)

@@ -85,7 +85,10 @@ export class Publisher {
         run,
         techFailTolerance: settings.techFailTolerance,
         recordingEnded: result.recordingEnded,
-        replayedRecordId: result.scan?.replayedRecordId
+        replayedRecordId: result.scan?.replayedRecordId,
+        // The input says what the run does only where this step created the run.
+        stopOnFirstFail:
+          settings.mode === 'stop' || settings.mode === 'wait' ? undefined : settings.stopOnFirstFail
       }),
       result.scan
     )

@@ -30,6 +30,7 @@ import {
   type Mode
 } from '../common/constants.js'
 import { parseExclude, type ExcludeRule } from '../triage/exclude.js'
+import { excludeCaveat } from './caveats.js'
 import { HostError, resolveApi, type ResolvedApi } from '../wallarm/hosts.js'
 import {
   InputDefaults,
@@ -248,6 +249,8 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
       ignored(Inputs.SkipDuplicatedBaselines, 'record mode')
     }
   }
+  const excludeWarning = excludeCaveat({ mode, exclude }, testRecordId)
+  if (excludeWarning !== undefined) warnings.push(excludeWarning)
   const stops = mode === 'stop' || (mode === 'scan' && !replays)
   if (!stops && isSetAndNotDefault(raw, Inputs.StopGracePeriod)) ignored(Inputs.StopGracePeriod, 'stop mode')
 

@@ -206,6 +206,12 @@ async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
 
 /** The warning for a recording found ended before the stop. */
 function endedEarly(run: TestRun): string {
+  if (run.stop_on_first_fail === true && run.state === 'failed') {
+    return (
+      `Test run ${run.id} had already ended at its first finding (stop-on-first-fail) when the stop was asked, ` +
+      'and its recording with it. Requests sent after that were proxied but not recorded, so not tested.'
+    )
+  }
   // The run's own setting when the API gives it back (the stop step may not know the record step's input).
   const timeout = typeof run.inactivity_timeout === 'number' ? ` (${run.inactivity_timeout} s)` : ''
   return (
@@ -408,6 +414,9 @@ export function progressLine(run: TestRun, heartbeat: boolean, elapsedMs: number
     `${run.vulns.length} vulnerabilit${run.vulns.length === 1 ? 'y' : 'ies'}`
   ]
   if (run.baseline_check_tech_fail_count > 0) parts.push(`${run.baseline_check_tech_fail_count} with errors`)
+  // Counted as terminated, but never tested.
+  if (run.baseline_check_interrupted_count > 0)
+    parts.push(`${run.baseline_check_interrupted_count} interrupted`)
   if (run.estimated_time_to_completion !== null)
     parts.push(`about ${formatDuration(run.estimated_time_to_completion * 1000)} left`)
   return `${heartbeat ? 'Still waiting' : 'Test run'} ${run.id}: ${parts.join(', ')} [${formatDuration(elapsedMs)}]`

@@ -149,11 +149,13 @@ function renderOverview(report: RunReport, now: Date | number | undefined): stri
     rows.push(['Policy', policyText(run.policy_name, run.policy_id)])
     rows.push(['State', code(truncate(String(run.state), 50), { table: true })])
     // Skipped baselines count in baseline_count and in no check counter: said, as a pass without checks is none.
-    const { skipped } = baselineTally(run)
+    // So are interrupted ones (stop-on-first-fail): the API counts them as terminated, never tested.
+    const { skipped, interrupted } = baselineTally(run)
     rows.push([
       'Baselines',
-      `${n(run.baseline_count)} recorded, ${n(run.baseline_check_all_terminated_count)} checked, ` +
+      `${n(run.baseline_count)} recorded, ${n(run.baseline_check_all_terminated_count - interrupted)} checked, ` +
         `${n(run.baseline_check_fail_count)} failed, ${n(run.baseline_check_tech_fail_count)} with technical failures` +
+        (interrupted > 0 ? `, ${n(interrupted)} interrupted (not tested)` : '') +
         (skipped > 0 ? `, ${n(skipped)} skipped (excluded by file-extensions-to-exclude, or duplicates)` : '')
     ])
     const planned = run.planing_requests_count

@@ -18,7 +18,10 @@ export type RunCounters = Pick<
   | 'baseline_check_interrupted_count'
   | 'baseline_check_running_count'
   | 'baseline_check_waiting_count'
->
+> & {
+  /** Whether the node ends the run at its first finding: an extra of the API's object (spec §2.T), untrusted. */
+  stop_on_first_fail?: unknown
+}
 
 export interface GateInput {
   conclusion: Conclusion
@@ -35,6 +38,8 @@ export interface GateInput {
   replayedRecordId?: string | undefined
   /** The stop found the recording already ended: requests sent after that were not tested. */
   recordingEnded?: { requestsAfter?: number | undefined } | undefined
+  /** The step's stop-on-first-fail input: what the run did when its object does not say. */
+  stopOnFirstFail?: boolean | undefined
 }
 
 export interface GateDecision {
@@ -122,6 +127,8 @@ export function untrustedPass(
       `baseline_check_fail_count are 0), so nothing was tested: ${why.join('; ')}. Then run again.`
     )
   }
+  const left = leftUnchecked(run, t)
+  if (left !== undefined) return left
   if (t.techFailed > 0 && (t.techFailed * 100) / t.tested > techFailTolerance) {
     return (
       `${plural(t.techFailed, 'baseline', 'baselines')} of ${t.tested} tested could not be tested for technical ` +
@@ -133,11 +140,48 @@ export function untrustedPass(
   return undefined
 }
 
+/** The run ended at a finding with stop-on-first-fail: the node may have stopped before the end. */
+function stoppedAtFinding(run: RunCounters): boolean {
+  return run.stop_on_first_fail === true && run.baseline_check_fail_count > 0
+}
+
+/**
+ * Why a run whose node stopped before it had checked every baseline proves nothing of the rest, or
+ * undefined when none was left. Left: the interrupted checks (stop-on-first-fail ends the run at the first
+ * finding, whether or not it counts here) and those still running or waiting when the run ended; and, when
+ * the node stopped at a finding, the baselines in no check counter, since the API does not say whether it
+ * skipped them (duplicates, file-extensions-to-exclude) or never reached them (spec §6, gaps 4 and 16).
+ */
+function leftUnchecked(run: RunCounters, t: ReturnType<typeof baselineTally>): string | undefined {
+  const atFinding = stoppedAtFinding(run)
+  const unaccounted = atFinding ? t.skipped : 0
+  const left = t.interrupted + t.unfinished + unaccounted
+  if (left === 0) return undefined
+  const counters: string[] = []
+  if (t.interrupted > 0) counters.push(`baseline_check_interrupted_count ${t.interrupted}`)
+  if (t.unfinished > 0) counters.push(`${t.unfinished} running or waiting`)
+  if (unaccounted > 0) counters.push(`${unaccounted} in baseline_count but in no check counter`)
+  const head = `${left} of the ${t.recorded} baselines ${left === 1 ? 'was' : 'were'} left unchecked (${counters.join(', ')})`
+  if (atFinding) {
+    return (
+      `${head}: the node stopped at its first finding (stop-on-first-fail), which does not count here, and ` +
+      'never tested the rest. Run without stop-on-first-fail for a gate that sets findings aside.'
+    )
+  }
+  return (
+    `${head}: their checks were interrupted or had not finished when the run ended, so they were never ` +
+    'tested. Run again.'
+  )
+}
+
 /**
  * Why a pass cannot be trusted when the recording had ended by itself before the stop: the requests sent
  * after it were proxied, not recorded, so not tested. Undefined when none were (counted, scan mode).
  */
-function untestedAfterEnd(ended: GateInput['recordingEnded']): string | undefined {
+function untestedAfterEnd(
+  ended: GateInput['recordingEnded'],
+  run: RunCounters | undefined
+): string | undefined {
   if (ended === undefined) return undefined
   const n = ended.requestsAfter
   if (n === 0) return undefined
@@ -146,6 +190,13 @@ function untestedAfterEnd(ended: GateInput['recordingEnded']): string | undefine
       ? 'requests sent after that were not recorded, and this step cannot see whether the tests sent any'
       : `${plural(n, 'request', 'requests')} to recorded hosts ${n === 1 ? 'was' : 'were'} sent after that, ` +
         'proxied but not recorded, so not tested'
+  if (run !== undefined && stoppedAtFinding(run)) {
+    return (
+      'The node ended the test run at its first finding (stop-on-first-fail), which does not count here, and ' +
+      `its recording with it, before the stop: ${what}. Run without stop-on-first-fail for a gate that sets ` +
+      'findings aside.'
+    )
+  }
   return (
     `The recording ended by itself (inactivity-timeout, or the Wallarm console) before the stop: ${what}. ` +
     'Raise inactivity-timeout (up to 86400 s; scan mode uses that unless the input is set), or stop the ' +
@@ -172,11 +223,13 @@ export function decide(input: GateInput): GateDecision {
   if (conclusion === 'passed') {
     // A replay recorded nothing: its empty run is an empty record, not traffic that missed the proxy.
     const mode = input.replayedRecordId !== undefined ? 'reuse' : input.mode
+    const run = runWithSetting(input)
     const untrusted =
-      untrustedPass(mode, input.run, input.techFailTolerance) ?? untestedAfterEnd(input.recordingEnded)
+      untrustedPass(mode, run, input.techFailTolerance) ?? untestedAfterEnd(input.recordingEnded, run)
     if (untrusted !== undefined) {
       conclusion = 'inconclusive'
-      reason = `Inconclusive: ${untrusted}`
+      // What was found and set aside stays said.
+      reason = `Inconclusive: ${untrusted}${input.findings.length > 0 ? ` ${reason}` : ''}`
     }
   }
   // An error always fails; with fail-on: vulnerabilities, so does every end of a waited run but a pass.
@@ -184,6 +237,14 @@ export function decide(input: GateInput): GateDecision {
     conclusion === 'error' ||
     (input.failOn !== 'never' && conclusion !== 'passed' && WAITED_CONCLUSIONS.includes(conclusion))
   return { conclusion, reason, failed, counted }
+}
+
+/** The run's counters, with the step's stop-on-first-fail where the API's object does not say. */
+function runWithSetting(input: GateInput): RunCounters | undefined {
+  const { run } = input
+  if (run === undefined || typeof run.stop_on_first_fail === 'boolean' || input.stopOnFirstFail === undefined)
+    return run
+  return { ...run, stop_on_first_fail: input.stopOnFirstFail }
 }
 
 /** `new ` when only new findings count (fail-on: new-vulnerabilities). */

@@ -10,7 +10,8 @@ import { XMLParser } from 'fast-xml-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { startTarget, viaProxy, type Target } from '../emulator/helpers.js'
-import { runStep, type StepOptions } from './harness.js'
+import { emulatedStep } from './emulated-step.js'
+import type { StepOptions } from './harness.js'
 import { visibleLog } from './scenarios.js'
 
 const TOKEN = 'fast-node-token-triage-s3cr3t'
@@ -41,16 +42,7 @@ describe('the bundled action: a pull-request check on new findings', () => {
   })
 
   const step = (inputs: Record<string, string>, opts: StepOptions = {}) =>
-    runStep({
-      ...opts,
-      inputs: {
-        token: TOKEN,
-        'api-host': emu.apiUrl,
-        'stop-grace-period': '0s',
-        ...(inputs.mode === 'record' ? { 'inactivity-timeout': '86400' } : {}),
-        ...inputs
-      }
-    })
+    emulatedStep(emu, TOKEN, inputs, opts)
   const send = async (path: string, token = TOKEN): Promise<void> => {
     const method = path === '/t/logout' ? 'POST' : 'GET'
     const proxy = emu.proxyUrls[token]!

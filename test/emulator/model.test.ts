@@ -201,6 +201,56 @@ describe('FastModel on a virtual clock', () => {
     expect(m.model.recordBaseline(A, req('/x')).recorded).toBe(false)
   })
 
+  it('stop_on_first_fail on a replay tested by a real node: failed at the first finding it reports, the rest interrupted', () => {
+    const m = setup()
+    const rec = m.model.createTestRun(A, { name: 'rec' })
+    m.advance(2000)
+    for (const p of ['/known', '/a', '/b', '/new']) m.model.recordBaseline(A, req(p))
+    m.model.stopRecording(A, rec.id)
+    runToEnd(m, rec.id)
+    // A node process attaches: from now on its reports, not the clock, decide the checks.
+    m.model.nodeHello(A, 'session-1')
+    const copy = m.model.copyTestRun(A, {
+      name: 'replay',
+      test_record_id: rec.test_record_id,
+      stop_on_first_fail: true
+    })
+    m.advance(5000)
+    const checks = m.model.nodeWork(A).run!.checks
+    expect(checks).toHaveLength(4)
+    const [first, second] = checks
+    m.model.nodeReport(A, copy.id, [
+      { kind: 'start', baseline_id: first!.baseline_id, planned: 10 },
+      { kind: 'start', baseline_id: second!.baseline_id, planned: 10 }
+    ])
+    m.advance(1000)
+    m.model.nodeReport(A, copy.id, [
+      {
+        kind: 'done',
+        baseline_id: first!.baseline_id,
+        result: 'failed',
+        findings: [{ type: 'sqli', threat: 80 }]
+      }
+    ])
+    m.advance(1000)
+    // What the node reports after the end changes nothing.
+    m.model.nodeReport(A, copy.id, [{ kind: 'done', baseline_id: second!.baseline_id, result: 'passed' }])
+    const end = m.model.getTestRun(A, copy.id)
+    expect(end).toMatchObject({
+      state: 'failed',
+      stop_on_first_fail: true,
+      baseline_count: 4,
+      baseline_check_all_terminated_count: 4,
+      baseline_check_fail_count: 1,
+      baseline_check_passed_count: 0,
+      baseline_check_interrupted_count: 3,
+      baseline_check_running_count: 0,
+      baseline_check_waiting_count: 0
+    })
+    expect(end.vulns).toHaveLength(1)
+    expect(countersAddUp(end, skippedBaselines(m.model.dump(), copy.id))).toBe(true)
+  })
+
   it('pause freezes progress and resume continues', () => {
     const m = setup()
     const run = m.model.createTestRun(A, { name: 'r' })

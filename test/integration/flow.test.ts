@@ -139,6 +139,24 @@ describe('stop', () => {
     const stop = h.emu.requests.find((r) => r.path.endsWith('/action/stop'))!
     expect(stop.at - before).toBeGreaterThanOrEqual(5000)
   })
+
+  it('says so when the run had ended at its first finding (stop-on-first-fail), its recording with it', async () => {
+    const h = await harness()
+    const run = h.emu.model.createTestRun(TOKEN, { name: 'r', stop_on_first_fail: true })
+    h.advance(5_000)
+    const baseline = (path: string) =>
+      h.emu.model.recordBaseline(TOKEN, { method: 'GET', url: `http://app${path}`, headers: {}, body: '' })
+    expect(baseline('/vulnerable?q=1').recorded).toBe(true)
+    h.advance(60_000) // the check ends, and with its finding the run
+    expect(baseline('/later?q=1').recorded).toBe(false)
+    const result = await flow(h, { mode: 'stop', 'test-run-id': String(run.id) })
+    expect(result.run?.state).toBe('failed')
+    expect(result.recordingEnded).toEqual({})
+    expect(result.warnings[0]).toBe(
+      `Test run ${run.id} had already ended at its first finding (stop-on-first-fail) when the stop was asked, ` +
+        'and its recording with it. Requests sent after that were proxied but not recorded, so not tested.'
+    )
+  })
 })
 
 describe('reuse', () => {
@@ -196,6 +214,25 @@ describe('progressLine', () => {
     )
     expect(line).toBe(
       'Still waiting 5080: state running (recording), 3/3 baselines checked, 1 vulnerability, 2 with errors, about 1m 30s left [1m 1s]'
+    )
+  })
+
+  it('says how many of the terminated checks were interrupted, never tested', () => {
+    const line = progressLine(
+      testRun({
+        state: 'failed',
+        baseline_count: 4,
+        baseline_check_all_terminated_count: 4,
+        baseline_check_fail_count: 1,
+        baseline_check_passed_count: 0,
+        baseline_check_interrupted_count: 3,
+        estimated_time_to_completion: null
+      }),
+      false,
+      1_000
+    )
+    expect(line).toBe(
+      'Test run 5080: state failed, 4/4 baselines checked, 0 vulnerabilities, 3 interrupted [1s]'
     )
   })
 })

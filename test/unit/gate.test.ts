@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { decide as decideGate, type GateInput, type RunCounters } from '../../src/verdict/gate.js'
+import type { Conclusion } from '../../src/common/constants.js'
 import type { Finding } from '../../src/report/model.js'
+import { mergeLegs } from '../../src/summarize/merge.js'
+import type { LegReport } from '../../src/summarize/read.js'
 
 /** The gate with what these tests do not vary: stop mode, no run counters, no technical failure allowed. */
 const decide = (input: Omit<GateInput, 'mode' | 'techFailTolerance'> & Partial<GateInput>) =>
@@ -235,6 +238,187 @@ describe('decide', () => {
         conclusion: 'inconclusive',
         failed: false
       })
+    })
+  })
+
+  describe('no pass over baselines the node left unchecked (issue 21, road 1)', () => {
+    const known: Finding = {
+      ...sqli,
+      decision: { status: 'known', counted: false, inBaseline: true }
+    }
+    const fresh: Finding = { ...sqli, id: '9', decision: { status: 'new', counted: true, inBaseline: false } }
+    /** The node stopped at its first finding: 4 baselines, the first failed, the other 3 interrupted. */
+    const stopped: RunCounters = {
+      baseline_count: 4,
+      baseline_check_all_terminated_count: 4,
+      baseline_check_passed_count: 0,
+      baseline_check_fail_count: 1,
+      baseline_check_tech_fail_count: 0,
+      baseline_check_interrupted_count: 3,
+      baseline_check_running_count: 0,
+      baseline_check_waiting_count: 0,
+      stop_on_first_fail: true
+    }
+    const failedRun = {
+      conclusion: 'failed',
+      reason: 'Testing finished and found vulnerabilities.',
+      failOn: 'new-vulnerabilities',
+      minThreat: 1,
+      mode: 'reuse'
+    } as const
+
+    it('stop-on-first-fail stopping at a known finding: inconclusive, says how many were left and why', () => {
+      const d = decide({ ...failedRun, findings: [known], run: stopped })
+      expect(d).toMatchObject({ conclusion: 'inconclusive', failed: true, counted: 0 })
+      expect(d.reason).toMatch(
+        /^Inconclusive: 3 of the 4 baselines were left unchecked \(baseline_check_interrupted_count 3\): the node stopped at its first finding \(stop-on-first-fail\)/
+      )
+      expect(d.reason).toContain('Run without stop-on-first-fail for a gate that sets findings aside.')
+      // What was found and set aside is still said.
+      expect(d.reason).toContain('none that counts (1 known)')
+      expect(decide({ ...failedRun, failOn: 'never', findings: [known], run: stopped })).toMatchObject({
+        conclusion: 'inconclusive',
+        failed: false
+      })
+    })
+
+    it('a counted finding already fails it', () => {
+      const d = decide({ ...failedRun, findings: [known, fresh], run: stopped })
+      expect(d).toMatchObject({ conclusion: 'failed', failed: true, counted: 1 })
+    })
+
+    it("the step's input says stop-on-first-fail when the run's object does not", () => {
+      const { stop_on_first_fail: _, ...silent } = stopped
+      const d = decide({ ...failedRun, findings: [known], run: silent, stopOnFirstFail: true })
+      expect(d.reason).toContain('(stop-on-first-fail)')
+      // The run's own word wins over the input.
+      const said = decide({
+        ...failedRun,
+        findings: [known],
+        run: { ...stopped, stop_on_first_fail: false },
+        stopOnFirstFail: true
+      })
+      expect(said.reason).not.toContain('(stop-on-first-fail)')
+      expect(said.conclusion).toBe('inconclusive')
+    })
+
+    it('interrupted or unfinished checks in a finished run, without stop-on-first-fail: inconclusive too', () => {
+      const counters: RunCounters = {
+        ...stopped,
+        stop_on_first_fail: false,
+        baseline_check_passed_count: 2,
+        baseline_check_fail_count: 0,
+        baseline_check_interrupted_count: 1,
+        baseline_check_all_terminated_count: 3,
+        baseline_check_waiting_count: 1
+      }
+      const d = decide({ ...failedRun, conclusion: 'passed', findings: [], run: counters })
+      expect(d.conclusion).toBe('inconclusive')
+      expect(d.reason).toBe(
+        'Inconclusive: 2 of the 4 baselines were left unchecked (baseline_check_interrupted_count 1, 1 running ' +
+          'or waiting): their checks were interrupted or had not finished when the run ended, so they were ' +
+          'never tested. Run again.'
+      )
+    })
+
+    it('after a finding with stop-on-first-fail, baselines in no check counter count as left: the API cannot tell skipped from never reached', () => {
+      const uncounted: RunCounters = {
+        ...stopped,
+        baseline_check_passed_count: 1,
+        baseline_check_interrupted_count: 0,
+        baseline_check_all_terminated_count: 2
+      }
+      const d = decide({ ...failedRun, findings: [known], run: uncounted })
+      expect(d.conclusion).toBe('inconclusive')
+      expect(d.reason).toContain(
+        '2 of the 4 baselines were left unchecked (2 in baseline_count but in no check counter)'
+      )
+      // Without stop-on-first-fail they are skipped ones (duplicates, excluded extensions): a pass.
+      expect(
+        decide({ ...failedRun, findings: [known], run: { ...uncounted, stop_on_first_fail: false } })
+          .conclusion
+      ).toBe('passed')
+    })
+
+    it('the run ended at its first finding while it recorded: the requests after it were never tested', () => {
+      const all: RunCounters = {
+        ...stopped,
+        baseline_check_passed_count: 3,
+        baseline_check_interrupted_count: 0
+      }
+      const d = decide({ ...failedRun, mode: 'stop', findings: [known], run: all, recordingEnded: {} })
+      expect(d.conclusion).toBe('inconclusive')
+      expect(d.reason).toMatch(
+        /^Inconclusive: The node ended the test run at its first finding \(stop-on-first-fail\), which does not count here, and its recording with it, before the stop: requests sent after that were not recorded/
+      )
+      const counted = decide({
+        ...failedRun,
+        mode: 'scan',
+        findings: [known],
+        run: { ...all, stop_on_first_fail: undefined },
+        stopOnFirstFail: true,
+        recordingEnded: { requestsAfter: 2 }
+      })
+      expect(counted.reason).toContain('(stop-on-first-fail)')
+      expect(counted.reason).toContain('2 requests to recorded hosts were sent after that')
+    })
+
+    it('stop-on-first-fail with every baseline checked is a pass', () => {
+      const all: RunCounters = {
+        ...stopped,
+        baseline_check_passed_count: 3,
+        baseline_check_interrupted_count: 0
+      }
+      expect(decide({ ...failedRun, findings: [known], run: all }).conclusion).toBe('passed')
+      expect(
+        decide({
+          ...failedRun,
+          conclusion: 'passed',
+          findings: [],
+          run: { ...all, baseline_check_fail_count: 0, baseline_check_passed_count: 4 }
+        }).conclusion
+      ).toBe('passed')
+    })
+
+    it('the matrix: a leg that failed on a finding the summary sets aside is no pass when its node left baselines unchecked; an inconclusive leg stays one', () => {
+      const leg = (conclusion: Conclusion, counters: RunCounters): LegReport => ({
+        file: `${conclusion}.json`,
+        leg: conclusion,
+        conclusion,
+        reason: 'r',
+        testRunId: conclusion,
+        testRecordId: '9001',
+        runUrl: undefined,
+        policy: undefined,
+        baselines: counters.baseline_count,
+        counters,
+        mode: 'reuse',
+        stepFailed: conclusion !== 'passed',
+        testsFailed: undefined,
+        counted: 1,
+        minThreat: 1,
+        findings: [{ ...sqli, identity: 'sqli|x', legStatus: 'new' }],
+        toolVersion: 'test'
+      })
+      const { stop_on_first_fail: _, ...reported } = stopped
+      const merge = (l: LegReport) =>
+        mergeLegs([l], {
+          minThreat: 1,
+          techFailTolerance: 0,
+          expected: undefined,
+          applyRules: (fs) =>
+            fs.map((f) => ({ ...f, decision: { status: 'known', counted: false, inBaseline: true } }))
+        })
+      const failed = merge(leg('failed', reported))
+      expect(failed.conclusion).toBe('inconclusive')
+      expect(failed.reason).toContain('3 of the 4 baselines were left unchecked')
+      expect(merge(leg('inconclusive', reported)).conclusion).toBe('inconclusive')
+      // Every baseline checked: the summary's own rules make it a pass.
+      expect(
+        merge(
+          leg('failed', { ...reported, baseline_check_passed_count: 3, baseline_check_interrupted_count: 0 })
+        ).conclusion
+      ).toBe('passed')
     })
   })
 })

@@ -186,7 +186,8 @@ describe('readSettings: defaults', () => {
       sarif: false,
       comment: true,
       githubToken: 'ghp_custom',
-      warnings: []
+      // A replay attacks every baseline, whatever exclude says.
+      warnings: [expect.stringMatching(/^Input "exclude" keeps nothing from the FAST node in a replay/)]
     })
   })
 })
@@ -496,6 +497,30 @@ describe('readSettings: modes', () => {
     expect(r.warnings).toEqual([
       'Input "test-run-id" is used by stop and wait modes only: reuse mode starts a new test run, so it is ignored.'
     ])
+  })
+
+  it('exclude in a replay (scan with test-record-id, reuse): one warning that the node still attacks every baseline; ignored in record mode', () => {
+    const scan = read({ mode: 'scan', 'test-record-id': '9058', exclude: 'DELETE .*' })
+    const reuse = read({ mode: 'reuse', 'test-record-id': '9058', exclude: 'DELETE .*\nPOST ^/logout$' })
+    for (const s of [scan, reuse]) {
+      const said = s.warnings.filter((w) => w.includes('"exclude"'))
+      expect(said).toHaveLength(1)
+      expect(said[0]).toContain('attacks every baseline of test record 9058')
+      expect(said[0]).toContain('only sets their findings out of scope')
+      expect(said[0]).toContain('record again with exclude')
+      expect(s.exclude.length).toBeGreaterThan(0)
+    }
+    expect(scan.warnings.find((w) => w.includes('"exclude"'))).toContain('(scan mode with test-record-id)')
+    expect(reuse.warnings.find((w) => w.includes('"exclude"'))).toContain('(reuse mode with test-record-id)')
+    expect(read({ mode: 'record', exclude: 'DELETE .*' }).warnings).toEqual([
+      expect.stringMatching(/^Input "exclude" is ignored in record mode/)
+    ])
+    // Where exclude does what it says, no warning: scan mode while it records, stop and wait.
+    expect(
+      read({ mode: 'scan', run: 'npm test', target: 'http://localhost:3000', exclude: 'DELETE .*' }).warnings
+    ).toEqual([])
+    expect(read({ mode: 'stop', 'test-run-id': '5', exclude: 'DELETE .*' }).warnings).toEqual([])
+    expect(read({ mode: 'reuse', 'test-record-id': '9058' }).warnings).toEqual([])
   })
 
   it('does not warn about defaults, nor about a run id left in the environment by a record step', () => {

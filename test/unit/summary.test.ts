@@ -101,6 +101,20 @@ describe('renderSummary: verdict', () => {
     )
   })
 
+  it('says how many baselines were interrupted (counted as terminated, never tested)', () => {
+    const run = makeRun({
+      baseline_count: 4,
+      baseline_check_all_terminated_count: 4,
+      baseline_check_passed_count: 0,
+      baseline_check_fail_count: 1,
+      baseline_check_tech_fail_count: 0,
+      baseline_check_interrupted_count: 3
+    })
+    expect(renderSummary(makeReport({ run }))).toContain(
+      '| Baselines | 4 recorded, 1 checked, 1 failed, 0 with technical failures, 3 interrupted (not tested) |'
+    )
+  })
+
   it('renders the overview table', () => {
     const md = renderSummary(makeReport())
     expect(md).toContain(
