@@ -321,7 +321,7 @@ export class Publisher {
         target,
         marker,
         body: renderCommentBody(summary, marker),
-        secrets: [this.settings.token ?? ''],
+        secrets: [this.settings.token ?? '', this.settings.apiToken ?? ''],
         ...(baseUrl ? { baseUrl } : {})
       })
       if (result.outcome === 'forbidden' || result.outcome === 'skipped')
