@@ -67,7 +67,7 @@ export const FINDING_TEXT_FIELDS = [
   'exploitExample'
 ] as const
 
-export interface JsonReportFinding extends Omit<Finding, 'status'> {
+export interface JsonReportFinding extends Omit<Finding, 'status' | 'learned'> {
   /**
    * The finding's identity across runs and legs: the SHA-256 of `type|METHOD|domain|path|parameter`
    * (`type|code` when the API gave no location), as SARIF's partial fingerprint. The id is not part of
