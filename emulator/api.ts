@@ -175,8 +175,7 @@ function route(
   }
   if (/^\/v1\/user\/?$/.test(path)) {
     allow(method, ['POST'])
-    const node = m.authenticate(token)
-    return { id: node.id, clientid: 42, client_id: 42, frontend_url: ctx.frontendUrl }
+    return { ...m.account(token), clientid: 42, client_id: 42, frontend_url: ctx.frontendUrl }
   }
   throw new FastApiError(404, 'Not found')
 }

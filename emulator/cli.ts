@@ -32,6 +32,8 @@ const cloudOptions = `  --host <addr>                 listen address (default 12
   --cloning-ms <n>              emulated ms a copy stays in cloning (default 1000)
   --omit-ready-for-recording    behave like old API versions without ready_for_recording
   --vuln-read-denied <t>        POST /v1/objects/vuln answers 403 for this token, repeatable
+  --no-node-vuln-read           POST /v1/objects/vuln answers 403 to every node token
+  --api-token <t>               an API token of the account (reads POST /v1/objects/vuln), repeatable
   --auth-failure-status <401|403>  status for a missing or unknown token (default 403)
   --eta <counted|queued|absent> how the ETA is read (default counted; see docs/emulator.md)
   --refuse-test-run-stop <404|405>  POST /v1/test_run/{id}/action/stop answers this (the record stop works)`
@@ -136,6 +138,8 @@ async function runCloud(args: string[], role: 'cloud' | 'combined'): Promise<voi
         'cloning-ms': { type: 'string' },
         'omit-ready-for-recording': { type: 'boolean' },
         'vuln-read-denied': { type: 'string', multiple: true },
+        'no-node-vuln-read': { type: 'boolean' },
+        'api-token': { type: 'string', multiple: true },
         'vulnerable-path': { type: 'string', multiple: true },
         'auth-failure-status': { type: 'string' },
         eta: { type: 'string' },
@@ -170,6 +174,8 @@ async function runCloud(args: string[], role: 'cloud' | 'combined'): Promise<voi
   if (cloningMs !== undefined) options.cloningMs = cloningMs
   if (values['omit-ready-for-recording']) options.omitReadyForRecording = true
   if (values['vuln-read-denied']) options.vulnReadDenied = values['vuln-read-denied']
+  if (values['no-node-vuln-read']) options.nodeTokensReadVulns = false
+  if (values['api-token']) options.apiTokens = values['api-token']
   if (values['vulnerable-path']) options.vulnRule = vulnerablePathsRule(values['vulnerable-path'])
   const authStatus = values['auth-failure-status']
   if (authStatus !== undefined) {

@@ -107,6 +107,8 @@ async function flow(settings: Settings, token: string, ctx: FlowContext): Promis
   const client = createClient({
     baseUrl: settings.api.baseUrl,
     token,
+    // Only the vulnerability reads send it: the node token does everything else.
+    ...(settings.apiToken === undefined ? {} : { apiToken: settings.apiToken }),
     onRetry: ({ attempt, delayMs, error }) =>
       port.info(`${error.message} Trying again in ${formatDuration(delayMs)} (attempt ${attempt + 1}).`),
     onNotice: (text) => port.info(text),

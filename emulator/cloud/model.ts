@@ -26,7 +26,8 @@
  * - `recordBaseline(token, req)`     what the node's proxy calls for every proxied request.
  * - `pause(runId)`, `resume(runId)`, `interrupt(runId)`  console actions (no API exists, spec §E6).
  * - `listVulns(query)`               E7 (`query` is the E7 request body), no token check.
- * - `listVulnsAs(token, query)`      E7 for a token: auth, and 403 for `vulnReadDenied` tokens.
+ * - `listVulnsAs(token, query)`      E7 for a token: an API token, or a node token unless refused there.
+ * - `account(token)`                 E8's who-am-I, for a node or an API token.
  * - `peekTestRun(id)`                the test-run object without any token check (control endpoints).
  * - `dump()`                         everything, for `GET /__emulator/state`.
  * Errors are thrown as `FastApiError(status, body)`; `body` is what goes into the envelope.
@@ -95,6 +96,8 @@ export class FastModel {
   private readonly vulnRule: (req: VulnRuleInput) => EmulatedVuln | null
   private readonly omitReadyForRecording: boolean
   private readonly vulnReadDenied: Set<string>
+  private readonly nodeTokensReadVulns: boolean
+  private readonly apiTokens: Set<string>
   /** Vulnerability id → the status the console gave it (absent: `active`). */
   private readonly vulnStatuses = new Map<number, VulnStatus>()
   private readonly authFailureStatus: number
@@ -120,6 +123,8 @@ export class FastModel {
     this.vulnRule = options.vulnRule ?? defaultVulnRule
     this.omitReadyForRecording = options.omitReadyForRecording ?? false
     this.vulnReadDenied = new Set(options.vulnReadDenied ?? [])
+    this.nodeTokensReadVulns = options.nodeTokensReadVulns ?? true
+    this.apiTokens = new Set(options.apiTokens ?? [])
     this.authFailureStatus = options.authFailureStatus ?? 403
     this.eta = options.eta ?? 'counted'
     if (!ETA_READINGS.includes(this.eta)) throw new Error(`eta must be one of ${ETA_READINGS.join(', ')}`)
@@ -414,27 +419,36 @@ export class FastModel {
 
   /**
    * E7: full vulnerability objects found so far, filtered by `filter.testrun_id` (an id or an array of
-   * ids; `null` means "not from FAST", which is nothing here), ordered by id (`order_desc` reverses).
+   * ids; `null` means "not from FAST", which is nothing here), ordered by `order_by` (default id;
+   * `order_desc` reverses); `offset` at most 1000 (spec §6.1).
    * Vulnerabilities belong to the account, so a token sees findings of every node's runs (plausible;
    * spec §6.10). `limit` must be 0..1000 (spec §E7, wallarm-go); when absent it defaults to 50 (a gap:
    * the default is undocumented). No token check: see `listVulnsAs`.
    */
   listVulns(query: VulnQuery): Vulnerability[] {
-    const { limit, offset, ids, statuses, orderDesc } = parseVulnQuery(query)
+    const { limit, offset, orderBy, ids, statuses, orderDesc } = parseVulnQuery(query)
     if (ids === null) return []
+    const all = this.allVulns(ids).filter((v) => statuses === undefined || statuses.includes(v.status))
+    // Ties (a threat, a time) in id order, so that pages do not overlap.
+    const key = (v: Vulnerability): number => Number(v[orderBy] ?? 0)
+    all.sort((a, b) => key(a) - key(b) || a.id - b.id)
+    if (orderDesc) all.reverse()
+    return all.slice(offset, offset + limit)
+  }
+
+  /** Every vulnerability found so far (of these runs), with the status the console gave it. */
+  private allVulns(runIds?: readonly number[]): Vulnerability[] {
     const now = this.clock()
     const all: Vulnerability[] = []
     for (const run of this.runs.values()) {
-      if (ids !== undefined && !ids.includes(run.id)) continue
+      if (runIds !== undefined && !runIds.includes(run.id)) continue
       for (const f of this.evaluate(run, now).found) {
         const v = vulnerabilityObject(run.id, f.rb.baseline, f.vuln.id, f.vuln.spec, f.foundAt)
         v.status = this.vulnStatuses.get(v.id) ?? v.status
-        if (statuses === undefined || statuses.includes(v.status)) all.push(v)
+        all.push(v)
       }
     }
-    all.sort((a, b) => a.id - b.id)
-    if (orderDesc) all.reverse()
-    return all.slice(offset, offset + limit)
+    return all
   }
 
   /**
@@ -443,17 +457,38 @@ export class FastModel {
    * @throws FastApiError 404 for a vulnerability no run has found (yet)
    */
   setVulnStatus(vulnId: number, status: VulnStatus): Vulnerability {
-    const found = this.listVulns({ limit: 1000, offset: 0 }).find((v) => v.id === vulnId)
-    if (found === undefined) throw new FastApiError(404, `vulnerability ${vulnId} not found`)
-    this.vulnStatuses.set(vulnId, status)
-    return { ...found, status }
+    return this.setVulnStatuses([vulnId], status)[0]!
   }
 
-  /** E7 as a token sees it: authenticated, and 403 for tokens in `vulnReadDenied` (spec §6.10 gap). */
+  /** {@link setVulnStatus} for many at once (years of an account's triage, in a test). */
+  setVulnStatuses(vulnIds: readonly number[], status: VulnStatus): Vulnerability[] {
+    const all = new Map(this.allVulns().map((v) => [v.id, v]))
+    const found = vulnIds.map((id) => {
+      const v = all.get(id)
+      if (v === undefined) throw new FastApiError(404, `vulnerability ${id} not found`)
+      return v
+    })
+    for (const v of found) this.vulnStatuses.set(v.id, status)
+    return found.map((v) => ({ ...v, status }))
+  }
+
+  /**
+   * E7 as a token sees it: an API token of the account reads it; a node token reads it unless it is in
+   * `vulnReadDenied` or `nodeTokensReadVulns` is false (403: spec §6.10, a gap); any other is the auth
+   * failure.
+   */
   listVulnsAs(token: string | undefined, query: VulnQuery): Vulnerability[] {
+    if (token !== undefined && this.apiTokens.has(token)) return this.listVulns(query)
     const node = this.authenticate(token)
-    if (this.vulnReadDenied.has(node.token)) throw new FastApiError(403, 'Access denied')
+    if (!this.nodeTokensReadVulns || this.vulnReadDenied.has(node.token))
+      throw new FastApiError(403, 'Access denied')
     return this.listVulns(query)
+  }
+
+  /** `POST /v1/user` (E8): a node token, or an API token of the account (its node id is null). */
+  account(token: string | undefined): { id: number | null } {
+    if (token !== undefined && this.apiTokens.has(token)) return { id: null }
+    return { id: this.authenticate(token).id }
   }
 
   // --- introspection ---------------------------------------------------------------------------------

@@ -128,10 +128,21 @@ export function extensionMatcher(spec: string): ((path: string) => boolean) | nu
   return (path) => re.test(path)
 }
 
-/** The E7 query, checked: `limit` 0..1000 (default 50, a gap), `offset` ≥ 0, `filter.testrun_id`. */
+/** The E7 fields `order_by` takes here (spec §E7: "a field name"; which ones the API takes is a gap). */
+export const VULN_ORDER_FIELDS = ['id', 'threat', 'validate_time', 'last_check', 'testrun_id'] as const
+export type VulnOrderField = (typeof VULN_ORDER_FIELDS)[number]
+
+/** The largest `offset` E7 takes (spec §6.1: wallarm-go documents `offset` as 0..1000). */
+export const VULN_OFFSET_MAX = 1000
+
+/**
+ * The E7 query, checked: `limit` 0..1000 (default 50, a gap), `offset` 0..1000, `order_by` (default
+ * `id`) and `order_desc`, `filter.testrun_id`, `filter.status`.
+ */
 export function parseVulnQuery(query: VulnQuery): {
   limit: number
   offset: number
+  orderBy: VulnOrderField
   /** undefined: every run; null: "not from FAST", which is nothing here. */
   ids: number[] | null | undefined
   /** `filter.status`: undefined is every status. */
@@ -143,7 +154,11 @@ export function parseVulnQuery(query: VulnQuery): {
   if (limit === undefined || limit < 0 || limit > 1000)
     errors.limit = { error: ERR_RANGE, value: query.limit }
   const offset = absent(query.offset) ? 0 : toInt(query.offset)
-  if (offset === undefined || offset < 0) errors.offset = { error: ERR_RANGE, value: query.offset }
+  if (offset === undefined || offset < 0 || offset > VULN_OFFSET_MAX)
+    errors.offset = { error: ERR_RANGE, value: query.offset }
+  const orderBy = absent(query.order_by) ? 'id' : query.order_by
+  if (!(VULN_ORDER_FIELDS as readonly unknown[]).includes(orderBy))
+    errors.order_by = { error: ERR_INVALID, value: query.order_by }
   const filter = query.filter ?? {}
   if (typeof filter !== 'object' || Array.isArray(filter))
     errors.filter = { error: ERR_INVALID, value: filter }
@@ -167,7 +182,14 @@ export function parseVulnQuery(query: VulnQuery): {
   if (Object.keys(errors).length > 0 || limit === undefined || offset === undefined) {
     throw new FastApiError(400, errors)
   }
-  return { limit, offset, ids, statuses, orderDesc: toBool(query.order_desc) === true }
+  return {
+    limit,
+    offset,
+    orderBy: orderBy as VulnOrderField,
+    ids,
+    statuses,
+    orderDesc: toBool(query.order_desc) === true
+  }
 }
 
 /** Wallarm's statuses of a vulnerability object (spec §E7: `active` / `closed` / `falsepositive`). */

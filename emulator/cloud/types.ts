@@ -62,6 +62,17 @@ export interface ModelOptions {
   omitReadyForRecording?: boolean
   /** Tokens for which `POST /v1/objects/vuln` answers 403 (spec §E7: access for node tokens is a gap). */
   vulnReadDenied?: string[]
+  /**
+   * false: `POST /v1/objects/vuln` answers 403 to every node token, as the real cloud may (spec §E7: the
+   * docs' only example reads it with an API token). Default true.
+   */
+  nodeTokensReadVulns?: boolean
+  /**
+   * The account's API tokens (console: Settings → API tokens, spec §1.2), with read access to
+   * vulnerabilities: accepted by `POST /v1/objects/vuln` (and `POST /v1/user`) only. A test run needs a
+   * node token: whether an API token may drive one is a gap (spec §6.7), so they are refused there.
+   */
+  apiTokens?: string[]
   /** Status for a missing or unknown token: spec §1.6 and §6.7 leave 401 vs 403 open. Default 403. */
   authFailureStatus?: 401 | 403
   /**
@@ -131,6 +142,8 @@ export interface VulnQuery {
   limit?: number
   offset?: number
   order_desc?: boolean
+  /** The field to order by (spec §E7, wallarm-go): one of VULN_ORDER_FIELDS; default `id`. */
+  order_by?: string
   [key: string]: unknown
 }
 

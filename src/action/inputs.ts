@@ -19,6 +19,7 @@ export function readInputs(
   // As given and trimmed (the form that is used), should a secret carry a stray line break.
   const token = port.getInput(Inputs.Token) || env[Env.Token] || ''
   mask(port, token)
+  mask(port, port.getInput(Inputs.ApiToken))
   mask(port, port.getInput(Inputs.GithubToken))
   return readSettings((name) => known[name] ?? port.getInput(name), env)
 }

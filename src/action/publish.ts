@@ -24,6 +24,7 @@ import { today } from '../triage/dates.js'
 import { decideStatuses, type TriageOutcome } from '../triage/decide.js'
 import type { LoadedRules } from '../triage/load.js'
 import { renderSummary } from '../report/summary.js'
+import { withWallarmKnowledge } from '../report/wallarm-knowledge.js'
 import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
 import { logSafe } from '../text/untrusted.js'
 import { VERSION } from '../common/version.js'
@@ -67,8 +68,11 @@ export class Publisher {
   async publish(result: FlowResult): Promise<GateDecision> {
     const { settings } = this
     const run = result.run
-    const triage = this.triage(toFindings(run, result.details), result.triaged)
-    const findings = triage?.findings ?? toFindings(run, result.details)
+    const wallarm = result.triaged === undefined ? undefined : toFindings(undefined, result.triaged)
+    // What Wallarm's triage says of each finding, kept on it for the report (summarize applies it again).
+    const found = withWallarmKnowledge(toFindings(run, result.details), wallarm, this.now())
+    const triage = this.triage(found, wallarm)
+    const findings = triage?.findings ?? found
     // What was not found says something only of a run that was tested and waited for: a record step
     // has found nothing yet, so no entry is "not observed" and no ignore entry "matched nothing".
     const tested =
@@ -116,11 +120,12 @@ export class Publisher {
   }
 
   /**
-   * summarize mode: the baseline, ignore and scope rules applied once to the matrix's merged findings
-   * (runSummarize calls it), as publish applies them to a run's; the outcome is kept for the report.
+   * summarize mode: what the legs learned from Wallarm's triage (`wallarm`), then the baseline, ignore and
+   * scope rules, applied once to the matrix's merged findings (runSummarize calls it), as publish applies
+   * them to a run's; the outcome is kept for the report.
    */
-  readonly matrixRules = <T extends Finding>(findings: T[]): T[] => {
-    this.matrixTriage = this.triage(findings, undefined)
+  readonly matrixRules = <T extends Finding>(findings: T[], wallarm: readonly Finding[]): T[] => {
+    this.matrixTriage = this.triage(findings, wallarm)
     return (this.matrixTriage?.findings as T[] | undefined) ?? findings
   }
 
@@ -206,11 +211,11 @@ export class Publisher {
   }
 
   /** Every finding's status, when the rules were read (see ../triage/decide.ts). */
-  private triage(findings: Finding[], triaged: FlowResult['triaged']): TriageOutcome | undefined {
+  private triage(findings: Finding[], wallarm: readonly Finding[] | undefined): TriageOutcome | undefined {
     if (this.rules === undefined) return undefined
     return decideStatuses(findings, {
       ...this.rules,
-      wallarm: triaged === undefined ? undefined : toFindings(undefined, triaged),
+      wallarm,
       failOn: this.settings.failOn,
       vulnerabilitiesUrl: this.settings.api.consoleUrl
         ? vulnerabilitiesUrl(this.settings.api.consoleUrl)
@@ -319,7 +324,7 @@ export class Publisher {
         target,
         marker,
         body: renderCommentBody(summary, marker),
-        secrets: [this.settings.token ?? ''],
+        secrets: [this.settings.token ?? '', this.settings.apiToken ?? ''],
         ...(baseUrl ? { baseUrl } : {})
       })
       if (result.outcome === 'forbidden' || result.outcome === 'skipped')

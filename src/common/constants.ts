@@ -6,6 +6,7 @@
 export const Inputs = {
   Mode: 'mode',
   Token: 'token',
+  ApiToken: 'api-token',
   IfNoToken: 'if-no-token',
   ApiHost: 'api-host',
   ConsoleUrl: 'console-url',

@@ -56,6 +56,11 @@ export interface Settings {
   mode: Mode
   /** FAST node token: the `token` input, else `WALLARM_API_TOKEN`; undefined when both are empty. Mask it. */
   token: string | undefined
+  /**
+   * A Wallarm API token (Settings → API tokens, read access to vulnerabilities): used only to read the
+   * vulnerability details and statuses (`POST /v1/objects/vuln`); undefined when empty. Mask it.
+   */
+  apiToken: string | undefined
   /** What to do without a token: `fail`, or `skip` (conclusion `skipped`). */
   ifNoToken: 'fail' | 'skip'
   /** The API base URL from `api-host`, and the console's from `console-url` or derived from the API host. */
@@ -142,6 +147,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
   const mode = oneOf(Inputs.Mode, raw(Inputs.Mode), Modes, 'the input is required')
 
   const token = readToken(raw(Inputs.Token), env)
+  const apiToken = readApiToken(raw(Inputs.ApiToken))
   const ifNoToken = oneOf(Inputs.IfNoToken, withDefault(Inputs.IfNoToken), ['fail', 'skip'] as const)
   const api = readApi(withDefault(Inputs.ApiHost), raw(Inputs.ConsoleUrl))
 
@@ -275,6 +281,7 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
   return {
     mode,
     token,
+    apiToken,
     ifNoToken,
     api,
     name,
@@ -354,6 +361,17 @@ function readToken(input: string, env: NodeJS.ProcessEnv): string | undefined {
     )
   }
   return token
+}
+
+function readApiToken(input: string): string | undefined {
+  if (input === '') return undefined
+  if (/\s/.test(input))
+    throw new InputError(
+      Inputs.ApiToken,
+      '***',
+      'expected a Wallarm API token without spaces or line breaks; check that the secret passed holds the token alone'
+    )
+  return input
 }
 
 /** `api-host` and `console-url`, by the rules of ./wallarm/hosts.ts (their one home). */

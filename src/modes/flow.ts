@@ -2,7 +2,7 @@
  * The four modes as plain procedures over the API client and the poller. Nothing here knows of
  * `@actions/core`: the action layer passes a logger and callbacks, and renders what comes back.
  */
-import type { Conclusion } from '../common/constants.js'
+import { Inputs, type Conclusion } from '../common/constants.js'
 import type { Settings } from '../inputs/settings.js'
 import type { ScanOutcome } from '../report/model.js'
 import { waitForReadyToRecord, waitForRunToFinish } from './poll.js'
@@ -11,7 +11,7 @@ import { deadlineSignal, retry } from '../wallarm/retry.js'
 import { logSafe } from '../text/untrusted.js'
 import { formatDuration } from '../common/duration.js'
 import { message } from '../common/error-message.js'
-import type { FastClient } from '../wallarm/client.js'
+import { VULN_OFFSET_MAX, VULN_PAGE_SIZE, type FastClient, type VulnReadCapped } from '../wallarm/client.js'
 import { WallarmApiError, isAuthError, isNotFound, isNotReadyForCloning } from '../wallarm/errors.js'
 import { isTerminalState, type Id, type TestRun, type Vulnerability } from '../wallarm/types.js'
 
@@ -333,6 +333,35 @@ function timedOut(id: Id, settings: Settings, run: TestRun | undefined): FlowRes
  */
 const DETAILS_READ_MS = 60_000
 
+/** The warning for Wallarm's triage read up to a cap: the cap, and what was not read. */
+export function triageCapped({ read, oldestId, cap }: VulnReadCapped): string {
+  const why =
+    cap.kind === 'max'
+      ? `the most this action reads (${cap.max})`
+      : `the most the Wallarm API pages to (it takes offset up to ${VULN_OFFSET_MAX}; this read stopped at offset ${cap.offset})`
+  const before = oldestId === undefined ? '' : ` (those before vulnerability ${oldestId})`
+  return (
+    `Wallarm's triage: read the newest ${read} vulnerabilities marked false positive or closed, ${why}. ` +
+    `Older ones were not read${before}: a finding marked false positive or closed only among them is not ` +
+    'recognised here, and counts as new (or as known through the baseline).'
+  )
+}
+
+/**
+ * The warning for a refused details read: without api-token, the input that fixes it; with it, what to
+ * check of it. Without details a finding is known only by its type and code.
+ */
+export function detailsRefused(withApiToken: boolean): string {
+  const what =
+    'so only the summary the test run gives is shown, and findings of one type cannot be told apart.'
+  return withApiToken
+    ? `The Wallarm API refused the ${Inputs.ApiToken} input to read vulnerability details (POST /v1/objects/vuln), ${what} ` +
+        `Check that the API token has read access to vulnerabilities and belongs to this cloud (api-host).`
+    : `The Wallarm API refused the node token to read vulnerability details (POST /v1/objects/vuln), ${what} ` +
+        `Set the ${Inputs.ApiToken} input to a Wallarm API token (console: Settings → API tokens) with read access ` +
+        'to vulnerabilities, from a secret.'
+}
+
 function requireRunId(settings: Settings): Id {
   if (settings.testRunId === undefined) {
     throw new Error(
@@ -390,12 +419,23 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps, spentM
   if (run.vulns.length > 0) {
     const bound = deadlineSignal(DETAILS_READ_MS, deps.signal)
     try {
-      details = await client.listVulnerabilities(run.id, {}, bound.signal)
+      details = await client.listVulnerabilities(
+        run.id,
+        {
+          pageSize: VULN_PAGE_SIZE.max,
+          onCapped: ({ read }) =>
+            warnings.push(
+              `The details of only the newest ${read} of test run ${run.id}'s ${run.vulns.length} vulnerabilities ` +
+                'could be read (the Wallarm API pages no further): the others are known only from the run’s summary.'
+            )
+        },
+        bound.signal
+      )
     } catch (err) {
       const why = bound.expired() ? `not within ${formatDuration(DETAILS_READ_MS)}` : message(err)
       warnings.push(
         isAuthError(err)
-          ? 'This token may not read vulnerability details, so only the summary the test run gives is shown.'
+          ? detailsRefused(settings.apiToken !== undefined)
           : `Vulnerability details could not be read (${why}); only the summary the test run gives is shown.`
       )
     } finally {
@@ -403,7 +443,8 @@ async function finish(first: TestRun, settings: Settings, deps: FlowDeps, spentM
     }
   }
   // Only where the details were readable: the same endpoint would refuse again, and was said once.
-  const triaged = details === undefined ? undefined : await readTriaged(client, warnings, deps.signal)
+  const triaged =
+    details === undefined ? undefined : await readTriaged(client, settings, warnings, deps.signal)
   return { ...finishedConclusion(run), run, details, triaged, warnings }
 }
 
@@ -459,16 +500,18 @@ class RecordPin {
   }
 }
 
-/** How many triaged vulnerabilities are read at most (the account's, all runs). */
-const TRIAGED_READ_LIMIT = 5000
+/** How many triaged vulnerabilities are read at most (the account's, all runs, newest first). */
+export const TRIAGED_READ_LIMIT = 5000
 
 /**
- * Wallarm's triage: the vulnerabilities marked false positive or closed, so that a finding triaged in
- * the console is not counted again. A refusal (401, 403, 404) or failure is said once and the step goes
- * on without it.
+ * Wallarm's triage: the vulnerabilities marked false positive or closed, newest first, so that a finding
+ * triaged in the console is not counted again and one closed and found again is a regression. A cap
+ * reached is said, with what was not read; a refusal (401, 403, 404) or failure is said once and the step
+ * goes on without it.
  */
 async function readTriaged(
   client: FlowClient,
+  settings: Settings,
   warnings: string[],
   signal: AbortSignal
 ): Promise<Vulnerability[] | undefined> {
@@ -477,15 +520,20 @@ async function readTriaged(
   try {
     return await client.listVulnerabilitiesWithStatus(
       ['falsepositive', 'closed'],
-      { max: TRIAGED_READ_LIMIT },
+      {
+        max: TRIAGED_READ_LIMIT,
+        pageSize: VULN_PAGE_SIZE.max,
+        onCapped: (capped) => warnings.push(triageCapped(capped))
+      },
       bound.signal
     )
   } catch (err) {
     const why = bound.expired() ? `not within ${formatDuration(DETAILS_READ_MS)}` : message(err)
+    const fix = settings.apiToken === undefined ? ` Set the ${Inputs.ApiToken} input to read them.` : ''
     warnings.push(
       isAuthError(err) || isNotFound(err)
-        ? `The Wallarm API refused to list triaged vulnerabilities (${why}), so false positives marked in the console are not applied.`
-        : `Triaged vulnerabilities could not be read (${why}), so false positives marked in the console are not applied.`
+        ? `The Wallarm API refused to list triaged vulnerabilities (${why}), so false positives and closures marked in the console are not applied.${fix}`
+        : `Triaged vulnerabilities could not be read (${why}), so false positives and closures marked in the console are not applied.`
     )
     return undefined
   } finally {

@@ -1,7 +1,9 @@
 /**
  * summarize mode: the legs of a matrix as one. It reads the legs' JSON reports (../summarize/read.ts),
- * merges them (../summarize/merge.ts) and hands the action layer one report to publish as every other
- * mode does: one verdict, job summary, comment, SARIF and JUnit. No Wallarm API call, no token.
+ * merges them (../summarize/merge.ts), applying what each leg learned from Wallarm's triage before this
+ * step's own baseline, ignore and exclude rules, and hands the action layer one report to publish as every other
+ * mode does: one verdict, job summary, comment, SARIF and JUnit. No Wallarm API call, no token: Wallarm's
+ * triage is what the legs read, as their reports carry it.
  */
 import type { Conclusion } from '../common/constants.js'
 import type { Settings } from '../inputs/settings.js'
@@ -26,14 +28,15 @@ export interface SummarizeResult {
 const MAX_FILES = MAX_LEGS * 4
 
 /**
- * @param applyRules the baseline, ignore and scope rules (issue 17's status decision), applied once to the
- *   merged findings: the action layer's Publisher.matrixRules
+ * @param applyRules what the legs learned from Wallarm's triage (`wallarm`), then the baseline, ignore and
+ *   scope rules (issue 17's status decision), applied once to the merged findings: the action layer's
+ *   Publisher.matrixRules
  */
 export function runSummarize(
   settings: Settings,
   workspace: string,
   log: Logger,
-  applyRules: <T extends Finding>(findings: T[]) => T[]
+  applyRules: <T extends Finding>(findings: T[], wallarm: readonly Finding[]) => T[]
 ): SummarizeResult {
   const summarize = settings.summarize
   if (summarize === undefined) throw new Error('summarize mode needs its settings (reports).')

@@ -1,9 +1,11 @@
 /**
  * The JSON report (`report-path`): everything a later step or job needs, in a stable shape. It is a
  * contract: `mode: summarize` reads the legs' reports of a matrix (../summarize/), and refuses any other
- * `schemaVersion` (which changes when a field is renamed or removed; fields may be added). Version 2 added
- * the leg's name, each finding's identity and status, and renamed Wallarm's own status of a finding to
- * `wallarmStatus`. Built from the `RunReport` field by field, never by spreading API objects, so it
+ * `schemaVersion` (which changes when a field is renamed or removed, or when summarize needs a field to
+ * judge a leg; fields may be added). Version 2 added the leg's name, each finding's identity and status.
+ * Version 3 moved Wallarm's own status of a finding into `wallarm` with what the leg learned from
+ * Wallarm's triage (a regression, a false positive), which summarize applies again, and made summarize
+ * recompute every identity from the finding's fields. Built from the `RunReport` field by field, never by spreading API objects, so it
  * cannot carry a token or any field the API might add. Pure: the action layer writes it.
  */
 import type { Conclusion, Mode } from '../common/constants.js'
@@ -23,7 +25,7 @@ import { severityOf, type Severity } from './findings.js'
 import { fingerprint } from './sarif.js'
 
 /** The report format this version writes, and the only one `mode: summarize` reads. */
-export const REPORT_SCHEMA_VERSION = 2
+export const REPORT_SCHEMA_VERSION = 3
 
 /**
  * What the baseline, ignore and scope rules made of a finding (issue 17's statuses); `new` where no rule
@@ -65,7 +67,7 @@ export const FINDING_TEXT_FIELDS = [
   'exploitExample'
 ] as const
 
-export interface JsonReportFinding extends Omit<Finding, 'status'> {
+export interface JsonReportFinding extends Omit<Finding, 'status' | 'learned'> {
   /**
    * The finding's identity across runs and legs: the SHA-256 of `type|METHOD|domain|path|parameter`
    * (`type|code` when the API gave no location), as SARIF's partial fingerprint. The id is not part of
@@ -73,8 +75,14 @@ export interface JsonReportFinding extends Omit<Finding, 'status'> {
    */
   identity: string
   status: ReportFindingStatus
-  /** Wallarm's own status of the vulnerability object (`active`, `closed`, `falsepositive`), when known. */
-  wallarmStatus?: string
+  /**
+   * What the leg learned from Wallarm about it, whatever its own rules made of it, so that summarize can
+   * apply it again: Wallarm's own status of the vulnerability object (`active`, `closed`,
+   * `falsepositive`) when known; `regressionOf`, the vulnerability of the same identity Wallarm holds
+   * `closed` (found again: a regression); `falsePositiveOf`, the one marked false positive (this one, or
+   * an earlier one of the same identity).
+   */
+  wallarm: WallarmKnowledge
   severity: Severity
   /** Counts towards the gate: at or above `minThreat`, and a status that counts under `fail-on`. */
   counted: boolean
@@ -84,6 +92,12 @@ export interface JsonReportFinding extends Omit<Finding, 'status'> {
    * when the rules were not applied (the step ended before).
    */
   decision?: Finding['decision']
+}
+
+export interface WallarmKnowledge {
+  status?: string
+  regressionOf?: string
+  falsePositiveOf?: string
 }
 
 export interface JsonReport {
@@ -213,14 +227,22 @@ function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
     type: f.type,
     threat: f.threat,
     severity: severityOf(f.threat),
-    counted: counts(f, minThreat)
+    counted: counts(f, minThreat),
+    wallarm: wallarmKnowledge(f)
   }
   for (const key of FINDING_TEXT_FIELDS) {
     const value = f[key]
     if (value !== undefined) out[key] = value
   }
-  if (f.status !== undefined) out.wallarmStatus = f.status
   if (f.decision !== undefined) out.decision = { ...f.decision }
+  return out
+}
+
+function wallarmKnowledge(f: Finding): WallarmKnowledge {
+  const out: WallarmKnowledge = {}
+  if (f.status !== undefined) out.status = f.status
+  if (f.learned?.regressionOf !== undefined) out.regressionOf = f.learned.regressionOf
+  if (f.learned?.falsePositiveOf !== undefined) out.falsePositiveOf = f.learned.falsePositiveOf
   return out
 }
 

@@ -27,6 +27,11 @@ export interface Finding {
   status?: string | undefined
   /** What the baseline, ignore file, `exclude` and Wallarm's triage made of it (../triage/decide.ts). */
   decision?: FindingDecision | undefined
+  /**
+   * What Wallarm's triage says of it, whatever the rules decided (a leg's report carries it, so that
+   * summarize applies it again): see ../report/wallarm-knowledge.ts.
+   */
+  learned?: { regressionOf?: string | undefined; falsePositiveOf?: string | undefined } | undefined
 }
 
 /**

@@ -77,7 +77,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
       log.info(`Using the FAST node at ${nodeProxy} (node-url): no container is started.`)
     } else {
       // The token reaches docker as WALLARM_API_TOKEN only (node.ts), under no other name.
-      const dockerEnv = withoutSecrets(ports.env, [ports.token])
+      const dockerEnv = withoutSecrets(ports.env, [ports.token, settings.apiToken ?? ''])
       await preflight({ proxyPort: scan.proxyPort, env: dockerEnv })
       log.info(
         `Starting the FAST node (${scan.nodeImage}) with host networking, ` +
@@ -141,7 +141,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     const { env, proxyVariables } = commandEnvironment(ports.env, {
       proxyUrl: hop.url,
       target: scan.target,
-      secrets: [ports.token],
+      secrets: [ports.token, settings.apiToken ?? ''],
       ...(caBundlePath ? { caBundlePath } : {})
     })
     log.info(`Running the tests through the FAST node (proxy ${hop.url}): ${scan.command}`)

@@ -1,6 +1,7 @@
 /**
  * A matrix as one: the legs' reports merged into one finding list (deduplicated by identity, each naming
- * the legs that found it) and one conclusion. Pure.
+ * the legs that found it; a finding with no location never merged) and one conclusion, after what the
+ * legs learned from Wallarm and this step's own rules. Pure.
  *
  * The conclusion: `failed` if any finding counts (at or above this step's `min-threat`, of a status that
  * counts); else the worst of the legs' own conclusions, where a leg that only failed on findings this step
@@ -10,6 +11,8 @@
  */
 import type { Conclusion } from '../common/constants.js'
 import { counts, type Finding } from '../report/model.js'
+import { wallarmFromKnowledge } from '../report/wallarm-knowledge.js'
+import { isLocated } from '../triage/identity.js'
 import { untrustedPass } from '../verdict/gate.js'
 import type { LegFinding, LegReport } from './read.js'
 
@@ -129,11 +132,20 @@ function sameVerdict(a: LegReport, b: LegReport): boolean {
   return a.conclusion === b.conclusion && a.stepFailed === b.stepFailed && ids(a) === ids(b)
 }
 
-/** One finding per identity: the highest threat of them, naming every leg that found it. */
+/**
+ * One finding per identity: the highest threat of them, naming every leg that found it. A finding with no
+ * location (known only from its run's summary) is never merged: its identity is only its type and code,
+ * which many weaknesses share.
+ */
 export function dedupe(legs: readonly LegReport[]): MergedFinding[] {
   const byIdentity = new Map<string, MergedFinding>()
+  const unlocated: MergedFinding[] = []
   for (const leg of legs) {
     for (const f of leg.findings) {
+      if (!isLocated(f)) {
+        unlocated.push({ ...withoutLegFields(f), legs: [leg.leg] })
+        continue
+      }
       const had = byIdentity.get(f.identity)
       if (had === undefined) {
         byIdentity.set(f.identity, { ...withoutLegFields(f), legs: [leg.leg] })
@@ -143,7 +155,7 @@ export function dedupe(legs: readonly LegReport[]): MergedFinding[] {
       if (f.threat > had.threat) byIdentity.set(f.identity, { ...withoutLegFields(f), legs: had.legs })
     }
   }
-  return [...byIdentity.values()].sort((a, b) => b.threat - a.threat)
+  return [...byIdentity.values(), ...unlocated].sort((a, b) => b.threat - a.threat)
 }
 
 function withoutLegFields(f: LegFinding): Omit<MergedFinding, 'legs'> {
@@ -158,13 +170,17 @@ export function mergeLegs(
     /** For a leg that failed on findings this step does not count: did it test enough to be a pass. */
     techFailTolerance: number
     expected: ExpectedLegs | undefined
-    /** The baseline, ignore and scope rules, applied once to the merged list (Publisher.matrixRules). */
-    applyRules: (findings: MergedFinding[]) => MergedFinding[]
+    /**
+     * What the legs learned from Wallarm's triage (`wallarm`), then the baseline, ignore and scope rules,
+     * applied once to the merged list (Publisher.matrixRules).
+     */
+    applyRules: (findings: MergedFinding[], wallarm: readonly Finding[]) => MergedFinding[]
   }
 ): MatrixOutcome {
   const warnings: string[] = []
   const legs = distinctLegs(reports, warnings)
-  const findings = opts.applyRules(dedupe(legs))
+  const learned = wallarmFromKnowledge(legs.flatMap((l) => l.findings))
+  const findings = opts.applyRules(dedupe(legs), learned)
   const counted = findings.filter((f) => counts(f, opts.minThreat))
 
   let missing: string[] = []

@@ -9,6 +9,8 @@ import { relative } from 'node:path'
 import { Conclusions, Modes, type Conclusion, type Mode } from '../common/constants.js'
 import { isOneOf } from '../inputs/parse.js'
 import type { Finding } from '../report/model.js'
+import { fingerprint } from '../report/sarif.js'
+import { describe } from '../triage/decide.js'
 import type { RunCounters } from '../verdict/gate.js'
 import {
   FINDING_TEXT_FIELDS,
@@ -20,7 +22,10 @@ import {
 /** A report larger than this is refused (a leg's report with 20,000 findings is about 10 MB). */
 export const MAX_REPORT_BYTES = 64 * 1024 * 1024
 
-/** A finding as a leg reported it: the fields the summary needs, with its identity and the leg's status. */
+/**
+ * A finding as a leg reported it: the fields the summary needs, with its identity (recomputed from its
+ * fields), the leg's status, Wallarm's status and what the leg learned from Wallarm (`learned`).
+ */
 export type LegFinding = Finding & { identity: string; legStatus: ReportFindingStatus }
 
 /** One leg, from its report. */
@@ -161,22 +166,47 @@ function runCounters(b: Json): RunCounters {
 
 function legFinding(f: unknown, i: number, refuse: (why: string) => never): LegFinding {
   if (!isObject(f)) return refuse(`finding ${i + 1} is not an object`)
-  const identity = str(f.identity)
+  const stored = str(f.identity)
   const type = str(f.type)
   const threat = num(f.threat)
-  if (identity === undefined || identity === '' || type === undefined || threat === undefined)
+  if (stored === undefined || stored === '' || type === undefined || threat === undefined)
     return refuse(`finding ${i + 1} has no identity, type or threat`)
   const status = str(f.status) ?? ''
   if (!isOneOf(status, ReportFindingStatuses))
     return refuse(
       `finding ${i + 1} has the status ${JSON.stringify(f.status)}, which is none of ${ReportFindingStatuses.join(', ')}`
     )
-  const out: LegFinding = { identity, legStatus: status, id: str(f.id) ?? '', type, threat }
+  const out: LegFinding = { identity: '', legStatus: status, id: str(f.id) ?? '', type, threat }
   for (const key of FINDING_TEXT_FIELDS) {
     const value = str(f[key])
     if (value !== undefined) out[key] = value
   }
-  const wallarm = str(f.wallarmStatus)
-  if (wallarm !== undefined) out.status = wallarm
+  // The identity follows from the fields, never from the report's word: one carrying another finding's
+  // identity would fold a real finding of another leg into it, out of the verdict.
+  out.identity = fingerprint(out)
+  if (stored !== out.identity)
+    return refuse(
+      `finding ${i + 1} (${describe(out).slice(0, 200)}) has the identity ${short(stored)}, but its fields make ` +
+        `${short(out.identity)}: the report was changed after the leg wrote it, or another version of the action wrote it`
+    )
+  const wallarm = isObject(f.wallarm) ? f.wallarm : {}
+  const wallarmStatus = str(wallarm.status)
+  if (wallarmStatus !== undefined) out.status = wallarmStatus
+  const learned: NonNullable<LegFinding['learned']> = {}
+  for (const key of ['regressionOf', 'falsePositiveOf'] as const) {
+    const value = wallarm[key]
+    if (value === undefined) continue
+    if (typeof value !== 'string' || !/^\d{1,40}$/.test(value))
+      return refuse(
+        `finding ${i + 1} has a wallarm.${key} that is not a vulnerability id (${JSON.stringify(value)})`
+      )
+    learned[key] = value
+  }
+  if (Object.keys(learned).length > 0) out.learned = learned
   return out
+}
+
+/** The start of a SHA-256 identity (or of whatever a report holds there), for messages. */
+function short(identity: string): string {
+  return identity.length > 12 ? `${identity.slice(0, 12)}…` : JSON.stringify(identity)
 }

@@ -13,7 +13,8 @@
  *   request that runs out of time is a retryable network error (`ETIMEDOUT`).
  * - Responses: the `{status, body}` envelope is unwrapped (a missing envelope is tolerated) and the
  *   payload is normalised (./normalize.ts).
- * - The token is sent only in the `X-WallarmAPI-Token` header and never leaves the client in any form
+ * - The token is sent only in the `X-WallarmAPI-Token` header (the API token, when given, instead of the
+ *   node token on the vulnerability reads only) and never leaves the client, nor the API token, in any form
  *   (raw, JSON-escaped, URL-encoded, base64: ../text/untrusted.ts): response texts are redacted before
  *   they are quoted, and every parsed answer is redacted before it is returned.
  * - Answers are untrusted: a body is read up to {@link MAX_BODY_BYTES} in linear time, JSON nested
@@ -52,6 +53,21 @@ export const VULN_PAGE_SIZE = { default: 500, max: 1000 } as const
  * against a server that ignores `offset` and keeps answering full pages of new (id-less) items.
  */
 export const VULN_READ_LIMIT = 10_000
+/**
+ * The largest `offset` the API takes (spec §6.1: wallarm-go documents it as 0..1000): with pages of 1000,
+ * one filter reaches its newest 2000 objects. A server that refuses a smaller one (400) ends the read there.
+ */
+export const VULN_OFFSET_MAX = 1000
+
+/** A vulnerability read that stopped before the end of the list: how far it got, and why. */
+export interface VulnReadCapped {
+  /** How many were read (the newest ones). */
+  read: number
+  /** The oldest one read, when it has an id: those older were not read. */
+  oldestId: string | undefined
+  /** `max`: the caller's cap; `offset`: the API pages no further (VULN_OFFSET_MAX, or it refused `offset`). */
+  cap: { kind: 'max'; max: number } | { kind: 'offset'; offset: number }
+}
 
 export interface FastRetryInfo {
   operation: string
@@ -65,8 +81,13 @@ export interface FastRetryInfo {
 export interface FastClientOptions {
   /** The API base URL (see ./hosts.ts `resolveApi`), e.g. `https://us1.api.wallarm.com`. */
   baseUrl: string
-  /** The FAST node token. */
+  /** The FAST node token: every call but the vulnerability reads when `apiToken` is given. */
   token: string
+  /**
+   * A Wallarm API token (console: Settings → API tokens, with read access to vulnerabilities): when given,
+   * the only token the vulnerability reads (`POST /v1/objects/vuln`) send. Nothing else sends it.
+   */
+  apiToken?: string | undefined
   /** Default `wallarm-fast-action`. */
   userAgent?: string
   /** Deadline of one request (connect, headers and body), in ms. Default 30000. */
@@ -87,8 +108,10 @@ export interface FastClientOptions {
 export interface ListVulnerabilitiesOptions {
   /** Items per request, 1..1000. Default 500. */
   pageSize?: number
-  /** Stop after this many items. Default: no limit. */
+  /** Stop after this many items. Default {@link VULN_READ_LIMIT}. */
   max?: number
+  /** Called when the read stopped at a cap with (maybe) more left: the caller says what was not read. */
+  onCapped?: ((capped: VulnReadCapped) => void) | undefined
 }
 
 type Resource = { kind: string; id: Id }
@@ -146,6 +169,8 @@ export class FastClient {
   private readonly baseUrl: string
   private readonly host: string
   private readonly token: string
+  /** The token of the vulnerability reads: the API token when given, else the node token. */
+  private readonly vulnToken: string
   private readonly redactor: Redactor
   private readonly timeoutMs: number
   private readonly attempts: number
@@ -173,8 +198,12 @@ export class FastClient {
     }
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '')
     this.host = url.host
+    if (opts.apiToken !== undefined && (opts.apiToken === '' || /[\r\n]/.test(opts.apiToken))) {
+      throw new Error('The Wallarm API token (api-token) is empty or contains a line break')
+    }
     this.token = opts.token
-    this.redactor = new Redactor([opts.token])
+    this.vulnToken = opts.apiToken ?? opts.token
+    this.redactor = new Redactor(opts.apiToken === undefined ? [opts.token] : [opts.token, opts.apiToken])
     this.timeoutMs = opts.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs
     this.attempts = opts.attempts ?? CLIENT_DEFAULTS.attempts
     this.baseDelayMs = opts.baseDelayMs ?? CLIENT_DEFAULTS.baseDelayMs
@@ -302,6 +331,11 @@ export class FastClient {
     )
   }
 
+  /**
+   * Newest first (`order_by: id`, `order_desc: true`, spec §E7), page by page: a cap leaves out the oldest,
+   * never the newest. Ends at a short page, at `max`, at the API's offset bound, or when a page brings
+   * nothing new (a server that ignores `offset`); a cap with more left is told through `onCapped`.
+   */
   private async pagedVulnerabilities(
     op: string,
     filter: Record<string, unknown>,
@@ -317,10 +351,29 @@ export class FastClient {
     const out: Vulnerability[] = []
     const seen = new Set<string>()
     let offset = 0
-    while (out.length < max) {
+    let cap: VulnReadCapped['cap'] | undefined
+    for (;;) {
+      if (out.length >= max) {
+        cap = { kind: 'max', max }
+        break
+      }
+      if (offset > VULN_OFFSET_MAX) {
+        cap = { kind: 'offset', offset }
+        break
+      }
       const limit = Math.min(pageSize, max - out.length)
-      const body = { filter, limit, offset, order_desc: false }
-      const payload = await this.request(op, 'POST', '/v1/objects/vuln', body, signal, resource)
+      const body = { filter, limit, offset, order_by: 'id', order_desc: true }
+      let payload: unknown
+      try {
+        payload = await this.request(op, 'POST', '/v1/objects/vuln', body, signal, resource, this.vulnToken)
+      } catch (e) {
+        // A later page refused: the API's paging ends before ours; what was read stands.
+        if (offset > 0 && e instanceof WallarmApiError && e.status === 400) {
+          cap = { kind: 'offset', offset }
+          break
+        }
+        throw e
+      }
       const items = Array.isArray(payload)
         ? payload
         : isRecord(payload) && Array.isArray(payload.objects)
@@ -344,7 +397,10 @@ export class FastClient {
       if (items.length < limit || fresh === 0) break
       offset += items.length
     }
-    return out.slice(0, max)
+    const read = out.slice(0, max)
+    if (cap !== undefined)
+      opts.onCapped?.({ read: read.length, oldestId: read.findLast((v) => v.id !== '')?.id, cap })
+    return read
   }
 
   /**
@@ -387,14 +443,15 @@ export class FastClient {
     path: string,
     body: unknown,
     signal?: AbortSignal,
-    resource?: Resource
+    resource?: Resource,
+    token = this.token
   ): Promise<unknown> {
     let made = 0
     try {
       return await retry(
         (attempt) => {
           made = attempt
-          return this.send(operation, method, path, body, signal, resource)
+          return this.send(operation, method, path, body, signal, resource, token)
         },
         {
           attempts: this.attempts,
@@ -422,9 +479,10 @@ export class FastClient {
     path: string,
     body: unknown,
     signal: AbortSignal | undefined,
-    resource: Resource | undefined
+    resource: Resource | undefined,
+    token: string
   ): Promise<unknown> {
-    const headers: OutgoingHttpHeaders = { [TOKEN_HEADER]: this.token, Accept: 'application/json' }
+    const headers: OutgoingHttpHeaders = { [TOKEN_HEADER]: token, Accept: 'application/json' }
     let data: string | null = null
     if (method === 'POST') {
       data = toJsonBody(body)

@@ -547,12 +547,37 @@ describe('an API that stumbles', () => {
     expect(r.outputs.conclusion).toBe('failed')
   })
 
-  it('says so when the token may not read the details', async () => {
+  it('says so when the node token may not read the details, naming api-token', async () => {
     h = await stepHarness({ vulnReadDenied: [TOKEN] })
     const runId = await h.finishedRun(true)
     const r = await main(h, h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) }))
-    expect(r.lines('warning')).toContain(
-      'This token may not read vulnerability details, so only the summary the test run gives is shown.'
+    const warning = r.lines('warning').find((l) => l.includes('vulnerability details'))
+    expect(warning).toMatch(/^The Wallarm API refused the node token to read vulnerability details/)
+    expect(warning).toContain(
+      'Set the api-token input to a Wallarm API token (console: Settings → API tokens) with read access to vulnerabilities'
+    )
+  })
+
+  it('reads the details with api-token where the node token may not; a refused api-token is named', async () => {
+    h = await stepHarness({ vulnReadDenied: [TOKEN], apiTokens: ['api-tok-s3cr3t'] })
+    const runId = await h.finishedRun(true)
+    const ok = await main(
+      h,
+      h.runner({ mode: 'wait', token: TOKEN, 'api-token': 'api-tok-s3cr3t', 'test-run-id': String(runId) })
+    )
+    expect(ok.lines('warning').join('\n')).not.toContain('vulnerability details')
+    expect(ok.secrets).toContain('api-tok-s3cr3t')
+    const reads = h.emu.requests.filter((q) => q.path === '/v1/objects/vuln')
+    expect(reads.map((q) => [q.headers['x-wallarmapi-token'], q.status])).toContainEqual([
+      'api-tok-s3cr3t',
+      200
+    ])
+    const refused = await main(
+      h,
+      h.runner({ mode: 'wait', token: TOKEN, 'api-token': 'not-an-api-token', 'test-run-id': String(runId) })
+    )
+    expect(refused.lines('warning').join('\n')).toContain(
+      'The Wallarm API refused the api-token input to read vulnerability details'
     )
   })
 })

@@ -425,9 +425,11 @@ export function defineScenarios(runtime: string, node: () => string): void {
       ])
       expect(requestsOf('POST', /^\/v1\/objects\/vuln$/, token).map((r) => r.status)).toEqual([403])
       expect(
-        visibleLog(stop).match(/::warning::This token may not read vulnerability details/g)
+        visibleLog(stop).match(
+          /::warning::The Wallarm API refused the node token to read vulnerability details/g
+        )
       ).toHaveLength(1)
-      expect(stop.summary).toContain('may not read vulnerability details')
+      expect(stop.summary).toContain('refused the node token to read vulnerability details')
       expect(JSON.parse(readFileSync(stop.outputs['report-path']!, 'utf8'))).toMatchObject({
         findingsSource: 'summary'
       })

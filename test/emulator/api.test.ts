@@ -507,6 +507,42 @@ describe('E7 vulnerabilities', () => {
     const tooMany = await api(e, 'POST', '/v1/objects/vuln', { body: { filter: {}, limit: 1001 } })
     expect(tooMany.httpStatus).toBe(400)
     expect(tooMany.json).toEqual({ status: 400, body: { limit: { error: expect.any(String), value: 1001 } } })
+
+    // Ordering (spec §E7: order_by a field name, order_desc) and the offset bound (§6.1: 0..1000).
+    const ids = (all.json.body as Array<{ id: number }>).map((v) => v.id)
+    const newest = await api(e, 'POST', '/v1/objects/vuln', {
+      body: { filter: { testrun_id: [run.id] }, limit: 2, offset: 0, order_by: 'id', order_desc: true }
+    })
+    expect((newest.json.body as Array<{ id: number }>).map((v) => v.id)).toEqual(
+      [...ids].reverse().slice(0, 2)
+    )
+    const atBound = await api(e, 'POST', '/v1/objects/vuln', { body: { filter: {}, limit: 5, offset: 1000 } })
+    expect(atBound.json.body).toEqual([])
+    for (const [body, field] of [
+      [{ filter: {}, offset: 1001 }, 'offset'],
+      [{ filter: {}, order_by: 'password' }, 'order_by']
+    ] as const) {
+      const refused = await api(e, 'POST', '/v1/objects/vuln', { body })
+      expect(refused.httpStatus).toBe(400)
+      expect(Object.keys(refused.json.body)).toEqual([field])
+    }
+  })
+
+  it('an API token reads E7, and nothing else; node tokens can be refused there, all or one', async () => {
+    const API = 'wallarm-api-token-e2e'
+    const e = await start({ apiTokens: [API], nodeTokensReadVulns: false })
+    const read = { body: { filter: {}, limit: 10 } }
+    expect((await api(e, 'POST', '/v1/objects/vuln', { ...read, token: API })).json).toEqual({
+      status: 200,
+      body: []
+    })
+    expect((await api(e, 'POST', '/v1/user', { token: API })).json.body).toMatchObject({ id: null })
+    expect((await api(e, 'POST', '/v1/test_run', { body: { name: 'x' }, token: API })).httpStatus).toBe(403)
+    expect((await api(e, 'POST', '/v1/objects/vuln', { ...read, token: A })).json).toEqual({
+      status: 403,
+      body: 'Access denied'
+    })
+    expect((await api(e, 'POST', '/v1/objects/vuln', { ...read, token: 'unknown' })).httpStatus).toBe(403)
   })
 
   it("keeps the console's triage: a status per vulnerability, the status filter, 404 and 400", async () => {

@@ -642,7 +642,8 @@ describe('FastClient.listVulnerabilities', () => {
         filter: { testrun_id: [5080] },
         limit: 2,
         offset,
-        order_desc: false
+        order_by: 'id',
+        order_desc: true
       }))
     )
   })
@@ -688,6 +689,64 @@ describe('FastClient.listVulnerabilities', () => {
       { id: '11', type: 'xss', threat: 40, wid: 3, testrun_id: null, template_params: { method: 'GET' } },
       { id: '', type: '', threat: 10 }
     ])
+  })
+
+  it('Wallarm triage: newest first, page by page; the cap says how many were read and the oldest', async () => {
+    stub.then(envelope(200, [vuln(9), vuln(8)]), envelope(200, [vuln(7), vuln(6)]))
+    const capped: unknown[] = []
+    const vulns = await client().listVulnerabilitiesWithStatus(['falsepositive', 'closed'], {
+      pageSize: 2,
+      max: 4,
+      onCapped: (c) => capped.push(c)
+    })
+    expect(vulns.map((v) => v.id)).toEqual(['9', '8', '7', '6'])
+    expect(stub.requests.map((r) => r.json)).toEqual(
+      [0, 2].map((offset) => ({
+        filter: { status: ['falsepositive', 'closed'] },
+        limit: 2,
+        offset,
+        order_by: 'id',
+        order_desc: true
+      }))
+    )
+    expect(capped).toEqual([{ read: 4, oldestId: '6', cap: { kind: 'max', max: 4 } }])
+  })
+
+  it('never asks past offset 1000 (the API takes no more), and says where it stopped', async () => {
+    stub.fallback = (req, res, received) => {
+      const { offset } = received.json as { offset: number }
+      envelope(200, [vuln(10_000 - offset), vuln(9_999 - offset)])(req, res, received)
+    }
+    const capped: unknown[] = []
+    const vulns = await client().listVulnerabilities(5080, { pageSize: 2, onCapped: (c) => capped.push(c) })
+    expect(vulns).toHaveLength(1002)
+    expect(Math.max(...stub.requests.map((r) => (r.json as { offset: number }).offset))).toBe(1000)
+    expect(capped).toEqual([{ read: 1002, oldestId: '8999', cap: { kind: 'offset', offset: 1002 } }])
+  })
+
+  it('a later page refused (400) ends the read with what was read, told as a cap; a first one is an error', async () => {
+    stub.then(envelope(200, [vuln(9), vuln(8)]), envelope(400, { offset: { error: 'out_of_range' } }))
+    const capped: unknown[] = []
+    const vulns = await client().listVulnerabilities(5080, { pageSize: 2, onCapped: (c) => capped.push(c) })
+    expect(vulns.map((v) => v.id)).toEqual(['9', '8'])
+    expect(capped).toEqual([{ read: 2, oldestId: '8', cap: { kind: 'offset', offset: 2 } }])
+    stub.then(envelope(400, { filter: { error: 'invalid' } }))
+    expect((await caught(client().listVulnerabilities(5080))).status).toBe(400)
+  })
+
+  it('with apiToken, the vulnerability reads send it and nothing else does; neither leaves in an error', async () => {
+    const API = 'wallarm-api-token-0123456789abcdef'
+    stub.then(envelope(200, [vuln(1)]), envelope(200, [vuln(2)]), envelope(200, RUN))
+    const c = client({ apiToken: API })
+    await c.listVulnerabilities(5080)
+    await c.listVulnerabilitiesWithStatus(['closed'])
+    await c.getTestRun(5080)
+    expect(stub.requests.map((r) => r.headers['x-wallarmapi-token'])).toEqual([API, API, TOKEN])
+    stub.then(envelope(403, `denied for ${API} and ${TOKEN}`))
+    const err = await caught(c.listVulnerabilities(5080))
+    expect(isAuthError(err)).toBe(true)
+    expect(JSON.stringify({ message: err.message, body: err.body })).not.toMatch(/wallarm-api-token|5ecr3t/)
+    expect(() => client({ apiToken: 'a\nb' })).toThrow('api-token')
   })
 
   it('a 403 is an auth error the caller can fall back from', async () => {

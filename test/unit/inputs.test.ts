@@ -94,6 +94,7 @@ describe('readSettings: defaults', () => {
       sarif: true,
       comment: false,
       githubToken: 'ghs_jobtoken',
+      apiToken: undefined,
       warnings: []
     } satisfies Settings)
   })
@@ -348,6 +349,24 @@ describe('readSettings: the token', () => {
       expect(error.message).not.toMatch(/SECRET|abc123|line1/)
       expect(JSON.stringify(error)).not.toMatch(/SECRET/)
     }
+  })
+})
+
+describe('readSettings: api-token', () => {
+  it('is the input, trimmed; empty is undefined; never from WALLARM_API_TOKEN, the node token', () => {
+    expect(readSettings(runnerInputs({ mode: 'record', 'api-token': ' api-tok \n' }), {}).apiToken).toBe(
+      'api-tok'
+    )
+    expect(readSettings(runnerInputs({ mode: 'record' }), { [Env.Token]: 'node' }).apiToken).toBeUndefined()
+  })
+
+  it('rejects one with whitespace inside without echoing it', () => {
+    const error = errorOf(() =>
+      readSettings(runnerInputs({ mode: 'record', token: 't', 'api-token': 'abc SECRET' }), {})
+    )
+    expect(error.input).toBe('api-token')
+    expect(error.message).toContain('Input "api-token" has the value "***": ')
+    expect(JSON.stringify(error)).not.toMatch(/SECRET/)
   })
 })
 

@@ -48,7 +48,7 @@ describe('buildJsonReport', () => {
       opts({ generatedAt: '2026-01-02T03:04:05.000Z', legName: ' chrome ' })
     )
     expect(json).toEqual({
-      schemaVersion: 2,
+      schemaVersion: 3,
       generatedAt: '2026-01-02T03:04:05.000Z',
       tool: { name: 'wallarm-fast-action', version: '1.2.3' },
       leg: 'chrome',
@@ -91,6 +91,7 @@ describe('buildJsonReport', () => {
           threat: 80,
           severity: 'high',
           counted: true,
+          wallarm: {},
           code: 'S0001',
           method: 'POST',
           path: '/login'
@@ -102,7 +103,8 @@ describe('buildJsonReport', () => {
           type: 'info',
           threat: 10,
           severity: 'low',
-          counted: false
+          counted: false,
+          wallarm: {}
         }
       ],
       findingsSource: 'details',
@@ -173,8 +175,32 @@ describe('buildJsonReport', () => {
     expect(a!.identity).toMatch(/^[0-9a-f]{64}$/)
     expect(b!.identity).toBe(a!.identity)
     expect(c!.identity).not.toBe(a!.identity)
-    expect(a!.wallarmStatus).toBe('active')
+    expect(a!.wallarm).toEqual({ status: 'active' })
     expect(a).not.toHaveProperty('status', 'active')
+  })
+
+  it("carries what the leg learned from Wallarm, whatever the leg's own rules made of the finding", () => {
+    const json = buildJsonReport(
+      makeReport({
+        findings: [
+          {
+            id: '9',
+            type: 'sqli',
+            threat: 80,
+            path: '/a',
+            status: 'active',
+            learned: { regressionOf: '3' },
+            decision: { status: 'ignored', counted: false, inBaseline: false }
+          },
+          { id: '8', type: 'xss', threat: 40, path: '/b', learned: { falsePositiveOf: '2' } }
+        ]
+      }),
+      opts()
+    )
+    expect(json.findings.map((f) => f.wallarm)).toEqual([
+      { status: 'active', regressionOf: '3' },
+      { falsePositiveOf: '2' }
+    ])
   })
 
   it('carries no token, and none of the extra fields of API objects or the context', () => {

@@ -140,12 +140,44 @@ describe('reading a leg’s report', () => {
     [
       'an older schema',
       JSON.stringify({ schemaVersion: 1, testRun: {}, findings: [], conclusion: 'passed' }),
-      /^r\/x\.json: has schema version 1, and this version of the action reads version 2 only/
+      /^r\/x\.json: has schema version 1, and this version of the action reads version 3 only/
+    ],
+    [
+      // Version 2 carried neither what the leg learned from Wallarm nor identities summarize could trust.
+      'schema version 2, naming its writer',
+      JSON.stringify({ schemaVersion: 2, tool: { version: '0.1.0' }, testRun: {}, findings: [] }),
+      /^r\/x\.json: has schema version 2 \(written by version 0\.1\.0\), and this version of the action reads version 3 only: use the same version/
     ],
     [
       'a newer schema, naming its writer',
-      JSON.stringify({ schemaVersion: 3, tool: { version: '9.0.0' }, testRun: {}, findings: [] }),
-      /has schema version 3 \(written by version 9\.0\.0\)/
+      JSON.stringify({ schemaVersion: 4, tool: { version: '9.0.0' }, testRun: {}, findings: [] }),
+      /has schema version 4 \(written by version 9\.0\.0\)/
+    ],
+    [
+      "a finding carrying another finding's identity",
+      JSON.stringify({
+        ...JSON.parse(reportJson('a', 'failed', [SQLI], '1')),
+        findings: [
+          {
+            ...JSON.parse(reportJson('a', 'failed', [SQLI], '1')).findings[0],
+            identity: JSON.parse(reportJson('a', 'failed', [XSS], '1')).findings[0].identity
+          }
+        ]
+      }),
+      /^r\/x\.json: finding 1 \(sqli GET shop\.test\/search \(q\)\) has the identity [0-9a-f]{12}…, but its fields make [0-9a-f]{12}…/
+    ],
+    [
+      'a learned vulnerability id that is not one',
+      JSON.stringify({
+        ...JSON.parse(reportJson('a', 'failed', [SQLI], '1')),
+        findings: [
+          {
+            ...JSON.parse(reportJson('a', 'failed', [SQLI], '1')).findings[0],
+            wallarm: { regressionOf: '::error::x' }
+          }
+        ]
+      }),
+      /finding 1 has a wallarm\.regressionOf that is not a vulnerability id/
     ],
     [
       'a finding with no identity',
@@ -192,6 +224,78 @@ describe('the merge', () => {
     ])
     expect(m.conclusion).toBe('failed')
     expect(m.reason).toBe('The legs found 3 vulnerabilities at or above threat 1 (chrome, firefox).')
+  })
+
+  it('never merges two findings with no location (known only from the summary), in one leg or across legs', () => {
+    const blind = (id: string): Finding => ({ id, type: 'sqli', threat: 80, code: 'S1' })
+    const ws = workspace({
+      'r/a.json': reportJson('a', 'failed', [blind('1'), blind('2')], '21'),
+      'r/b.json': reportJson('b', 'failed', [blind('3'), SQLI], '22')
+    })
+    const m = merge(legsOf(ws, ['r/a.json', 'r/b.json']))
+    expect(m.findings.map((f) => [f.id, f.path, f.legs])).toEqual([
+      ['1', '/search', ['b']],
+      ['1', undefined, ['a']],
+      ['2', undefined, ['a']],
+      ['3', undefined, ['b']]
+    ])
+    expect(m.reason).toBe('The legs found 4 vulnerabilities at or above threat 1 (a, b).')
+  })
+
+  it("hands the rules what each leg learned from Wallarm, by the finding's identity; nothing for an unlocated one", () => {
+    const ws = workspace({
+      'r/a.json': reportJson(
+        'a',
+        'failed',
+        [
+          { ...SQLI, status: 'active', learned: { regressionOf: '5' } },
+          { ...XSS, learned: { falsePositiveOf: '2' } },
+          {
+            id: '4',
+            type: 'sqli',
+            threat: 80,
+            code: 'S1',
+            status: 'falsepositive',
+            learned: { falsePositiveOf: '4' }
+          }
+        ],
+        '21'
+      )
+    })
+    let given: readonly Finding[] = []
+    const m = mergeLegs(legsOf(ws, ['r/a.json']), {
+      minThreat: 1,
+      techFailTolerance: 0,
+      expected: undefined,
+      applyRules: (f, wallarm) => {
+        given = wallarm
+        return f
+      }
+    })
+    expect(given).toEqual([
+      {
+        type: 'sqli',
+        method: 'GET',
+        domain: 'shop.test',
+        path: '/search',
+        parameter: 'q',
+        id: '5',
+        threat: 80,
+        status: 'closed'
+      },
+      {
+        type: 'xss',
+        method: 'GET',
+        domain: 'shop.test',
+        path: '/greet',
+        parameter: 'name',
+        id: '2',
+        threat: 40,
+        status: 'falsepositive'
+      }
+    ])
+    // Wallarm's own status of each finding travels with it.
+    expect(m.findings.map((f) => f.status)).toEqual(['active', 'falsepositive', undefined])
   })
 
   it('legs that failed only on findings below this min-threat pass; the worst other conclusion wins', () => {
