@@ -99,6 +99,19 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
   const fault = ctx.faults.take(method, path)
   if (fault) {
     if (fault.delayMs !== undefined && fault.delayMs > 0) await sleep(fault.delayMs)
+    if (fault.hang) {
+      // Accepted, never answered: the socket is destroyed only when the client gives up or we close.
+      entry.status = 0
+      return
+    }
+    if (fault.trickleMs !== undefined) {
+      entry.status = 200
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{')
+      const timer = setInterval(() => res.write(' '), fault.trickleMs)
+      res.on('close', () => clearInterval(timer))
+      return
+    }
     if (fault.reset) {
       entry.status = 0
       req.socket.destroy()

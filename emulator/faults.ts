@@ -5,6 +5,8 @@
  *
  * What a fault does, in order:
  * - `delayMs`: wait this many real milliseconds (never scaled by timeScale) before anything else.
+ * - `hang`: take the request and never answer (the connection stays open until the client gives up).
+ * - `trickleMs`: answer 200 and send one byte of a body every this many real milliseconds, never ending.
  * - `reset`: destroy the socket without answering.
  * - `malformed`: answer 200 with a truncated JSON body.
  * - `status` (or `retryAfter` alone, which implies 429): answer that status, with `body` verbatim when
@@ -20,6 +22,8 @@ export interface Fault {
   body?: string
   retryAfter?: string
   delayMs?: number
+  hang?: boolean
+  trickleMs?: number
   reset?: boolean
   malformed?: boolean
 }
@@ -79,6 +83,8 @@ export function faultFromJson(input: unknown): Fault {
   if (typeof o.retryAfter === 'string' || typeof o.retryAfter === 'number')
     fault.retryAfter = String(o.retryAfter)
   if (typeof o.delayMs === 'number') fault.delayMs = o.delayMs
+  if (o.hang === true) fault.hang = true
+  if (typeof o.trickleMs === 'number' && o.trickleMs > 0) fault.trickleMs = o.trickleMs
   if (o.reset === true) fault.reset = true
   if (o.malformed === true) fault.malformed = true
   return fault

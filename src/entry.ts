@@ -1,9 +1,9 @@
 import { createClient as realClient, type ClientFactory } from './action/client.js'
 import type { RunnerPort } from './action/port.js'
-import { State } from './common/constants.js'
 import { ReportedFailure, message } from './common/error-message.js'
 import { runMain, type MainDeps } from './main.js'
 import { runPost } from './post.js'
+import type { Step } from './step.js'
 
 /** The process as the entry uses it: its environment and the runner's cancel signals. */
 export interface EntryProcess {
@@ -21,6 +21,8 @@ export interface EntryProcess {
 export async function entry(
   port: RunnerPort,
   proc: EntryProcess,
+  /** Which entry of action.yml started this process (./step.ts): never guessed from the state. */
+  step: Step,
   createClient: ClientFactory = realClient,
   overrides: Partial<Omit<MainDeps, 'env' | 'signal'>> = {}
 ): Promise<void> {
@@ -32,7 +34,7 @@ export async function entry(
     proc.off('SIGTERM', onSignal)
     controller.abort()
   }
-  const isPost = port.getState(State.IsPost) === 'true'
+  const isPost = step === 'post'
   // Only the main step has remote work to wind down; the post step is one short stop request.
   if (!isPost) {
     proc.on('SIGINT', onSignal)

@@ -1,9 +1,10 @@
 /**
- * The bundle's entry point (dist/index.js), for both the main and the post step: action.yml names the
- * same file twice, as actions/checkout does, and the main step saves the `is-post` state, which the
- * runner hands back to the post step only.
+ * The bundle's entry point (dist/index.js), for both the main and the post step: action.yml names
+ * dist/index.js for main, and dist/post.js for post, which sets the post-step flag (./step.ts) and then
+ * loads this same bundle.
  */
 import { corePort } from './action/core-port.js'
 import { entry } from './entry.js'
+import { currentStep } from './step.js'
 
-await entry(corePort, process)
+await entry(corePort, process, currentStep())

@@ -1,6 +1,8 @@
 /**
  * The main step: inputs → client → flow → publish. Whatever ends the step early (a bad input, no token,
- * an API error) is thrown to the one catch in the entry; the outputs are completed in any case.
+ * an API error) is thrown to the one catch in the entry; the outputs are completed in any case. A
+ * recording this step started is always stopped here or handed to the post step (state), whatever
+ * cannot be written.
  */
 import { State } from './common/constants.js'
 import type { ClientFactory } from './action/client.js'
@@ -8,6 +10,7 @@ import { readInputs } from './action/inputs.js'
 import { explain } from './action/remedies.js'
 import { ReportedFailure } from './common/error-message.js'
 import { OutputSink } from './action/outputs.js'
+import { StateSink, type StateName } from './action/state.js'
 import type { RunnerPort } from './action/port.js'
 import { Publisher } from './action/publish.js'
 import { formatDuration } from './common/duration.js'
@@ -19,6 +22,7 @@ import type { Settings } from './inputs/settings.js'
 import { loadTriageRules } from './triage/load.js'
 import { stopOnFirstFailCaveat } from './inputs/caveats.js'
 import { systemClock, sleep as realSleep, type Clock, type Sleep } from './common/time.js'
+import type { Id } from './wallarm/types.js'
 
 export interface MainDeps {
   env: NodeJS.ProcessEnv
@@ -40,8 +44,10 @@ const NO_TOKEN =
 
 /** @throws for a bad input, a missing token, a failed flow step, or a failing gate (its reason) */
 export async function runMain(port: RunnerPort, createClient: ClientFactory, deps: MainDeps): Promise<void> {
-  port.saveState(State.IsPost, 'true')
   const outputs = new OutputSink(port)
+  const state = new StateSink(port)
+  // The error that ends the step: a failure to write the outputs is said too, but never instead of it.
+  let failure: unknown
   try {
     // Every input is checked even when the step will skip, so a typo fails on forks' pull requests too.
     const settings = readInputs(port, deps.env)
@@ -75,18 +81,35 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
       return
     }
     for (const warning of settings.warnings) port.warning(warning)
-    port.saveState(State.ApiBaseUrl, settings.api.baseUrl)
+    if (!state.save(State.ApiBaseUrl, settings.api.baseUrl)) {
+      const why = `The step's state for its post step (GITHUB_STATE) cannot be written: ${state.broken()}.`
+      // A record step's recording outlives the step: only the post step stops it when a later step fails.
+      if (settings.mode === 'record')
+        throw new Error(
+          `${why} The post step stops a record step's recording when a later step fails, so no recording is started without it.`
+        )
+      port.warning(`${why} The post step cannot clean up after this step.`)
+    }
     port.info(`Wallarm FAST ${settings.mode} against ${settings.api.baseUrl}`)
 
     if (rules.baselineMissing && settings.failOn === 'new-vulnerabilities')
       port.info(`No baseline file at ${rules.baselineFile}: an empty baseline, so every finding is new.`)
     const publisher = new Publisher(port, outputs, settings, deps.env, rules, deps.wallClock)
-    const result = await flow(settings, token, { port, createClient, publisher, deps })
+    const result = await flow(settings, token, { port, createClient, publisher, deps, state })
     const decision = await publisher.publish(result)
     // Said once: the verdict is the first error annotation (publish), so the step fails without a message.
     if (decision.failed) throw new ReportedFailure(decision.reason)
+  } catch (err) {
+    failure = err
+    throw err
   } finally {
     outputs.complete()
+    const broken = outputs.failure()
+    if (broken !== undefined) {
+      // eslint-disable-next-line no-unsafe-finally -- only when nothing else is thrown: it is the step's failure
+      if (failure === undefined) throw new Error(broken)
+      port.error(broken)
+    }
   }
 }
 
@@ -95,6 +118,7 @@ interface FlowContext {
   createClient: ClientFactory
   publisher: Publisher
   deps: MainDeps
+  state: StateSink
 }
 
 /**
@@ -102,7 +126,7 @@ interface FlowContext {
  * ids reach the outputs and reports); a cancelled record step stops the recording it started first.
  */
 async function flow(settings: Settings, token: string, ctx: FlowContext): Promise<FlowResult> {
-  const { port, createClient, publisher, deps } = ctx
+  const { port, createClient, publisher, deps, state } = ctx
   const { signal } = deps
   const client = createClient({
     baseUrl: settings.api.baseUrl,
@@ -115,8 +139,28 @@ async function flow(settings: Settings, token: string, ctx: FlowContext): Promis
     ...(deps.sleep ? { sleep: deps.sleep } : {})
   })
   let result: FlowResult
-  let recordingRunId: string | undefined
+  /** The recording this step started and has not seen stopped. */
+  let recordingRunId: Id | undefined
+  /** Whether the post step was told of it (false: GITHUB_STATE could not be written). */
+  let handedOver = true
+  let stopAsked = false
   let lastRun: FlowResult['run']
+  const why = (): string =>
+    signal.aborted
+      ? 'Cancelled'
+      : settings.mode === 'scan'
+        ? 'The scan failed'
+        : 'The post step cannot be told of the recording (GITHUB_STATE)'
+  /** Stops the recording this step left on; only a stop that worked clears the state. */
+  const stopLeft = async (): Promise<void> => {
+    if (recordingRunId === undefined || stopAsked) return
+    stopAsked = true
+    const runId = recordingRunId
+    if (await stopLeftRecording(why(), port, createClient, settings.api.baseUrl, token, runId)) {
+      recordingRunId = undefined
+      state.save(State.RecordingRunId, '')
+    }
+  }
   try {
     const flowDeps: FlowDeps = {
       client,
@@ -130,13 +174,31 @@ async function flow(settings: Settings, token: string, ctx: FlowContext): Promis
         publisher.runKnown(run)
       },
       onRecording: (runId, recording) => {
+        // Noted first, before any output or file: whatever fails next, this step knows to stop it.
         recordingRunId = recording ? runId : undefined
-        port.saveState(State.RecordingRunId, recording ? String(runId) : '')
+        const saved = state.save(State.RecordingRunId, recording ? String(runId) : '')
+        if (recording && !saved) {
+          handedOver = false
+          port.error(
+            `Test run ${runId} is recording, but the step's state (GITHUB_STATE) cannot be written ` +
+              `(${state.broken() ?? ''}): the post step could not stop it, so this step stops it.`
+          )
+        }
       }
+    }
+    const runner = {
+      info: (m: string) => port.info(m),
+      warning: (m: string) => port.warning(m),
+      getState: (name: string) => port.getState(name),
+      saveState: (name: string, value: string) => void state.save(name as StateName, value)
     }
     result =
       settings.mode === 'scan'
-        ? await runScan(settings, flowDeps, scanPorts(port, deps.env, token, settings.api.baseUrl))
+        ? await runScan(settings, flowDeps, {
+            ...scanPorts(runner, deps.env, token, settings.api.baseUrl),
+            // The first thing of every teardown of a scan that went wrong: before processes, hop and node.
+            stopLeftRecording: stopLeft
+          })
         : await runFlow(settings, flowDeps)
   } catch (err) {
     const cause = err instanceof ScanFailure ? err.cause : err
@@ -151,12 +213,20 @@ async function flow(settings: Settings, token: string, ctx: FlowContext): Promis
     client.dispose()
   }
 
-  // Only a stop that worked clears the state: otherwise the post step, with more time, tries again.
-  // A scan started its recording itself, so it stops it whatever went wrong, not only on cancel.
-  const why = signal.aborted ? 'Cancelled' : settings.mode === 'scan' ? 'The scan failed' : undefined
-  if (why !== undefined && recordingRunId !== undefined) {
-    if (await stopLeftRecording(why, port, createClient, settings.api.baseUrl, token, recordingRunId))
-      port.saveState(State.RecordingRunId, '')
+  // A scan started its recording itself, so it stops it whatever went wrong, not only on cancel; a record
+  // step whose post step cannot be told of its recording stops it too.
+  if (signal.aborted || settings.mode === 'scan' || !handedOver) await stopLeft()
+  if (!handedOver && !signal.aborted && lastRun !== undefined) {
+    result = {
+      ...result,
+      conclusion: 'error',
+      reason:
+        `The step's state (GITHUB_STATE) cannot be written (${state.broken() ?? ''}), so the post step could ` +
+        `not stop the recording of test run ${lastRun.id} if a later step failed: ` +
+        (recordingRunId === undefined
+          ? 'the recording was stopped.'
+          : 'stopping it failed too; stop it in the Wallarm console.')
+    }
   }
   return result
 }

@@ -16,10 +16,13 @@ import { loadActionManifest } from './github-parser.js'
 export const RUN_ID = String(process.pid)
 
 export const ROOT = resolve(import.meta.dirname, '..', '..')
-export const DIST = join(ROOT, 'dist', 'index.js')
 
 // As the runner does: a manifest that GitHub's parser refuses is never run.
 const action = loadActionManifest(ROOT)
+
+/** The files action.yml names for the main and the post step, as the runner starts them. */
+export const DIST = join(ROOT, action.runs.main ?? 'dist/index.js')
+export const DIST_POST = join(ROOT, action.runs.post ?? action.runs.main ?? 'dist/index.js')
 
 /** The defaults the runner would pass, with `${{ github.token }}` evaluated to a stand-in. */
 export function defaultInputs(githubToken = 'ghs_job_token_stand_in'): Record<string, string> {
@@ -73,6 +76,8 @@ export interface StepOptions {
   /** Called once the process is running (e.g. to send it a signal later). */
   onSpawn?: ((child: ReturnType<typeof spawn>) => void) | undefined
   runnerTemp?: string
+  /** Which entry of action.yml runs: the main step's (default) or the post step's. */
+  entry?: 'main' | 'post'
 }
 
 let stepCounter = 0
@@ -128,7 +133,7 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
     else env[name] = value
   }
 
-  const child = spawn(options.node ?? process.execPath, [DIST], {
+  const child = spawn(options.node ?? process.execPath, [options.entry === 'post' ? DIST_POST : DIST], {
     env,
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -154,9 +159,9 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
   }
 }
 
-/** The post step of a step that ran before: its state comes back as STATE_*. */
+/** The post step of a step that ran before: action.yml's post entry, its state back as STATE_*. */
 export function runPostStep(main: StepResult, options: StepOptions = {}): Promise<StepResult> {
-  return runStep({ ...options, state: { ...main.state, ...options.state } })
+  return runStep({ ...options, entry: 'post', state: { ...main.state, ...options.state } })
 }
 
 let node24: string | undefined

@@ -65,12 +65,12 @@ export function writeReports(
     })
     writeFileSync(written.sarifPath, `${JSON.stringify(sarif, null, 2)}\n`)
   }
-  // JUnit for every run that was waited for: an interrupted or timed-out run is an error case there.
-  if (
-    (report.run || report.matrix) &&
-    report.mode !== 'record' &&
-    WAITED_CONCLUSIONS.includes(report.conclusion)
-  ) {
+  // JUnit for every run that was waited for: an interrupted or timed-out run is an error case there. So is
+  // a scan's run that ended in error (its node died during the stop or the wait): the run is not lost.
+  const waited =
+    WAITED_CONCLUSIONS.includes(report.conclusion) ||
+    (report.mode === 'scan' && report.conclusion === 'error' && report.run !== undefined)
+  if ((report.run || report.matrix) && report.mode !== 'record' && waited) {
     written.junitPath = `${base}.junit.xml`
     writeFileSync(written.junitPath, buildJunit(report))
   }

@@ -59,8 +59,8 @@ export class Publisher {
     this.outputs.set(Outputs.Baselines, run.baseline_count)
     this.outputs.set(Outputs.Url, this.runUrl(run))
     if (this.settings.mode === 'record' || this.settings.mode === 'reuse') {
-      this.port.exportVariable(Env.TestRunId, String(run.id))
-      this.port.exportVariable(Env.TestRecordId, String(run.test_record_id))
+      this.outputs.exportVariable(Env.TestRunId, String(run.id))
+      this.outputs.exportVariable(Env.TestRecordId, String(run.test_record_id))
     }
   }
 

@@ -69,8 +69,6 @@ export const Outputs = {
 
 /** What the main step leaves for the post step (GITHUB_STATE). Never the token. */
 export const State = {
-  /** Set by the main step of every mode, so the post step knows it is a post step. */
-  IsPost: 'is-post',
   /** The run a record step of this step started and has not seen stopped. */
   RecordingRunId: 'recording-test-run-id',
   ApiBaseUrl: 'api-base-url',

@@ -101,6 +101,8 @@ export async function runFlow(settings: Settings, deps: FlowDeps): Promise<FlowR
 
 async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   const { client, log } = deps
+  // A cancel ends the create's retries and backoff at once. An attempt already sent gets a little more
+  // time for its answer: a run created without its id being learned could be stopped by nobody.
   const created = await client.createTestRun(
     {
       name: settings.name,
@@ -113,14 +115,18 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
       stop_on_first_fail: settings.stopOnFirstFail,
       skip_duplicated_baselines: settings.skipDuplicatedBaselines,
       file_extensions_to_exclude: settings.fileExtensionsToExclude
+    },
+    deps.signal,
+    {
+      answerGraceMs: CREATE_ANSWER_GRACE_MS,
+      onUnanswered: () => log.warning(unansweredCreate(settings))
     }
-    // Not aborted on cancel: a run created without its id being learned could not be stopped by anyone
-    // and would hold the node and the record until inactivity-timeout. The request's own timeout bounds it.
   )
   log.info(`Created test run ${created.id} recording into the new test record ${created.test_record_id}.`)
+  // Noted before anything else that can fail (outputs, files): a recording is always stopped or handed on.
+  deps.onRecording(created.id, true)
   const pin = new RecordPin(created, log, (run) => deps.onRunKnown(run))
   deps.onRunKnown(created)
-  deps.onRecording(created.id, true)
 
   log.info(
     `Waiting up to ${formatDuration(settings.readyTimeoutMs)} for the FAST node to be ready to record…`
@@ -169,15 +175,35 @@ async function record(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   }
 }
 
+/**
+ * How long a create already sent may still wait for its answer after a cancel: the runner sends SIGTERM
+ * 7.5 s after SIGINT, and stopping the run it answers with takes a few seconds more.
+ */
+export const CREATE_ANSWER_GRACE_MS = 2_000
+
+/** A create that got no answer may have made a run: the step says so, with what a person looks for. */
+function unansweredCreate(settings: Settings): string {
+  return (
+    `A test run named "${settings.name}" may have been created and be recording: the request that creates it ` +
+    'got no answer, so this step does not know its id (and the Wallarm API cannot list test runs to find it). ' +
+    'Look for it among the test runs in the Wallarm console and stop its recording; otherwise it holds the ' +
+    `FAST node until inactivity-timeout (${settings.inactivityTimeout} s) ends it.`
+  )
+}
+
 async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   const { client, log } = deps
   const id = requireRunId(settings)
   // Whether the recording is still on when the stop is asked: the stop's answer cannot tell a recording it
   // ended from one that had ended by itself (after inactivity-timeout) while requests were still coming.
-  const before = await client.getTestRun(id, deps.signal)
+  // Only a hint: it has a short bound of its own, and whatever becomes of it, the stop is asked.
+  const before = await readBeforeStop(id, deps)
   // (An interrupted run ended otherwise, and says so itself.)
-  const endedWarning = before.recording || before.state === 'interrupted' ? undefined : endedEarly(before)
-  if (settings.stopGracePeriodMs > 0 && before.recording) {
+  const endedWarning =
+    before === undefined || before.recording || before.state === 'interrupted'
+      ? undefined
+      : endedEarly(before)
+  if (settings.stopGracePeriodMs > 0 && before?.recording !== false) {
     log.info(
       `Waiting ${formatDuration(settings.stopGracePeriodMs)} for the node to upload the last baselines…`
     )
@@ -202,6 +228,31 @@ async function stop(settings: Settings, deps: FlowDeps): Promise<FlowResult> {
   if (endedWarning === undefined) return result
   // The gate makes a pass of it inconclusive, unless scan mode counts no request after the end.
   return { ...result, warnings: [endedWarning, ...result.warnings], recordingEnded: {} }
+}
+
+/**
+ * How long the read before the stop may take, its retries included: it only tells whether the recording
+ * had ended by itself, so a status endpoint that hangs or trickles must not hold the stop back.
+ */
+export const STOP_READ_MS = 10_000
+
+/** The run as it is before the stop, or undefined (with a warning) when it cannot be read in time. */
+async function readBeforeStop(id: Id, deps: FlowDeps): Promise<TestRun | undefined> {
+  const bound = deadlineSignal(STOP_READ_MS, deps.signal)
+  try {
+    return await deps.client.getTestRun(id, bound.signal)
+  } catch (err) {
+    if (deps.signal.aborted) throw err
+    const why = bound.expired() ? `no answer within ${formatDuration(STOP_READ_MS)}` : message(err)
+    deps.log.warning(
+      `The step could not tell whether the recording of test run ${id} had already ended by itself before ` +
+        `the stop (reading the run failed: ${why}), so requests sent after such an end would go unnoticed. ` +
+        'The stop is asked all the same.'
+    )
+    return undefined
+  } finally {
+    bound.clear()
+  }
 }
 
 /** The warning for a recording found ended before the stop. */

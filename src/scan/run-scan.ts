@@ -5,7 +5,7 @@
  * as reuse mode makes it) and the step waits for its verdict. The container and the hop are gone when it returns. No
  * `@actions/core` here: the action layer passes the flow's dependencies and a few ports.
  */
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { message } from '../common/error-message.js'
 import { runFlow, type FlowDeps, type FlowResult } from '../modes/flow.js'
@@ -25,6 +25,7 @@ import {
 import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
 import type { ScanOutcome } from '../report/model.js'
+import type { Id, TestRun } from '../wallarm/types.js'
 import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
 
 export interface ScanPorts {
@@ -44,6 +45,12 @@ export interface ScanPorts {
   group(title: string, text: string): void
   /** Where the test command's output goes in the log (written raw to stdout without it). */
   commandOutput?(): CommandLog
+  /**
+   * Stops the recording this step started, when it is still on as the scan ends without its verdict (a
+   * cancel, a failure): the first thing of the teardown, before processes, the hop and the node, so that
+   * the runner's kill cannot come first.
+   */
+  stopLeftRecording?(): Promise<void>
 }
 
 export type ScanResult = FlowResult & { scan: ScanOutcome }
@@ -61,16 +68,36 @@ export class ScanFailure extends Error {
   }
 }
 
-export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPorts): Promise<ScanResult> {
+export async function runScan(settings: Settings, given: FlowDeps, ports: ScanPorts): Promise<ScanResult> {
   const scan = settings.scan
   if (scan === undefined) throw new Error('scan mode needs its settings (run, target).')
-  const { log } = deps
+  const { log } = given
   const outcome: ScanOutcome = { testsCancelled: false, testsMustPass: scan.testsMustPass }
+  // What the flow learned of the run and its recording: a failure (the node's death) keeps the run.
+  let lastRun: TestRun | undefined
+  let recordingId: Id | undefined
+  const deps: FlowDeps = {
+    ...given,
+    onRunKnown: (run) => {
+      lastRun = run
+      given.onRunKnown(run)
+    },
+    onRecording: (id, on) => {
+      recordingId = on ? id : undefined
+      given.onRecording(id, on)
+    }
+  }
   let node: RunningNode | undefined
   let hop: RecordingHop | undefined
   let command: RunningCommand | undefined
   let commandLog: CommandLog | undefined
   let wentWrong = true
+  // The teardown's first step, started at the cancel itself (while the tests are still being ended).
+  let stopping: Promise<void> | undefined
+  const stopNow = (): void => {
+    if (recordingId !== undefined) stopping ??= ports.stopLeftRecording?.()
+  }
+  given.signal.addEventListener('abort', stopNow, { once: true })
   try {
     let nodeProxy = scan.nodeUrl
     if (nodeProxy !== undefined) {
@@ -160,7 +187,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
     for (const line of diagnoses) log.warning(line)
 
     if (deps.signal.aborted) {
-      // The action layer stops the recording on cancel (it knows the run is recording).
+      // The recording was stopped at the cancel (stopNow), before the tests were ended.
       return {
         conclusion: 'error',
         reason: 'The job was cancelled while the tests ran.',
@@ -169,13 +196,22 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
         scan: outcome
       }
     }
-    // Whatever the tests did, stop the recording and wait for the verdict, as stop mode does.
-    // (A node already gone cannot test: then the recording is only stopped, so the record is reusable.)
+    // Whatever the tests did, stop the recording and wait for the verdict, as stop mode does. The stop is
+    // asked whatever happens to the node meanwhile (its death must not leave the recording on); only the
+    // wait for the verdict ends with the node. (A node already gone cannot test: then the recording is
+    // only stopped, so the record is reusable.)
+    const runId = recording.run.id
+    const stopped = await runFlow({ ...settings, mode: 'stop', testRunId: runId, wait: false }, deps)
     const nodeGoneBefore = gone?.aborted === true
-    let verdict = await runFlow(
-      { ...settings, mode: 'stop', testRunId: recording.run.id, wait: !nodeGoneBefore },
-      nodeGoneBefore ? deps : nodeDeps
-    )
+    let verdict: FlowResult = stopped
+    if (!nodeGoneBefore) {
+      const waited = await runFlow({ ...settings, mode: 'wait', testRunId: runId, wait: true }, nodeDeps)
+      verdict = {
+        ...waited,
+        warnings: [...stopped.warnings, ...waited.warnings],
+        recordingEnded: stopped.recordingEnded
+      }
+    }
     if (verdict.recordingEnded && verdict.run) {
       // The recording ended by itself before the tests did: the requests after it, counted and marked.
       const late = counter.summary(hostMatcher(scan.allowedHosts), verdict.run.baseline_count)
@@ -190,25 +226,45 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
   } catch (err) {
     // The node's own failures are this step's verdict (with its log path in the outputs); others go on up.
     if (!(err instanceof NodeError)) throw new ScanFailure(err, outcome)
-    return { conclusion: 'error', reason: err.message, warnings: [], scan: outcome }
+    // The run (when there is one) survives the node's death: the report, summary and JUnit keep it.
+    const logNote = outcome.nodeLogPath !== undefined ? ` The node's log: ${outcome.nodeLogPath}.` : ''
+    return {
+      conclusion: 'error',
+      reason: `${err.message}${logNote}`,
+      run: lastRun,
+      warnings: [],
+      scan: outcome
+    }
   } finally {
+    // The teardown, the stop first: stop the recording, then end processes, then remove the container,
+    // then read its logs. A slow daemon or API must not let the runner's kill come before the stop.
+    given.signal.removeEventListener('abort', stopNow)
+    stopNow()
+    await stopping
     // What the command left in the background ends once the verdict is in (or whatever went wrong).
     if (command !== undefined) await endLeftovers(command, log)
     commandLog?.close()
     await hop?.close()
     if (node !== undefined) {
-      if (wentWrong) {
-        ports.group(
-          `The FAST node's log, last lines (all of it: ${node.logPath})`,
-          neutralise(node.logTail(60))
-        )
-      }
       try {
         await node.remove()
         ports.onContainer(undefined)
       } catch (err) {
         log.warning(`${message(err)} The post step tries again.`)
       }
+      if (wentWrong) {
+        ports.group(
+          `The FAST node's log, last lines (all of it: ${node.logPath})`,
+          neutralise(node.logTail(60))
+        )
+      }
+    }
+    if (outcome.nodeLogPath !== undefined && !existsSync(outcome.nodeLogPath)) {
+      log.warning(
+        `The FAST node's log could not be written to ${outcome.nodeLogPath} (is RUNNER_TEMP a folder that exists?): ` +
+          'node-log-path is empty; its last lines are in this log.'
+      )
+      delete outcome.nodeLogPath
     }
   }
 }

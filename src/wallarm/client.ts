@@ -105,6 +105,38 @@ export interface FastClientOptions {
   random?: () => number
 }
 
+export interface CreateOptions {
+  /** How long an attempt already sent may still wait for its answer once `signal` aborted. Default 0. */
+  answerGraceMs?: number
+  /** Called when the create fails after an attempt that got no answer: a run may have been created. */
+  onUnanswered?: () => void
+}
+
+/**
+ * A signal that aborts `ms` after `parent` does (at once for 0), or never without a parent; `clear()`
+ * releases its timer and listener.
+ */
+function graceAfter(
+  parent: AbortSignal | undefined,
+  ms: number
+): { signal: AbortSignal | undefined; clear: () => void } {
+  if (parent === undefined || ms <= 0) return { signal: parent, clear: () => undefined }
+  const controller = new AbortController()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const onAbort = (): void => {
+    timer = setTimeout(() => controller.abort(parent.reason), ms)
+  }
+  if (parent.aborted) onAbort()
+  else parent.addEventListener('abort', onAbort, { once: true })
+  return {
+    signal: controller.signal,
+    clear: () => {
+      clearTimeout(timer)
+      parent.removeEventListener('abort', onAbort)
+    }
+  }
+}
+
 export interface ListVulnerabilitiesOptions {
   /** Items per request, 1..1000. Default 500. */
   pageSize?: number
@@ -231,11 +263,51 @@ export class FastClient {
    * token: the newer run replaces the older one, which ends `interrupted`, and we only know the
    * newer one.
    */
-  async createTestRun(params: CreateTestRunParams, signal?: AbortSignal): Promise<TestRun> {
+  async createTestRun(
+    params: CreateTestRunParams,
+    signal?: AbortSignal,
+    opts: CreateOptions = {}
+  ): Promise<TestRun> {
     const op = 'create test run'
     const { test_record_id: _ignored, ...rest } = params as CreateTestRunParams & { test_record_id?: unknown }
-    const payload = await this.request(op, 'POST', '/v1/test_run', defined(rest), signal)
-    return this.testRun(op, payload)
+    // `signal` ends the retries and the backoff at once; an attempt already sent gets `answerGraceMs` more
+    // for its answer, since a run created without its id being learned could be stopped by nobody.
+    const grace = graceAfter(signal, opts.answerGraceMs ?? 0)
+    /** How the last attempt ended: no answer at all (sent; timed out, reset or cut off) may mean a run. */
+    let last: 'in flight' | 'answered' | 'no answer' = 'answered'
+    try {
+      const payload = await this.request(
+        op,
+        'POST',
+        '/v1/test_run',
+        defined(rest),
+        signal,
+        undefined,
+        undefined,
+        {
+          signal: grace.signal,
+          onSent: (answer) => {
+            last = 'in flight'
+            answer.then(
+              () => (last = 'answered'),
+              // An HTTP answer, or a connection refused, means no run; a timeout, a reset or an abort may not.
+              (err: unknown) =>
+                (last =
+                  err instanceof WallarmApiError &&
+                  (err.kind !== 'network' || err.networkCode === 'ECONNREFUSED')
+                    ? 'answered'
+                    : 'no answer')
+            )
+          }
+        }
+      )
+      return this.testRun(op, payload)
+    } catch (err) {
+      if (last !== 'answered') opts.onUnanswered?.()
+      throw err
+    } finally {
+      grace.clear()
+    }
   }
 
   /** `POST /v1/test_run` with `test_record_id`, a new test run replaying an existing test record. */
@@ -444,14 +516,18 @@ export class FastClient {
     body: unknown,
     signal?: AbortSignal,
     resource?: Resource,
-    token = this.token
+    token = this.token,
+    /** What one attempt runs with: its own signal (default `signal`), and who watches it. */
+    each?: { signal?: AbortSignal | undefined; onSent?: (answer: Promise<unknown>) => void }
   ): Promise<unknown> {
     let made = 0
     try {
       return await retry(
         (attempt) => {
           made = attempt
-          return this.send(operation, method, path, body, signal, resource, token)
+          const answer = this.send(operation, method, path, body, each?.signal ?? signal, resource, token)
+          each?.onSent?.(answer)
+          return answer
         },
         {
           attempts: this.attempts,

@@ -1,5 +1,5 @@
 /**
- * The entry in-process: main or post by the saved state, the one catch that fails the main step, and
+ * The entry in-process: main or post by the entry that started it (never by the state), the one catch that fails the main step, and
  * the runner's cancel signals (the first aborts the work, a second is left to Node).
  */
 import { EventEmitter } from 'node:events'
@@ -18,12 +18,12 @@ function fakeProcess(env: NodeJS.ProcessEnv): EventEmitter & { env: NodeJS.Proce
 }
 
 describe('entry', () => {
-  it('runs the main step, saving is-post, and fails the step on what main throws', async () => {
+  it('runs the main step, and fails the step on what main throws', async () => {
     h = await stepHarness()
     const runner = h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': '424242' })
     const proc = fakeProcess(h.env)
-    await entry(runner, proc, h.createClient, { clock: h.clock, sleep: h.sleep })
-    expect(runner.state['is-post']).toBe('true')
+    await entry(runner, proc, 'main', h.createClient, { clock: h.clock, sleep: h.sleep })
+    expect(runner.state['is-post']).toBeUndefined()
     expect(runner.failure).toEqual(expect.stringContaining('no such test run 424242'))
     expect(proc.listenerCount('SIGINT') + proc.listenerCount('SIGTERM')).toBe(0)
   })
@@ -38,7 +38,7 @@ describe('entry', () => {
       listening = proc.listenerCount('SIGINT')
       proc.emit('SIGINT', 'SIGINT')
     }
-    await entry(runner, proc, h.createClient, { clock: h.clock, sleep: h.sleep })
+    await entry(runner, proc, 'main', h.createClient, { clock: h.clock, sleep: h.sleep })
     expect(listening).toBe(1)
     expect(runner.lines('info')).toContain('Received SIGINT: cancelling.')
     expect(runner.failure).toEqual('The job was cancelled.')
@@ -53,26 +53,41 @@ describe('entry', () => {
     const runner = h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(run.id) })
     const proc = fakeProcess(h.env)
     h.onSleep = () => proc.emit('SIGTERM', 'SIGTERM')
-    await entry(runner, proc, h.createClient, { clock: h.clock, sleep: h.sleep })
+    await entry(runner, proc, 'main', h.createClient, { clock: h.clock, sleep: h.sleep })
     expect(runner.lines('info')).toContain('Received SIGTERM: cancelling.')
     expect(runner.outputs.conclusion).toBe('error')
   })
 
-  it('runs the post step when is-post is saved, without listening for signals', async () => {
+  it('runs the post step when started as the post step, without listening for signals', async () => {
     h = await stepHarness()
-    const runner = h.runner(
-      { token: TOKEN, 'auto-stop': 'false' },
-      { 'is-post': 'true', 'recording-test-run-id': '5' }
-    )
+    const runner = h.runner({ token: TOKEN, 'auto-stop': 'false' }, { 'recording-test-run-id': '5' })
     const proc = fakeProcess(h.env)
     let listened = false
     proc.on('newListener', () => {
       listened = true
     })
-    await entry(runner, proc, h.createClient)
+    await entry(runner, proc, 'post', h.createClient)
     expect(runner.lines('info')).toEqual(['auto-stop is false: test run 5 is left as it is.'])
     expect(listened).toBe(false)
-    expect(runner.state['is-post']).toBe('true')
     expect(Object.keys(runner.outputs)).toEqual([])
+  })
+
+  it('a post step with no state (main could not write it) starts nothing: no request, no recording', async () => {
+    h = await stepHarness()
+    const runner = h.runner({ mode: 'record', token: TOKEN })
+    await entry(runner, fakeProcess(h.env), 'post', h.createClient)
+    expect(runner.failed).toBe(false)
+    expect(h.emu.requests).toEqual([])
+    expect(h.clients).toEqual([])
+    expect(Object.keys(runner.outputs)).toEqual([])
+  })
+})
+
+describe('which step', () => {
+  it('is the post step only when dist/post.js set the flag before loading the bundle', async () => {
+    const { currentStep, POST_STEP_FLAG } = await import('../../src/step.js')
+    expect(currentStep({})).toBe('main')
+    expect(currentStep({ [Symbol.for(POST_STEP_FLAG)]: true })).toBe('post')
+    expect(currentStep({ [Symbol.for(POST_STEP_FLAG)]: 'true' })).toBe('main')
   })
 })

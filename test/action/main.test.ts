@@ -122,7 +122,7 @@ describe('record', () => {
       WALLARM_FAST_TEST_RUN_ID: id,
       WALLARM_FAST_TEST_RECORD_ID: r.outputs['test-record-id']
     })
-    expect(r.state).toEqual({ 'is-post': 'true', 'api-base-url': h.emu.apiUrl, 'recording-test-run-id': id })
+    expect(r.state).toEqual({ 'api-base-url': h.emu.apiUrl, 'recording-test-run-id': id })
     // Nothing could be tested yet: no verdict outputs, no SARIF or JUnit.
     expect(r.outputs.vulnerabilities).toBe('')
     expect(r.outputs['sarif-path']).toBe('')
@@ -272,6 +272,107 @@ describe('cancellation', () => {
     expect(r.failure).toEqual('The job was cancelled while waiting.')
     expect(r.outputs.conclusion).toBe('error')
     expect(h.emu.requests.filter((q) => q.path.endsWith('/action/stop'))).toEqual([])
+  })
+})
+
+describe('runner files that cannot be written (issue 22, roads 1 and 8)', () => {
+  const full = (): Error => new Error('ENOSPC: no space left on device, write')
+
+  it('GITHUB_OUTPUT: the recording is saved for the post step first, the failure names the run', async () => {
+    h = await stepHarness()
+    const runner = h.runner({ mode: 'record', token: TOKEN })
+    runner.outputError = full()
+    const r = await main(h, runner)
+    const id = r.state['recording-test-run-id']!
+    expect(id).toMatch(/^\d+$/)
+    expect(h.emu.model.getTestRun(TOKEN, Number(id)).recording).toBe(true)
+    expect(r.failure).toMatch(
+      new RegExp(
+        `^Writing the step's outputs \\(GITHUB_OUTPUT\\) failed: ENOSPC.*Test run ${id} \\(test record \\d+\\)`
+      )
+    )
+  })
+
+  it('GITHUB_OUTPUT: an earlier error stays the one the step fails with; the output failure is said too', async () => {
+    h = await stepHarness()
+    const runner = h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': '424242' })
+    runner.outputError = full()
+    const r = await main(h, runner)
+    expect(r.failure).toContain('no such test run 424242')
+    expect(r.lines('error')).toContainEqual(expect.stringMatching(/^Writing the step's outputs/))
+  })
+
+  it('GITHUB_ENV: a record step fails naming the run, which the post step still knows of', async () => {
+    h = await stepHarness()
+    const runner = h.runner({ mode: 'record', token: TOKEN })
+    runner.envError = full()
+    const r = await main(h, runner)
+    const id = r.outputs['test-run-id']!
+    expect(r.failure).toMatch(new RegExp(`^Writing the step's environment variables .*Test run ${id}`))
+    expect(r.state['recording-test-run-id']).toBe(id)
+  })
+
+  it('GITHUB_STATE: the outputs are still completed, with a warning', async () => {
+    h = await stepHarness()
+    const runId = await h.finishedRun(false)
+    const runner = h.runner({ mode: 'wait', token: TOKEN, 'test-run-id': String(runId) })
+    runner.stateError = full()
+    const r = await main(h, runner)
+    expect(r.outputs.conclusion).toBe('passed')
+    expect(Object.keys(r.outputs).sort()).toEqual([...everyOutput].sort())
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(/^The step's state for its post step \(GITHUB_STATE\) cannot be written: ENOSPC/)
+    )
+  })
+
+  it('GITHUB_STATE: record mode starts no recording it could not hand to the post step', async () => {
+    h = await stepHarness()
+    const runner = h.runner({ mode: 'record', token: TOKEN })
+    runner.stateError = full()
+    const r = await main(h, runner)
+    expect(r.failure).toMatch(/GITHUB_STATE\) cannot be written: ENOSPC.*no recording is started/)
+    expect(r.outputs.conclusion).toBe('error')
+    expect(h.emu.requests).toEqual([])
+  })
+
+  it('GITHUB_STATE failing once the recording is on: the step stops it and fails naming it', async () => {
+    h = await stepHarness()
+    const runner = h.runner({ mode: 'record', token: TOKEN })
+    const saveState = runner.saveState.bind(runner)
+    runner.saveState = (name, value) => {
+      if (name === 'recording-test-run-id' && value !== '') throw full()
+      saveState(name, value)
+    }
+    const r = await main(h, runner)
+    const id = r.outputs['test-run-id']!
+    expect(r.outputs.conclusion).toBe('error')
+    expect(r.text).toContain(
+      `Test run ${id} is recording, but the step's state (GITHUB_STATE) cannot be written`
+    )
+    expect(h.emu.model.getTestRun(TOKEN, Number(id)).recording).toBe(false)
+    expect(r.text).toContain(
+      `the recording of test run ${id} if a later step failed: the recording was stopped.`
+    )
+    expect(r.failed).toBe(true)
+  })
+})
+
+describe('the read before the stop (issue 21, road 11)', () => {
+  it('fails: a warning, and the stop is asked all the same', async () => {
+    h = await stepHarness()
+    const run = h.emu.model.createTestRun(TOKEN, { name: 'held', inactivity_timeout: 86400 })
+    h.emu.injectFault({ method: 'GET', path: `/v1/test_run/${run.id}`, status: 500, count: 5 })
+    const r = await main(
+      h,
+      h.runner({ mode: 'stop', token: TOKEN, 'test-run-id': String(run.id), wait: 'false' })
+    )
+    expect(r.lines('warning')).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^The step could not tell whether the recording of test run ${run.id} had already ended`)
+      )
+    )
+    expect(h.emu.requests.filter((q) => q.path === `/v1/test_run/${run.id}/action/stop`)).toHaveLength(1)
+    expect(h.emu.model.getTestRun(TOKEN, run.id).recording).toBe(false)
   })
 })
 

@@ -22,19 +22,19 @@ async function post(
   createClient: ClientFactory = harness.createClient
 ): Promise<FakeRunner> {
   const proc = Object.assign(new EventEmitter(), { env: { ...harness.env, ...env } })
-  await entry(runner, proc, createClient)
+  await entry(runner, proc, 'post', createClient)
   expect(runner.failed).toBe(false)
   return runner
 }
 
 function postState(h: StepHarness, runId: number | string): Record<string, string> {
-  return { 'is-post': 'true', 'recording-test-run-id': String(runId), 'api-base-url': h.emu.apiUrl }
+  return { 'recording-test-run-id': String(runId), 'api-base-url': h.emu.apiUrl }
 }
 
 describe('post step', () => {
   it('does nothing, reading no input, when no recording was left', async () => {
     h = await stepHarness()
-    const r = await post(h, h.runner({ mode: 'record', token: TOKEN }, { 'is-post': 'true' }))
+    const r = await post(h, h.runner({ mode: 'record', token: TOKEN }))
     expect(r.logs).toEqual([])
     expect(r.secrets).toEqual([])
     expect(h.clients).toEqual([])

@@ -57,6 +57,27 @@ describe('fault injection', () => {
     expect((await api(em, 'GET', '/v1/test_run/5001')).json.status).toBe(200)
   })
 
+  it('hangs (accepted, never answered) or trickles a byte at a time, never ending', async () => {
+    em = await startEmulator({ timeScale: 0.01 })
+    em.injectFault({ path: '/v1/test_run/5001', hang: true })
+    const hung = await fetch(`${em.apiUrl}/v1/test_run/5001`, { signal: AbortSignal.timeout(300) }).catch(
+      (err: unknown) => err
+    )
+    expect(hung).toBeInstanceOf(Error)
+    expect(em.requests.at(-1)).toMatchObject({ path: '/v1/test_run/5001', status: 0 })
+
+    em.injectFault({ path: '/v1/test_run/5001', trickleMs: 20 })
+    const controller = new AbortController()
+    const res = await fetch(`${em.apiUrl}/v1/test_run/5001`, { signal: controller.signal })
+    expect(res.status).toBe(200)
+    const reader = res.body!.getReader()
+    let bytes = 0
+    while (bytes < 4) bytes += (await reader.read()).value?.length ?? 0
+    controller.abort()
+    expect(bytes).toBeGreaterThanOrEqual(4)
+    expect((await api(em, 'GET', '/v1/test_run/5001')).httpStatus).not.toBe(0)
+  })
+
   it('accepts faults over the control endpoint (path as string or pathRegex)', async () => {
     em = await startEmulator({ timeScale: 0.01 })
     const add = await fetch(`${em.apiUrl}/__emulator/faults`, {

@@ -24,6 +24,10 @@ export class FakeRunner implements RunnerPort {
   failed = false
   /** Set to make the job summary fail, as a full disk would. */
   summaryError: Error | undefined
+  /** Set to make writing outputs (GITHUB_OUTPUT), state (GITHUB_STATE) or variables (GITHUB_ENV) fail. */
+  outputError: Error | undefined
+  stateError: Error | undefined
+  envError: Error | undefined
 
   constructor(
     private readonly inputs: Record<string, string> = {},
@@ -39,15 +43,18 @@ export class FakeRunner implements RunnerPort {
     return this.state[name] ?? ''
   }
   saveState(name: string, value: string): void {
+    if (this.stateError) throw this.stateError
     this.state[name] = value
   }
   setOutput(name: string, value: string): void {
+    if (this.outputError) throw this.outputError
     this.outputs[name] = value
   }
   setSecret(secret: string): void {
     this.secrets.push(secret)
   }
   exportVariable(name: string, value: string): void {
+    if (this.envError) throw this.envError
     this.exported[name] = value
   }
   info(message: string): void {

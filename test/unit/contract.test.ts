@@ -29,13 +29,16 @@ describe('action.yml and the code agree', () => {
     }
   })
 
-  it('runs on node24 with an always-run post step', () => {
+  it('runs on node24 with an always-run post step of its own entry, which npm run bundle writes', () => {
     expect(action.runs).toMatchObject({
       using: 'node24',
       main: 'dist/index.js',
-      post: 'dist/index.js',
+      post: 'dist/post.js',
       'post-if': 'always()'
     })
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
+    expect(pkg.scripts.bundle).toContain('scripts/post-entry.ts')
+    expect(readFileSync('dist/post.js', 'utf8')).toContain("await import('./index.js')")
   })
 
   it('reports the version package.json has', () => {
