@@ -10,7 +10,7 @@ import { Conclusions, Modes, type Conclusion, type Mode } from '../common/consta
 import { isOneOf } from '../inputs/parse.js'
 import type { Finding } from '../report/model.js'
 import { fingerprint } from '../report/sarif.js'
-import { describe } from '../triage/decide.js'
+import { describeIdentity } from '../triage/identity.js'
 import type { RunCounters } from '../verdict/gate.js'
 import {
   FINDING_TEXT_FIELDS,
@@ -186,7 +186,7 @@ function legFinding(f: unknown, i: number, refuse: (why: string) => never): LegF
   out.identity = fingerprint(out)
   if (stored !== out.identity)
     return refuse(
-      `finding ${i + 1} (${describe(out).slice(0, 200)}) has the identity ${short(stored)}, but its fields make ` +
+      `finding ${i + 1} (${describeIdentity(out).slice(0, 200)}) has the identity ${short(stored)}, but its fields make ` +
         `${short(out.identity)}: the report was changed after the leg wrote it, or another version of the action wrote it`
     )
   const wallarm = isObject(f.wallarm) ? f.wallarm : {}
