@@ -8,6 +8,7 @@ import { withoutHost } from './no-proxy.js'
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { constants } from 'node:os'
+import { systemClock, type Clock } from '../common/time.js'
 import { canList, commandProcesses, signalAll } from './processes.js'
 
 export interface ProxyEnvOptions {
@@ -135,6 +136,8 @@ export interface CommandOptions {
    * SIGINT to its SIGTERM, and the recording and the node still need stopping.
    */
   killGraceMs?: number
+  /** The monotonic clock the grace is measured on (never the wall clock, which NTP may step). */
+  clock?: Clock
 }
 
 export interface CommandResult {
@@ -178,6 +181,7 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export function startCommand(options: CommandOptions): Promise<RunningCommand> {
   const graceMs = options.killGraceMs ?? 2000
+  const clock = options.clock ?? systemClock
   const trackingId = randomUUID()
   const marker = `${TRACKING_VARIABLE}=${trackingId}`
   const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
@@ -213,8 +217,8 @@ export function startCommand(options: CommandOptions): Promise<RunningCommand> {
   const end = (): Promise<void> =>
     (ending ??= (async () => {
       signal('SIGTERM')
-      const deadline = Date.now() + graceMs
-      while (running().length > 0 && Date.now() < deadline) await pause(POLL_MS)
+      const deadline = clock.now() + graceMs
+      while (running().length > 0 && clock.now() < deadline) await pause(POLL_MS)
       if (running().length > 0) signal('SIGKILL')
       await Promise.race([eof, pause(LAST_READ_MS)])
       for (const pipe of pipes) pipe.destroy()

@@ -12,6 +12,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { systemClock, type Clock } from '../common/time.js'
 import { Redactor, logSafe } from '../text/untrusted.js'
 
 /** The label on every container this action starts, so that one left behind can be found. */
@@ -64,6 +65,8 @@ export interface NodeOptions {
   onName?: (name: string) => void
   /** Aborts `docker run` (a pull can take minutes): a cancelled step does not wait for it. */
   signal?: AbortSignal
+  /** The monotonic clock ready-timeout is measured on (never the wall clock, which NTP may step). */
+  clock?: Clock
 }
 
 /** `docker run` arguments. Pure, so that a test can see every one of them. */
@@ -244,7 +247,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     logTail: (lines = 40) => lastLines(log, lines),
     stopped: stopped.signal,
     async waitReady(timeoutMs, signal) {
-      const deadline = Date.now() + timeoutMs
+      const clock = options.clock ?? systemClock
+      const deadline = clock.now() + timeoutMs
       for (;;) {
         const denied = log.split('\n').find((line) => ACCESS_DENIED.test(line))
         if (denied !== undefined) {
@@ -265,7 +269,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           )
         }
         if (signal.aborted) throw new NodeError('Cancelled while the FAST node was starting.')
-        if (Date.now() >= deadline) {
+        if (clock.now() >= deadline) {
           throw new NodeError(
             `The FAST node was not ready within ${Math.round(timeoutMs / 1000)} s (ready-timeout): ` +
               (log.includes(CONNECTED_LINE)

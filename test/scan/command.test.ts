@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   commandEnvironment,
   endLeftovers,
@@ -16,6 +16,7 @@ import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
 
 const TOKEN = 'fast-command-token-s3cr3t'
+const HOUR = 3_600_000
 
 describe('commandEnvironment', () => {
   const base = {
@@ -291,6 +292,51 @@ describe('runCommand', () => {
     const pids = ['bg', 'timeout'].map((f) => Number(readFileSync(join(dir, f), 'utf8')))
     expect(pids.filter(isRunning)).toEqual([])
   })
+
+  it('the kill grace is read on the monotonic clock: a wall clock stepped back an hour does not stretch it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    const command = await startCommand({
+      command: `bash -c 'trap "" TERM; echo $$ > ${dir}/trap; exec sleep 60' & until [ -s ${dir}/trap ]; do sleep 0.05; done`,
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: ignore,
+      killGraceMs: 300
+    })
+    await command.exited
+    const pid = Number(readFileSync(join(dir, 'trap'), 'utf8'))
+    // NTP steps the wall clock back an hour just after the grace began.
+    const wall = Date.now.bind(Date)
+    let reads = 0
+    const stepped = vi.spyOn(Date, 'now').mockImplementation(() => wall() - (reads++ > 0 ? HOUR : 0))
+    try {
+      await command.end()
+    } finally {
+      stepped.mockRestore()
+    }
+    expect(isRunning(pid)).toBe(false)
+  }, 20_000)
+
+  it('the kill grace is read through the injected clock: stepped past the grace, what traps SIGTERM is killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    let now = 0
+    const command = await startCommand({
+      command: `bash -c 'trap "" TERM; echo $$ > ${dir}/trap; exec sleep 60' & until [ -s ${dir}/trap ]; do sleep 0.05; done`,
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: ignore,
+      // Ten minutes on the injected clock, which the test steps: real time plays no part.
+      killGraceMs: 600_000,
+      clock: { now: () => now }
+    })
+    await command.exited
+    const pid = Number(readFileSync(join(dir, 'trap'), 'utf8'))
+    const ending = command.end()
+    await new Promise((r) => setTimeout(r, 200))
+    expect(isRunning(pid)).toBe(true)
+    now += 600_001
+    await ending
+    expect(isRunning(pid)).toBe(false)
+  }, 20_000)
 
   it('a writer that escaped (its own session, a clean environment, an orphan) is cut off: end() returns', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import net, { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   CONTAINER_LABEL,
   NodeError,
@@ -16,6 +16,7 @@ import {
 } from '../../src/scan/node.js'
 
 const TOKEN = 'fast-node-lifecycle-s3cr3t'
+const HOUR = 3_600_000
 const FAKE_DOCKER_DIR = resolve(import.meta.dirname, 'fixtures')
 
 let dir: string
@@ -179,6 +180,34 @@ describe('startNode', () => {
     await expect(silent.waitReady(60_000, controller.signal)).rejects.toThrow(/Cancelled/)
     await silent.remove()
   })
+
+  it('the ready wait is read on the monotonic clock: a wall clock stepped forward an hour does not fail a healthy node', async () => {
+    const node = await startNode(options('slow-start', await listening()))
+    // NTP steps the wall clock forward an hour just after the wait began; the node connects a second later.
+    const wall = Date.now.bind(Date)
+    let reads = 0
+    const stepped = vi.spyOn(Date, 'now').mockImplementation(() => wall() + (reads++ > 0 ? HOUR : 0))
+    try {
+      await node.waitReady(300_000, new AbortController().signal)
+    } finally {
+      stepped.mockRestore()
+      await node.remove()
+    }
+  }, 20_000)
+
+  it('the ready wait is read through the injected clock: stepped past ready-timeout, it ends then', async () => {
+    let now = 0
+    const node = await startNode({ ...options('silent', await listening()), clock: { now: () => now } })
+    const waiting = node.waitReady(300_000, new AbortController().signal)
+    const outcome = waiting.then(
+      () => 'ready',
+      (err: Error) => err.message
+    )
+    await new Promise((r) => setTimeout(r, 300))
+    now += 300_000
+    expect(await outcome).toMatch(/not ready within 300 s \(ready-timeout\)/)
+    await node.remove()
+  }, 20_000)
 
   it('a failed docker run removes what it may have made and suggests a mirror', async () => {
     await expect(startNode(options('pull-denied', 1))).rejects.toThrow(
