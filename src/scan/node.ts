@@ -67,7 +67,12 @@ export interface NodeOptions {
   signal?: AbortSignal
   /** The monotonic clock ready-timeout is measured on (never the wall clock, which NTP may step). */
   clock?: Clock
+  /** ready-timeout: bounds `docker run` (the pull, mostly), then the wait for the node (waitReady's). */
+  readyTimeoutMs?: number
 }
+
+/** action.yml's default ready-timeout. */
+const DEFAULT_READY_TIMEOUT_MS = 5 * 60_000
 
 /** `docker run` arguments. Pure, so that a test can see every one of them. */
 export function dockerRunArgs(options: NodeOptions, name: string): string[] {
@@ -98,7 +103,16 @@ export interface DockerResult {
   stderr: string
 }
 
-/** Runs `docker args…`; a missing binary is code 127, as a shell says it. */
+/** `30 s`, `0.5 s`: a bound as the messages name it. */
+export function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`
+}
+
+/**
+ * Runs `docker args…`; a missing binary is code 127, as a shell says it, and one that outlived
+ * `timeoutMs` is code 124, as timeout(1) says it, with "docker <command> timed out after N s" as its
+ * error (not the "Command failed" of the process killed for it).
+ */
 export function docker(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
@@ -111,6 +125,14 @@ export function docker(
       args,
       { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, ...(signal ? { signal } : {}) },
       (err, stdout, stderr) => {
+        if (err?.killed && !signal?.aborted) {
+          resolve({
+            code: 124,
+            stdout: String(stdout),
+            stderr: `docker ${args[0] ?? ''} timed out after ${seconds(timeoutMs)}`
+          })
+          return
+        }
         const code =
           err === null
             ? 0
@@ -187,12 +209,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const name = `wallarm-fast-${randomBytes(6).toString('hex')}`
   const env: NodeJS.ProcessEnv = { ...options.env, WALLARM_API_TOKEN: options.token }
   options.onName?.(name)
-  const started = await docker(dockerRunArgs(options, name), env, 10 * 60_000, options.signal)
+  // Pulling the image is most of it: bounded by ready-timeout, as the wait for the node that follows is.
+  const runTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS
+  const started = await docker(dockerRunArgs(options, name), env, runTimeoutMs, options.signal)
   if (started.code !== 0) {
     // A failed or cancelled `run` may still have created the container.
     await docker(['rm', '--force', name], options.env, 30_000)
     if (options.signal?.aborted)
       throw new NodeError('The job was cancelled while the FAST node was starting.')
+    if (started.code === 124) {
+      throw new NodeError(
+        `docker run (${options.image}) did not finish within ${seconds(runTimeoutMs)} (ready-timeout): pulling the ` +
+          'image is most of it. Raise ready-timeout, pull the image in an earlier step, or set node-image to a nearer mirror.'
+      )
+    }
     throw new NodeError(
       `docker could not start the FAST node (${options.image}): ${lastLines(started.stderr, 3)} ` +
         'If the image could not be pulled (rate limit, no access to Docker Hub), set node-image to a mirror of it.'
@@ -271,7 +301,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         if (signal.aborted) throw new NodeError('Cancelled while the FAST node was starting.')
         if (clock.now() >= deadline) {
           throw new NodeError(
-            `The FAST node was not ready within ${Math.round(timeoutMs / 1000)} s (ready-timeout): ` +
+            `The FAST node was not ready within ${seconds(timeoutMs)} (ready-timeout): ` +
               (log.includes(CONNECTED_LINE)
                 ? `it connected to the cloud, but nothing answers on port ${options.proxyPort}.`
                 : `its log never said "${CONNECTED_LINE}"; can it reach the Wallarm API (outbound HTTPS)? Its last words: ${lastLines(log, 5) || '(nothing)'}`)

@@ -96,6 +96,7 @@ export async function runScan(settings: Settings, deps: FlowDeps, ports: ScanPor
         onName: (name) => ports.onContainer(name),
         signal: deps.signal,
         clock: deps.clock,
+        readyTimeoutMs: settings.readyTimeoutMs,
         ...(ports.labelValue ? { labelValue: ports.labelValue } : {})
       })
       outcome.nodeLogPath = node.logPath

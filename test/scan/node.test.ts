@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   CONTAINER_LABEL,
   NodeError,
+  docker,
   dockerRunArgs,
   nodeApiEnvironment,
   preflight,
@@ -129,6 +130,11 @@ describe('preflight', () => {
       new RegExp(`Port ${port} on the runner is in use \\(EADDRINUSE\\).*proxy-port.*node-url`)
     )
   })
+  it('a docker command that hangs is named as timed out, with its bound', async () => {
+    const result = await docker(['version', '--format', '{{.Server.Version}}'], envFor('hangs'), 500)
+    expect(result.code).toBe(124)
+    expect(result.stderr).toBe('docker version timed out after 0.5 s')
+  })
   it('passes with Linux, an engine and a free port', async () => {
     const port = await listening()
     await new Promise((r) => servers.pop()!.close(r))
@@ -215,6 +221,13 @@ describe('startNode', () => {
     )
     expect(calls().map((c) => c.args.split(' ')[0])).toEqual(['run', 'rm'])
   })
+
+  it('docker run is bounded by ready-timeout, and says so when a pull takes longer', async () => {
+    await expect(startNode({ ...options('slow-pull', 1), readyTimeoutMs: 500 })).rejects.toThrow(
+      /docker run .* did not finish within 0\.5 s \(ready-timeout\): .*pull.*ready-timeout/
+    )
+    expect(calls().map((c) => c.args.split(' ')[0])).toEqual(['run', 'rm'])
+  }, 20_000)
 
   it('names the container before docker run, and a cancel during a slow pull ends it and removes the container', async () => {
     const named: string[] = []
