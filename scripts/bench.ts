@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { DIST, ROOT, node24Path } from './lib/action-runner.js'
 import { dirBytes, peakMemory, startTimes, type PeakMemory, type StartTimes } from './lib/action-process.js'
 import { benchHop, type HopCost } from './lib/hop.js'
+import { benchOutput, outputReport, type OutputCost } from './lib/output.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
 import { ETA_READINGS } from '../emulator/index.js'
 import { round } from './lib/stats.js'
@@ -44,6 +45,7 @@ interface Results {
   distBytes: number
   peaks: Partial<Record<Runtime['name'], PeakMemory>>
   hop?: HopCost
+  output?: OutputCost
   notes: string[]
 }
 
@@ -85,7 +87,9 @@ async function measure(): Promise<Results> {
   }
   progress('scan mode: requests through the recording hop vs straight to the node…')
   const hop = await benchHop()
-  return { polling, start, distBytes, peaks, hop, notes }
+  progress("scan mode: 1 GB of test output, the runner's reader 12 s late…")
+  const output = await benchOutput((runtimes.find((r) => r.name === 'node24') ?? runtimes[0])!.path)
+  return { polling, start, distBytes, peaks, hop, output, notes }
 }
 
 function peakMb(peaks: Array<PeakMemory | undefined>): number | null {
@@ -140,7 +144,8 @@ function verdicts(r: Results): Verdict[] {
       ok: r.distBytes < TARGET.distBytes,
       target: `dist/ under ${TARGET.distBytes / MB} MB`,
       actual: `${(r.distBytes / MB).toFixed(2)} MB`
-    }
+    },
+    outputReport(r.output).verdict
   ]
 }
 
@@ -165,7 +170,8 @@ function toJson(r: Results): unknown {
     dist_bytes: r.distBytes,
     peak_rss_mb: peakMb(Object.values(r.peaks)),
     rss_ratio: rssRatio(judged(r.peaks)),
-    hop_ratio: r.hop?.ratio ?? null
+    hop_ratio: r.hop?.ratio ?? null,
+    output_peak_rss_mb: r.output?.peak_rss_mb ?? null
   }
 }
 
@@ -254,6 +260,7 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
       `   straight to the node ${r.hop.direct_ms} ms, through the hop ${r.hop.hop_ms} ms: ratio ${r.hop.ratio}`
     )
   }
+  if (r.output) out.push('', ...outputReport(r.output).lines)
   out.push('')
   out.push('Targets (MB = 10^6 bytes)')
   out.push('')

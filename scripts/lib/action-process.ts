@@ -124,7 +124,7 @@ function bareRequest(
 }
 
 /** Samples VmHWM (peak RSS) of a child from /proc every 20 ms while it runs; kB. */
-function watchPeak(child: ChildProcess): { stop: () => number } {
+export function watchPeak(child: ChildProcess): { stop: () => number } {
   let peakKb = 0
   const read = (): void => {
     try {

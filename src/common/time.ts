@@ -1,6 +1,8 @@
 /**
- * Time as the flow, the poller and the retries see it: a monotonic clock and an abortable sleep, both
- * injectable so tests and the benchmark run them on a virtual clock.
+ * Time as the flow, the poller, the retries, the node's ready wait and the command's kill grace see it: a
+ * monotonic clock and an abortable sleep, both injectable so tests and the benchmark run them on a virtual
+ * clock. Every deadline is measured here, never as a difference of `Date.now()`: the wall clock is
+ * stepped by NTP (an hour back on a fresh runner), which would stretch or cut any wait measured on it.
  */
 
 export interface Clock {

@@ -8,6 +8,8 @@ import { withoutHost } from './no-proxy.js'
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { constants } from 'node:os'
+import { Writable } from 'node:stream'
+import { systemClock, type Clock } from '../common/time.js'
 import { canList, commandProcesses, signalAll } from './processes.js'
 
 export interface ProxyEnvOptions {
@@ -105,29 +107,81 @@ export function commandEnvironment(base: NodeJS.ProcessEnv, options: ProxyEnvOpt
   return { env, proxyVariables: Object.keys(set) }
 }
 
-/** The test command's output in the log: a window with workflow commands off, opened when made. */
-export interface CommandLog {
-  /** Each chunk of the command's stdout and stderr, as it comes. */
-  write(chunk: Buffer): void
-  /** Workflow commands back on: later output can be no command either (processes left running). */
-  resume(): void
-  /** No more output: the last partial line, and commands back on if they are not already. */
-  close(): void
+/**
+ * Where a chunk of output goes: `done` once it is out (written to the runner's pipe). Until then no
+ * more comes, so a slow reader holds the command back, as it would in a `run` step.
+ */
+export type Sink = (chunk: Buffer, done: () => void) => void
+
+/** This process's stdout as a sink: `done` once the chunk is handed to the pipe (or could not be). */
+export const stdoutSink: Sink = (chunk, done) => void process.stdout.write(chunk, () => done())
+
+const RESUME = { mark: 'resume' }
+const CLOSE = { mark: 'close' }
+const FLUSH = { mark: 'flush' }
+type Mark = typeof RESUME
+
+/** What a log does with the command's output, its resume and its close, each in its turn. */
+export interface LogHandlers {
+  chunk: Sink
+  resume?(done: () => void): void
+  close?(done: () => void): void
 }
 
-/** Without a log that knows the runner: the command's output as it comes. */
-export const rawOutput: CommandLog = {
-  write: (chunk) => void process.stdout.write(chunk),
-  resume: () => undefined,
-  close: () => undefined
+/**
+ * The test command's output in the log: a stream the command's pipes flow into, with back-pressure, and
+ * the window with workflow commands off that it writes them in. Its resume and close take their turn
+ * after the output written before them. A chunk is handed on only once the one before it is out, and at
+ * most 16 wait: the action holds about a megabyte of output, whatever the tests print.
+ */
+export class CommandLog extends Writable {
+  private closing = false
+
+  constructor(private readonly handlers: LogHandlers) {
+    super({ objectMode: true, highWaterMark: 16 })
+  }
+
+  override _write(item: Buffer | Mark, _encoding: BufferEncoding, done: (error?: Error) => void): void {
+    // Never an error: a log that cannot be written drops the output, it never stops reading it.
+    const next = (): void => done()
+    if (Buffer.isBuffer(item)) {
+      if (item.length === 0) next()
+      else this.handlers.chunk(item, next)
+    } else if (item === RESUME) (this.handlers.resume ?? ((d) => d()))(next)
+    else if (item === CLOSE) (this.handlers.close ?? ((d) => d()))(next)
+    else next()
+  }
+
+  /** Workflow commands back on: later output can be no command either (processes left running). */
+  resume(): void {
+    this.write(RESUME)
+  }
+
+  /** No more output: the last partial line, and commands back on if they are not already. */
+  close(): void {
+    if (this.closing) return
+    this.closing = true
+    this.write(CLOSE)
+  }
+
+  /** Resolves once everything written before is out, the resume and the close included. */
+  flushed(): Promise<void> {
+    return new Promise((resolve) => this.write(FLUSH, () => resolve()))
+  }
 }
+
+/** Without a log that knows the runner: the command's output as it comes, on this process's stdout. */
+export const rawOutput = new CommandLog({ chunk: stdoutSink })
 
 export interface CommandOptions {
   command: string
   env: Record<string, string>
   cwd?: string
-  /** Where the command's stdout and stderr go (through pipes read here, not the step's own fds). */
-  output: Pick<CommandLog, 'write'>
+  /**
+   * Where the command's stdout and stderr go (through pipes read here, not the step's own fds), piped:
+   * a log that is behind pauses the pipes, and the command blocks on its next write.
+   */
+  output: Writable
   /** Aborted on cancellation: everything the command started is ended (see {@link RunningCommand.end}). */
   signal: AbortSignal
   /**
@@ -135,6 +189,8 @@ export interface CommandOptions {
    * SIGINT to its SIGTERM, and the recording and the node still need stopping.
    */
   killGraceMs?: number
+  /** The monotonic clock the grace is measured on (never the wall clock, which NTP may step). */
+  clock?: Clock
 }
 
 export interface CommandResult {
@@ -178,6 +234,7 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export function startCommand(options: CommandOptions): Promise<RunningCommand> {
   const graceMs = options.killGraceMs ?? 2000
+  const clock = options.clock ?? systemClock
   const trackingId = randomUUID()
   const marker = `${TRACKING_VARIABLE}=${trackingId}`
   const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
@@ -188,7 +245,8 @@ export function startCommand(options: CommandOptions): Promise<RunningCommand> {
     detached: true
   })
   const pipes = [child.stdout, child.stderr]
-  for (const pipe of pipes) pipe.on('data', (chunk: Buffer) => options.output.write(chunk))
+  // Not ended with the pipes: the log goes on (the resume, processes left running, the next command).
+  for (const pipe of pipes) pipe.pipe(options.output, { end: false })
   const eof = Promise.all(
     pipes.map((pipe) => new Promise<void>((resolve) => pipe.once('close', () => resolve())))
   )
@@ -213,8 +271,8 @@ export function startCommand(options: CommandOptions): Promise<RunningCommand> {
   const end = (): Promise<void> =>
     (ending ??= (async () => {
       signal('SIGTERM')
-      const deadline = Date.now() + graceMs
-      while (running().length > 0 && Date.now() < deadline) await pause(POLL_MS)
+      const deadline = clock.now() + graceMs
+      while (running().length > 0 && clock.now() < deadline) await pause(POLL_MS)
       if (running().length > 0) signal('SIGKILL')
       await Promise.race([eof, pause(LAST_READ_MS)])
       for (const pipe of pipes) pipe.destroy()
@@ -284,6 +342,8 @@ export async function testsDone(
   const result = await command.exited
   if (await command.settled(SETTLE_MS)) output.close()
   else output.resume()
+  // The action's own lines (and commands) come after the resume, never among the tests' output.
+  await output.flushed()
   const left = command.running()
   if (left.length > 0)
     log.info(

@@ -8,14 +8,19 @@
  * WALLARM_API_TOKEN` without a value copies it from there): never on a command line, which any process
  * on the runner can read. No `@actions/core` here.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, type WriteStream } from 'node:fs'
+import http from 'node:http'
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { systemClock, type Clock } from '../common/time.js'
+import { CONTAINER_LABEL, docker, seconds } from './docker.js'
+import { containerPids, portHolder } from './port-holder.js'
+import { NODE_CA_URL } from './ca.js'
 import { Redactor, logSafe } from '../text/untrusted.js'
 
-/** The label on every container this action starts, so that one left behind can be found. */
-export const CONTAINER_LABEL = 'com.wallarm.fast-action'
+export { CONTAINER_LABEL, docker, type DockerResult } from './docker.js'
+
 /** What a healthy node logs once it reached the cloud (spec §4.1). */
 export const CONNECTED_LINE = 'Node connected to Wallarm Cloud'
 /** What the node logs for a wrong token or cloud: `Can't create new instance - access denied`. */
@@ -64,7 +69,14 @@ export interface NodeOptions {
   onName?: (name: string) => void
   /** Aborts `docker run` (a pull can take minutes): a cancelled step does not wait for it. */
   signal?: AbortSignal
+  /** The monotonic clock ready-timeout is measured on (never the wall clock, which NTP may step). */
+  clock?: Clock
+  /** ready-timeout: bounds `docker run` (the pull, mostly), then the wait for the node (waitReady's). */
+  readyTimeoutMs?: number
 }
+
+/** action.yml's default ready-timeout. */
+const DEFAULT_READY_TIMEOUT_MS = 5 * 60_000
 
 /** `docker run` arguments. Pure, so that a test can see every one of them. */
 export function dockerRunArgs(options: NodeOptions, name: string): string[] {
@@ -87,39 +99,6 @@ export function dockerRunArgs(options: NodeOptions, name: string): string[] {
     ...Object.entries(vars).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
     options.image
   ]
-}
-
-export interface DockerResult {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs `docker args…`; a missing binary is code 127, as a shell says it. */
-export function docker(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs = 60_000,
-  signal?: AbortSignal
-): Promise<DockerResult> {
-  return new Promise((resolve) => {
-    execFile(
-      'docker',
-      args,
-      { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, ...(signal ? { signal } : {}) },
-      (err, stdout, stderr) => {
-        const code =
-          err === null
-            ? 0
-            : (err as NodeJS.ErrnoException).code === 'ENOENT'
-              ? 127
-              : typeof err.code === 'number'
-                ? err.code
-                : 1
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) || (err?.message ?? '') })
-      }
-    )
-  })
 }
 
 /** Linux, a `docker` that reaches its engine, and the proxy port free: each failure says what to do. */
@@ -147,9 +126,11 @@ export async function preflight(options: {
   }
   const inUse = await portInUse(options.proxyPort)
   if (inUse) {
+    const holder = await portHolder(options.proxyPort, options.env)
     throw new NodeError(
-      `Port ${options.proxyPort} on the runner is in use (${inUse}), and the FAST node's proxy listens there with ` +
-        `host networking. Free it, or, for a node image that can listen elsewhere, set proxy-port. ${ALTERNATIVES}`
+      `Port ${options.proxyPort} on the runner is in use (${inUse}${holder ? `: ${holder}` : ''}), and the FAST node's ` +
+        `proxy listens there with host networking. Free it, or, for a node image that can listen elsewhere, set ` +
+        `proxy-port. ${ALTERNATIVES}`
     )
   }
 }
@@ -169,7 +150,10 @@ export interface RunningNode {
   /** `http://127.0.0.1:<proxyPort>` */
   proxyUrl: string
   logPath: string
-  /** Resolves once the proxy answers and the log says the node is connected; rejects with the node's words. */
+  /**
+   * Resolves once the log says the node is connected, the container is running and its proxy answers HTTP
+   * on the port (held by no one else: see port-holder.ts); rejects with the node's words, or who holds the port.
+   */
   waitReady(timeoutMs: number, signal: AbortSignal): Promise<void>
   /** The last lines of the node's log, for a collapsed group when something went wrong. */
   logTail(lines?: number): string
@@ -184,12 +168,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const name = `wallarm-fast-${randomBytes(6).toString('hex')}`
   const env: NodeJS.ProcessEnv = { ...options.env, WALLARM_API_TOKEN: options.token }
   options.onName?.(name)
-  const started = await docker(dockerRunArgs(options, name), env, 10 * 60_000, options.signal)
+  // Pulling the image is most of it: bounded by ready-timeout, as the wait for the node that follows is.
+  const runTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS
+  const started = await docker(dockerRunArgs(options, name), env, runTimeoutMs, options.signal)
   if (started.code !== 0) {
     // A failed or cancelled `run` may still have created the container.
     await docker(['rm', '--force', name], options.env, 30_000)
     if (options.signal?.aborted)
       throw new NodeError('The job was cancelled while the FAST node was starting.')
+    if (started.code === 124) {
+      throw new NodeError(
+        `docker run (${options.image}) did not finish within ${seconds(runTimeoutMs)} (ready-timeout): pulling the ` +
+          'image is most of it. Raise ready-timeout, pull the image in an earlier step, or set node-image to a nearer mirror.'
+      )
+    }
     throw new NodeError(
       `docker could not start the FAST node (${options.image}): ${lastLines(started.stderr, 3)} ` +
         'If the image could not be pulled (rate limit, no access to Docker Hub), set node-image to a mirror of it.'
@@ -235,6 +227,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     logs.once('error', end)
   })
 
+  /** Who else holds the proxy port: not this step's container, nor one of its processes. */
+  const foreignHolder = async (): Promise<string | undefined> =>
+    portHolder(options.proxyPort, options.env, { name, pids: await containerPids(name, options.env) })
+  /** Whether the container this step started is running now. */
+  const running = async (): Promise<boolean> =>
+    (await docker(['inspect', '--format', '{{.State.Running}}', name], options.env, 10_000)).stdout.trim() ===
+    'true'
+
   const proxyUrl = `http://127.0.0.1:${options.proxyPort}`
   let removed: Promise<void> | undefined
   const node: RunningNode = {
@@ -244,7 +244,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     logTail: (lines = 40) => lastLines(log, lines),
     stopped: stopped.signal,
     async waitReady(timeoutMs, signal) {
-      const deadline = Date.now() + timeoutMs
+      const clock = options.clock ?? systemClock
+      const deadline = clock.now() + timeoutMs
       for (;;) {
         const denied = log.split('\n').find((line) => ACCESS_DENIED.test(line))
         if (denied !== undefined) {
@@ -253,23 +254,38 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
               'belongs to another cloud than api-host (us or eu).'
           )
         }
-        if (log.includes(CONNECTED_LINE) && (await answers(options.proxyPort))) return
+        if (log.includes(CONNECTED_LINE) && (await answersHttp(options.proxyPort))) {
+          // Something answers HTTP on the port: ready only if it is the node this step started.
+          if (await running()) {
+            const holder = await foreignHolder()
+            if (holder === undefined) return
+            throw new NodeError(
+              `Port ${options.proxyPort} answers, but not from the FAST node this step started (${name}): it is held by ` +
+                `${holder}. The tests' traffic would go there.`
+            )
+          }
+        }
         if (logEnded) {
           const state = await docker(
             ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name],
             options.env,
             10_000
           )
+          const holder = await foreignHolder()
           throw new NodeError(
-            `The FAST node's container stopped before it was ready (${state.stdout.trim() || 'gone'}). Its last words: ${lastLines(log, 5) || '(nothing)'}`
+            `The FAST node's container stopped before it was ready (${state.stdout.trim() || 'gone'}). ` +
+              (holder ? `Port ${options.proxyPort}, where it listens, is held by ${holder}. ` : '') +
+              `Its last words: ${lastLines(log, 5) || '(nothing)'}`
           )
         }
         if (signal.aborted) throw new NodeError('Cancelled while the FAST node was starting.')
-        if (Date.now() >= deadline) {
+        if (clock.now() >= deadline) {
+          const holder = log.includes(CONNECTED_LINE) ? await foreignHolder() : undefined
           throw new NodeError(
-            `The FAST node was not ready within ${Math.round(timeoutMs / 1000)} s (ready-timeout): ` +
+            `The FAST node was not ready within ${seconds(timeoutMs)} (ready-timeout): ` +
               (log.includes(CONNECTED_LINE)
-                ? `it connected to the cloud, but nothing answers on port ${options.proxyPort}.`
+                ? `it connected to the cloud, but no FAST node proxy answers HTTP on port ${options.proxyPort}` +
+                  (holder ? `, which is held by ${holder}.` : '.')
                 : `its log never said "${CONNECTED_LINE}"; can it reach the Wallarm API (outbound HTTPS)? Its last words: ${lastLines(log, 5) || '(nothing)'}`)
           )
         }
@@ -302,17 +318,23 @@ export async function removeContainer(name: string, env: NodeJS.ProcessEnv): Pro
   throw new NodeError(`Removing the FAST node's container ${name} failed: ${lastLines(result.stderr, 2)}`)
 }
 
-/** Whether a TCP connection to the port on loopback is accepted. */
-export function answers(port: number, host = '127.0.0.1'): Promise<boolean> {
+/**
+ * Whether an HTTP proxy answers on the port: a request for the node's CA (`http://wallarm.get/cert.der`,
+ * which the FAST node answers itself, spec §6.1) gets an HTTP answer, whatever its status. A listener that
+ * accepts TCP and does not speak HTTP (or says nothing) is no node.
+ */
+export function answersHttp(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ port, host })
-    const done = (ok: boolean): void => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(2000, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
+    const req = http.get(
+      { host, port, path: NODE_CA_URL, headers: { host: 'wallarm.get' }, agent: false, timeout: 2000 },
+      (res) => {
+        res.resume()
+        req.destroy()
+        resolve(true)
+      }
+    )
+    req.on('timeout', () => req.destroy(new Error('no answer')))
+    req.on('error', () => resolve(false))
   })
 }
 

@@ -122,6 +122,8 @@ export async function runScan(settings: Settings, given: FlowDeps, ports: ScanPo
         env: dockerEnv,
         onName: (name) => ports.onContainer(name),
         signal: deps.signal,
+        clock: deps.clock,
+        readyTimeoutMs: settings.readyTimeoutMs,
         ...(ports.labelValue ? { labelValue: ports.labelValue } : {})
       })
       outcome.nodeLogPath = node.logPath
@@ -173,7 +175,13 @@ export async function runScan(settings: Settings, given: FlowDeps, ports: ScanPo
     })
     log.info(`Running the tests through the FAST node (proxy ${hop.url}): ${scan.command}`)
     const output = (commandLog = ports.commandOutput?.() ?? rawOutput)
-    command = await startCommand({ command: scan.command, env, signal: deps.signal, output })
+    command = await startCommand({
+      command: scan.command,
+      env,
+      signal: deps.signal,
+      output,
+      clock: deps.clock
+    })
     const tests = await testsDone(command, output, log)
     outcome.testsExitCode = tests.exitCode
     outcome.testsCancelled = tests.cancelled

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { State } from '../common/constants.js'
 import { message } from '../common/error-message.js'
-import { withoutSecrets, type CommandLog } from './command.js'
+import { CommandLog, stdoutSink, withoutSecrets, type Sink } from './command.js'
 import { removeContainer } from './node.js'
 import type { ScanPorts } from './run-scan.js'
 import { logSafe } from '../text/untrusted.js'
@@ -43,7 +43,7 @@ export function scanPorts(
   token: string,
   apiBaseUrl: string,
   /** Where the command's output is written as it comes: this process's stdout, as the runner's lines. */
-  write: (chunk: Uint8Array) => void = (chunk) => void process.stdout.write(chunk)
+  write: Sink = stdoutSink
 ): ScanPorts {
   return {
     env,
@@ -77,47 +77,49 @@ const MAX_LINE_BYTES = 64 * 1024
  * answers, which must neither forge an annotation nor silence the action's own verdict. While they are off
  * the output is written as it comes, byte for byte. `resume` turns them back on, on a line of its own;
  * whatever comes after that (from processes the command left running in the background) is written a
- * line at a time, each line neutralised (logSafe), so it can be no command either.
+ * line at a time, each line neutralised (logSafe), so it can be no command either. Everything goes to
+ * `sink` one piece at a time, each once the one before is out (back-pressure, see CommandLog).
  */
-function commandLog(runner: ScanRunner, write: (chunk: Uint8Array) => void): CommandLog {
+function commandLog(runner: ScanRunner, sink: Sink): CommandLog {
   const resumeToken = `fast-${randomUUID()}`
   runner.info(`::stop-commands::${resumeToken}`)
   let off = true
   let atLineStart = true
   let partial = Buffer.alloc(0)
-  const writeLine = (line: Buffer): void => {
-    const text = line.toString('utf8').replace(/\r$/, '')
-    runner.info(logSafe(text))
-  }
-  const resume = (): void => {
-    if (!off) return
+  /** The lines, each neutralised, as one write. */
+  const lines = (list: Buffer[]): Buffer =>
+    Buffer.from(list.map((line) => `${logSafe(line.toString('utf8').replace(/\r$/, ''))}\n`).join(''))
+  const resume = (done: () => void): void => {
+    if (!off) return done()
     off = false
-    if (!atLineStart) runner.info('')
-    runner.info(`::${resumeToken}::`)
+    sink(Buffer.from(`${atLineStart ? '' : '\n'}::${resumeToken}::\n`), done)
   }
-  return {
-    write: (chunk) => {
-      if (chunk.length === 0) return
+  return new CommandLog({
+    chunk: (chunk, done) => {
       if (off) {
-        write(chunk)
         atLineStart = chunk[chunk.length - 1] === 0x0a
-        return
+        return sink(chunk, done)
       }
       partial = Buffer.concat([partial, chunk])
+      const whole: Buffer[] = []
       for (let at = partial.indexOf(0x0a); at >= 0; at = partial.indexOf(0x0a)) {
-        writeLine(partial.subarray(0, at))
+        whole.push(partial.subarray(0, at))
         partial = partial.subarray(at + 1)
       }
       while (partial.length > MAX_LINE_BYTES) {
-        writeLine(partial.subarray(0, MAX_LINE_BYTES))
+        whole.push(partial.subarray(0, MAX_LINE_BYTES))
         partial = partial.subarray(MAX_LINE_BYTES)
       }
+      if (whole.length === 0) return done()
+      sink(lines(whole), done)
     },
     resume,
-    close: () => {
-      if (partial.length > 0) writeLine(partial)
+    close: (done) => {
+      const last = partial
       partial = Buffer.alloc(0)
-      resume()
+      // A partial line is kept only once commands are back on: then it is the last line, neutralised.
+      if (last.length === 0) resume(done)
+      else sink(lines([last]), done)
     }
-  }
+  })
 }

@@ -192,6 +192,40 @@ describe
       expect(ourContainers()).toEqual(before)
     })
 
+    it('a node container a dead runner left on the port is named, with the command that removes it', async () => {
+      const left = `wallarm-fast-left${process.pid}`
+      const docker = (args: string[]): string => execFileSync('docker', args, { encoding: 'utf8' })
+      // As a runner that died mid-scan leaves it: our label, host networking, its proxy on the port.
+      docker([
+        'run',
+        '--detach',
+        '--name',
+        left,
+        '--label',
+        `${CONTAINER_LABEL}=4242`,
+        '--network',
+        'host',
+        ...['--env', `WALLARM_API_TOKEN=${TOKEN}`, '--env', `WALLARM_API_HOST=${new URL(apiUrl).host}`],
+        ...['--env', 'WALLARM_API_USE_SSL=false', '--env', `PROXY_PORT=${proxyPort}`],
+        IMAGE
+      ])
+      try {
+        while (!docker(['logs', left]).includes('Waiting for TestRun'))
+          await new Promise((r) => setTimeout(r, 200))
+        const before = ourContainers()
+        const step = await scan({ run: 'echo never' })
+        expect(step.exitCode).toBe(1)
+        expect(visibleLog(step)).toContain(
+          `Port ${proxyPort} on the runner is in use (EADDRINUSE: container ${left}, a FAST node this action ` +
+            `started (workflow run 4242) and a runner that died left running: remove it with \`docker rm -f ${left}\`)`
+        )
+        expect(step.outputs.conclusion).toBe('error')
+        expect(ourContainers()).toEqual(before)
+      } finally {
+        docker(['rm', '--force', left])
+      }
+    })
+
     it('a cancelled step ends the command, stops the recording and removes the container in the grace period', async () => {
       const before = ourContainers()
       let sentAt = 0

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { Writable } from 'node:stream'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
+  CommandLog,
   commandEnvironment,
   endLeftovers,
   runCommand,
@@ -16,6 +18,7 @@ import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
 
 const TOKEN = 'fast-command-token-s3cr3t'
+const HOUR = 3_600_000
 
 describe('commandEnvironment', () => {
   const base = {
@@ -95,7 +98,7 @@ describe('commandEnvironment', () => {
 
 describe('runCommand', () => {
   const never = new AbortController().signal
-  const ignore = { write: (): void => undefined }
+  const ignore = new CommandLog({ chunk: (_chunk, done) => done() })
   let emu: Emulator
   let app: SampleApp
   let hop: RecordingHop
@@ -176,7 +179,7 @@ describe('runCommand', () => {
       command: `echo out; echo err >&2; (read word < ${dir}/go; echo "late $word"; exec sleep 60) & echo $! > ${dir}/bg`,
       env: { PATH: process.env.PATH! },
       signal: never,
-      output: { write: (chunk) => chunks.push(chunk.toString()) },
+      output: collect(chunks),
       killGraceMs: 500
     })
     expect(await command.exited).toEqual({ exitCode: 0, cancelled: false })
@@ -196,11 +199,20 @@ describe('runCommand', () => {
 
   it('testsDone: commands back on at the pipes’ end, or at once with processes left running, which endLeftovers ends and names', async () => {
     const calls: string[] = []
-    const output = {
-      write: (chunk: Buffer) => void calls.push(`write ${chunk.toString().trim()}`),
-      resume: () => void calls.push('resume'),
-      close: () => void calls.push('close')
-    }
+    const output = new CommandLog({
+      chunk: (chunk, done) => {
+        calls.push(`write ${chunk.toString().trim()}`)
+        done()
+      },
+      resume: (done) => {
+        calls.push('resume')
+        done()
+      },
+      close: (done) => {
+        calls.push('close')
+        done()
+      }
+    })
     const log = { info: (m: string) => void calls.push(`info ${m}`) }
     const env = { PATH: process.env.PATH! }
     const plain = await startCommand({ command: 'echo hi', env, signal: never, output })
@@ -234,7 +246,7 @@ describe('runCommand', () => {
       command: 'printf "a\\nno line break"; sleep 0.1 & wait',
       env: { PATH: process.env.PATH! },
       signal: never,
-      output: { write: (chunk) => chunks.push(chunk.toString()) }
+      output: collect(chunks)
     })
     expect((await command.exited).exitCode).toBe(0)
     expect(await command.settled(10_000)).toBe(true)
@@ -292,6 +304,88 @@ describe('runCommand', () => {
     expect(pids.filter(isRunning)).toEqual([])
   })
 
+  it('back-pressure: a log that is not read blocks the command, as a run step’s would, and loses nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    const progress = (): number => Number(readFileSync(join(dir, 'progress'), 'utf8') || 0)
+    writeFileSync(join(dir, 'progress'), '')
+    // The runner's reader: stalled, each chunk held until it reads again.
+    let reading = false
+    let held: (() => void) | undefined
+    let received = 0
+    const log = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        received += chunk.length
+        if (reading) done()
+        else held = done
+      }
+    })
+    const command = await startCommand({
+      // 64 MB in 1000 writes of 64 KB, noting how far it got after each.
+      command: `s=$(head -c 65536 /dev/zero | tr '\\0' x); for i in $(seq 1 1000); do printf %s "$s"; echo $i > ${dir}/progress; done`,
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: log
+    })
+    // Until the writer stops getting anywhere (it must, or it is not held back at all).
+    let last = -1
+    for (let now = progress(); now === 0 || now !== last; now = progress()) {
+      last = now
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    // Blocked after the pipes' and the log's buffers filled: a few of the 1000 writes, not all of them.
+    expect(last).toBeLessThan(100)
+    reading = true
+    held?.()
+    expect(await command.exited).toEqual({ exitCode: 0, cancelled: false })
+    expect(await command.settled(10_000)).toBe(true)
+    expect(received).toBe(1000 * 65536)
+  }, 60_000)
+
+  it('the kill grace is read on the monotonic clock: a wall clock stepped back an hour does not stretch it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    const command = await startCommand({
+      command: `bash -c 'trap "" TERM; echo $$ > ${dir}/trap; exec sleep 60' & until [ -s ${dir}/trap ]; do sleep 0.05; done`,
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: ignore,
+      killGraceMs: 300
+    })
+    await command.exited
+    const pid = Number(readFileSync(join(dir, 'trap'), 'utf8'))
+    // NTP steps the wall clock back an hour just after the grace began.
+    const wall = Date.now.bind(Date)
+    let reads = 0
+    const stepped = vi.spyOn(Date, 'now').mockImplementation(() => wall() - (reads++ > 0 ? HOUR : 0))
+    try {
+      await command.end()
+    } finally {
+      stepped.mockRestore()
+    }
+    expect(isRunning(pid)).toBe(false)
+  }, 20_000)
+
+  it('the kill grace is read through the injected clock: stepped past the grace, what traps SIGTERM is killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
+    let now = 0
+    const command = await startCommand({
+      command: `bash -c 'trap "" TERM; echo $$ > ${dir}/trap; exec sleep 60' & until [ -s ${dir}/trap ]; do sleep 0.05; done`,
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: ignore,
+      // Ten minutes on the injected clock, which the test steps: real time plays no part.
+      killGraceMs: 600_000,
+      clock: { now: () => now }
+    })
+    await command.exited
+    const pid = Number(readFileSync(join(dir, 'trap'), 'utf8'))
+    const ending = command.end()
+    await new Promise((r) => setTimeout(r, 200))
+    expect(isRunning(pid)).toBe(true)
+    now += 600_001
+    await ending
+    expect(isRunning(pid)).toBe(false)
+  }, 20_000)
+
   it('a writer that escaped (its own session, a clean environment, an orphan) is cut off: end() returns', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
     const chunks: string[] = []
@@ -299,7 +393,7 @@ describe('runCommand', () => {
       command: `setsid -f env -i /bin/sh -c 'echo $$ > ${dir}/escaped; while :; do echo tick; sleep 0.05; done'; until [ -s ${dir}/escaped ]; do sleep 0.05; done`,
       env: { PATH: process.env.PATH! },
       signal: never,
-      output: { write: (chunk) => chunks.push(chunk.toString()) },
+      output: collect(chunks),
       killGraceMs: 100
     })
     await command.exited
@@ -320,6 +414,16 @@ describe('runCommand', () => {
     }
   })
 })
+
+/** A log that keeps each chunk of the command's output as text. */
+function collect(chunks: string[]): CommandLog {
+  return new CommandLog({
+    chunk: (chunk, done) => {
+      chunks.push(chunk.toString())
+      done()
+    }
+  })
+}
 
 /** Whether a process runs (a zombie does not: nothing reaps orphans in some containers). */
 function isRunning(pid: number): boolean {

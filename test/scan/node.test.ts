@@ -1,11 +1,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   CONTAINER_LABEL,
   NodeError,
+  docker,
   dockerRunArgs,
   nodeApiEnvironment,
   preflight,
@@ -16,17 +18,20 @@ import {
 } from '../../src/scan/node.js'
 
 const TOKEN = 'fast-node-lifecycle-s3cr3t'
+const HOUR = 3_600_000
 const FAKE_DOCKER_DIR = resolve(import.meta.dirname, 'fixtures')
 
 let dir: string
 let callsFile: string
 const servers: net.Server[] = []
+const sockets: net.Socket[] = []
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'fast-node-'))
   callsFile = join(dir, 'calls')
   writeFileSync(callsFile, '')
 })
 afterEach(async () => {
+  for (const c of sockets.splice(0)) c.destroy()
   for (const s of servers.splice(0)) await new Promise((r) => s.close(r))
 })
 
@@ -36,7 +41,9 @@ const envFor = (mode: string): NodeJS.ProcessEnv => ({
   FAKE_DOCKER_LOG: callsFile,
   FAKE_DOCKER_MODE: mode,
   // The stand-in node prints this in its log, as a careless node might print its token.
-  FAKE_DOCKER_LEAK: TOKEN
+  FAKE_DOCKER_LEAK: TOKEN,
+  // The container's process (docker top), which may hold the proxy port: this one, which listens for it.
+  FAKE_DOCKER_NODE_PID: String(process.pid)
 })
 const calls = (): { tokenInEnv: boolean; args: string }[] =>
   readFileSync(callsFile, 'utf8')
@@ -48,9 +55,23 @@ const calls = (): { tokenInEnv: boolean; args: string }[] =>
       return { tokenInEnv: flag === 'token-in-env', args: args ?? '' }
     })
 
+/** A port where an HTTP proxy answers, as the emulated node does for wallarm.get (it cannot reach it: 502). */
 async function listening(): Promise<number> {
-  const s = net.createServer((c) => c.end())
+  return listen(
+    http.createServer((_req, res) => {
+      res.writeHead(502).end('Bad gateway')
+    })
+  )
+}
+
+/** A port that accepts TCP and never speaks HTTP. */
+async function mute(): Promise<number> {
+  return listen(net.createServer(() => undefined))
+}
+
+async function listen(s: net.Server): Promise<number> {
   servers.push(s)
+  s.on('connection', (c) => sockets.push(c))
   await new Promise<void>((r) => s.listen(0, '0.0.0.0', r))
   return (s.address() as AddressInfo).port
 }
@@ -122,11 +143,33 @@ describe('preflight', () => {
       /docker could not reach one: Cannot connect to the Docker daemon.*host\.docker\.internal/
     )
   })
-  it('a proxy port in use is named', async () => {
+  it('a proxy port in use is named, and the process that holds it', async () => {
     const port = await listening()
     await expect(preflight({ proxyPort: port, env: envFor('ok') })).rejects.toThrow(
-      new RegExp(`Port ${port} on the runner is in use \\(EADDRINUSE\\).*proxy-port.*node-url`)
+      new RegExp(
+        `Port ${port} on the runner is in use \\(EADDRINUSE: process ${process.pid} \\(.*node.*\\)\\).*proxy-port.*node-url`
+      )
     )
+  })
+  it('a FAST node container a dead runner left on the port is named (found by our label), with the command to remove it', async () => {
+    const port = await listening()
+    await expect(
+      preflight({ proxyPort: port, env: { ...envFor('leftover'), FAKE_DOCKER_PORT: String(port) } })
+    ).rejects.toThrow(
+      `Port ${port} on the runner is in use (EADDRINUSE: container wallarm-fast-0ld, a FAST node this action started ` +
+        '(workflow run 999) and a runner that died left running: remove it with `docker rm -f wallarm-fast-0ld`)'
+    )
+  })
+  it('a container that publishes the port is named', async () => {
+    const port = await listening()
+    await expect(preflight({ proxyPort: port, env: envFor('published') })).rejects.toThrow(
+      `in use (EADDRINUSE: container shop-fast-1, which publishes it)`
+    )
+  })
+  it('a docker command that hangs is named as timed out, with its bound', async () => {
+    const result = await docker(['version', '--format', '{{.Server.Version}}'], envFor('hangs'), 500)
+    expect(result.code).toBe(124)
+    expect(result.stderr).toBe('docker version timed out after 0.5 s')
   })
   it('passes with Linux, an engine and a free port', async () => {
     const port = await listening()
@@ -146,13 +189,40 @@ describe('startNode', () => {
     expect(log).toContain('[info] Starting with token ***')
     expect(log).not.toContain(TOKEN)
     const made = calls()
-    expect(made.map((c) => c.args.split(' ')[0])).toEqual(['run', 'logs', 'rm'])
-    expect(made[2]!.args).toBe(`rm --force ${node.name}`)
+    // Ready: connected, the container running, and no one but its own process holding the port.
+    expect(made.map((c) => c.args.split(' ')[0])).toEqual(['run', 'logs', 'inspect', 'top', 'ps', 'ps', 'rm'])
+    expect(made.at(-1)!.args).toBe(`rm --force ${node.name}`)
     // The token: only in the environment of `docker run`, never in any argument.
-    expect(made.map((c) => c.tokenInEnv)).toEqual([true, false, false])
+    expect(made.map((c) => c.tokenInEnv)).toEqual([true, false, false, false, false, false, false])
     expect(readFileSync(callsFile, 'utf8').replace(/^token-in-env/gm, '')).not.toContain(TOKEN)
     expect(node.name).toMatch(/^wallarm-fast-[0-9a-f]{12}$/)
   })
+
+  it('a port that accepts TCP but answers no HTTP is no node: not ready, and who holds the port is named', async () => {
+    const node = await startNode({
+      ...options('ok', await mute()),
+      env: { ...envFor('ok'), FAKE_DOCKER_NODE_PID: '1' }
+    })
+    await expect(node.waitReady(1_000, new AbortController().signal)).rejects.toThrow(
+      new RegExp(
+        `not ready within 1 s \\(ready-timeout\\): it connected to the cloud, but no FAST node proxy answers HTTP on port \\d+, which is held by process ${process.pid} `
+      )
+    )
+    await node.remove()
+  }, 20_000)
+
+  it('a proxy on the port that is not the container’s (another job took it) is refused, and named', async () => {
+    const node = await startNode({
+      ...options('ok', await listening()),
+      env: { ...envFor('ok'), FAKE_DOCKER_NODE_PID: '1' }
+    })
+    await expect(node.waitReady(10_000, new AbortController().signal)).rejects.toThrow(
+      new RegExp(
+        `Port \\d+ answers, but not from the FAST node this step started \\(${node.name}\\): it is held by process ${process.pid} `
+      )
+    )
+    await node.remove()
+  }, 20_000)
 
   it('fails early with the node’s own words on access denied', async () => {
     const node = await startNode(options('denied', await listening()))
@@ -180,12 +250,47 @@ describe('startNode', () => {
     await silent.remove()
   })
 
+  it('the ready wait is read on the monotonic clock: a wall clock stepped forward an hour does not fail a healthy node', async () => {
+    const node = await startNode(options('slow-start', await listening()))
+    // NTP steps the wall clock forward an hour just after the wait began; the node connects a second later.
+    const wall = Date.now.bind(Date)
+    let reads = 0
+    const stepped = vi.spyOn(Date, 'now').mockImplementation(() => wall() + (reads++ > 0 ? HOUR : 0))
+    try {
+      await node.waitReady(300_000, new AbortController().signal)
+    } finally {
+      stepped.mockRestore()
+      await node.remove()
+    }
+  }, 20_000)
+
+  it('the ready wait is read through the injected clock: stepped past ready-timeout, it ends then', async () => {
+    let now = 0
+    const node = await startNode({ ...options('silent', await listening()), clock: { now: () => now } })
+    const waiting = node.waitReady(300_000, new AbortController().signal)
+    const outcome = waiting.then(
+      () => 'ready',
+      (err: Error) => err.message
+    )
+    await new Promise((r) => setTimeout(r, 300))
+    now += 300_000
+    expect(await outcome).toMatch(/not ready within 300 s \(ready-timeout\)/)
+    await node.remove()
+  }, 20_000)
+
   it('a failed docker run removes what it may have made and suggests a mirror', async () => {
     await expect(startNode(options('pull-denied', 1))).rejects.toThrow(
       /could not start the FAST node \(wallarm\/fast:test\): .*pull access denied.*node-image/
     )
     expect(calls().map((c) => c.args.split(' ')[0])).toEqual(['run', 'rm'])
   })
+
+  it('docker run is bounded by ready-timeout, and says so when a pull takes longer', async () => {
+    await expect(startNode({ ...options('slow-pull', 1), readyTimeoutMs: 500 })).rejects.toThrow(
+      /docker run .* did not finish within 0\.5 s \(ready-timeout\): .*pull.*ready-timeout/
+    )
+    expect(calls().map((c) => c.args.split(' ')[0])).toEqual(['run', 'rm'])
+  }, 20_000)
 
   it('names the container before docker run, and a cancel during a slow pull ends it and removes the container', async () => {
     const named: string[] = []

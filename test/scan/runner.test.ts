@@ -43,42 +43,43 @@ describe('scanPorts: scan mode on the runner', () => {
     expect(scanPorts(fakeRunner(), {}, TOKEN, 'x').tempDir).toBe(tmpdir())
   })
 
-  it('the command’s output: byte for byte with workflow commands off, on again on a line of its own', () => {
+  it('the command’s output: byte for byte with workflow commands off, on again on a line of its own', async () => {
     const runner = fakeRunner()
-    const ports = scanPorts(runner, {}, TOKEN, 'x', (chunk) =>
-      runner.lines.push(`raw:${Buffer.from(chunk).toString()}`)
-    )
+    const ports = scanPorts(runner, {}, TOKEN, 'x', (chunk, done) => {
+      runner.lines.push(`raw:${chunk.toString()}`)
+      done()
+    })
     const log = ports.commandOutput!()
     log.write(Buffer.from('::error::forged\n::stop-commands::x\nno line break'))
     log.close()
     log.close()
+    await log.flushed()
     const off = runner.lines[0]!
     expect(off).toMatch(/^::stop-commands::fast-[0-9a-f-]{36}$/)
     expect(runner.lines.slice(1)).toEqual([
       'raw:::error::forged\n::stop-commands::x\nno line break',
-      '',
-      `::${off.slice('::stop-commands::'.length)}::`
+      `raw:\n::${off.slice('::stop-commands::'.length)}::\n`
     ])
     // A fresh token every time: output cannot learn it from an earlier run.
-    ports.commandOutput!().close()
-    expect(runner.lines[4]).toMatch(/^::stop-commands::fast-/)
-    expect(runner.lines[4]).not.toBe(off)
+    const next = ports.commandOutput!()
+    next.close()
+    await next.flushed()
+    expect(runner.lines[3]).toMatch(/^::stop-commands::fast-/)
+    expect(runner.lines[3]).not.toBe(off)
     // No output (or output that ended with a line break): no blank line before the resume.
-    expect(runner.lines[5]).toBe(`::${runner.lines[4]!.slice('::stop-commands::'.length)}::`)
+    expect(runner.lines[4]).toBe(`raw:::${runner.lines[3]!.slice('::stop-commands::'.length)}::\n`)
   })
 
-  it('after the resume, what processes left in the background print is neutralised, a whole line at a time', () => {
+  it('after the resume, what processes left in the background print is neutralised, a whole line at a time', async () => {
     const runner = fakeRunner()
-    const ports = scanPorts(
-      runner,
-      {},
-      TOKEN,
-      'x',
-      (chunk) => void runner.lines.push(`raw:${Buffer.from(chunk).toString()}`)
-    )
+    const ports = scanPorts(runner, {}, TOKEN, 'x', (chunk, done) => {
+      runner.lines.push(`raw:${chunk.toString()}`)
+      done()
+    })
     const log = ports.commandOutput!()
     log.write(Buffer.from('tests done\n'))
     log.resume()
+    await log.flushed()
     const resumed = runner.lines.length
     // A command split across writes, and a line ending in CRLF; a multi-byte character split too.
     log.write(Buffer.from('::err'))
@@ -87,17 +88,45 @@ describe('scanPorts: scan mode on the runner', () => {
     log.write(euro.subarray(0, 1))
     log.write(Buffer.concat([euro.subarray(1), Buffer.from('\n  ::stop-commands::mine\nlast')]))
     log.close()
-    expect(runner.lines.slice(resumed)).toEqual([
-      ':\u2060:error title=Wallarm FAST%3A passed::all clear',
-      'server: GET /?q=##\u2060[x] €',
-      '  :\u2060:stop-commands::mine',
-      'last'
-    ])
+    await log.flushed()
+    expect(runner.lines.slice(resumed).join('').replace(/^raw:/gm, '')).toBe(
+      [
+        ':\u2060:error title=Wallarm FAST%3A passed::all clear',
+        'server: GET /?q=##\u2060[x] €',
+        '  :\u2060:stop-commands::mine',
+        'last',
+        ''
+      ].join('\n')
+    )
     expect(runner.lines.slice(0, resumed)).toEqual([
       expect.stringMatching(/^::stop-commands::fast-/),
       'raw:tests done\n',
-      `::${runner.lines[0]!.slice('::stop-commands::'.length)}::`
+      `raw:::${runner.lines[0]!.slice('::stop-commands::'.length)}::\n`
     ])
+  })
+
+  it('back-pressure: one piece at a time goes to the runner, the rest waits in a bounded buffer and asks its writer to wait', async () => {
+    const runner = fakeRunner()
+    const held: (() => void)[] = []
+    const given: Buffer[] = []
+    const ports = scanPorts(runner, {}, TOKEN, 'x', (chunk, done) => {
+      given.push(chunk)
+      held.push(done)
+    })
+    const log = ports.commandOutput!()
+    const answers = Array.from({ length: 40 }, (_, i) => log.write(Buffer.alloc(65_536, i)))
+    // The runner has not read the first piece: nothing more is handed to it, and the writer is told to wait.
+    expect(given).toHaveLength(1)
+    expect(answers.indexOf(false)).toBeGreaterThan(0)
+    expect(answers.indexOf(false)).toBeLessThanOrEqual(17)
+    const drained = new Promise((resolve) => log.once('drain', resolve))
+    // The runner reads on: every piece, in order.
+    while (given.length < 40 || held.length > 0) {
+      held.shift()?.()
+      await new Promise((r) => setImmediate(r))
+    }
+    await drained
+    expect(given.map((c) => c[0])).toEqual(Array.from({ length: 40 }, (_, i) => i))
   })
 })
 
