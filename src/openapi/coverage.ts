@@ -9,6 +9,7 @@
  */
 import type { Operation } from './load.js'
 import type { Matcher } from './match.js'
+import { withoutQuery } from './template.js'
 
 /** Requests the tests sent through the node, aggregated by method and path. */
 export interface SentRequest {
@@ -101,7 +102,7 @@ export function computeCoverage(input: CoverageInput): Coverage {
   const countTo = (method: string, path: string): Counts => {
     const result = input.matcher.match(method, path)
     if (result.kind === 'operation') return rows.get(result.operation) as CoverageRow
-    const key = `${method.toUpperCase()} ${bare(path)}`
+    const key = `${method.toUpperCase()} ${withoutQuery(path)}`
     if (result.kind === 'tie') {
       const tied = ties.get(key) ?? {
         ...emptyUnmatched(method, path),
@@ -235,11 +236,7 @@ function newRow(op: Operation, exclude: CoverageInput['exclude']): CoverageRow {
 }
 
 function emptyUnmatched(method: string, path: string): UnmatchedRow {
-  return { method: method.toUpperCase(), path: bare(path), requests: 0, baselines: 0, findings: 0 }
-}
-
-function bare(path: string): string {
-  return path.split(/[?#]/, 1)[0] ?? ''
+  return { method: method.toUpperCase(), path: withoutQuery(path), requests: 0, baselines: 0, findings: 0 }
 }
 
 function statusOf(row: Counts): OperationStatus {

@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import { isMap, type Node } from 'yaml'
 import { OpenApiError } from './errors.js'
 import { basePathPrefix, serverPrefixes } from './servers.js'
-import { deref, entry, Sources, text, type Place, type SourceFile } from './source.js'
+import { deref, entry, Sources, text, uniqueKeys, type Place, type SourceFile } from './source.js'
 import { isValidTemplate } from './template.js'
 
 export interface Operation {
@@ -57,12 +57,14 @@ export function loadApiDescription(options: LoadOptions): ApiDescription {
   if (!isMap(root)) {
     throw new OpenApiError(main.shown, at(root), notApi('the document is not a mapping'))
   }
+  uniqueKeys(main, root)
   const { version, swagger } = versionOf(main, root, at)
   const paths = entry(main, root, 'paths')
   if (!paths) throw new OpenApiError(main.shown, 1, 'has no "paths": no operation to match requests to')
   if (!isMap(paths.value)) {
     throw new OpenApiError(main.shown, at(paths.key), '"paths" must be a mapping of path templates')
   }
+  uniqueKeys(main, paths.value)
   const rootPrefixes = swagger
     ? [basePathPrefix(text(entry(main, root, 'basePath')?.value))]
     : (prefixesOf(main, root) ?? [''])
@@ -83,6 +85,7 @@ export function loadApiDescription(options: LoadOptions): ApiDescription {
     }
     const items = pathItems(sources, main, deref(main, pair.value as Node | null), template)
     for (const { source, node, inherited } of items) {
+      uniqueKeys(source, node)
       const itemPrefixes = swagger ? rootPrefixes : (inherited ?? prefixesOf(source, node) ?? rootPrefixes)
       for (const method of METHODS) {
         const op = entry(source, node, method)
@@ -95,6 +98,7 @@ export function loadApiDescription(options: LoadOptions): ApiDescription {
             `"${method}" must be an operation (a mapping)`
           )
         }
+        uniqueKeys(source, op.value)
         const operationId = text(entry(source, op.value, 'operationId')?.value)
         operations.push({
           method: method.toUpperCase(),

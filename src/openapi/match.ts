@@ -16,7 +16,7 @@
  */
 import { isAmbiguous, isIdentical, match as precedence, toRegExp } from 'openapi-path-templating'
 import type { Operation } from './load.js'
-import { segmentKind, segmentsOf } from './template.js'
+import { segmentKind, segmentsOf, withoutQuery } from './template.js'
 
 export type MatchResult =
   | {
@@ -72,7 +72,7 @@ export function createMatcher(operations: readonly Operation[]): Matcher {
       at.entries.push({ operation, pathTemplate, regExp: mixed ? toRegExp(pathTemplate) : undefined })
     }
   }
-  const relations = new Map<string, Relation>()
+  const relations = new Map<Entry, Map<Entry, Relation>>()
   const order = new Map(operations.map((op, i) => [op, i]))
 
   return {
@@ -83,25 +83,30 @@ export function createMatcher(operations: readonly Operation[]): Matcher {
       const bare = pathOf(path)
       const found: Entry[] = []
       collect(tree, segmentsOf(bare), 0, found)
+      const [only] = found
+      // The common case, one plain template: no filtering, no ranking.
+      if (found.length === 1 && only !== undefined && only.regExp === undefined) {
+        return { kind: 'operation', operation: only.operation, pathTemplate: only.pathTemplate }
+      }
       const candidates = unique(found.filter((e) => e.regExp === undefined || e.regExp.test(normal(bare))))
       const [first] = candidates
       if (first === undefined) return { kind: 'none' }
-      if (candidates.length === 1) return { kind: 'operation', ...first }
+      if (candidates.length === 1) {
+        return { kind: 'operation', operation: first.operation, pathTemplate: first.pathTemplate }
+      }
       const relation = (a: Entry, b: Entry): Relation => {
-        const key = `${a.pathTemplate}\n${b.pathTemplate}`
-        let known = relations.get(key)
-        if (known === undefined) {
-          known = relate(a.pathTemplate, b.pathTemplate, normal(bare))
-          relations.set(key, known)
-        }
-        return known
+        // Keyed by the entries themselves: no text is built per request.
+        const row = relations.get(a) ?? setNew(relations, a, new Map<Entry, Relation>())
+        return row.get(b) ?? setNew(row, b, relate(a.pathTemplate, b.pathTemplate, normal(bare)))
       }
       const best = candidates
         .filter((c) => !candidates.some((d) => d !== c && relation(d, c) === 'first'))
         // A tie is reported in the document's order, whatever order the index found them in.
         .sort((a, b) => (order.get(a.operation) ?? 0) - (order.get(b.operation) ?? 0))
       const [winner] = best
-      if (winner !== undefined && best.length === 1) return { kind: 'operation', ...winner }
+      if (winner !== undefined && best.length === 1) {
+        return { kind: 'operation', operation: winner.operation, pathTemplate: winner.pathTemplate }
+      }
       return {
         kind: 'tie',
         operations: best.map((e) => e.operation),
@@ -109,6 +114,11 @@ export function createMatcher(operations: readonly Operation[]): Matcher {
       }
     }
   }
+}
+
+function setNew<K, V>(map: Map<K, V>, key: K, value: V): V {
+  map.set(key, value)
+  return value
 }
 
 /** `first`: the first template is the more concrete; `second`; or `tie`. */
@@ -145,7 +155,8 @@ function unique(entries: Entry[]): Entry[] {
 
 /** The path of a request line or URL: `https://h/a?q` → `/a`. */
 function pathOf(path: string): string {
-  const bare = path.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/, '').split(/[?#]/, 1)[0] ?? ''
+  if (path.startsWith('/')) return withoutQuery(path)
+  const bare = withoutQuery(path.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/, ''))
   return bare.startsWith('/') ? bare : `/${bare}`
 }
 

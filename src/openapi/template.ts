@@ -12,7 +12,7 @@ export type SegmentKind = 'literal' | 'expression' | 'mixed'
 
 /** `/a/b/` → `['a', 'b']`; `/` → `[]`. The query and fragment are dropped. */
 export function segmentsOf(path: string): string[] {
-  let bare = path.split(/[?#]/, 1)[0] ?? ''
+  let bare = withoutQuery(path)
   if (bare.length > 1 && bare.endsWith('/')) bare = bare.slice(0, -1)
   if (bare === '/' || bare === '') return []
   return bare.slice(1).split('/')
@@ -35,4 +35,13 @@ export function isValidTemplate(template: string): boolean {
   if (segments.some((s) => segmentKind(s) === 'mixed')) return isPathTemplate(template)
   const names = segments.filter((s) => WHOLE_EXPRESSION.test(s))
   return new Set(names).size === names.length
+}
+
+/** The path without its query string or fragment (`/a?q#f` → `/a`). */
+export function withoutQuery(path: string): string {
+  // indexOf, not a regular expression: this runs once per request of the ledger.
+  const query = path.indexOf('?')
+  const fragment = path.indexOf('#')
+  const end = query < 0 ? fragment : fragment < 0 ? query : Math.min(query, fragment)
+  return end < 0 ? path : path.slice(0, end)
 }

@@ -181,6 +181,15 @@ describe('coverage of a matrix', () => {
     expect(unionCoverage([])).toBeUndefined()
   })
 
+  it('keeps an operation apart where any leg has it deprecated or excluded', () => {
+    const a = coverageOf([sent('GET', '/v1/orders')], { exclude: (method, path) => path === '/v1/orders' })
+    const b = coverageOf([sent('GET', '/v1/orders')])
+    for (const u of [unionCoverage([a, b]), unionCoverage([b, a])]) {
+      expect(u?.apart.find((r) => r.template === '/orders')).toMatchObject({ excluded: true, requests: 2 })
+      expect(u?.operations).toBe(5)
+    }
+  })
+
   it('unions ties and what the legs left off', () => {
     const tie = {
       ...coverageOf([]),

@@ -183,9 +183,20 @@ describe('refusing what is not an API description (before any API call)', () => 
     ['an empty file', '', 'is not an API description'],
     ['swagger 1.2', 'swagger: "1.2"\npaths: {}\n', 'swagger "1.2" is a version'],
     [
-      'duplicate keys',
+      'a path twice',
       'openapi: 3.0.0\npaths:\n  /a: {get: {}}\n  /a: {put: {}}\n',
-      'is not valid YAML or JSON'
+      'api.yaml:4: the key "/a" appears twice'
+    ],
+    [
+      'a method twice',
+      'openapi: 3.0.0\npaths:\n  /a:\n    get: {}\n    get: {}\n',
+      'api.yaml:5: the key "get" appears twice'
+    ],
+    ['a top-level key twice', 'openapi: 3.0.0\nopenapi: 3.1.0\npaths: {}\n', 'api.yaml:2: the key "openapi"'],
+    [
+      'an operation key twice',
+      'openapi: 3.0.0\npaths:\n  /a:\n    get:\n      deprecated: false\n      deprecated: true\n',
+      'api.yaml:6: the key "deprecated"'
     ]
   ])('%s', (_name, text, says) => {
     const ws = workspaceWith({ 'api.yaml': text })
