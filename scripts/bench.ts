@@ -13,6 +13,8 @@ import { DIST, ROOT, node24Path } from './lib/action-runner.js'
 import { dirBytes, peakMemory, startTimes, type PeakMemory, type StartTimes } from './lib/action-process.js'
 import { benchHop, type HopCost } from './lib/hop.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
+import type { BenchSection, SectionResult } from './lib/section.js'
+import { openapiMatching } from './lib/openapi-match.js'
 import { ETA_READINGS } from '../emulator/index.js'
 import { round } from './lib/stats.js'
 
@@ -20,6 +22,9 @@ const RUN_SECONDS = [30, 300, 1800]
 const SEEDS = 15
 const SPAWNS = 11
 const MB = 1_000_000
+
+/** Measurements in modules of their own (scripts/lib/section.ts), in the order of the table: one line each. */
+const SECTIONS: BenchSection[] = [openapiMatching]
 
 // Start-up and memory are measured and shown, with no target: the action is built the ordinary way (one
 // ncc bundle of @actions/core, @actions/github, @actions/http-client), what those cost against a bare
@@ -44,6 +49,7 @@ interface Results {
   distBytes: number
   peaks: Partial<Record<Runtime['name'], PeakMemory>>
   hop?: HopCost
+  sections: SectionResult[]
   notes: string[]
 }
 
@@ -53,6 +59,12 @@ async function measure(): Promise<Results> {
     `polling: ${ETA_READINGS.length} ETA readings × ${RUN_SECONDS.length} run lengths × ${SEEDS} trials on a virtual clock…`
   )
   const polling = await benchPolling(ROOT, RUN_SECONDS, SEEDS)
+  // Before the bundle's parts: none of them needs dist/.
+  const sections: SectionResult[] = []
+  for (const section of SECTIONS) {
+    progress(section.progress)
+    sections.push(await section.run())
+  }
 
   const distDir = join(ROOT, 'dist')
   const distBytes = existsSync(distDir) ? dirBytes(distDir) : 0
@@ -60,7 +72,7 @@ async function measure(): Promise<Results> {
   const peaks: Results['peaks'] = {}
   if (!existsSync(DIST)) {
     notes.push(`${DIST} is missing: run npm run bundle first; start-up and memory were not measured.`)
-    return { polling, start, distBytes, peaks, notes }
+    return { polling, start, distBytes, peaks, sections, notes }
   }
 
   const runtimes: Runtime[] = []
@@ -85,7 +97,7 @@ async function measure(): Promise<Results> {
   }
   progress('scan mode: requests through the recording hop vs straight to the node…')
   const hop = await benchHop()
-  return { polling, start, distBytes, peaks, hop, notes }
+  return { polling, start, distBytes, peaks, hop, sections, notes }
 }
 
 function peakMb(peaks: Array<PeakMemory | undefined>): number | null {
@@ -140,7 +152,8 @@ function verdicts(r: Results): Verdict[] {
       ok: r.distBytes < TARGET.distBytes,
       target: `dist/ under ${TARGET.distBytes / MB} MB`,
       actual: `${(r.distBytes / MB).toFixed(2)} MB`
-    }
+    },
+    ...r.sections.flatMap((s) => s.targets)
   ]
 }
 
@@ -165,7 +178,8 @@ function toJson(r: Results): unknown {
     dist_bytes: r.distBytes,
     peak_rss_mb: peakMb(Object.values(r.peaks)),
     rss_ratio: rssRatio(judged(r.peaks)),
-    hop_ratio: r.hop?.ratio ?? null
+    hop_ratio: r.hop?.ratio ?? null,
+    ...Object.fromEntries(SECTIONS.map((s, i) => [s.key, r.sections[i]?.json ?? null]))
   }
 }
 
@@ -254,6 +268,12 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
       `   straight to the node ${r.hop.direct_ms} ms, through the hop ${r.hop.hop_ms} ms: ratio ${r.hop.ratio}`
     )
   }
+  r.sections.forEach((s, i) => {
+    out.push('')
+    out.push(`${(r.hop ? 5 : 4) + i}. ${s.heading}`)
+    out.push('')
+    for (const line of s.lines) out.push(`   ${line}`)
+  })
   out.push('')
   out.push('Targets (MB = 10^6 bytes)')
   out.push('')
