@@ -30,6 +30,15 @@ module.exports = {
       to: { path: '^(emulator|scripts|test|sample-app)/' }
     },
     {
+      name: 'openapi-layer-stands-alone',
+      severity: 'error',
+      comment:
+        'The OpenAPI layer (the API description, matching, coverage) is called by the traffic table, the gate, ' +
+        'SARIF and summarize; it knows nothing of them and imports only src/common.',
+      from: { path: '^src/openapi/' },
+      to: { path: '^src/', pathNot: '^src/(openapi|common)/' }
+    },
+    {
       name: 'emulator-stands-alone',
       severity: 'error',
       comment: 'The emulator is a product of its own: it imports nothing of the action.',

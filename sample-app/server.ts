@@ -10,6 +10,9 @@
  * Clean: `/`, `/api/products[/id]`, `/api/echo?text=` (reflects into JSON: not XSS), `/hello?name=`
  * (reflects HTML-escaped), `POST /api/cart`.
  *
+ * Its API description is ./openapi.yaml: every route but `GET /files` (undocumented on purpose, so that
+ * API coverage has a route "not in the spec" to show).
+ *
  * It counts what it receives: `GET /__sample/stats` (not counted) answers
  * `{"requests":N,"attacks":N,"by_path":{...}}`, where an attack request is one whose query or body
  * carries a quote, an angle bracket, `../` or `/etc/`.

@@ -14,6 +14,8 @@ import { dirBytes, peakMemory, startTimes, type PeakMemory, type StartTimes } fr
 import { benchHop, type HopCost } from './lib/hop.js'
 import { benchOutput, outputReport, type OutputCost } from './lib/output.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
+import type { BenchSection, SectionResult } from './lib/section.js'
+import { openapiMatching } from './lib/openapi-match.js'
 import { ETA_READINGS } from '../emulator/index.js'
 import { round } from './lib/stats.js'
 
@@ -21,6 +23,9 @@ const RUN_SECONDS = [30, 300, 1800]
 const SEEDS = 15
 const SPAWNS = 11
 const MB = 1_000_000
+
+/** Measurements in modules of their own (scripts/lib/section.ts), in the order of the table: one line each. */
+const SECTIONS: BenchSection[] = [openapiMatching]
 
 // Start-up and memory are measured and shown, with no target: the action is built the ordinary way (one
 // ncc bundle of @actions/core, @actions/github, @actions/http-client), what those cost against a bare
@@ -46,6 +51,7 @@ interface Results {
   peaks: Partial<Record<Runtime['name'], PeakMemory>>
   hop?: HopCost
   output?: OutputCost
+  sections: SectionResult[]
   notes: string[]
 }
 
@@ -55,6 +61,12 @@ async function measure(): Promise<Results> {
     `polling: ${ETA_READINGS.length} ETA readings × ${RUN_SECONDS.length} run lengths × ${SEEDS} trials on a virtual clock…`
   )
   const polling = await benchPolling(ROOT, RUN_SECONDS, SEEDS)
+  // Before the bundle's parts: none of them needs dist/.
+  const sections: SectionResult[] = []
+  for (const section of SECTIONS) {
+    progress(section.progress)
+    sections.push(await section.run())
+  }
 
   const distDir = join(ROOT, 'dist')
   const distBytes = existsSync(distDir) ? dirBytes(distDir) : 0
@@ -62,7 +74,7 @@ async function measure(): Promise<Results> {
   const peaks: Results['peaks'] = {}
   if (!existsSync(DIST)) {
     notes.push(`${DIST} is missing: run npm run bundle first; start-up and memory were not measured.`)
-    return { polling, start, distBytes, peaks, notes }
+    return { polling, start, distBytes, peaks, sections, notes }
   }
 
   const runtimes: Runtime[] = []
@@ -89,7 +101,7 @@ async function measure(): Promise<Results> {
   const hop = await benchHop()
   progress("scan mode: 1 GB of test output, the runner's reader 12 s late…")
   const output = await benchOutput((runtimes.find((r) => r.name === 'node24') ?? runtimes[0])!.path)
-  return { polling, start, distBytes, peaks, hop, output, notes }
+  return { polling, start, distBytes, peaks, hop, output, sections, notes }
 }
 
 function peakMb(peaks: Array<PeakMemory | undefined>): number | null {
@@ -145,7 +157,8 @@ function verdicts(r: Results): Verdict[] {
       target: `dist/ under ${TARGET.distBytes / MB} MB`,
       actual: `${(r.distBytes / MB).toFixed(2)} MB`
     },
-    outputReport(r.output).verdict
+    outputReport(r.output).verdict,
+    ...r.sections.flatMap((s) => s.targets)
   ]
 }
 
@@ -171,7 +184,8 @@ function toJson(r: Results): unknown {
     peak_rss_mb: peakMb(Object.values(r.peaks)),
     rss_ratio: rssRatio(judged(r.peaks)),
     hop_ratio: r.hop?.ratio ?? null,
-    output_peak_rss_mb: r.output?.peak_rss_mb ?? null
+    output_peak_rss_mb: r.output?.peak_rss_mb ?? null,
+    ...Object.fromEntries(SECTIONS.map((s, i) => [s.key, r.sections[i]?.json ?? null]))
   }
 }
 
@@ -261,6 +275,12 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
     )
   }
   if (r.output) out.push('', ...outputReport(r.output).lines)
+  r.sections.forEach((s, i) => {
+    out.push('')
+    out.push(`${(r.hop ? 5 : 4) + (r.output ? 1 : 0) + i}. ${s.heading}`)
+    out.push('')
+    for (const line of s.lines) out.push(`   ${line}`)
+  })
   out.push('')
   out.push('Targets (MB = 10^6 bytes)')
   out.push('')
