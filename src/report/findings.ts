@@ -181,6 +181,16 @@ export function findingUrl(f: Pick<Finding, 'domain' | 'path'>): string | undefi
 }
 
 /**
+ * A finding's endpoint as a reader names it: `GET /api/search` (the method and the path, which always
+ * starts with `/`), `GET` or `/api/search` when only one is known, undefined when neither is.
+ */
+export function findingEndpoint(f: Pick<Finding, 'method' | 'path'>): string | undefined {
+  const path = f.path === undefined ? undefined : f.path.startsWith('/') ? f.path : `/${f.path}`
+  const parts = [f.method, path].filter((v) => v !== undefined)
+  return parts.length === 0 ? undefined : parts.join(' ')
+}
+
+/**
  * One row per FAST vulnerability type (the spec's list, from Wallarm's `vuln-list.md`): a readable name,
  * the CWEs it maps to, and how to fix it, in one line of our own words with the page that says more (an
  * OWASP Cheat Sheet, or the CWE where no cheat sheet fits).
@@ -192,159 +202,171 @@ export interface VulnTypeInfo {
   remedy: Remedy
 }
 
-/** How to fix a kind of vulnerability: one plain line, and where to read more. */
+/** How to fix a kind of vulnerability: one plain line, and where to read more (`source` names that page). */
 export interface Remedy {
   text: string
   url: string
+  /** "OWASP SQL Injection Prevention Cheat Sheet", "CWE-22". */
+  source: string
 }
 
-const CHEAT_SHEETS = 'https://cheatsheetseries.owasp.org/cheatsheets/'
-const cheatSheet = (name: string): string => `${CHEAT_SHEETS}${name}_Cheat_Sheet.html`
-const cwePage = (id: number): string => `https://cwe.mitre.org/data/definitions/${id}.html`
+/** A remedy whose page is the OWASP Cheat Sheet `name` (its file name: `SQL_Injection_Prevention`). */
+function owasp(name: string, text: string): Remedy {
+  return {
+    text,
+    url: `https://cheatsheetseries.owasp.org/cheatsheets/${name}_Cheat_Sheet.html`,
+    source: `OWASP ${name.replace(/_/g, ' ')} Cheat Sheet`
+  }
+}
+
+/** A remedy whose page is MITRE's entry for CWE `id`. */
+function cwe(id: number, text: string): Remedy {
+  return { text, url: `https://cwe.mitre.org/data/definitions/${id}.html`, source: `CWE-${id}` }
+}
 
 export const VULN_TYPES: Readonly<Record<string, VulnTypeInfo>> = {
   sqli: {
     name: 'SqlInjection',
     title: 'SQL injection',
     cwe: [89],
-    remedy: {
-      text: 'Pass this input to the database as a bound parameter (prepared statement); never build SQL by joining strings.',
-      url: cheatSheet('SQL_Injection_Prevention')
-    }
+    remedy: owasp(
+      'SQL_Injection_Prevention',
+      'Pass this input to the database as a bound parameter (prepared statement); never build SQL by joining strings.'
+    )
   },
   xss: {
     name: 'CrossSiteScripting',
     title: 'Cross-site scripting',
     cwe: [79],
-    remedy: {
-      text: 'Encode this input for where it is written (HTML, attribute, JavaScript, URL), with the template engine’s auto-escaping on.',
-      url: cheatSheet('Cross_Site_Scripting_Prevention')
-    }
+    remedy: owasp(
+      'Cross_Site_Scripting_Prevention',
+      'Encode this input for where it is written (HTML, attribute, JavaScript, URL), with the template engine’s auto-escaping on.'
+    )
   },
   rce: {
     name: 'RemoteCodeExecution',
     title: 'Remote code execution',
     cwe: [78, 94],
-    remedy: {
-      text: 'Never pass this input to a shell, eval or an interpreter; call programs with a fixed argument list and allow-listed values.',
-      url: cheatSheet('OS_Command_Injection_Defense')
-    }
+    remedy: owasp(
+      'OS_Command_Injection_Defense',
+      'Never pass this input to a shell, eval or an interpreter; call programs with a fixed argument list and allow-listed values.'
+    )
   },
   ptrav: {
     name: 'PathTraversal',
     title: 'Path traversal',
     cwe: [22],
-    remedy: {
-      text: 'Map this input to an allow-listed file name or id; if a path is needed, resolve it and refuse any that leaves the intended directory.',
-      url: cwePage(22)
-    }
+    remedy: cwe(
+      22,
+      'Map this input to an allow-listed file name or id; if a path is needed, resolve it and refuse any that leaves the intended directory.'
+    )
   },
   xxe: {
     name: 'XmlExternalEntity',
     title: 'XML external entity',
     cwe: [611],
-    remedy: {
-      text: 'Turn off DTDs and external entities in the XML parser that reads this request.',
-      url: cheatSheet('XML_External_Entity_Prevention')
-    }
+    remedy: owasp(
+      'XML_External_Entity_Prevention',
+      'Turn off DTDs and external entities in the XML parser that reads this request.'
+    )
   },
   ssrf: {
     name: 'ServerSideRequestForgery',
     title: 'Server-side request forgery',
     cwe: [918],
-    remedy: {
-      text: 'Do not fetch a URL taken from the request; allow-list the hosts and schemes the server may call, and block internal addresses.',
-      url: cheatSheet('Server_Side_Request_Forgery_Prevention')
-    }
+    remedy: owasp(
+      'Server_Side_Request_Forgery_Prevention',
+      'Do not fetch a URL taken from the request; allow-list the hosts and schemes the server may call, and block internal addresses.'
+    )
   },
   redir: {
     name: 'OpenRedirect',
     title: 'Open redirect',
     cwe: [601],
-    remedy: {
-      text: 'Redirect only to relative paths or an allow-list of destinations, never to a URL taken as it is from the request.',
-      url: cheatSheet('Unvalidated_Redirects_and_Forwards')
-    }
+    remedy: owasp(
+      'Unvalidated_Redirects_and_Forwards',
+      'Redirect only to relative paths or an allow-list of destinations, never to a URL taken as it is from the request.'
+    )
   },
   ssti: {
     name: 'ServerSideTemplateInjection',
     title: 'Server-side template injection',
     cwe: [1336],
-    remedy: {
-      text: 'Never build a template from this input: pass it to a fixed template as data, in a sandboxed or logic-less engine.',
-      url: cwePage(1336)
-    }
+    remedy: cwe(
+      1336,
+      'Never build a template from this input: pass it to a fixed template as data, in a sandboxed or logic-less engine.'
+    )
   },
   csrf: {
     name: 'CrossSiteRequestForgery',
     title: 'Cross-site request forgery',
     cwe: [352],
-    remedy: {
-      text: 'Require an anti-CSRF token (or a custom header) on every state-changing request, and set session cookies SameSite=Lax or Strict.',
-      url: cheatSheet('Cross-Site_Request_Forgery_Prevention')
-    }
+    remedy: owasp(
+      'Cross-Site_Request_Forgery_Prevention',
+      'Require an anti-CSRF token (or a custom header) on every state-changing request, and set session cookies SameSite=Lax or Strict.'
+    )
   },
   ldapi: {
     name: 'LdapInjection',
     title: 'LDAP injection',
     cwe: [90],
-    remedy: {
-      text: 'Escape this input with an LDAP filter (or DN) escaping function before it goes into a query.',
-      url: cheatSheet('LDAP_Injection_Prevention')
-    }
+    remedy: owasp(
+      'LDAP_Injection_Prevention',
+      'Escape this input with an LDAP filter (or DN) escaping function before it goes into a query.'
+    )
   },
   nosqli: {
     name: 'NoSqlInjection',
     title: 'NoSQL injection',
     cwe: [943],
-    remedy: {
-      text: 'Check that this input is the plain type expected (a string, not an object with operators such as $ne) and build the query with the driver’s API, never from strings.',
-      url: cheatSheet('NoSQL_Security')
-    }
+    remedy: owasp(
+      'NoSQL_Security',
+      'Check that this input is the plain type expected (a string, not an object with operators such as $ne) and build the query with the driver’s API, never from strings.'
+    )
   },
   idor: {
     name: 'InsecureDirectObjectReference',
     title: 'Insecure direct object reference',
     cwe: [639],
-    remedy: {
-      text: 'Check on every request that the caller may access the object this id names; an id that is hard to guess is no check.',
-      url: cheatSheet('Insecure_Direct_Object_Reference_Prevention')
-    }
+    remedy: owasp(
+      'Insecure_Direct_Object_Reference_Prevention',
+      'Check on every request that the caller may access the object this id names; an id that is hard to guess is no check.'
+    )
   },
   auth: {
     name: 'BrokenAuthentication',
     title: 'Broken authentication',
     cwe: [287],
-    remedy: {
-      text: 'Require authentication for this endpoint on the server, through the framework’s vetted login and session handling, not custom checks.',
-      url: cheatSheet('Authentication')
-    }
+    remedy: owasp(
+      'Authentication',
+      'Require authentication for this endpoint on the server, through the framework’s vetted login and session handling, not custom checks.'
+    )
   },
   info: {
     name: 'InformationExposure',
     title: 'Information exposure',
     cwe: [200],
-    remedy: {
-      text: 'Return generic errors, and keep stack traces, versions, internal paths and data the caller does not need out of responses.',
-      url: cheatSheet('Error_Handling')
-    }
+    remedy: owasp(
+      'Error_Handling',
+      'Return generic errors, and keep stack traces, versions, internal paths and data the caller does not need out of responses.'
+    )
   },
   anomaly: {
     name: 'Anomaly',
     title: 'Anomaly',
     cwe: [],
-    remedy: {
-      text: 'The server answered this input abnormally (an error, a crash or a long delay): validate it and make bad input fail cleanly with a 4xx.',
-      url: cheatSheet('Input_Validation')
-    }
+    remedy: owasp(
+      'Input_Validation',
+      'The server answered this input abnormally (an error, a crash or a long delay): validate it and make bad input fail cleanly with a 4xx.'
+    )
   }
 }
 
 /** For a type the table does not know: what fixes most findings of a DAST scan. */
-export const GENERIC_REMEDY: Remedy = {
-  text: 'Validate this input against what the endpoint expects (an allow-list of types, lengths and values) and encode it for wherever it is used.',
-  url: cheatSheet('Input_Validation')
-}
+export const GENERIC_REMEDY: Remedy = owasp(
+  'Input_Validation',
+  'Validate this input against what the endpoint expects (an allow-list of types, lengths and values) and encode it for wherever it is used.'
+)
 
 /** What `VULN_TYPES` knows of a type (own keys only: `constructor` is not a vulnerability type). */
 export function vulnType(type: string): VulnTypeInfo | undefined {

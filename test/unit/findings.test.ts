@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  findingEndpoint,
   GENERIC_REMEDY,
   remedyOf,
   securitySeverity,
@@ -201,6 +202,16 @@ const SPEC_TYPES = [
   'sqli'
 ]
 
+describe('findingEndpoint', () => {
+  it('names the endpoint as a reader does: the method and the path from its slash', () => {
+    expect(findingEndpoint({ method: 'GET', path: '/api/search' })).toBe('GET /api/search')
+    expect(findingEndpoint({ method: 'POST', path: 'login' })).toBe('POST /login')
+    expect(findingEndpoint({ path: '/a' })).toBe('/a')
+    expect(findingEndpoint({ method: 'GET' })).toBe('GET')
+    expect(findingEndpoint({})).toBeUndefined()
+  })
+})
+
 describe('how to fix, per type', () => {
   it('has a row for every type FAST reports, and none it does not', () => {
     expect(Object.keys(VULN_TYPES).sort()).toEqual([...SPEC_TYPES].sort())
@@ -222,6 +233,7 @@ describe('how to fix, per type', () => {
       // A CWE link is the type's own CWE.
       const cwe = /definitions\/(\d+)\.html$/.exec(url)?.[1]
       if (cwe !== undefined) expect(info.cwe, type).toContain(Number(cwe))
+      expect(info.remedy.source, type).toMatch(/^(OWASP [A-Za-z -]+ Cheat Sheet|CWE-\d+)$/)
       expect(remedyOf(type)).toBe(info.remedy)
       expect(remedyOf(type.toUpperCase())).toBe(info.remedy)
     }
