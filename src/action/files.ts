@@ -7,6 +7,7 @@ import type { RunReport } from '../report/model.js'
 import { buildSarif } from '../report/sarif.js'
 import { formatBaseline, type Baseline } from '../triage/baseline.js'
 import { COMPLETE_CONCLUSIONS, WAITED_CONCLUSIONS } from '../common/constants.js'
+import { Redactor } from '../text/untrusted.js'
 
 export interface WrittenReports {
   reportPath: string
@@ -30,6 +31,11 @@ export function writeReports(
     now: Date
     /** The merged baseline, for a later step or person to commit (written whatever the conclusion). */
     baseline?: Baseline | undefined
+    /**
+     * The action's tokens: masked in every form in every report file. The API client masks its own token
+     * in what the API answers already; this holds whatever else reached a report.
+     */
+    secrets?: ReadonlyArray<string | undefined>
   }
 ): WrittenReports {
   const root = opts.env.RUNNER_TEMP || tmpdir()
@@ -38,19 +44,14 @@ export function writeReports(
   mkdirSync(dir, { recursive: true })
   const base = join(dir, `wallarm-fast-${report.testRunId ?? 'no-run'}`)
 
+  const redactor = new Redactor(opts.secrets ?? [])
   const written: WrittenReports = { reportPath: `${base}.json` }
-  writeFileSync(
-    written.reportPath,
-    `${JSON.stringify(
-      buildJsonReport(report, {
-        generatedAt: opts.now.toISOString(),
-        toolVersion: opts.toolVersion,
-        legName: opts.legName
-      }),
-      null,
-      2
-    )}\n`
-  )
+  const json = buildJsonReport(report, {
+    generatedAt: opts.now.toISOString(),
+    toolVersion: opts.toolVersion,
+    legName: opts.legName
+  })
+  writeFileSync(written.reportPath, `${JSON.stringify(redactor.deep(json), null, 2)}\n`)
   if (opts.baseline !== undefined) {
     written.baselinePath = join(dir, 'wallarm-fast-baseline.json')
     writeFileSync(written.baselinePath, formatBaseline(opts.baseline))
@@ -63,7 +64,7 @@ export function writeReports(
       toolVersion: opts.toolVersion,
       legName: opts.legName
     })
-    writeFileSync(written.sarifPath, `${JSON.stringify(sarif, null, 2)}\n`)
+    writeFileSync(written.sarifPath, `${JSON.stringify(redactor.deep(sarif), null, 2)}\n`)
   }
   // JUnit for every run that was waited for: an interrupted or timed-out run is an error case there. So is
   // a scan's run that ended in error (its node died during the stop or the wait): the run is not lost.
@@ -72,7 +73,7 @@ export function writeReports(
     (report.mode === 'scan' && report.conclusion === 'error' && report.run !== undefined)
   if ((report.run || report.matrix) && report.mode !== 'record' && waited) {
     written.junitPath = `${base}.junit.xml`
-    writeFileSync(written.junitPath, buildJunit(report))
+    writeFileSync(written.junitPath, redactor.text(buildJunit(report)))
   }
   return written
 }

@@ -263,7 +263,8 @@ export class Publisher {
         sarif: this.settings.sarif,
         toolVersion: VERSION,
         legName: this.port.getInput(Inputs.Name),
-        now: new Date()
+        now: new Date(),
+        secrets: [this.settings.token]
       })
       this.outputs.set(Outputs.ReportPath, files.reportPath)
       this.outputs.set(Outputs.BaselinePath, files.baselinePath)

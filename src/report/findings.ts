@@ -180,29 +180,203 @@ export function findingUrl(f: Pick<Finding, 'domain' | 'path'>): string | undefi
   return f.path.startsWith('/') ? f.domain + f.path : `${f.domain}/${f.path}`
 }
 
-/** Readable names of FAST's vulnerability types and the CWE each maps to, where there is one. */
-export const VULN_TYPES: Readonly<Record<string, { name: string; title: string; cwe: readonly number[] }>> = {
-  sqli: { name: 'SqlInjection', title: 'SQL injection', cwe: [89] },
-  xss: { name: 'CrossSiteScripting', title: 'Cross-site scripting', cwe: [79] },
-  rce: { name: 'RemoteCodeExecution', title: 'Remote code execution', cwe: [78, 94] },
-  ptrav: { name: 'PathTraversal', title: 'Path traversal', cwe: [22] },
-  xxe: { name: 'XmlExternalEntity', title: 'XML external entity', cwe: [611] },
-  ssrf: { name: 'ServerSideRequestForgery', title: 'Server-side request forgery', cwe: [918] },
-  redir: { name: 'OpenRedirect', title: 'Open redirect', cwe: [601] },
-  ssti: { name: 'ServerSideTemplateInjection', title: 'Server-side template injection', cwe: [1336] },
-  csrf: { name: 'CrossSiteRequestForgery', title: 'Cross-site request forgery', cwe: [352] },
-  ldapi: { name: 'LdapInjection', title: 'LDAP injection', cwe: [90] },
-  nosqli: { name: 'NoSqlInjection', title: 'NoSQL injection', cwe: [943] },
-  idor: { name: 'InsecureDirectObjectReference', title: 'Insecure direct object reference', cwe: [639] },
-  auth: { name: 'BrokenAuthentication', title: 'Broken authentication', cwe: [287] },
-  info: { name: 'InformationExposure', title: 'Information exposure', cwe: [200] },
-  anomaly: { name: 'Anomaly', title: 'Anomaly', cwe: [] }
+/**
+ * A finding's endpoint as a reader names it: `GET /api/search` (the method and the path, which always
+ * starts with `/`), `GET` or `/api/search` when only one is known, undefined when neither is.
+ */
+export function findingEndpoint(f: Pick<Finding, 'method' | 'path'>): string | undefined {
+  const path = f.path === undefined ? undefined : f.path.startsWith('/') ? f.path : `/${f.path}`
+  const parts = [f.method, path].filter((v) => v !== undefined)
+  return parts.length === 0 ? undefined : parts.join(' ')
 }
 
+/**
+ * One row per FAST vulnerability type (the spec's list, from Wallarm's `vuln-list.md`): a readable name,
+ * the CWEs it maps to, and how to fix it, in one line of our own words with the page that says more (an
+ * OWASP Cheat Sheet, or the CWE where no cheat sheet fits).
+ */
+export interface VulnTypeInfo {
+  name: string
+  title: string
+  cwe: readonly number[]
+  remedy: Remedy
+}
+
+/** How to fix a kind of vulnerability: one plain line, and where to read more (`source` names that page). */
+export interface Remedy {
+  text: string
+  url: string
+  /** "OWASP SQL Injection Prevention Cheat Sheet", "CWE-22". */
+  source: string
+}
+
+/** A remedy whose page is the OWASP Cheat Sheet `name` (its file name: `SQL_Injection_Prevention`). */
+function owasp(name: string, text: string): Remedy {
+  return {
+    text,
+    url: `https://cheatsheetseries.owasp.org/cheatsheets/${name}_Cheat_Sheet.html`,
+    source: `OWASP ${name.replace(/_/g, ' ')} Cheat Sheet`
+  }
+}
+
+/** A remedy whose page is MITRE's entry for CWE `id`. */
+function cwe(id: number, text: string): Remedy {
+  return { text, url: `https://cwe.mitre.org/data/definitions/${id}.html`, source: `CWE-${id}` }
+}
+
+export const VULN_TYPES: Readonly<Record<string, VulnTypeInfo>> = {
+  sqli: {
+    name: 'SqlInjection',
+    title: 'SQL injection',
+    cwe: [89],
+    remedy: owasp(
+      'SQL_Injection_Prevention',
+      'Pass this input to the database as a bound parameter (prepared statement); never build SQL by joining strings.'
+    )
+  },
+  xss: {
+    name: 'CrossSiteScripting',
+    title: 'Cross-site scripting',
+    cwe: [79],
+    remedy: owasp(
+      'Cross_Site_Scripting_Prevention',
+      'Encode this input for where it is written (HTML, attribute, JavaScript, URL), with the template engine’s auto-escaping on.'
+    )
+  },
+  rce: {
+    name: 'RemoteCodeExecution',
+    title: 'Remote code execution',
+    cwe: [78, 94],
+    remedy: owasp(
+      'OS_Command_Injection_Defense',
+      'Never pass this input to a shell, eval or an interpreter; call programs with a fixed argument list and allow-listed values.'
+    )
+  },
+  ptrav: {
+    name: 'PathTraversal',
+    title: 'Path traversal',
+    cwe: [22],
+    remedy: cwe(
+      22,
+      'Map this input to an allow-listed file name or id; if a path is needed, resolve it and refuse any that leaves the intended directory.'
+    )
+  },
+  xxe: {
+    name: 'XmlExternalEntity',
+    title: 'XML external entity',
+    cwe: [611],
+    remedy: owasp(
+      'XML_External_Entity_Prevention',
+      'Turn off DTDs and external entities in the XML parser that reads this request.'
+    )
+  },
+  ssrf: {
+    name: 'ServerSideRequestForgery',
+    title: 'Server-side request forgery',
+    cwe: [918],
+    remedy: owasp(
+      'Server_Side_Request_Forgery_Prevention',
+      'Do not fetch a URL taken from the request; allow-list the hosts and schemes the server may call, and block internal addresses.'
+    )
+  },
+  redir: {
+    name: 'OpenRedirect',
+    title: 'Open redirect',
+    cwe: [601],
+    remedy: owasp(
+      'Unvalidated_Redirects_and_Forwards',
+      'Redirect only to relative paths or an allow-list of destinations, never to a URL taken as it is from the request.'
+    )
+  },
+  ssti: {
+    name: 'ServerSideTemplateInjection',
+    title: 'Server-side template injection',
+    cwe: [1336],
+    remedy: cwe(
+      1336,
+      'Never build a template from this input: pass it to a fixed template as data, in a sandboxed or logic-less engine.'
+    )
+  },
+  csrf: {
+    name: 'CrossSiteRequestForgery',
+    title: 'Cross-site request forgery',
+    cwe: [352],
+    remedy: owasp(
+      'Cross-Site_Request_Forgery_Prevention',
+      'Require an anti-CSRF token (or a custom header) on every state-changing request, and set session cookies SameSite=Lax or Strict.'
+    )
+  },
+  ldapi: {
+    name: 'LdapInjection',
+    title: 'LDAP injection',
+    cwe: [90],
+    remedy: owasp(
+      'LDAP_Injection_Prevention',
+      'Escape this input with an LDAP filter (or DN) escaping function before it goes into a query.'
+    )
+  },
+  nosqli: {
+    name: 'NoSqlInjection',
+    title: 'NoSQL injection',
+    cwe: [943],
+    remedy: owasp(
+      'NoSQL_Security',
+      'Check that this input is the plain type expected (a string, not an object with operators such as $ne) and build the query with the driver’s API, never from strings.'
+    )
+  },
+  idor: {
+    name: 'InsecureDirectObjectReference',
+    title: 'Insecure direct object reference',
+    cwe: [639],
+    remedy: owasp(
+      'Insecure_Direct_Object_Reference_Prevention',
+      'Check on every request that the caller may access the object this id names; an id that is hard to guess is no check.'
+    )
+  },
+  auth: {
+    name: 'BrokenAuthentication',
+    title: 'Broken authentication',
+    cwe: [287],
+    remedy: owasp(
+      'Authentication',
+      'Require authentication for this endpoint on the server, through the framework’s vetted login and session handling, not custom checks.'
+    )
+  },
+  info: {
+    name: 'InformationExposure',
+    title: 'Information exposure',
+    cwe: [200],
+    remedy: owasp(
+      'Error_Handling',
+      'Return generic errors, and keep stack traces, versions, internal paths and data the caller does not need out of responses.'
+    )
+  },
+  anomaly: {
+    name: 'Anomaly',
+    title: 'Anomaly',
+    cwe: [],
+    remedy: owasp(
+      'Input_Validation',
+      'The server answered this input abnormally (an error, a crash or a long delay): validate it and make bad input fail cleanly with a 4xx.'
+    )
+  }
+}
+
+/** For a type the table does not know: what fixes most findings of a DAST scan. */
+export const GENERIC_REMEDY: Remedy = owasp(
+  'Input_Validation',
+  'Validate this input against what the endpoint expects (an allow-list of types, lengths and values) and encode it for wherever it is used.'
+)
+
 /** What `VULN_TYPES` knows of a type (own keys only: `constructor` is not a vulnerability type). */
-export function vulnType(type: string): { name: string; title: string; cwe: readonly number[] } | undefined {
+export function vulnType(type: string): VulnTypeInfo | undefined {
   const key = type.toLowerCase()
   return Object.hasOwn(VULN_TYPES, key) ? VULN_TYPES[key] : undefined
+}
+
+/** How to fix a finding of this type: the table's line, or {@link GENERIC_REMEDY} for an unknown type. */
+export function remedyOf(type: string): Remedy {
+  return vulnType(type)?.remedy ?? GENERIC_REMEDY
 }
 
 /** "SQL injection" for `sqli`; the type itself for a type this table does not know. */

@@ -23,6 +23,7 @@ import { baselineTally } from '../verdict/gate.js'
 import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'
 import { fingerprint } from './sarif.js'
+import { redactExploit } from './redact.js'
 
 /** The report format this version writes, and the only one `mode: summarize` reads. */
 export const REPORT_SCHEMA_VERSION = 3
@@ -232,7 +233,9 @@ function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
   }
   for (const key of FINDING_TEXT_FIELDS) {
     const value = f[key]
-    if (value !== undefined) out[key] = value
+    // The exploit example is kept redacted here too (./redact.ts): the report is an artifact others read.
+    if (value !== undefined)
+      out[key] = key === 'exploitExample' ? redactExploit(value, { parameter: f.parameter }) : value
   }
   if (f.decision !== undefined) out.decision = { ...f.decision }
   return out

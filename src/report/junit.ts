@@ -8,6 +8,7 @@ import { countedFindings, setAsideFindings, statusLabel } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import { findingUrl, severityOf, typeTitle } from './findings.js'
 import { formatDuration } from '../common/duration.js'
+import { redactExploit } from './redact.js'
 
 interface TestCase {
   classname: string
@@ -102,7 +103,8 @@ function findingCase(f: Finding, report: RunReport): TestCase {
     ['Status', f.status],
     ['Title', f.title],
     ['Description', f.description],
-    ['Exploit example', f.exploitExample],
+    // Recorded traffic: credentials masked, the finding's own parameter kept (./redact.ts).
+    ['Exploit example', f.exploitExample && redactExploit(f.exploitExample, { parameter: f.parameter })],
     ['Test run', report.runUrl]
   ]
   return {

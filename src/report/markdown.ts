@@ -155,3 +155,17 @@ export function safeUrl(url: string | undefined): string | undefined {
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`
   )
 }
+
+/**
+ * `text` (many lines: an exploit example, a command) as a fenced code block that shows it exactly as it
+ * is: no HTML, link, mention or Markdown renders inside one, and the fence is longer than any run of
+ * backticks in the text, so no line of it can close the block. Control and bidirectional characters go
+ * (../text/untrusted.ts); line breaks are kept. `lang` is the info string (`http`, `shell`), letters only.
+ */
+export function codeBlock(text: string, lang = ''): string {
+  const body = stripInvisible(text).replace(/\r\n?/g, '\n').replace(/\n+$/, '')
+  let longest = 0
+  for (const run of body.match(/`+/g) ?? []) longest = Math.max(longest, run.length)
+  const fence = '`'.repeat(Math.max(3, longest + 1))
+  return `${fence}${/^[a-z]+$/i.test(lang) ? lang : ''}\n${body}\n${fence}`
+}

@@ -21,6 +21,9 @@
  *   category: it must differ between jobs (else one job's upload closes the other's alerts) and stay
  *   the same from run to run (else nothing ever closes), so no run number or default run name goes in.
  *   Matrix legs share a job id: the `name` input a leg sets (`legName`) is added to keep them apart.
+ * - Help: each rule says how to fix its type (./findings.ts `VULN_TYPES`, a generic line for a
+ *   type it does not know), in `help.text` and `help.markdown`; `helpUri` is that remedy's page.
+ * - Message: what, the endpoint as `GET /api/search`, the parameter and the host, and how bad.
  * - Level: threat ≥ 70 `error`, ≥ 40 `warning`, else `note`; `security-severity` = threat / 10 (the
  *   rule's: the highest threat of its type in this run).
  * Pure apart from hashing (node:crypto).
@@ -32,7 +35,16 @@ import { oneLine } from './markdown.js'
 import { identityKey } from '../triage/identity.js'
 import { atThreshold, statusLabel } from './model.js'
 import type { Finding, RunReport } from './model.js'
-import { clampThreat, findingUrl, securitySeverity, severityOf, typeTitle, vulnType } from './findings.js'
+import {
+  clampThreat,
+  findingEndpoint,
+  findingUrl,
+  remedyOf,
+  securitySeverity,
+  severityOf,
+  typeTitle,
+  vulnType
+} from './findings.js'
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json'
 export const FINGERPRINT_KEY = 'wallarmFast/v1'
@@ -250,16 +262,24 @@ function buildRule(id: string, type: string, maxThreat: number): ReportingDescri
     `Wallarm FAST found a ${title} vulnerability (type \`${id.slice('wallarm-fast/'.length)}\`) by sending test requests built from ` +
     `the baselines it recorded, and confirming the result.` +
     (cwes === '' ? '' : ` ${cwes}.`)
+  const plain = full.replace(/`/g, '')
+  const remedy = remedyOf(type)
   return {
     id,
     name: known?.name ?? pascal(type),
     shortDescription: { text: title },
-    fullDescription: { text: full.replace(/`/g, '') },
+    fullDescription: { text: plain },
     help: {
-      text: `${full.replace(/`/g, '')} See ${VULN_LIST_URI} and the test run in the Wallarm console for the request that exploits it.`,
-      markdown: `${full} See the [FAST vulnerability list](${VULN_LIST_URI}) and the test run in the Wallarm console for the request that exploits it.`
+      text:
+        `How to fix: ${remedy.text} See ${remedy.url} (${remedy.source}).\n\n${plain} ` +
+        `The test run in the Wallarm console has the request that exploits it; FAST's list of types: ${VULN_LIST_URI}.`,
+      markdown:
+        `**How to fix:** ${remedy.text} See the [${remedy.source}](${remedy.url}).\n\n${full} ` +
+        `The test run in the Wallarm console has the request that exploits it. See also the ` +
+        `[FAST vulnerability list](${VULN_LIST_URI}).`
     },
-    helpUri: VULN_LIST_URI,
+    // Where the reader goes from the alert: how to fix it.
+    helpUri: remedy.url,
     defaultConfiguration: { level: sarifLevel(maxThreat) },
     properties: {
       tags,
@@ -276,16 +296,28 @@ function sarifProblemSeverity(threat: number): string {
   return level === 'note' ? 'recommendation' : level
 }
 
-/** "SQL injection (sqli), threat 80/100: POST app.example/api/login, parameter `password` (vulnerability 7001)". */
+/**
+ * What, where and how bad, where code scanning shows it: "SQL injection (sqli) in GET /api/search,
+ * parameter q, on app.example: threat 80/100 (high). <title> (Wallarm vulnerability 7001, S0001)." A
+ * finding known only from the run's summary has no where: "xss (threat 50/100, medium; Wallarm
+ * vulnerability 7001, S1)."
+ */
 function resultMessage(f: Finding): string {
-  let text = `${typeTitle(f.type)}`
-  if (typeTitle(f.type) !== f.type) text += ` (${f.type})`
-  text += `, threat ${f.threat}/100 (${severityOf(f.threat)})`
-  const where = [f.method, findingUrl(f)].filter((v) => v !== undefined).join(' ')
-  if (where !== '') text += `: ${where}`
-  if (f.parameter !== undefined) text += `, parameter ${f.parameter}`
-  if (f.title !== undefined) text += `. ${f.title}`
-  text += ` (Wallarm vulnerability ${f.id}${f.code === undefined ? '' : `, ${f.code}`}).`
+  const title = typeTitle(f.type)
+  const what = title === f.type ? f.type : `${title} (${f.type})`
+  const severity = `threat ${f.threat}/100`
+  const vuln = `Wallarm vulnerability ${f.id}${f.code === undefined ? '' : `, ${f.code}`}`
+  const endpoint = findingEndpoint(f)
+  const where = [
+    endpoint === undefined ? undefined : `in ${endpoint}`,
+    f.parameter === undefined ? undefined : `parameter ${f.parameter}`,
+    f.domain === undefined ? undefined : `on ${f.domain}`
+  ].filter((v) => v !== undefined)
+  if (where.length === 0) return oneLine(`${what} (${severity}, ${severityOf(f.threat)}; ${vuln}).`)
+  const text =
+    `${what} ${where.join(', ')}: ${severity} (${severityOf(f.threat)}).` +
+    (f.title === undefined ? '' : ` ${f.title}`) +
+    ` (${vuln}).`
   return oneLine(text)
 }
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
+  findingEndpoint,
+  GENERIC_REMEDY,
+  remedyOf,
   securitySeverity,
   severityOf,
   toFindings,
@@ -7,7 +10,8 @@ import {
   vulnerabilitiesJson,
   vulnerabilitiesJsonOutput,
   OUTPUT_MAX_BYTES,
-  vulnType
+  vulnType,
+  VULN_TYPES
 } from '../../src/report/findings.js'
 import { normalizeVulnerability } from '../../src/wallarm/normalize.js'
 import type { TestRun, Vulnerability } from '../../src/wallarm/types.js'
@@ -176,6 +180,69 @@ describe('type names', () => {
     expect(typeTitle('weird')).toBe('weird')
     expect(vulnType('constructor')).toBeUndefined()
     expect(typeTitle('constructor')).toBe('constructor')
+  })
+})
+
+/** FAST's types, as the API spec lists them (§E3, from Wallarm's `vuln-list.md`). */
+const SPEC_TYPES = [
+  'anomaly',
+  'xxe',
+  'ssti',
+  'csrf',
+  'xss',
+  'idor',
+  'redir',
+  'ssrf',
+  'info',
+  'rce',
+  'auth',
+  'ldapi',
+  'nosqli',
+  'ptrav',
+  'sqli'
+]
+
+describe('findingEndpoint', () => {
+  it('names the endpoint as a reader does: the method and the path from its slash', () => {
+    expect(findingEndpoint({ method: 'GET', path: '/api/search' })).toBe('GET /api/search')
+    expect(findingEndpoint({ method: 'POST', path: 'login' })).toBe('POST /login')
+    expect(findingEndpoint({ path: '/a' })).toBe('/a')
+    expect(findingEndpoint({ method: 'GET' })).toBe('GET')
+    expect(findingEndpoint({})).toBeUndefined()
+  })
+})
+
+describe('how to fix, per type', () => {
+  it('has a row for every type FAST reports, and none it does not', () => {
+    expect(Object.keys(VULN_TYPES).sort()).toEqual([...SPEC_TYPES].sort())
+  })
+
+  it('gives every type in the table one line of remedy and a link to an OWASP Cheat Sheet or CWE page', () => {
+    for (const [type, info] of Object.entries(VULN_TYPES)) {
+      const { text, url } = info.remedy
+      expect(text, type).toMatch(/^[A-Z].{20,}[.]$/)
+      expect(text, type).not.toMatch(/\n/)
+      expect(text.length, type).toBeLessThanOrEqual(200)
+      const link = new URL(url)
+      expect(link.protocol, type).toBe('https:')
+      expect(
+        /^https:\/\/cheatsheetseries\.owasp\.org\/cheatsheets\/[A-Za-z_-]+_Cheat_Sheet\.html$/.test(url) ||
+          /^https:\/\/cwe\.mitre\.org\/data\/definitions\/\d+\.html$/.test(url),
+        `${type}: ${url}`
+      ).toBe(true)
+      // A CWE link is the type's own CWE.
+      const cwe = /definitions\/(\d+)\.html$/.exec(url)?.[1]
+      if (cwe !== undefined) expect(info.cwe, type).toContain(Number(cwe))
+      expect(info.remedy.source, type).toMatch(/^(OWASP [A-Za-z -]+ Cheat Sheet|CWE-\d+)$/)
+      expect(remedyOf(type)).toBe(info.remedy)
+      expect(remedyOf(type.toUpperCase())).toBe(info.remedy)
+    }
+  })
+
+  it('gives an unknown type a generic remedy with a link', () => {
+    for (const type of ['weird', 'constructor', '', 'unknown']) expect(remedyOf(type)).toBe(GENERIC_REMEDY)
+    expect(GENERIC_REMEDY.text).toMatch(/^[A-Z].+\.$/)
+    expect(GENERIC_REMEDY.url).toMatch(/^https:\/\/cheatsheetseries\.owasp\.org\//)
   })
 })
 

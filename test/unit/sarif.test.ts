@@ -5,10 +5,12 @@ import type { Finding, RunReport } from '../../src/report/model.js'
 import {
   buildSarif,
   FINGERPRINT_KEY,
+  SARIF_SCHEMA,
   sarifLevel,
   workflowPathFromRef,
   type SarifLog
 } from '../../src/report/sarif.js'
+import { GENERIC_REMEDY, VULN_TYPES, type Remedy } from '../../src/report/findings.js'
 import { runReport, testRun } from '../support/fixtures.js'
 
 // The official SARIF 2.1.0 schema, vendored with its licence (test/schemas/README.md).
@@ -204,8 +206,9 @@ describe('buildSarif', () => {
     const text = run.results[0]?.message.text ?? ''
     expect(text).toContain('SQL injection')
     expect(text).toContain('threat 95/100')
-    expect(text).toContain('POST app.local/login')
+    expect(text).toContain('POST /login')
     expect(text).toContain('parameter password')
+    expect(text).toContain('app.local')
     expect(run.results[0]?.properties).toMatchObject({
       threat: 95,
       vulnerabilityId: '7001',
@@ -213,6 +216,38 @@ describe('buildSarif', () => {
       code: 'S0001'
     })
     expect(run.results[0]?.webRequest).toEqual({ method: 'POST', target: 'app.local/login' })
+  })
+
+  it('names the endpoint as GET /path and the parameter in every located result', () => {
+    const run = onlyRun(buildSarif(makeReport(), { toolVersion: '1.0.0' }))
+    const byId = new Map(run.results.map((r) => [r.properties.vulnerabilityId as string, r.message.text]))
+    expect(byId.get('7002')).toMatch(/^SQL injection \(sqli\) in GET \/search, parameter q, on app\.local: /)
+    expect(byId.get('7003')).toContain('GET /echo, parameter msg')
+    // Known only from the run's summary: the type, threat and code, and no empty "in".
+    expect(byId.get('7004')).toBe('strange type! (threat 20/100, low; Wallarm vulnerability 7004, X1).')
+  })
+
+  it('carries how to fix each type in the rule: help text and Markdown, helpUri at the remedy', () => {
+    const run = onlyRun(buildSarif(makeReport(), { toolVersion: '1.0.0' }))
+    const rule = (id: string) => run.tool.driver.rules.find((r) => r.id === id)!
+    const cases: Array<[string, Remedy]> = [
+      ['wallarm-fast/sqli', VULN_TYPES.sqli!.remedy],
+      ['wallarm-fast/xss', VULN_TYPES.xss!.remedy],
+      ['wallarm-fast/info', VULN_TYPES.info!.remedy],
+      ['wallarm-fast/strange-type', GENERIC_REMEDY]
+    ]
+    for (const [id, remedy] of cases) {
+      const r = rule(id)
+      expect(r.helpUri, id).toBe(remedy.url)
+      expect(r.help.text, id).toContain(`How to fix: ${remedy.text}`)
+      expect(r.help.text, id).toContain(remedy.url)
+      expect(r.help.markdown, id).toContain(`**How to fix:** ${remedy.text}`)
+      expect(r.help.markdown, id).toContain(`[${remedy.source}](${remedy.url})`)
+    }
+    expect(rule('wallarm-fast/sqli').help.markdown).toContain('CWE-89')
+    expect(
+      validate(JSON.parse(JSON.stringify({ $schema: SARIF_SCHEMA, version: '2.1.0', runs: [run] })))
+    ).toEqual([])
   })
 
   it('includes only the findings at or above min-threat', () => {
