@@ -11,13 +11,25 @@
  * {@link upsertComment} is called (not when a module is loaded); GraphQL is found next to it
  * (`/api/v3` → `/api/graphql`). Nothing here names api.github.com.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { isRecord } from '../common/json.js'
 import { getOctokit } from '@actions/github'
 import { defaults } from '@actions/github/lib/utils'
+import { retry } from '@octokit/plugin-retry'
+import { throttling } from '@octokit/plugin-throttling'
 import { Redactor, logSafe } from '../text/untrusted.js'
 
 type GitHubClient = ReturnType<typeof getOctokit>
+
+/** A request that failed on a server error or the network is tried again this many times. */
+export const COMMENT_RETRIES = 2
+/**
+ * The retry plugin waits `n² ×` this before the n-th try again (250 ms, then 1 s): short, because a
+ * request that failed on the comment's deadline is tried again too, and each wait adds to the bound.
+ */
+const RETRY_BASE_MS = 250
+/** A request GitHub held back for its secondary rate limit is tried again this many times. */
+export const RATE_LIMIT_RETRIES = 2
 
 /** The issue (every pull request is one) that the comment goes on. */
 export interface CommentTarget {
@@ -183,14 +195,24 @@ export async function upsertComment(opts: {
   // One deadline for all the requests: GitHub's answers are untrusted too, and a hanging one must not
   // hold the step (octokit sets no timeout of its own). getOctokit merges its options over its defaults
   // shallowly: a `request` of ours would drop the proxy-aware fetch it brings, so it starts from those.
-  const octokit = getOctokit(token, {
-    ...(baseUrl ? { baseUrl } : {}),
-    request: {
-      ...defaults.request,
-      signal: AbortSignal.timeout(opts.timeoutMs ?? COMMENT_TIMEOUT_MS),
-      ...(opts.fetch ? { fetch: opts.fetch } : {})
-    }
-  })
+  const timeoutMs = opts.timeoutMs ?? COMMENT_TIMEOUT_MS
+  const octokit = getOctokit(
+    token,
+    {
+      ...(baseUrl ? { baseUrl } : {}),
+      request: {
+        ...defaults.request,
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(opts.fetch ? { fetch: opts.fetch } : {})
+      },
+      retry: { retries: COMMENT_RETRIES, retryAfterBaseValue: RETRY_BASE_MS },
+      // Its own limiter queue (the plugin's queues are per process, keyed by id): one step writes one
+      // comment, and a queue shared with an earlier call would only delay it.
+      throttle: { id: randomUUID(), ...rateLimitPolicy(performance.now() + timeoutMs) }
+    },
+    retry,
+    throttling
+  )
   const where = `${target.owner}/${target.repo}#${target.issueNumber}`
 
   let step = 'find out who the token is, for'
@@ -256,6 +278,26 @@ export async function upsertComment(opts: {
       ),
       { cause: error }
     )
+  }
+}
+
+/**
+ * When to wait for GitHub's rate limits (`@octokit/plugin-throttling`): several matrix legs that comment
+ * at once meet the secondary rate limit, whose `retry-after` is seconds; wait it out, at most
+ * {@link RATE_LIMIT_RETRIES} times, and only while the wait ends before the comment's deadline. The
+ * primary limit resets on the hour: waiting for it would hold the step, so that request fails at once
+ * (and the step says so, as it says every other failure of the comment).
+ */
+function rateLimitPolicy(deadline: number): {
+  onRateLimit: (retryAfter: number, options: object, octokit: unknown, retryCount: number) => boolean
+  onSecondaryRateLimit: (retryAfter: number, options: object, octokit: unknown, retryCount: number) => boolean
+} {
+  const fits = (retryAfter: number): boolean => performance.now() + retryAfter * 1000 < deadline
+  return {
+    onRateLimit: (retryAfter, _options, _octokit, retryCount) =>
+      retryCount < 1 && retryAfter <= 1 && fits(retryAfter),
+    onSecondaryRateLimit: (retryAfter, _options, _octokit, retryCount) =>
+      retryCount < RATE_LIMIT_RETRIES && fits(retryAfter)
   }
 }
 

@@ -55,6 +55,8 @@ export interface Failure {
   status: number
   message: string
   headers?: Record<string, string>
+  /** Answer this many matching requests, then none (default: every one). */
+  times?: number
 }
 
 /** A stand-in for the three issue-comment endpoints, with `Link` pagination like GitHub's. */
@@ -131,6 +133,8 @@ export class FakeGitHub {
     const failure = this.failures.find(
       (f) => f.method === method && (f.path === undefined ? !identity : f.path === path)
     )
+    if (failure?.times !== undefined && --failure.times <= 0)
+      this.failures.splice(this.failures.indexOf(failure), 1)
     if (failure?.hang) return
     if (failure) {
       return send(res, failure.status, { message: failure.message }, failure.headers)

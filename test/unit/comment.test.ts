@@ -174,6 +174,45 @@ describe('upsertComment', () => {
     )
   })
 
+  it('waits out a secondary rate limit (403 with retry-after) and then writes the comment', async () => {
+    github.failures.push({
+      method: 'POST',
+      status: 403,
+      message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      headers: { 'retry-after': '1' },
+      times: 1
+    })
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'x' })
+
+    expect(result.outcome).toBe('created')
+    expect(writes().map((r) => r.method)).toEqual(['POST', 'POST'])
+    expect(github.comments).toHaveLength(1)
+  })
+
+  it('gives up at once on a secondary rate limit whose wait would pass the deadline', async () => {
+    github.failures.push({
+      method: 'POST',
+      status: 403,
+      message: 'You have exceeded a secondary rate limit.',
+      headers: { 'retry-after': '3600' }
+    })
+
+    await expect(upsertComment({ token: 't0ken', target, marker, body: 'x' })).rejects.toThrow(
+      /could not write the pull-request comment: failed to create a comment on acme\/shop#7: HTTP 403: You have exceeded a secondary rate limit/
+    )
+    expect(writes()).toHaveLength(1)
+  })
+
+  it('tries a request that met a server error again, and writes the comment', async () => {
+    github.failures.push({ method: 'GET', status: 502, message: 'Bad Gateway', times: 1 })
+
+    const result = await upsertComment({ token: 't0ken', target, marker, body: 'x' })
+
+    expect(result.outcome).toBe('created')
+    expect(github.requests.filter((r) => r.method === 'GET' && r.path.includes('/comments'))).toHaveLength(2)
+  })
+
   it('throws with context when GitHub cannot be reached', async () => {
     const closed = createServer()
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
