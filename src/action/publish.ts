@@ -264,7 +264,7 @@ export class Publisher {
         toolVersion: VERSION,
         legName: this.port.getInput(Inputs.Name),
         now: new Date(),
-        secrets: [this.settings.token]
+        secrets: [this.settings.token, this.settings.apiToken]
       })
       this.outputs.set(Outputs.ReportPath, files.reportPath)
       this.outputs.set(Outputs.BaselinePath, files.baselinePath)
