@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process'
-import { readdirSync } from 'node:fs'
 import http, { type IncomingMessage } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
@@ -12,6 +11,18 @@ import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
 import { MAX_HEADER_BYTES, startHop, type RecordingHop } from '../../src/scan/hop.js'
 import type { SeenRequest } from '../../src/scan/traffic.js'
 import { parseExclude } from '../../src/triage/exclude.js'
+import {
+  HELLO,
+  MB,
+  bytesOf,
+  eventually,
+  fdsSettled,
+  getVia,
+  openFds,
+  openTunnel,
+  rawServer,
+  sleep
+} from '../support/sockets.js'
 
 const run = promisify(execFile)
 const cleanups: (() => Promise<unknown>)[] = []
@@ -391,22 +402,6 @@ describe('header sections larger than Node’s 16 KiB default', () => {
   })
 })
 
-/** Open descriptors of this process: a socket the hop leaks is one more. */
-const openFds = (): number => readdirSync('/proc/self/fd').length
-
-/** The descriptor count once it has come back to `before` (or after 5 s, whatever it is then). */
-async function fdsSettled(before: number): Promise<number> {
-  for (let waited = 0; openFds() > before && waited < 5_000; waited += 50) await sleep(50)
-  return openFds()
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** Waits until `ok()` holds, or 10 s: then the assertion after it says what did not happen. */
-async function eventually(ok: () => boolean): Promise<void> {
-  for (let waited = 0; !ok() && waited < 10_000; waited += 20) await sleep(20)
-}
-
 /**
  * A stand-in for the node: `onRequest` answers absolute-form requests; CONNECT opens a raw TCP tunnel
  * to the authority that passes each end's close on as a half-close, and holds nothing once both ends
@@ -454,50 +449,6 @@ async function standInNode(onRequest: http.RequestListener = (_req, res) => res.
       })
   }
 }
-
-/** A raw TCP server: `onSocket` plays the far end of a tunnel. */
-async function rawServer(
-  onSocket: (socket: net.Socket) => void
-): Promise<{ port: number; close(): Promise<unknown> }> {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.on('error', () => undefined)
-    socket.once('close', () => sockets.delete(socket))
-    onSocket(socket)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy()
-        server.close(r)
-      })
-  }
-}
-
-/** Opens a CONNECT tunnel through `proxyPort` to `port`; resolves with the socket once it is open. */
-function openTunnel(proxyPort: number, port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    // As a TLS client does: it reads the close, then says goodbye (a close_notify alert) and closes its
-    // own side a moment later.
-    const socket = net.connect({ port: proxyPort, host: '127.0.0.1', allowHalfOpen: true }, () =>
-      socket.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`)
-    )
-    socket.once('data', (chunk: Buffer) =>
-      chunk.toString('latin1').startsWith('HTTP/1.1 200') ? resolve(socket) : reject(new Error(String(chunk)))
-    )
-    socket.on('error', reject)
-    socket.on('end', () => setTimeout(() => socket.end(CLOSE_NOTIFY), 50))
-  })
-}
-
-/** A TLS alert record: what a TLS client sends as it closes. */
-const CLOSE_NOTIFY = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00])
-
-/** A TLS-looking first record (the hop tunnels what starts with a handshake byte), then whatever the far end says. */
-const HELLO = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x01, 0x00])
 
 describe('the hop under load: it holds nothing after a tunnel or a request', () => {
   it('a tunnel whose far end closes first (Connection: close, a keep-alive timeout) is closed, and holds no socket', async () => {
@@ -549,37 +500,6 @@ describe('the hop under load: it holds nothing after a tunnel or a request', () 
   })
 })
 
-/** A GET through the hop (absolute form): the status, and how much of the body came before the end or `stopAfter`. */
-function getVia(
-  hop: RecordingHop,
-  target: string,
-  stopAfter = Infinity
-): Promise<{ status: number; bytes: number; complete: boolean }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: hop.port, path: target, agent: false }, (res) => {
-      let bytes = 0
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length
-        if (bytes >= stopAfter) {
-          req.destroy()
-          resolve({ status: res.statusCode ?? 0, bytes, complete: false })
-        }
-      })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, complete: res.complete }))
-      res.on('error', () => resolve({ status: res.statusCode ?? 0, bytes, complete: false }))
-    })
-    req.on('error', reject)
-  })
-}
-
-const MB = 1024 * 1024
-
-/** A body of `total` bytes, made as it is read (the node streams it, as a large download). */
-function* bytesOf(total: number): Generator<Buffer> {
-  for (let sent = 0; sent < total; sent += 64 * 1024)
-    yield Buffer.alloc(Math.min(64 * 1024, total - sent), 'd')
-}
-
 describe('the hop under load: a client that goes away, a node that closes, an answer cut off', () => {
   it('a download dropped after 1 MB: the hop closes its node connection, and notes that the client went away', async () => {
     const node = keep(
@@ -589,7 +509,7 @@ describe('the hop under load: a client that goes away, a node that closes, an an
       })
     )
     const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
-    const got = await getVia(hop, 'http://app.test/big.iso', MB)
+    const got = await getVia(hop.port, 'http://app.test/big.iso', MB)
     expect(got).toMatchObject({ status: 200, complete: false })
     await eventually(() => node.connections.every((c) => c.closed))
     expect(node.connections).toEqual([{ closed: true }])
@@ -631,7 +551,7 @@ describe('the hop under load: a client that goes away, a node that closes, an an
       })
     )
     const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
-    const got = await getVia(hop, 'http://app.test/report.pdf')
+    const got = await getVia(hop.port, 'http://app.test/report.pdf')
     expect(got).toMatchObject({ status: 200, complete: false })
     await eventually(() => seen.length > 0)
     expect(seen).toEqual([
@@ -653,8 +573,8 @@ describe('the hop under load: a client that goes away, a node that closes, an an
       })
     )
     const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
-    expect(await getVia(hop, 'http://app.test/a')).toMatchObject({ status: 200, complete: true })
-    expect(await getVia(hop, 'http://app.test/b')).toMatchObject({ status: 200, complete: true })
+    expect(await getVia(hop.port, 'http://app.test/a')).toMatchObject({ status: 200, complete: true })
+    expect(await getVia(hop.port, 'http://app.test/b')).toMatchObject({ status: 200, complete: true })
     expect(seen.map((r) => `${r.path} ${r.status}`)).toEqual(['/a 200', '/b 200'])
     // A POST whose bytes went out is not sent twice: the node may have acted on it.
     const post = await viaProxy(hop.url, 'http://app.test/order', { method: 'POST', body: 'x=1' })
@@ -666,11 +586,11 @@ describe('the hop under load: a client that goes away, a node that closes, an an
   it('no node connection is reused after it has been idle for a while: the node’s own timeout never races a request', async () => {
     const node = keep(await standInNode())
     const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
-    expect(await getVia(hop, 'http://app.test/a')).toMatchObject({ status: 200 })
+    expect(await getVia(hop.port, 'http://app.test/a')).toMatchObject({ status: 200 })
     expect(node.connections).toEqual([{ closed: false }])
     await eventually(() => node.connections[0]!.closed)
     expect(node.connections).toEqual([{ closed: true }])
-    expect(await getVia(hop, 'http://app.test/b')).toMatchObject({ status: 200 })
+    expect(await getVia(hop.port, 'http://app.test/b')).toMatchObject({ status: 200 })
     expect(node.connections).toHaveLength(2)
   })
 
