@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { DIST, ROOT, node24Path } from './lib/action-runner.js'
 import { dirBytes, peakMemory, startTimes, type PeakMemory, type StartTimes } from './lib/action-process.js'
 import { benchHop, type HopCost } from './lib/hop.js'
+import { benchHopLoad, hopLoadLines, type HopLoad } from './lib/hop-load-bench.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
 import { ETA_READINGS } from '../emulator/index.js'
 import { round } from './lib/stats.js'
@@ -44,6 +45,7 @@ interface Results {
   distBytes: number
   peaks: Partial<Record<Runtime['name'], PeakMemory>>
   hop?: HopCost
+  hopLoad?: HopLoad
   notes: string[]
 }
 
@@ -85,7 +87,8 @@ async function measure(): Promise<Results> {
   }
   progress('scan mode: requests through the recording hop vs straight to the node…')
   const hop = await benchHop()
-  return { polling, start, distBytes, peaks, hop, notes }
+  const hopLoad = await benchHopLoad(progress)
+  return { polling, start, distBytes, peaks, hop, hopLoad, notes }
 }
 
 function peakMb(peaks: Array<PeakMemory | undefined>): number | null {
@@ -136,6 +139,23 @@ function verdicts(r: Results): Verdict[] {
   })
   return [
     ...polling,
+    ...(r.hopLoad
+      ? [
+          {
+            ok: r.hopLoad.extra_errors === 0,
+            target: 'hop under load: no error the direct load has not',
+            actual: `${r.hopLoad.extra_errors}`
+          },
+          {
+            ok:
+              r.hopLoad.fds_after !== null &&
+              r.hopLoad.fds_before !== null &&
+              r.hopLoad.fds_after <= r.hopLoad.fds_before,
+            target: "hop under load: the action's descriptors back to their count",
+            actual: `${r.hopLoad.fds_before} → ${r.hopLoad.fds_after}`
+          }
+        ]
+      : []),
     {
       ok: r.distBytes < TARGET.distBytes,
       target: `dist/ under ${TARGET.distBytes / MB} MB`,
@@ -165,7 +185,8 @@ function toJson(r: Results): unknown {
     dist_bytes: r.distBytes,
     peak_rss_mb: peakMb(Object.values(r.peaks)),
     rss_ratio: rssRatio(judged(r.peaks)),
-    hop_ratio: r.hop?.ratio ?? null
+    hop_ratio: r.hop?.ratio ?? null,
+    hop_load: r.hopLoad ?? null
   }
 }
 
@@ -254,6 +275,7 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
       `   straight to the node ${r.hop.direct_ms} ms, through the hop ${r.hop.hop_ms} ms: ratio ${r.hop.ratio}`
     )
   }
+  if (r.hopLoad) out.push('', `5. ${hopLoadLines(r.hopLoad).join('\n')}`)
   out.push('')
   out.push('Targets (MB = 10^6 bytes)')
   out.push('')
