@@ -44,6 +44,7 @@ export function requestNode(
   let bodyEnded = false
   let answered = false
   let retried = false
+  let aborted = false
   let current: http.ClientRequest
 
   const send = (agent: http.RequestOptions['agent']): http.ClientRequest => {
@@ -59,7 +60,7 @@ export function requestNode(
       if (up !== current) return
       const nothingWritten = writtenBefore !== undefined && up.socket?.bytesWritten === writtenBefore
       const safe = IDEMPOTENT.has(options.method ?? 'GET') || nothingWritten
-      if (!answered && !retried && up.reusedSocket && safe && keptBytes <= REPLAY_BYTES) {
+      if (!answered && !retried && !aborted && up.reusedSocket && safe && keptBytes <= REPLAY_BYTES) {
         retried = true
         current = send(false)
         for (const chunk of kept) current.write(chunk)
@@ -89,5 +90,10 @@ export function requestNode(
     bodyEnded = true
     current.end()
   })
-  return { abort: () => current.destroy() }
+  return {
+    abort: () => {
+      aborted = true
+      current.destroy()
+    }
+  }
 }

@@ -10,10 +10,9 @@ import type { Duplex } from 'node:stream'
 /** How long a closing tunnel waits for a peer that does not read its last bytes before dropping them. */
 export const TUNNEL_LINGER_MS = 10_000
 
-/** Joins `a` and `b`; `onClosed` runs once both are closed. */
-export function splice(a: Duplex, b: Duplex, onClosed?: () => void): void {
+/** Joins `a` and `b` as one tunnel. */
+export function splice(a: Duplex, b: Duplex): void {
   let closing = false
-  let open = 2
   const drop = (): void => {
     a.destroy()
     b.destroy()
@@ -37,7 +36,6 @@ export function splice(a: Duplex, b: Duplex, onClosed?: () => void): void {
     from.once('close', () => {
       // Closed without an end (a reset, a destroy): nothing more will come, and nothing must wait.
       if (!closing) drop()
-      if (--open === 0) onClosed?.()
     })
   }
 }
