@@ -70,6 +70,11 @@ export function forward(
           if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v
         }
         up.pause()
+        // A client that went away mid-answer: nginx closes its connection to the target
+        // (proxy_ignore_client_abort off), rather than leave it open and paused.
+        res.once('close', () => {
+          if (!res.writableFinished) upstream.destroy()
+        })
         void (answered ?? (() => Promise.resolve()))().finally(() => {
           res.writeHead(up.statusCode ?? 502, up.statusMessage, out)
           up.pipe(res)
@@ -103,15 +108,53 @@ export function tunnel(req: IncomingMessage, client: Duplex, head: Buffer): void
   const upstream = net.connect(Number(m[2]), m[1], () => {
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
     if (head.length > 0) upstream.write(head)
-    upstream.pipe(client)
-    client.pipe(upstream)
+    splice(client, upstream)
   })
+  const early = (): void => void upstream.destroy()
+  client.once('close', early)
+  upstream.once('connect', () => client.off('close', early))
   upstream.on('error', () => {
     if (client.writable)
       client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
   })
   client.on('error', () => upstream.destroy())
 }
+
+/**
+ * Joins the two ends of a tunnel as nginx's tunnel does: once either end closes, the other is closed
+ * too, after what was already read from the closing end is written on; no socket is left half-open, or
+ * paused after its partner went away (as `pipe` leaves its source). A peer that does not read its last
+ * bytes is dropped after LINGER_MS.
+ */
+function splice(a: Duplex, b: Duplex): void {
+  let closing = false
+  const drop = (): void => {
+    a.destroy()
+    b.destroy()
+  }
+  const close = (): void => {
+    if (closing) return
+    closing = true
+    for (const socket of [a, b]) {
+      socket.once('finish', () => socket.destroy())
+      socket.end()
+    }
+    setTimeout(drop, LINGER_MS).unref()
+  }
+  for (const [from, to] of [
+    [a, b],
+    [b, a]
+  ] as const) {
+    from.pipe(to, { end: false })
+    from.on('end', close)
+    from.on('error', drop)
+    from.once('close', () => {
+      if (!closing) drop()
+    })
+  }
+}
+
+const LINGER_MS = 10_000
 
 export function plain(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) })

@@ -13,6 +13,7 @@ import { DIST, ROOT, node24Path } from './lib/action-runner.js'
 import { dirBytes, peakMemory, startTimes, type PeakMemory, type StartTimes } from './lib/action-process.js'
 import { benchHop, type HopCost } from './lib/hop.js'
 import { benchOutput, outputReport, type OutputCost } from './lib/output.js'
+import { benchHopLoad, hopLoadLines, type HopLoad } from './lib/hop-load-bench.js'
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
 import type { BenchSection, SectionResult } from './lib/section.js'
 import { openapiMatching } from './lib/openapi-match.js'
@@ -52,6 +53,7 @@ interface Results {
   hop?: HopCost
   output?: OutputCost
   sections: SectionResult[]
+  hopLoad?: HopLoad
   notes: string[]
 }
 
@@ -101,7 +103,8 @@ async function measure(): Promise<Results> {
   const hop = await benchHop()
   progress("scan mode: 1 GB of test output, the runner's reader 12 s late…")
   const output = await benchOutput((runtimes.find((r) => r.name === 'node24') ?? runtimes[0])!.path)
-  return { polling, start, distBytes, peaks, hop, output, sections, notes }
+  const hopLoad = await benchHopLoad(progress)
+  return { polling, start, distBytes, peaks, hop, output, hopLoad, sections, notes }
 }
 
 function peakMb(peaks: Array<PeakMemory | undefined>): number | null {
@@ -152,6 +155,23 @@ function verdicts(r: Results): Verdict[] {
   })
   return [
     ...polling,
+    ...(r.hopLoad
+      ? [
+          {
+            ok: r.hopLoad.extra_errors === 0,
+            target: 'hop under load: no error the direct load has not',
+            actual: `${r.hopLoad.extra_errors}`
+          },
+          {
+            ok:
+              r.hopLoad.fds_after !== null &&
+              r.hopLoad.fds_before !== null &&
+              r.hopLoad.fds_after <= r.hopLoad.fds_before,
+            target: "hop under load: the action's descriptors back to their count",
+            actual: `${r.hopLoad.fds_before} → ${r.hopLoad.fds_after}`
+          }
+        ]
+      : []),
     {
       ok: r.distBytes < TARGET.distBytes,
       target: `dist/ under ${TARGET.distBytes / MB} MB`,
@@ -185,6 +205,7 @@ function toJson(r: Results): unknown {
     rss_ratio: rssRatio(judged(r.peaks)),
     hop_ratio: r.hop?.ratio ?? null,
     output_peak_rss_mb: r.output?.peak_rss_mb ?? null,
+    hop_load: r.hopLoad ?? null,
     ...Object.fromEntries(SECTIONS.map((s, i) => [s.key, r.sections[i]?.json ?? null]))
   }
 }
@@ -274,10 +295,11 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
       `   straight to the node ${r.hop.direct_ms} ms, through the hop ${r.hop.hop_ms} ms: ratio ${r.hop.ratio}`
     )
   }
+  if (r.hopLoad) out.push('', `5. ${hopLoadLines(r.hopLoad).join('\n')}`)
   if (r.output) out.push('', ...outputReport(r.output).lines)
   r.sections.forEach((s, i) => {
     out.push('')
-    out.push(`${(r.hop ? 5 : 4) + (r.output ? 1 : 0) + i}. ${s.heading}`)
+    out.push(`${(r.hop ? 5 : 4) + (r.hopLoad ? 1 : 0) + (r.output ? 1 : 0) + i}. ${s.heading}`)
     out.push('')
     for (const line of s.lines) out.push(`   ${line}`)
   })

@@ -74,7 +74,7 @@ export function outputReport(cost: OutputCost | undefined): {
   if (!cost) return { lines: [], verdict: { ok: null, target, actual: 'not measured' } }
   return {
     lines: [
-      `5. scan mode's test output: ${(cost.bytes / MB).toFixed(0)} MB printed, the reader ${cost.late_s} s late`,
+      `6. scan mode's test output: ${(cost.bytes / MB).toFixed(0)} MB printed, the reader ${cost.late_s} s late`,
       '',
       `   peak RSS of the action ${cost.peak_rss_mb} MB; ${(cost.read_bytes / MB).toFixed(0)} MB reached the reader; took ${cost.seconds} s`
     ],

@@ -10,14 +10,18 @@
  * and attack, requests the tests never sent), the headers in their order and case, less the ones that
  * belong to one connection (RFC 9110 §7.6.1). Header sections up to MAX_HEADER_BYTES pass both ways.
  *
- * It listens on loopback only. Bodies are streamed, never buffered; upstream connections are kept alive.
- * Inside a TLS tunnel it sees only the host: HTTPS paths are the node's to see.
+ * It listens on loopback only. Bodies are streamed, never buffered; upstream connections are kept alive
+ * (./node-request.ts: never past a safe idle time, and a request the node's closing raced is sent again
+ * when that is safe). A client that goes away aborts its request to the node; tunnels close whole
+ * (./tunnel.ts). Inside a TLS tunnel it sees only the host: HTTPS paths are the node's to see.
  */
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { excludedBy, type ExcludeRule } from '../triage/exclude.js'
+import { nodeAgent, requestNode } from './node-request.js'
 import type { SeenRequest } from './traffic.js'
+import { splice } from './tunnel.js'
 
 export interface RecordingHop {
   /** `http://127.0.0.1:<port>`: the proxy address the test command is given. */
@@ -59,7 +63,7 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
   const upstream = new URL(options.upstream)
   const upstreamHost = upstream.hostname.replace(/^\[|\]$/g, '')
   const upstreamPort = upstream.port === '' ? 80 : Number(upstream.port)
-  const agent = new http.Agent({ keepAlive: true })
+  const agent = nodeAgent()
   const sockets = new Set<Duplex>()
   /** Client sockets that carry plain HTTP inside a CONNECT tunnel, with the tunnel's authority. */
   const tunnels = new WeakMap<object, string>()
@@ -70,6 +74,7 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
 
   const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => forward(req, res))
   server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => tunnel(req, client, head))
+  server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => upgrade(req, client, head))
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuse(err, socket))
   server.on('connection', (socket: Duplex) => {
     if (sniffers.has(socket)) return // a plain-HTTP tunnel's socket, handed back to the parser
@@ -91,20 +96,25 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       return
     }
     const direct = url.startsWith('http:') && excludedBy(options.exclude ?? [], req.method, target.path)
-    const seen = (status: number | undefined): void => {
+    let noted = false
+    const seen = (status: number | undefined, incomplete?: SeenRequest['incomplete']): void => {
+      if (noted) return
+      noted = true
       options.onRequest({
         method: req.method ?? 'GET',
         host: target.host,
         path: target.path,
         status,
-        ...(direct ? { excluded: true } : {})
+        ...(direct ? { excluded: true } : {}),
+        ...(incomplete ? { incomplete } : {})
       })
     }
     const headers = passOn(req.rawHeaders)
     if (!req.rawHeaders.some((_, i) => i % 2 === 0 && /^host$/i.test(req.rawHeaders[i]!)))
       headers.push('Host', target.authority)
     const to = direct ? new URL(url) : undefined
-    const up = http.request(
+    let answerStatus: number | undefined
+    const up = requestNode(
       {
         host: to ? to.hostname.replace(/^\[|\]$/g, '') : upstreamHost,
         port: to ? Number(to.port || 80) : upstreamPort,
@@ -116,30 +126,44 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
         agent,
         maxHeaderSize: MAX_HEADER_BYTES
       },
+      req,
       (answer) => {
-        seen(answer.statusCode)
+        answerStatus = answer.statusCode
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, passOn(answer.rawHeaders))
         answer.pipe(res)
-        answer.on('error', () => res.destroy())
+        // Cut off mid-body (the target or the node reset it): the client gets a cut answer, as it would
+        // straight from the node, and the ledger says so.
+        answer.once('close', () => {
+          if (answer.complete) return
+          seen(answer.statusCode, 'answer cut off')
+          res.destroy()
+        })
+        answer.on('error', () => undefined)
+      },
+      (err) => {
+        if (res.headersSent) {
+          res.destroy()
+          return
+        }
+        // An answer Node cannot parse (headers over the limit) is still an answer: the node is up.
+        const unreadable = err.code?.startsWith('HPE_') === true
+        seen(unreadable ? 502 : undefined)
+        res.writeHead(502, { 'content-type': 'text/plain' })
+        res.end(
+          unreadable
+            ? `The answer through the FAST node at ${upstream.host} could not be read (${err.message}); ` +
+                `the recording hop passes header sections up to ${MAX_HEADER_BYTES / 1024} KiB.\n`
+            : `The FAST node at ${upstream.host} did not answer: ${err.message}\n`
+        )
       }
     )
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      if (res.headersSent) {
-        res.destroy()
-        return
-      }
-      // An answer Node cannot parse (headers over the limit) is still an answer: the node is up.
-      const unreadable = err.code?.startsWith('HPE_') === true
-      seen(unreadable ? 502 : undefined)
-      res.writeHead(502, { 'content-type': 'text/plain' })
-      res.end(
-        unreadable
-          ? `The answer through the FAST node at ${upstream.host} could not be read (${err.message}); ` +
-              `the recording hop passes header sections up to ${MAX_HEADER_BYTES / 1024} KiB.\n`
-          : `The FAST node at ${upstream.host} did not answer: ${err.message}\n`
-      )
+    res.once('finish', () => seen(answerStatus ?? 502))
+    res.once('close', () => {
+      if (res.writableFinished) return
+      // The client went away before its answer was complete: nobody waits for the node's answer.
+      seen(answerStatus, 'client went away')
+      up.abort()
     })
-    req.pipe(up)
   }
 
   /**
@@ -202,7 +226,11 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
     heads.delete(client)
     client.on('error', () => undefined)
     client.write('HTTP/1.1 200 Connection established\r\n\r\n')
+    // A client that closes before its first byte leaves nothing to pass on, and nothing to hold.
+    const gone = (): void => void client.destroy()
+    client.once('end', gone)
     const decide = (first: Buffer): void => {
+      client.off('end', gone)
       client.pause()
       client.unshift(first)
       if (first[0] === TLS_HANDSHAKE) {
@@ -229,6 +257,23 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
     const seen = (status: number | undefined): void => {
       options.onRequest({ method: 'CONNECT', host, path: '', status })
     }
+    nodeTunnel(authority, req, client, (status, upSocket) => {
+      seen(status)
+      if (upSocket) join(client, upSocket)
+    })
+  }
+
+  /**
+   * The node's own CONNECT to `authority`, for a client already told that its tunnel is open: `opened`
+   * gets the node's status, and its socket when the tunnel is open (else the client is closed: all it
+   * can be told now is that the tunnel closed).
+   */
+  function nodeTunnel(
+    authority: string,
+    req: IncomingMessage,
+    client: Duplex,
+    opened: (status: number | undefined, upSocket?: net.Socket) => void
+  ): void {
     const up = http.request({
       host: upstreamHost,
       port: upstreamPort,
@@ -237,28 +282,67 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       headers: { host: authority, ...pick(req.headers, 'proxy-authorization') },
       maxHeaderSize: MAX_HEADER_BYTES
     })
+    const abandoned = (): void => void up.destroy()
+    client.once('close', abandoned)
     up.on('connect', (answer: IncomingMessage, upSocket: net.Socket, upHead: Buffer) => {
-      seen(answer.statusCode)
+      client.off('close', abandoned)
       if (answer.statusCode !== 200) {
-        // The client was told the tunnel is open: all it can be told now is that it closed.
+        opened(answer.statusCode)
         upSocket.destroy()
         client.destroy()
         return
       }
-      sockets.add(upSocket)
-      upSocket.once('close', () => sockets.delete(upSocket))
-      upSocket.on('error', () => client.destroy())
-      client.on('error', () => upSocket.destroy())
-      if (upHead.length > 0) client.write(upHead)
-      upSocket.pipe(client)
-      client.pipe(upSocket)
-      client.resume()
+      if (upHead.length > 0) upSocket.unshift(upHead)
+      opened(200, upSocket)
     })
     up.on('error', () => {
-      seen(undefined)
+      client.off('close', abandoned)
+      opened(undefined)
       client.destroy()
     })
     up.end()
+  }
+
+  /** Joins a client to its node socket as one tunnel, which closes whole (./tunnel.ts). */
+  function join(client: Duplex, upSocket: net.Socket): void {
+    sockets.add(upSocket)
+    upSocket.once('close', () => sockets.delete(upSocket))
+    splice(client, upSocket)
+    client.resume()
+  }
+
+  /**
+   * An upgrade (a WebSocket): from here on the connection is not HTTP, so its bytes pass as they are —
+   * inside a plain-HTTP tunnel through the node's own CONNECT to the tunnel's authority (as straight to
+   * the node), otherwise on a connection of its own to the node, which answers it as it answers any
+   * upgrade. Noted with the status of the answer's first line.
+   */
+  function upgrade(req: IncomingMessage, client: Duplex, head: Buffer): void {
+    heads.delete(client)
+    client.on('error', () => undefined)
+    const authority = tunnels.get(client)
+    const target = requestTarget(absolute(req.url ?? '', authority))
+    if (target === undefined) {
+      client.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    const seen = (status: number | undefined): void =>
+      options.onRequest({ method: req.method ?? 'GET', host: target.host, path: target.path, status })
+    const sent = Buffer.concat([rawHead(req), head])
+    const pass = (upSocket: net.Socket): void => {
+      upSocket.once('data', (first: Buffer) => seen(statusOf(first)))
+      upSocket.write(sent)
+      join(client, upSocket)
+    }
+    if (authority !== undefined) {
+      nodeTunnel(authority, req, client, (status, upSocket) => (upSocket ? pass(upSocket) : seen(status)))
+      return
+    }
+    const upSocket = net.connect(upstreamPort, upstreamHost, () => pass(upSocket))
+    upSocket.once('error', () => {
+      if (upSocket.connecting) seen(undefined)
+      client.destroy()
+    })
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -347,4 +431,18 @@ function originForm(absoluteTarget: string): string {
   if (at < 0) return '/'
   const origin = rest.slice(at)
   return origin.startsWith('/') ? origin : `/${origin}`
+}
+
+/** A request's head as it came (request line and headers in their order and case): for an upgrade, passed on as bytes. */
+function rawHead(req: IncomingMessage): Buffer {
+  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`]
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
+}
+
+/** The status in an answer's first line (`HTTP/1.1 101 Switching Protocols`); undefined when it is not one. */
+function statusOf(first: Buffer): number | undefined {
+  const match = /^HTTP\/\d\.\d (\d{3})/.exec(first.toString('latin1', 0, 16))
+  return match ? Number(match[1]) : undefined
 }

@@ -22,7 +22,15 @@ export interface SeenRequest {
   excluded?: boolean | undefined
   /** Refused by the hop itself (headers too large, not HTTP it can read): answered there, never sent on. */
   refused?: boolean | undefined
+  /**
+   * The exchange did not complete: the test client went away before its answer was whole (a dropped
+   * download or upload), or the answer was cut off mid-body (the target or the node reset it). `status`
+   * is then the status the answer began with, if any; the request is not counted under it.
+   */
+  incomplete?: Incomplete | undefined
 }
+
+export type Incomplete = 'client went away' | 'answer cut off'
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'none'
 const STATUS_CLASSES: readonly StatusClass[] = ['2xx', '3xx', '4xx', '5xx', 'none']
@@ -33,7 +41,12 @@ export interface TrafficRow {
   /** Path with its id segments as `{id}` (../common/path-template.ts); `(tunnel)` for CONNECT. */
   pattern: string
   requests: number
+  /** Complete answers, by status class (`none`: no answer came). */
   byStatus: Record<StatusClass, number>
+  /** Upgrades the node switched (101: a WebSocket), whose bytes then passed as they were. */
+  switched: number
+  /** Exchanges that did not complete (see SeenRequest.incomplete), counted under no status. */
+  incomplete: Record<Incomplete, number>
   recorded: boolean
   /** Out of scope (`exclude`): these requests went straight to the target, never to the node. */
   excluded: boolean
@@ -114,6 +127,8 @@ interface Counted {
   refused: boolean
   requests: number
   byStatus: Record<StatusClass, number>
+  switched: number
+  incomplete: Record<Incomplete, number>
 }
 
 /**
@@ -147,12 +162,16 @@ export class TrafficCounter {
         excluded,
         refused,
         requests: 0,
-        byStatus: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 }
+        byStatus: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 },
+        switched: 0,
+        incomplete: { 'answer cut off': 0, 'client went away': 0 }
       }
       this.rows.set(key, row)
     }
     row.requests++
-    row.byStatus[statusClass(r.status)]++
+    if (r.incomplete !== undefined) row.incomplete[r.incomplete]++
+    else if (r.status !== undefined && r.status >= 100 && r.status < 200) row.switched++
+    else row.byStatus[statusClass(r.status)]++
     if (r.method !== 'CONNECT') this.order[this.ordered++ % MAX_ORDERED_REQUESTS] = row
   }
 
@@ -167,6 +186,7 @@ export class TrafficCounter {
     const rows = [...this.rows.values()].map((r) => ({
       ...r,
       byStatus: { ...r.byStatus },
+      incomplete: { ...r.incomplete },
       recorded: reachesNode(r) && isAllowed(r.host),
       late: late?.rows.get(r) ?? 0
     }))
@@ -280,6 +300,7 @@ export function diagnose(summary: TrafficSummary, ctx: DiagnosisContext): string
         'the node nor the target, so not tested: see the rows marked refused.'
     )
   }
+  lines.push(...incompleteLines(summary.rows))
   const unanswered = summary.rows.reduce((n, r) => n + r.byStatus.none, 0)
   if (unanswered > 0) {
     lines.push(
@@ -289,6 +310,32 @@ export function diagnose(summary: TrafficSummary, ctx: DiagnosisContext): string
   }
   return lines
 }
+
+/** The lines for exchanges that did not complete: answers cut off, clients that went away. */
+function incompleteLines(rows: readonly TrafficRow[]): string[] {
+  const count = (kind: Incomplete): number => rows.reduce((n, r) => n + r.incomplete[kind], 0)
+  const lines: string[] = []
+  const cut = count('answer cut off')
+  if (cut > 0)
+    lines.push(
+      `${cut} answer${cut === 1 ? ' was' : 's were'} cut off mid-body (the target or the FAST node closed the ` +
+        `connection): the tests got part of ${cut === 1 ? 'it' : 'them'}.`
+    )
+  const gone = count('client went away')
+  if (gone > 0)
+    lines.push(
+      `${gone} request${gone === 1 ? ' was' : 's were'} abandoned by the test client before ${gone === 1 ? 'its answer was' : 'their answers were'} ` +
+        'complete (a dropped download or upload); the hop aborted them at the node.'
+    )
+  return lines
+}
+
+/** Columns shown only when some row has something in them: the usual table keeps its shape. */
+const RARE_COLUMNS: readonly { title: string; count(r: TrafficRow): number; after: boolean }[] = [
+  { title: '1xx', count: (r) => r.switched, after: false },
+  { title: 'Cut off', count: (r) => r.incomplete['answer cut off'], after: true },
+  { title: 'Client went away', count: (r) => r.incomplete['client went away'], after: true }
+]
 
 function recordedCell(r: TrafficRow): string {
   if (r.excluded) return 'no: excluded (straight to the target)'
@@ -306,12 +353,28 @@ export const MAX_TRAFFIC_ROWS = 30
 export function renderTraffic(summary: TrafficSummary, diagnoses: readonly string[]): string {
   const out: string[] = ['### What the tests sent through the FAST node', '']
   if (summary.total > 0) {
+    const rare = RARE_COLUMNS.filter((c) => summary.rows.some((r) => c.count(r) > 0))
+    const before = rare.filter((c) => !c.after)
+    const after = rare.filter((c) => c.after)
+    const titles = [
+      ...before.map((c) => c.title),
+      '2xx',
+      '3xx',
+      '4xx',
+      '5xx',
+      'No answer',
+      ...after.map((c) => c.title)
+    ]
     out.push(
-      '| Method | Host | Path | Requests | 2xx | 3xx | 4xx | 5xx | No answer | Recorded |',
-      '|---|---|---|--:|--:|--:|--:|--:|--:|---|'
+      `| Method | Host | Path | Requests | ${titles.join(' | ')} | Recorded |`,
+      `|---|---|---|--:|${titles.map(() => '--:|').join('')}---|`
     )
     for (const r of summary.rows.slice(0, MAX_TRAFFIC_ROWS)) {
-      const counts = STATUS_CLASSES.map((c) => String(r.byStatus[c]))
+      const counts = [
+        ...before.map((c) => String(c.count(r))),
+        ...STATUS_CLASSES.map((c) => String(r.byStatus[c])),
+        ...after.map((c) => String(c.count(r)))
+      ]
       out.push(
         `| ${escapeMarkdown(r.method)} | ${escapeMarkdown(r.host)} | ${code(truncate(r.pattern, 120), { table: true })} | ${r.requests} | ` +
           `${counts.join(' | ')} | ${recordedCell(r)} |`

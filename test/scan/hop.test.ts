@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
-import http from 'node:http'
+import http, { type IncomingMessage } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
@@ -10,6 +11,18 @@ import { startSampleApp, type SampleApp } from '../../sample-app/server.js'
 import { MAX_HEADER_BYTES, startHop, type RecordingHop } from '../../src/scan/hop.js'
 import type { SeenRequest } from '../../src/scan/traffic.js'
 import { parseExclude } from '../../src/triage/exclude.js'
+import {
+  HELLO,
+  MB,
+  bytesOf,
+  eventually,
+  fdsSettled,
+  getVia,
+  openFds,
+  openTunnel,
+  rawServer,
+  sleep
+} from '../support/sockets.js'
 
 const run = promisify(execFile)
 const cleanups: (() => Promise<unknown>)[] = []
@@ -386,5 +399,238 @@ describe('header sections larger than Node’s 16 KiB default', () => {
       { method: 'GET', host: 'app.test', path: '/x', status: 400, refused: true },
       { method: 'GET', host: 'app.test', path: '/café', status: 400, refused: true }
     ])
+  })
+})
+
+/**
+ * A stand-in for the node: `onRequest` answers absolute-form requests; CONNECT opens a raw TCP tunnel
+ * to the authority that passes each end's close on as a half-close, and holds nothing once both ends
+ * have closed. Notes every connection the hop opens to it, and when it closed.
+ */
+async function standInNode(onRequest: http.RequestListener = (_req, res) => res.end('ok')): Promise<{
+  url: string
+  connections: { closed: boolean }[]
+  close(): Promise<unknown>
+}> {
+  const connections: { closed: boolean }[] = []
+  const server = http.createServer(onRequest)
+  // nginx's default keepalive_timeout (75 s), not Node's 5 s: an idle connection is the hop's to close.
+  server.keepAliveTimeout = 75_000
+  server.on('connection', (socket: net.Socket) => {
+    const c = { closed: false }
+    connections.push(c)
+    socket.once('close', () => (c.closed = true))
+  })
+  server.on('connect', (req: IncomingMessage, client: net.Socket, head: Buffer) => {
+    const [host, port] = (req.url ?? '').split(':')
+    const far = net.connect({ port: Number(port), host, allowHalfOpen: true }, () => {
+      client.write('HTTP/1.1 200 Connection established\r\n\r\n')
+      if (head.length > 0) far.write(head)
+    })
+    // Each end's FIN passed on as a FIN (a half-close), never left unread.
+    for (const [from, to] of [
+      [client, far],
+      [far, client]
+    ] as const) {
+      from.on('data', (chunk: Buffer) => to.write(chunk))
+      from.on('end', () => to.end())
+      from.on('error', () => to.destroy())
+      from.on('close', () => setTimeout(() => to.destroy(), 1_000))
+    }
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections()
+        server.close(r)
+      })
+  }
+}
+
+describe('the hop under load: it holds nothing after a tunnel or a request', () => {
+  it('a tunnel whose far end closes first (Connection: close, a keep-alive timeout) is closed, and holds no socket', async () => {
+    const node = keep(await standInNode())
+    // The far end answers and closes first, as a server sending `Connection: close` or timing out does.
+    const far = keep(await rawServer((socket) => socket.once('data', () => socket.end('bye'))))
+    const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
+    await sleep(50)
+    const before = openFds()
+    for (let i = 0; i < 20; i++) {
+      const client = await openTunnel(hop.port, far.port)
+      // Closed by the hop once the far end is gone: the client sees the end (or gives up after 3 s).
+      const answer = await new Promise<string>((resolve) => {
+        let got = ''
+        client.on('data', (c: Buffer) => (got += c.toString('latin1')))
+        client.on('close', () => resolve(`${got} (closed)`))
+        setTimeout(() => resolve(got), 3_000)
+        client.write(HELLO)
+      })
+      client.destroy()
+      expect(answer).toBe('bye (closed)')
+    }
+    expect(await fdsSettled(before)).toBeLessThanOrEqual(before)
+    expect(seen).toHaveLength(20)
+    expect(new Set(seen.map((r) => `${r.method} ${r.host} ${r.status}`))).toEqual(
+      new Set(['CONNECT 127.0.0.1 200'])
+    )
+  })
+
+  it('a tunnel whose client goes away before sending a byte is closed, and holds no socket', async () => {
+    const node = keep(await standInNode())
+    const far = keep(await rawServer(() => undefined))
+    const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
+    await sleep(50)
+    const before = openFds()
+    for (let i = 0; i < 20; i++) {
+      const client = await openTunnel(hop.port, far.port)
+      client.end()
+      const closed = await new Promise((resolve) => {
+        client.once('close', () => resolve(true))
+        setTimeout(() => resolve(false), 3_000)
+      })
+      client.destroy()
+      expect(closed).toBe(true)
+    }
+    expect(await fdsSettled(before)).toBeLessThanOrEqual(before)
+    // Nothing went through: nothing is counted.
+    expect(seen).toEqual([])
+  })
+})
+
+describe('the hop under load: a client that goes away, a node that closes, an answer cut off', () => {
+  it('a download dropped after 1 MB: the hop closes its node connection, and notes that the client went away', async () => {
+    const node = keep(
+      await standInNode((_req, res) => {
+        res.writeHead(200, { 'content-length': 256 * MB })
+        Readable.from(bytesOf(256 * MB)).pipe(res)
+      })
+    )
+    const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
+    const got = await getVia(hop.port, 'http://app.test/big.iso', MB)
+    expect(got).toMatchObject({ status: 200, complete: false })
+    await eventually(() => node.connections.every((c) => c.closed))
+    expect(node.connections).toEqual([{ closed: true }])
+    await eventually(() => seen.length > 0)
+    expect(seen).toEqual([
+      { method: 'GET', host: 'app.test', path: '/big.iso', status: 200, incomplete: 'client went away' }
+    ])
+  })
+
+  it('an upload dropped mid-body: the node request is aborted, and noted as the client gone, not a 408', async () => {
+    let received = 0
+    const node = keep(
+      await standInNode((req, res) => {
+        req.on('data', (chunk: Buffer) => (received += chunk.length))
+        // As nginx does once its client_body_timeout passes: a 408 that nobody will read.
+        req.on('end', () => res.writeHead(408).end())
+      })
+    )
+    const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
+    const client = net.connect(hop.port, '127.0.0.1')
+    client.on('error', () => undefined)
+    client.write('POST http://app.test/upload HTTP/1.1\r\nHost: app.test\r\nContent-Length: 10000000\r\n\r\n')
+    client.write(Buffer.alloc(MB, 'u'))
+    await eventually(() => received >= MB)
+    client.destroy()
+    await eventually(() => node.connections.every((c) => c.closed))
+    expect(node.connections).toEqual([{ closed: true }])
+    await eventually(() => seen.length > 0)
+    expect(seen).toEqual([
+      { method: 'POST', host: 'app.test', path: '/upload', status: undefined, incomplete: 'client went away' }
+    ])
+  })
+
+  it('an answer cut off mid-body by a reset is noted as cut off, not as a 2xx', async () => {
+    const node = keep(
+      await standInNode((_req, res) => {
+        res.writeHead(200, { 'content-length': 4 * MB })
+        res.write(Buffer.alloc(100 * 1024, 'c'), () => res.socket?.resetAndDestroy())
+      })
+    )
+    const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
+    const got = await getVia(hop.port, 'http://app.test/report.pdf')
+    expect(got).toMatchObject({ status: 200, complete: false })
+    await eventually(() => seen.length > 0)
+    expect(seen).toEqual([
+      { method: 'GET', host: 'app.test', path: '/report.pdf', status: 200, incomplete: 'answer cut off' }
+    ])
+  })
+
+  it('a node connection the node closes as a request arrives: an idempotent request is retried once on a new one', async () => {
+    const served = new WeakMap<object, number>()
+    const posts: string[] = []
+    // Every second request on a connection finds it closed: the node's keep-alive timeout, just then.
+    const node = keep(
+      await standInNode((req, res) => {
+        const n = (served.get(req.socket) ?? 0) + 1
+        served.set(req.socket, n)
+        if (req.method === 'POST') posts.push(req.url ?? '')
+        if (n === 2) req.socket.destroy()
+        else res.end('ok')
+      })
+    )
+    const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
+    expect(await getVia(hop.port, 'http://app.test/a')).toMatchObject({ status: 200, complete: true })
+    expect(await getVia(hop.port, 'http://app.test/b')).toMatchObject({ status: 200, complete: true })
+    expect(seen.map((r) => `${r.path} ${r.status}`)).toEqual(['/a 200', '/b 200'])
+    // A POST whose bytes went out is not sent twice: the node may have acted on it.
+    const post = await viaProxy(hop.url, 'http://app.test/order', { method: 'POST', body: 'x=1' })
+    const again = await viaProxy(hop.url, 'http://app.test/order', { method: 'POST', body: 'x=2' })
+    expect([post.status, again.status].sort()).toEqual([200, 502])
+    expect(posts).toHaveLength(2)
+  })
+
+  it('no node connection is reused after it has been idle for a while: the node’s own timeout never races a request', async () => {
+    const node = keep(await standInNode())
+    const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
+    expect(await getVia(hop.port, 'http://app.test/a')).toMatchObject({ status: 200 })
+    expect(node.connections).toEqual([{ closed: false }])
+    await eventually(() => node.connections[0]!.closed)
+    expect(node.connections).toEqual([{ closed: true }])
+    expect(await getVia(hop.port, 'http://app.test/b')).toMatchObject({ status: 200 })
+    expect(node.connections).toHaveLength(2)
+  })
+
+  it('a WebSocket upgrade inside a CONNECT tunnel passes through as raw bytes: 101, then the frames both ways', async () => {
+    const target = http.createServer((_req, res) => res.writeHead(426).end('upgrade required'))
+    target.on('upgrade', (req: IncomingMessage, socket: net.Socket) => {
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `X-Seen-Upgrade: ${req.headers.upgrade ?? ''}\r\n\r\n`
+      )
+      socket.on('data', (chunk: Buffer) => socket.write(chunk)) // an echo
+      socket.on('end', () => socket.end())
+    })
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r))
+    cleanups.push(
+      () =>
+        new Promise((r) => {
+          target.closeAllConnections()
+          target.close(r)
+        })
+    )
+    const port = (target.address() as AddressInfo).port
+    const node = keep(await standInNode())
+    const hop = keep(await startHop({ upstream: node.url, onRequest: (r) => seen.push(r) }))
+    const client = await openTunnel(hop.port, port)
+    let got = ''
+    client.on('data', (chunk: Buffer) => (got += chunk.toString('latin1')))
+    client.write(
+      `GET /chat?room=1 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+    )
+    await eventually(() => got.includes('\r\n\r\n'))
+    expect(got).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/)
+    expect(got).toContain('X-Seen-Upgrade: websocket')
+    got = ''
+    client.write(Buffer.from('\x81\x05hello', 'latin1'))
+    await eventually(() => got.length >= 7)
+    expect(got).toBe('\x81\x05hello')
+    client.destroy()
+    await eventually(() => seen.length > 0)
+    expect(seen).toEqual([{ method: 'GET', host: '127.0.0.1', path: '/chat', status: 101 }])
   })
 })

@@ -88,6 +88,8 @@ describe('summarize', () => {
       pattern: '/api/products/{id}',
       requests: 3,
       byStatus: { '2xx': 1, '3xx': 0, '4xx': 1, '5xx': 1, none: 0 },
+      switched: 0,
+      incomplete: { 'answer cut off': 0, 'client went away': 0 },
       recorded: true,
       late: 0,
       excluded: false,
@@ -324,5 +326,48 @@ describe('excluded requests (exclude)', () => {
     const md = renderTraffic(s, diagnose(s, { allowedHosts: 'localhost', proxyVariables: ['HTTP_PROXY'] }))
     expect(md).toContain('| no: excluded (straight to the target) |')
     expect(md).not.toContain('not in ALLOWED_HOSTS')
+  })
+})
+
+describe('exchanges that did not complete', () => {
+  const requests: SeenRequest[] = [
+    req('GET', 'localhost', '/api/products/1', 200),
+    { ...req('GET', 'localhost', '/api/products/2', 200), incomplete: 'answer cut off' },
+    { ...req('GET', 'localhost', '/files/big.iso', 200), incomplete: 'client went away' },
+    { ...req('POST', 'localhost', '/upload', undefined), incomplete: 'client went away' },
+    req('GET', 'localhost', '/ws', 101)
+  ]
+
+  it('an answer cut off or a client gone is counted as such, under no status; a 101 as answered', () => {
+    const s = summarize(requests, hostMatcher('localhost'))
+    const row = (pattern: string) => s.rows.find((r) => r.pattern === pattern)!
+    expect(row('/api/products/{id}')).toMatchObject({
+      requests: 2,
+      byStatus: { '2xx': 1, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 },
+      incomplete: { 'answer cut off': 1, 'client went away': 0 }
+    })
+    expect(row('/upload').byStatus.none).toBe(0)
+    expect(row('/upload').incomplete['client went away']).toBe(1)
+    expect(row('/ws')).toMatchObject({ requests: 1, switched: 1, byStatus: { none: 0 } })
+    const md = renderTraffic(s, [])
+    expect(md).toContain(
+      '| 1xx | 2xx | 3xx | 4xx | 5xx | No answer | Cut off | Client went away | Recorded |'
+    )
+    expect(md).toContain('| `/api/products/{id}` | 2 | 0 | 1 | 0 | 0 | 0 | 0 | 1 | 0 | yes |')
+    // No column for what did not happen: the usual table keeps its shape.
+    expect(renderTraffic(summarize(requests.slice(0, 1), hostMatcher('localhost')), [])).toContain(
+      '| 2xx | 3xx | 4xx | 5xx | No answer | Recorded |'
+    )
+  })
+
+  it('the diagnoses say how many answers were cut off and how many clients went away, and never "no answer from the node"', () => {
+    const lines = diagnose(summarize(requests, hostMatcher('localhost')), {
+      allowedHosts: 'localhost',
+      proxyVariables: ['HTTP_PROXY']
+    })
+    expect(lines).toEqual([
+      '1 answer was cut off mid-body (the target or the FAST node closed the connection): the tests got part of it.',
+      '2 requests were abandoned by the test client before their answers were complete (a dropped download or upload); the hop aborted them at the node.'
+    ])
   })
 })
