@@ -307,6 +307,9 @@ describe('scan mode: the stop first, the run kept when the node dies (issue 22, 
         FAKE_DOCKER_LOG: join(dir, 'calls'),
         FAKE_DOCKER_MODE: options.mode ?? 'dies-on-cue',
         FAKE_DOCKER_DIE_FILE: join(dir, 'die'),
+        // The node's port is forwarded by this process (nodePort): the container's process, for the
+        // readiness check that no one else holds the port.
+        FAKE_DOCKER_NODE_PID: String(process.pid),
         ...options.env
       },
       inputs: {
