@@ -59,7 +59,7 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
       // The legs' reports only: no Wallarm API call, so no token.
       for (const warning of settings.warnings) port.warning(warning)
       const publisher = new Publisher(port, outputs, settings, deps.env, rules, deps.wallClock)
-      const result = runSummarize(
+      const result = await runSummarize(
         settings,
         deps.env.GITHUB_WORKSPACE || process.cwd(),
         { info: (m) => port.info(m), warning: (m) => port.warning(m) },

@@ -12,18 +12,20 @@ export const SUMMARIZE_ONLY_INPUTS: readonly InputName[] = [Inputs.Reports, Inpu
 export const MAX_LEGS = 256
 
 export interface SummarizeSettings {
-  /** The glob of the legs' JSON reports, relative to the workspace. */
+  /** The legs' JSON reports: patterns as upload-artifact's `path` takes them, relative to the workspace. */
   reports: string
   expectedLegs: ExpectedLegs | undefined
 }
 
 export function readSummarizeSettings(raw: (name: InputName) => string): SummarizeSettings {
   const reports = raw(Inputs.Reports) || (InputDefaults[Inputs.Reports] ?? '')
-  if (/[\0\r\n]/.test(reports)) {
+  const patterns = reports.split(/\r?\n/).map((line) => line.trim())
+  if (/\0/.test(reports) || patterns.every((p) => p === '' || p.startsWith('#') || p.startsWith('!'))) {
     throw new InputError(
       Inputs.Reports,
       reports,
-      'expected one glob of the legs’ JSON reports, such as wallarm-fast-reports/**/*.json'
+      'expected the legs’ JSON reports as patterns, one a line, as upload-artifact’s path takes them (such as ' +
+        'wallarm-fast-reports/**/*.json; a line starting with ! leaves files out), with at least one that is not an exclusion'
     )
   }
   return { reports, expectedLegs: expectedLegs(raw(Inputs.ExpectedLegs)) }

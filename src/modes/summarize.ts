@@ -32,15 +32,15 @@ const MAX_FILES = MAX_LEGS * 4
  *   scope rules (issue 17's status decision), applied once to the merged findings: the action layer's
  *   Publisher.matrixRules
  */
-export function runSummarize(
+export async function runSummarize(
   settings: Settings,
   workspace: string,
   log: Logger,
   applyRules: <T extends Finding>(findings: T[], wallarm: readonly Finding[]) => T[]
-): SummarizeResult {
+): Promise<SummarizeResult> {
   const summarize = settings.summarize
   if (summarize === undefined) throw new Error('summarize mode needs its settings (reports).')
-  const found = findFiles(summarize.reports, workspace, MAX_FILES)
+  const found = await findFiles(summarize.reports, workspace, MAX_FILES)
   const legs: LegReport[] = []
   const refused: RefusedReport[] = []
   for (const file of found.files) {
@@ -52,7 +52,10 @@ export function runSummarize(
     }
   }
   log.info(
-    `reports (${summarize.reports}) matched ${found.files.length} file(s): ` +
+    `reports (${summarize.reports
+      .split(/\r?\n/)
+      .filter((p) => p.trim() !== '')
+      .join(', ')}) matched ${found.files.length} file(s): ` +
       `${legs.length} leg report(s)${refused.length > 0 ? `, ${refused.length} refused` : ''}.`
   )
   const merged = mergeLegs(legs, {
@@ -103,7 +106,12 @@ export function runSummarize(
       ...result,
       conclusion: 'error',
       reason:
-        `reports (${summarize.reports}) matched ${refused.length} file(s) that are not leg reports this version reads${more}: ` +
+        `reports (${summarize.reports
+          .split(/\r?\n/)
+          .filter((p) => p.trim() !== '')
+          .join(
+            ', '
+          )}) matched ${refused.length} file(s) that are not leg reports this version reads${more}: ` +
         `${shown.join('; ')}.`
     }
   }

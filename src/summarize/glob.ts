@@ -1,74 +1,66 @@
 /**
- * The `reports` input's glob, without a dependency: Node 22's `fs.glob` is not in Node 20, which the
- * tests run on, and the one rule this needs is small. The syntax is the action's one glob
- * (../common/glob.ts), with `?` as a wildcard: `*` and `?` match within one path segment, `**` any
- * number of segments (`a/**\/b` matches `a/b` too); everything else is literal. The walk starts at
- * the pattern's literal prefix, follows no symbolic link to a directory (no loops), and sorts its result
- * so every run lists the legs in the same order.
+ * The `reports` input's files, found by `@actions/glob`, the matcher `actions/upload-artifact` uses for its
+ * `path`: the same patterns (`*`, `?`, `[...]` within a folder, `**` across folders), one pattern a line,
+ * `!` before a pattern to leave out what it matches, `#` for a comment line, and a folder standing for every
+ * file under it. A relative pattern is relative to the workspace (the runner's working directory, which
+ * `@actions/glob` takes for the root: the workspace is passed in instead, so the tests and the action
+ * agree). Symbolic links are not followed into folders (a link loop in a download folder ends nothing),
+ * and the files are sorted, so every run lists the legs in the same order.
  */
-import { readdirSync, statSync, type Dirent } from 'node:fs'
-import { isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { globToRegExp } from '../common/glob.js'
+import { create } from '@actions/glob'
+import { isAbsolute } from 'node:path'
 
-/** The glob as an anchored regular expression over `/`-separated relative paths (`?` is a wildcard). */
-export function fileGlobToRegExp(glob: string): RegExp {
-  return globToRegExp(glob, { questionMark: true })
+/**
+ * `path` as a glob that matches only itself, as `@actions/glob` escapes the working directory it roots
+ * relative patterns at (its own helper is internal): `*`, `?` and a `[` that a `]` follows in its
+ * segment are made literal with brackets, `\` is doubled.
+ */
+function globEscape(path: string): string {
+  return path
+    .replace(/\\/g, '\\\\')
+    .replace(/(\[)(?=[^/]+\])/g, '[[]')
+    .replace(/\?/g, '[?]')
+    .replace(/\*/g, '[*]')
 }
 
-/** The segments before the first one with a wildcard: where the walk starts. */
-function literalPrefix(segments: string[]): string[] {
-  const i = segments.findIndex((s) => /[*?]/.test(s))
-  return i === -1 ? segments.slice(0, -1) : segments.slice(0, i)
+/** Each line of `patterns` rooted at `cwd` when it is relative (a `!` kept in front). */
+export function rootedPatterns(patterns: string, cwd: string): string {
+  const root = globEscape(cwd.replace(/\/+$/, ''))
+  return patterns
+    .split(/\r?\n/)
+    .map((line) => {
+      const trimmed = line.trim()
+      if (trimmed === '' || trimmed.startsWith('#')) return trimmed
+      const negated = trimmed.startsWith('!')
+      const pattern = (negated ? trimmed.slice(1).trim() : trimmed).replace(/^\.\//, '')
+      const rooted = isAbsolute(pattern) ? pattern : `${root}/${pattern}`
+      return `${negated ? '!' : ''}${rooted}`
+    })
+    .join('\n')
 }
 
 /**
- * The regular files that match `pattern`, relative to `cwd` unless the pattern is absolute, as absolute
- * paths, sorted. At most `limit` (then `truncated`).
+ * The files that `patterns` match (one a line, see the module comment), as absolute paths, sorted. At
+ * most `limit` (then `truncated`): the search stops there.
  */
-export function findFiles(
-  pattern: string,
+export async function findFiles(
+  patterns: string,
   cwd: string,
   limit = 10_000
-): { files: string[]; truncated: boolean } {
-  const normalized = pattern.replace(/\\/g, '/').replace(/^\.\//, '')
-  const absolute = isAbsolute(normalized)
-  if (!/[*?]/.test(normalized)) {
-    // No wildcard: the one file, if it is one.
-    const path = resolve(cwd, normalized)
-    return { files: isFile(path) ? [path] : [], truncated: false }
-  }
-  const segments = normalized.split('/').filter((s) => s !== '')
-  const prefix = literalPrefix(segments)
-  const base = resolve(absolute ? '/' : cwd, ...prefix)
-  const rest = fileGlobToRegExp(segments.slice(prefix.length).join('/'))
+): Promise<{ files: string[]; truncated: boolean }> {
+  const globber = await create(rootedPatterns(patterns, cwd), {
+    followSymbolicLinks: false,
+    implicitDescendants: true,
+    matchDirectories: false
+  })
   const files: string[] = []
   let truncated = false
-  const walk = (dir: string): void => {
-    let entries: Dirent[]
-    try {
-      entries = readdirSync(dir, { withFileTypes: true })
-    } catch {
-      return
+  for await (const file of globber.globGenerator()) {
+    if (files.length >= limit) {
+      truncated = true
+      break
     }
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (truncated) return
-      const path = join(dir, entry.name)
-      const rel = relative(base, path).split(sep).join('/')
-      if (entry.isDirectory()) walk(path)
-      else if ((entry.isFile() || (entry.isSymbolicLink() && isFile(path))) && rest.test(rel)) {
-        if (files.length >= limit) truncated = true
-        else files.push(path)
-      }
-    }
+    files.push(file)
   }
-  walk(base)
-  return { files, truncated }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
+  return { files: files.sort(), truncated }
 }

@@ -4,14 +4,14 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Conclusion } from '../../src/common/constants.js'
 import { readSettings } from '../../src/inputs/settings.js'
 import { runSummarize } from '../../src/modes/summarize.js'
 import { buildJsonReport } from '../../src/report/json-report.js'
 import type { Finding, ScanOutcome } from '../../src/report/model.js'
-import { fileGlobToRegExp, findFiles } from '../../src/summarize/glob.js'
+import { findFiles, rootedPatterns } from '../../src/summarize/glob.js'
 import { renderLegs } from '../../src/report/legs.js'
 import { mergeLegs, type ExpectedLegs } from '../../src/summarize/merge.js'
 import { RefusedReport, readLegReport, type LegReport } from '../../src/summarize/read.js'
@@ -71,40 +71,59 @@ const legsOf = (dir: string, paths: string[]): LegReport[] =>
 const merge = (legs: LegReport[], expected?: ExpectedLegs, minThreat = 1, techFailTolerance = 0) =>
   mergeLegs(legs, { minThreat, techFailTolerance, expected, applyRules: (f) => f })
 
-describe('the reports glob', () => {
+describe('the reports patterns (@actions/glob, as upload-artifact takes its path)', () => {
+  const layout = () =>
+    workspace({
+      'wallarm-fast-reports/leg-1/wallarm-fast-1.json': '{}',
+      'wallarm-fast-reports/leg-1/x/wallarm-fast-9.json': '{}',
+      'wallarm-fast-reports/leg-10/wallarm-fast-10.json': '{}',
+      'wallarm-fast-reports/leg-2/wallarm-fast-2.sarif': '{}',
+      'wallarm-fast-reports/a.b.json': '{}',
+      'other/a.json': '{}'
+    })
+  const found = async (patterns: string, dir: string) =>
+    (await findFiles(patterns, dir)).files.map((f) => relative(dir, f))
+
   it.each([
-    ['wallarm-fast-reports/**/*.json', 'wallarm-fast-reports/a.json', true],
-    ['wallarm-fast-reports/**/*.json', 'wallarm-fast-reports/leg-1/x/a.json', true],
-    ['wallarm-fast-reports/**/*.json', 'wallarm-fast-reports/a.sarif', false],
-    ['wallarm-fast-reports/**/*.json', 'other/a.json', false],
-    ['r/*.json', 'r/x/a.json', false],
-    ['r/leg-?.json', 'r/leg-1.json', true],
-    ['r/leg-?.json', 'r/leg-10.json', false],
-    ['r/a.b.json', 'r/aXb.json', false],
-    ['**', 'any/thing', true]
-  ])('%s against %s: %s', (glob, path, matches) => {
-    expect(fileGlobToRegExp(glob).test(path)).toBe(matches)
+    [
+      'wallarm-fast-reports/**/*.json',
+      ['a.b.json', 'leg-1/wallarm-fast-1.json', 'leg-1/x/wallarm-fast-9.json', 'leg-10/wallarm-fast-10.json']
+    ],
+    ['wallarm-fast-reports/*/*.json', ['leg-1/wallarm-fast-1.json', 'leg-10/wallarm-fast-10.json']],
+    ['wallarm-fast-reports/leg-?/*.json', ['leg-1/wallarm-fast-1.json']],
+    ['wallarm-fast-reports/leg-[12]*/*.json', ['leg-1/wallarm-fast-1.json', 'leg-10/wallarm-fast-10.json']],
+    ['wallarm-fast-reports/a.b.json', ['a.b.json']],
+    // A folder stands for every file under it, as in upload-artifact.
+    ['wallarm-fast-reports/leg-1', ['leg-1/wallarm-fast-1.json', 'leg-1/x/wallarm-fast-9.json']],
+    [
+      'wallarm-fast-reports/**/*.json\n!wallarm-fast-reports/leg-1/**',
+      ['a.b.json', 'leg-10/wallarm-fast-10.json']
+    ],
+    ['# the legs\n./wallarm-fast-reports/leg-10/*.json\r\n\n', ['leg-10/wallarm-fast-10.json']]
+  ])('%j finds %j', async (patterns, files) => {
+    const dir = layout()
+    expect(await found(patterns, dir)).toEqual(files.map((f) => `wallarm-fast-reports/${f}`))
   })
 
-  it('finds the files under the literal prefix, sorted, follows no directory link, and a literal path as itself', () => {
-    const dir = workspace({
-      'reports/b/wallarm-fast-2.json': '{}',
-      'reports/a/wallarm-fast-1.json': '{}',
-      'reports/a/wallarm-fast-1.sarif': '{}',
-      'elsewhere/x.json': '{}'
-    })
-    symlinkSync(join(dir, 'reports'), join(dir, 'reports', 'loop'))
-    expect(findFiles('reports/**/*.json', dir).files).toEqual([
-      join(dir, 'reports/a/wallarm-fast-1.json'),
-      join(dir, 'reports/b/wallarm-fast-2.json')
-    ])
-    expect(findFiles(`${dir}/reports/*/*.json`, '/').files).toHaveLength(2)
-    expect(findFiles('./elsewhere/x.json', dir).files).toEqual([join(dir, 'elsewhere/x.json')])
-    expect(findFiles('missing/**/*.json', dir).files).toEqual([])
-    expect(findFiles('reports/**/*.json', dir, 1)).toEqual({
-      files: [join(dir, 'reports/a/wallarm-fast-1.json')],
-      truncated: true
-    })
+  it('finds absolute patterns, nothing for a missing folder, stops at the limit, and follows no directory link', async () => {
+    const dir = layout()
+    symlinkSync(join(dir, 'wallarm-fast-reports'), join(dir, 'wallarm-fast-reports', 'loop'))
+    expect(await found('wallarm-fast-reports/**/*.json', dir)).toHaveLength(4)
+    expect(await found(`${dir}/other/*.json`, '/')).toEqual([join(dir, 'other/a.json').slice(1)])
+    expect(await found('missing/**/*.json', dir)).toEqual([])
+    const limited = await findFiles('wallarm-fast-reports/**/*.json', dir, 1)
+    expect(limited.truncated).toBe(true)
+    expect(limited.files).toHaveLength(1)
+  })
+
+  it('roots relative patterns at a workspace whose name holds glob characters, taken literally', async () => {
+    const dir = join(workspace({}), 'ws [1]*?')
+    mkdirSync(join(dir, 'r'), { recursive: true })
+    writeFileSync(join(dir, 'r', 'a.json'), '{}')
+    expect(await found('r/*.json', dir)).toEqual(['r/a.json'])
+    expect(rootedPatterns('a/*.json\n!a/b.json\n/abs/*.json', '/w')).toBe(
+      '/w/a/*.json\n!/w/a/b.json\n/abs/*.json'
+    )
   })
 })
 
@@ -477,7 +496,7 @@ describe('runSummarize', () => {
     readSettings((name) => ({ mode: 'summarize', ...inputs })[name] ?? '', {})
   const log = { info: () => undefined, warning: () => undefined }
 
-  it('reads the default glob, merges, and tells the legs apart in the table', () => {
+  it('reads the default glob, merges, and tells the legs apart in the table', async () => {
     const dir = workspace({
       'wallarm-fast-reports/wallarm-fast-chrome/wallarm-fast-11.json': reportJson(
         'chrome',
@@ -492,7 +511,7 @@ describe('runSummarize', () => {
         '13'
       )
     })
-    const r = runSummarize(settings({}), dir, log, (f) => f)
+    const r = await runSummarize(settings({}), dir, log, (f) => f)
     expect(r.conclusion).toBe('failed')
     expect(r.testRecordId).toBe('9058')
     expect(r.matrix.legs.map((l) => [l.name, l.conclusion, l.findings, l.counted, l.policy])).toEqual([
@@ -501,12 +520,12 @@ describe('runSummarize', () => {
     ])
   })
 
-  it('a foreign JSON file among the reports: an error naming it, the legs still summarised', () => {
+  it('a foreign JSON file among the reports: an error naming it, the legs still summarised', async () => {
     const dir = workspace({
       'wallarm-fast-reports/leg/wallarm-fast-13.json': reportJson('safari', 'passed', [], '13'),
       'wallarm-fast-reports/other/package.json': '{"name":"x"}'
     })
-    const r = runSummarize(settings({}), dir, log, (f) => f)
+    const r = await runSummarize(settings({}), dir, log, (f) => f)
     expect(r.conclusion).toBe('error')
     expect(r.reason).toMatch(
       /^reports \(wallarm-fast-reports\/\*\*\/\*\.json\) matched 1 file\(s\) that are not leg reports this version reads: wallarm-fast-reports\/other\/package\.json: is not a Wallarm FAST report/
@@ -520,27 +539,27 @@ describe('runSummarize, the edges', () => {
     readSettings((name) => ({ mode: 'summarize', ...inputs })[name] ?? '', {})
   const log = { info: () => undefined, warning: () => undefined }
 
-  it('names the first ten refused files and counts the rest', () => {
+  it('names the first ten refused files and counts the rest', async () => {
     const files: Record<string, string> = {}
     for (let i = 10; i < 22; i++) files[`wallarm-fast-reports/x/${i}.json`] = '[]'
-    const r = runSummarize(settings({}), workspace(files), log, (f) => f)
+    const r = await runSummarize(settings({}), workspace(files), log, (f) => f)
     expect(r.conclusion).toBe('error')
     expect(r.reason).toContain('matched 12 file(s) that are not leg reports this version reads (and 2 more)')
     expect(r.reason).toContain('wallarm-fast-reports/x/19.json')
     expect(r.reason).not.toContain('wallarm-fast-reports/x/20.json')
   })
 
-  it('a glob that matches more files than legs could write is an error, not a partial summary', () => {
+  it('a glob that matches more files than legs could write is an error, not a partial summary', async () => {
     const files: Record<string, string> = {}
     for (let i = 0; i < 1025; i++) files[`r/${String(i).padStart(4, '0')}.json`] = '{}'
-    const r = runSummarize(settings({ reports: 'r/*.json' }), workspace(files), log, (f) => f)
+    const r = await runSummarize(settings({ reports: 'r/*.json' }), workspace(files), log, (f) => f)
     expect(r).toMatchObject({ conclusion: 'error' })
     expect(r.reason).toBe(
       "reports (r/*.json) matches more than 1024 files: it should match only the legs' report files."
     )
   })
 
-  it('legs of different records name none; a policy known by its id alone shows the id', () => {
+  it('legs of different records name none; a policy known by its id alone shows the id', async () => {
     const noName = JSON.parse(reportJson('b', 'passed', [], '22')) as { testRun: Record<string, unknown> }
     noName.testRun.policy = { id: 129, name: null }
     noName.testRun.recordId = '7777'
@@ -548,14 +567,14 @@ describe('runSummarize, the edges', () => {
       'wallarm-fast-reports/a.json': reportJson('a', 'passed', [], '21'),
       'wallarm-fast-reports/b.json': JSON.stringify(noName)
     })
-    const r = runSummarize(settings({}), dir, log, (f) => f)
+    const r = await runSummarize(settings({}), dir, log, (f) => f)
     expect(r.testRecordId).toBeUndefined()
     expect(r.matrix.legs.map((l) => l.policy)).toEqual(['policy a', '129'])
   })
 
-  it('needs its settings', () => {
+  it('needs its settings', async () => {
     const s = readSettings((name) => ({ mode: 'wait', 'test-run-id': '1' })[name] ?? '', {})
-    expect(() => runSummarize(s, '/', log, (f) => f)).toThrow('summarize mode needs its settings')
+    await expect(runSummarize(s, '/', log, (f) => f)).rejects.toThrow('summarize mode needs its settings')
   })
 })
 
@@ -570,6 +589,15 @@ describe('summarize inputs', () => {
     })
     expect(read({}).token).toBeUndefined()
   })
+  it('takes reports as patterns, one a line, and refuses a value with nothing to find, naming reports', () => {
+    expect(read({ reports: 'a/**/*.json\n!a/old/**' }).summarize?.reports).toBe('a/**/*.json\n!a/old/**')
+    expect(() => read({ reports: '!a/**' })).toThrow(
+      /^Input "reports" has the value "!a\/\*\*".*one that is not an exclusion/
+    )
+    expect(() => read({ reports: '# only a comment' })).toThrow(/^Input "reports"/)
+    expect(() => read({ reports: 'a\0b' })).toThrow(/^Input "reports"/)
+  })
+
   it('refuses a count out of range, naming expected-legs', () => {
     expect(() => read({ 'expected-legs': '0' })).toThrow(/^Input "expected-legs" has the value "0"/)
     expect(() => read({ 'expected-legs': '257' })).toThrow(/^Input "expected-legs" has the value "257"/)
