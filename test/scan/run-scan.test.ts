@@ -358,10 +358,11 @@ describe('runScan starting the node (the stand-in docker CLI)', () => {
       h.settings({
         'node-url': '',
         'proxy-port': String(port),
-        run: `curl -sS "${h.app.url}/api/products"; sleep 4`
+        // The node dies while the tests run (on cue, not after a fixed time a slow machine may outlast).
+        run: `curl -sS "${h.app.url}/api/products"; touch "${join(h.dir, 'die')}"; sleep 4`
       }),
       h.deps(),
-      ports(h.ports(dockerEnv(h, 'dies')))
+      ports(h.ports({ ...dockerEnv(h, 'dies-on-cue'), FAKE_DOCKER_DIE_FILE: join(h.dir, 'die') }))
     )
     expect(result.conclusion).toBe('error')
     expect(result.reason).toMatch(/^The FAST node's container stopped before the verdict.*\.log\)\.$/)
