@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { constants } from 'node:os'
 import { Writable } from 'node:stream'
 import { systemClock, type Clock } from '../common/time.js'
+import { outputPipes } from './output-pipes.js'
 import { canList, commandProcesses, signalAll } from './processes.js'
 
 export interface ProxyEnvOptions {
@@ -178,8 +179,9 @@ export interface CommandOptions {
   env: Record<string, string>
   cwd?: string
   /**
-   * Where the command's stdout and stderr go (through pipes read here, not the step's own fds), piped:
-   * a log that is behind pauses the pipes, and the command blocks on its next write.
+   * Where the command's stdout and stderr go (through pipes read here, not the step's own fds), a chunk
+   * at a time: a log that is behind pauses the pipes, and the command blocks on its next write. A chunk is
+   * lent until its write's callback (see OutputPipes.read): a log that keeps chunks copies them.
    */
   output: Writable
   /** Aborted on cancellation: everything the command started is ended (see {@link RunningCommand.end}). */
@@ -232,21 +234,21 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * of its own (so that every process it starts can be found, see processes.ts), its output through pipes
  * that this process reads. Resolves once bash runs; rejects when there is no bash.
  */
-export function startCommand(options: CommandOptions): Promise<RunningCommand> {
+export async function startCommand(options: CommandOptions): Promise<RunningCommand> {
   const graceMs = options.killGraceMs ?? 2000
   const clock = options.clock ?? systemClock
   const trackingId = randomUUID()
   const marker = `${TRACKING_VARIABLE}=${trackingId}`
+  const output = await outputPipes()
   const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', options.command], {
     env: { ...options.env, [TRACKING_VARIABLE]: trackingId },
     cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', ...output.stdio],
     // setsid(): a session (and a process group) of its own.
     detached: true
   })
-  const pipes = [child.stdout, child.stderr]
-  // Not ended with the pipes: the log goes on (the resume, processes left running, the next command).
-  for (const pipe of pipes) pipe.pipe(options.output, { end: false })
+  // Read into the log until the pipes end; the log itself is never ended by them (see OutputPipes.read).
+  const pipes = output.read(child, options.output)
   const eof = Promise.all(
     pipes.map((pipe) => new Promise<void>((resolve) => pipe.once('close', () => resolve())))
   )

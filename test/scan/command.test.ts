@@ -341,6 +341,45 @@ describe('runCommand', () => {
     expect(received).toBe(1000 * 65536)
   }, 60_000)
 
+  it('every byte arrives in order, each chunk intact until the log is done with it (the read buffer is reused)', async () => {
+    const expected = Array.from({ length: 300_000 }, (_, i) => `${i + 1}\n`).join('')
+    const { log, text, changed } = slowLog()
+    const command = await startCommand({
+      command: 'seq 1 300000',
+      env: { PATH: process.env.PATH! },
+      signal: never,
+      output: log
+    })
+    expect(await command.exited).toEqual({ exitCode: 0, cancelled: false })
+    expect(await command.settled(10_000)).toBe(true)
+    await log.flushed()
+    expect(changed()).toBe(0)
+    expect(text()).toBe(expected)
+  })
+
+  it('without mkfifo, spawn’s own pipes are read: every byte in order, held back by a log that is behind', async () => {
+    const { log, text, changed } = slowLog()
+    const path = process.env.PATH!
+    process.env.PATH = '/nonexistent'
+    let command: Awaited<ReturnType<typeof startCommand>>
+    try {
+      command = await startCommand({
+        command: 'seq 1 300000; echo err >&2',
+        env: { PATH: path },
+        signal: never,
+        output: log
+      })
+    } finally {
+      process.env.PATH = path
+    }
+    expect(await command.exited).toEqual({ exitCode: 0, cancelled: false })
+    expect(await command.settled(10_000)).toBe(true)
+    await log.flushed()
+    expect(changed()).toBe(0)
+    expect(text().replace('err\n', '')).toBe(Array.from({ length: 300_000 }, (_, i) => `${i + 1}\n`).join(''))
+    expect(text()).toContain('err\n')
+  })
+
   it('the kill grace is read on the monotonic clock: a wall clock stepped back an hour does not stretch it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fast-cmd-'))
     const command = await startCommand({
@@ -423,6 +462,26 @@ function collect(chunks: string[]): CommandLog {
       done()
     }
   })
+}
+
+/**
+ * A log that is behind (each chunk done a turn of the event loop later) and keeps the text of each chunk
+ * as it came, counting the chunks whose bytes changed before it was done with them.
+ */
+function slowLog(): { log: CommandLog; text: () => string; changed: () => number } {
+  const pieces: string[] = []
+  let changed = 0
+  const log = new CommandLog({
+    chunk: (chunk, done) => {
+      const seen = chunk.toString('latin1')
+      pieces.push(seen)
+      setImmediate(() => {
+        if (chunk.toString('latin1') !== seen) changed++
+        done()
+      })
+    }
+  })
+  return { log, text: () => pieces.join(''), changed: () => changed }
 }
 
 /** Whether a process runs (a zombie does not: nothing reaps orphans in some containers). */
