@@ -17,6 +17,8 @@ import { benchHopLoad, hopLoadLines, type HopLoad } from './lib/hop-load-bench.j
 import { benchPolling, FIXED_POLLERS, rpsFor, type PollingDetail, type PollingRow } from './lib/polling.js'
 import type { BenchSection, SectionResult } from './lib/section.js'
 import { openapiMatching } from './lib/openapi-match.js'
+import { manyFindings } from './lib/many-findings.js'
+import { stepCost } from './lib/step-cost.js'
 import { ETA_READINGS } from '../emulator/index.js'
 import { round } from './lib/stats.js'
 
@@ -26,7 +28,7 @@ const SPAWNS = 11
 const MB = 1_000_000
 
 /** Measurements in modules of their own (scripts/lib/section.ts), in the order of the table: one line each. */
-const SECTIONS: BenchSection[] = [openapiMatching]
+const SECTIONS: BenchSection[] = [openapiMatching, stepCost, manyFindings]
 
 // Start-up and memory are measured and shown, with no target: the action is built the ordinary way (one
 // ncc bundle of @actions/core, @actions/github, @actions/http-client), what those cost against a bare

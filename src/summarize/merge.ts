@@ -15,6 +15,7 @@ import { wallarmFromKnowledge } from '../report/wallarm-knowledge.js'
 import { isLocated } from '../triage/identity.js'
 import { untrustedPass } from '../verdict/gate.js'
 import type { LegFinding, LegReport } from './read.js'
+import { differentRunsWarning } from './runs.js'
 
 /** From best to worst: the merged conclusion is the last of these any leg reached. */
 const ORDER: readonly Conclusion[] = [
@@ -179,6 +180,8 @@ export function mergeLegs(
 ): MatrixOutcome {
   const warnings: string[] = []
   const legs = distinctLegs(reports, warnings)
+  const runs = differentRunsWarning(legs)
+  if (runs !== undefined) warnings.push(runs)
   const learned = wallarmFromKnowledge(legs.flatMap((l) => l.findings))
   const findings = opts.applyRules(dedupe(legs), learned)
   const counted = findings.filter((f) => counts(f, opts.minThreat))

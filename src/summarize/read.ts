@@ -53,6 +53,8 @@ export interface LegReport {
   minThreat: number
   findings: LegFinding[]
   toolVersion: string | undefined
+  /** GITHUB_RUN_ID from the report's workflow context, when it is a run id (digits). */
+  runId?: string | undefined
 }
 
 /** A file that is not a report this version reads: the file and why. */
@@ -138,8 +140,15 @@ export function readLegReport(path: string, workspace: string): LegReport {
     counted: num(data.counted) ?? 0,
     minThreat: num(data.minThreat) ?? 1,
     findings,
-    toolVersion: tool
+    toolVersion: tool,
+    runId: workflowRunId(data.context)
   }
+}
+
+/** The report's GITHUB_RUN_ID: digits only, as GitHub writes it; anything else is not taken. */
+function workflowRunId(context: unknown): string | undefined {
+  const id = isObject(context) ? str(context.runId) : undefined
+  return id !== undefined && /^\d{1,20}$/.test(id) ? id : undefined
 }
 
 /** The leg's tests, when they failed its step: a non-zero exit code with tests-must-pass. */

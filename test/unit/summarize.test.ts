@@ -10,7 +10,7 @@ import type { Conclusion } from '../../src/common/constants.js'
 import { readSettings } from '../../src/inputs/settings.js'
 import { runSummarize } from '../../src/modes/summarize.js'
 import { buildJsonReport } from '../../src/report/json-report.js'
-import type { Finding, ScanOutcome } from '../../src/report/model.js'
+import type { Finding, ScanOutcome, WorkflowContext } from '../../src/report/model.js'
 import { findFiles, rootedPatterns } from '../../src/summarize/glob.js'
 import { renderLegs } from '../../src/report/legs.js'
 import { mergeLegs, type ExpectedLegs } from '../../src/summarize/merge.js'
@@ -45,8 +45,15 @@ const INFO: Finding = {
   parameter: 'x'
 }
 
-function reportJson(leg: string, conclusion: Conclusion, findings: Finding[], runId: string): string {
+function reportJson(
+  leg: string,
+  conclusion: Conclusion,
+  findings: Finding[],
+  runId: string,
+  context: WorkflowContext = {}
+): string {
   const report = runReport({
+    context,
     conclusion,
     failed: conclusion !== 'passed' && conclusion !== 'skipped',
     testRunId: runId,
@@ -570,6 +577,33 @@ describe('runSummarize, the edges', () => {
     const r = await runSummarize(settings({}), dir, log, (f) => f)
     expect(r.testRecordId).toBeUndefined()
     expect(r.matrix.legs.map((l) => l.policy)).toEqual(['policy a', '129'])
+  })
+
+  it('legs from different workflow runs: one warning naming the runs, legs and files; still summarised', async () => {
+    const dir = workspace({
+      'r/a.json': reportJson('chrome', 'passed', [], '11', { runId: '700', job: 'scan' }),
+      'r/b.json': reportJson('safari', 'passed', [], '13', { runId: '701', job: 'scan' }),
+      'r/c.json': reportJson('firefox', 'passed', [], '15', { runId: '700', job: 'scan' }),
+      'r/d.json': reportJson('edge', 'passed', [], '17', { runId: '7\n::error::forged' })
+    })
+    const r = await runSummarize(settings({ reports: 'r/*.json' }), dir, log, (f) => f)
+    expect(r.conclusion).toBe('passed')
+    expect(r.matrix.legs).toHaveLength(4)
+    const runs = r.warnings.filter((w) => /workflow runs/.test(w))
+    expect(runs).toEqual([
+      'The reports come from 2 different workflow runs (1 leg(s) name no run); they are summarised together: ' +
+        'run 700: "chrome" (r/a.json), "firefox" (r/c.json); run 701: "safari" (r/b.json).'
+    ])
+  })
+
+  it('legs of one workflow run (or naming none) raise no warning about runs', async () => {
+    const dir = workspace({
+      'r/a.json': reportJson('chrome', 'passed', [], '11', { runId: '700' }),
+      'r/b.json': reportJson('safari', 'passed', [], '13', { runId: '700' }),
+      'r/c.json': reportJson('edge', 'passed', [], '15')
+    })
+    const r = await runSummarize(settings({ reports: 'r/*.json' }), dir, log, (f) => f)
+    expect(r.warnings.filter((w) => /workflow run/.test(w))).toEqual([])
   })
 
   it('needs its settings', async () => {
