@@ -9,6 +9,9 @@ import type { FlowResult } from '../modes/flow.js'
 import type { SummarizeResult } from '../modes/summarize.js'
 import { decide, type GateDecision } from '../verdict/gate.js'
 import { withTests } from '../verdict/scan-outcome.js'
+import { gateOnCoverage } from '../verdict/coverage-gate.js'
+import { computeCoverage, createMatcher, type Coverage, type SentRequest } from '../openapi/index.js'
+import { excludedBy } from '../triage/exclude.js'
 import type { Settings } from '../inputs/settings.js'
 import { buildAnnotations } from '../report/annotations.js'
 import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
@@ -77,8 +80,9 @@ export class Publisher {
     // has found nothing yet, so no entry is "not observed" and no ignore entry "matched nothing".
     const tested =
       run !== undefined && settings.mode !== 'record' && WAITED_CONCLUSIONS.includes(result.conclusion)
-    // scan mode: the tests' own result joins the scan's verdict.
-    const decision = withTests(
+    const coverage = this.coverage(result.scan?.sent, findings)
+    // scan mode: the tests' own result joins the scan's verdict; then min-coverage.
+    const gated = withTests(
       decide({
         conclusion: result.conclusion,
         reason: result.reason,
@@ -96,6 +100,7 @@ export class Publisher {
       }),
       result.scan
     )
+    const decision = gateOnCoverage(gated, coverage, settings.minCoverage, settings.failOn)
     const report: RunReport = {
       mode: settings.mode,
       conclusion: decision.conclusion,
@@ -208,6 +213,26 @@ export class Publisher {
     // A stdout line, which the runner reads for workflow commands: the reason may quote the API.
     if (!decision.failed) port.info(logSafe(`Conclusion: ${decision.conclusion}. ${decision.reason}`))
     return decision
+  }
+
+  /**
+   * API coverage (`openapi`) of what the tests sent through the hop; undefined where the traffic is not
+   * known. Sets the outputs `operations` and `operations-tested`.
+   */
+  private coverage(sent: SentRequest[] | undefined, findings: readonly Finding[]): Coverage | undefined {
+    const api = this.rules?.api
+    if (api === undefined || sent === undefined) return undefined
+    const exclude = this.rules?.exclude ?? []
+    const coverage = computeCoverage({
+      matcher: createMatcher(api.operations),
+      spec: api.file,
+      requests: sent,
+      findings,
+      exclude: (method, path) => excludedBy(exclude, method, path) !== undefined
+    })
+    this.outputs.set(Outputs.Operations, coverage.operations)
+    this.outputs.set(Outputs.OperationsTested, coverage.tested)
+    return coverage
   }
 
   /** Every finding's status, when the rules were read (see ../triage/decide.ts). */

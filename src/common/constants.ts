@@ -45,7 +45,9 @@ export const Inputs = {
   TestsMustPass: 'tests-must-pass',
   BaselineFile: 'baseline-file',
   IgnoreFile: 'ignore-file',
-  Exclude: 'exclude'
+  Exclude: 'exclude',
+  OpenApi: 'openapi',
+  MinCoverage: 'min-coverage'
 } as const
 
 export const Outputs = {
@@ -64,7 +66,9 @@ export const Outputs = {
   NodeLogPath: 'node-log-path',
   NewVulnerabilities: 'new-vulnerabilities',
   Ignored: 'ignored',
-  BaselinePath: 'baseline-path'
+  BaselinePath: 'baseline-path',
+  Operations: 'operations',
+  OperationsTested: 'operations-tested'
 } as const
 
 /** What the main step leaves for the post step (GITHUB_STATE). Never the token. */

@@ -113,6 +113,10 @@ export interface Settings {
   ignoreFile: string
   /** Endpoints out of scope. */
   exclude: ExcludeRule[]
+  /** The API description (workspace-relative path as given); undefined without the `openapi` input. */
+  openapi?: string | undefined
+  /** Percent (0..100) of the spec's operations the tests must reach; undefined does not gate on coverage. */
+  minCoverage?: number | undefined
   /** Lowest threat score (1..100) that counts. */
   minThreat: number
   /** Percent of baselines (0..100) that may fail for technical reasons in a run that still passes. */
@@ -210,6 +214,8 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     0,
     100
   ) as number
+  const openapi = raw(Inputs.OpenApi) || undefined
+  const minCoverage = readMinCoverage(raw(Inputs.MinCoverage), mode, testRecordIdRaw, openapi)
   const autoStop = bool(Inputs.AutoStop, withDefault(Inputs.AutoStop))
   const sarif = bool(Inputs.Sarif, withDefault(Inputs.Sarif))
   const comment = bool(Inputs.Comment, withDefault(Inputs.Comment))
@@ -305,6 +311,8 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     baselineFile,
     ignoreFile,
     exclude,
+    openapi,
+    minCoverage,
     minThreat,
     techFailTolerance,
     autoStop,
@@ -389,6 +397,39 @@ function readApi(apiHost: string, consoleUrl: string): ResolvedApi {
       `${err.expected}, or empty (derived from ${Inputs.ApiHost})`
     )
   }
+}
+
+/**
+ * `min-coverage` gates on the traffic the tests sent, which only scan mode's hop sees (and summarize, from
+ * nowhere else yet: the legs' reports do not carry coverage): elsewhere a gate on it could never pass,
+ * so it is refused, naming the mode.
+ */
+function readMinCoverage(
+  value: string,
+  mode: Mode,
+  testRecordId: string,
+  openapi: string | undefined
+): number | undefined {
+  const minCoverage = integer(Inputs.MinCoverage, value, 0, 100, 'for no coverage gate')
+  if (minCoverage === undefined) return undefined
+  if (openapi === undefined) {
+    throw new InputError(
+      Inputs.MinCoverage,
+      value,
+      `expected empty without the ${Inputs.OpenApi} input: coverage is counted over the operations of the API description`
+    )
+  }
+  const where =
+    mode === 'scan' && testRecordId !== '' ? 'scan mode with test-record-id (a replay)' : `${mode} mode`
+  // summarize: the legs' reports carry no coverage yet, so a gate there could never be met.
+  if (mode !== 'scan' || testRecordId !== '') {
+    throw new InputError(
+      Inputs.MinCoverage,
+      value,
+      `expected empty in ${where}, where the step cannot know which requests the tests sent; it applies in scan mode with run`
+    )
+  }
+  return minCoverage
 }
 
 function checkExtensions(value: string): string | undefined {

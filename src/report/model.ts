@@ -192,6 +192,8 @@ export interface ScanOutcome {
   nodeLogPath?: string
   /** The summary section of what the tests sent (table and diagnoses), when the command ran. */
   trafficMarkdown?: string
+  /** What the tests sent through the hop, per method and path pattern (API coverage), when the command ran. */
+  sent?: { method: string; path: string; count: number; recorded: boolean }[]
   /** The test record the node replayed (test-record-id): no tests ran, by design. */
   replayedRecordId?: string | undefined
 }

@@ -26,7 +26,7 @@ import { startHop, type RecordingHop } from './hop.js'
 import { NodeError, preflight, startNode, type RunningNode } from './node.js'
 import type { ScanOutcome } from '../report/model.js'
 import type { Id, TestRun } from '../wallarm/types.js'
-import { TrafficCounter, diagnose, hostMatcher, renderTraffic } from './traffic.js'
+import { TrafficCounter, diagnose, hostMatcher, renderTraffic, sentRequests } from './traffic.js'
 
 export interface ScanPorts {
   /** The step's environment (the command's starts from it, less the secrets). */
@@ -188,6 +188,7 @@ export async function runScan(settings: Settings, given: FlowDeps, ports: ScanPo
     const traffic = counter.summary(hostMatcher(scan.allowedHosts))
     const diagnoses = diagnose(traffic, { allowedHosts: scan.allowedHosts, proxyVariables })
     outcome.trafficMarkdown = renderTraffic(traffic, diagnoses)
+    outcome.sent = sentRequests(traffic)
     log.info(
       `The tests ${tests.cancelled ? 'were cancelled' : `ended with exit code ${tests.exitCode}`}; ` +
         `${traffic.total} request(s) went through the FAST node.`

@@ -80,6 +80,19 @@ export function pathPattern(path: string): string {
  * Empty: every host is recorded. A port in an entry is ignored, as nginx ignores it in server_name; an
  * IPv6 address matches with or without brackets (`[::1]`, `::1`).
  */
+/**
+ * What the tests sent, for API coverage (src/openapi's SentRequest): one entry per method and path pattern
+ * (the ledger keeps patterns, `{id}` for ids, which an operation's template segment matches too). Tunnels,
+ * the overflow row and requests that never reached the node (excluded, refused) are left out.
+ */
+export function sentRequests(
+  summary: TrafficSummary
+): { method: string; path: string; count: number; recorded: boolean }[] {
+  return summary.rows
+    .filter((r) => r.pattern.startsWith('/') && !r.excluded && !r.refused)
+    .map((r) => ({ method: r.method, path: r.pattern, count: r.requests, recorded: r.recorded }))
+}
+
 export function hostMatcher(allowedHosts: string): (host: string) => boolean {
   const entries = allowedHosts
     .trim()

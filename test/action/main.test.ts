@@ -36,6 +36,23 @@ describe('early exits', () => {
     expect(h.clients).toEqual([])
   })
 
+  it('refuses an API description that is missing or unparsable before any request, naming input, file and line', async () => {
+    h = await stepHarness()
+    const workspace = mkdtempSync(join(tmpdir(), 'wallarm-ws-'))
+    const missing = await main(h, h.runner({ mode: 'record', token: TOKEN, openapi: 'api/openapi.yaml' }), {
+      env: { GITHUB_WORKSPACE: workspace }
+    })
+    expect(missing.failure).toContain('Input "openapi": api/openapi.yaml')
+    expect(missing.outputs.conclusion).toBe('error')
+    writeFileSync(join(workspace, 'bad.yaml'), 'openapi: 3.0.3\npaths:\n  /a:\n    get: [\n')
+    const bad = await main(h, h.runner({ mode: 'record', token: TOKEN, openapi: 'bad.yaml' }), {
+      env: { GITHUB_WORKSPACE: workspace }
+    })
+    expect(bad.failure).toMatch(/Input "openapi": bad\.yaml:\d+/)
+    expect(h.emu.requests).toEqual([])
+    expect(h.clients).toEqual([])
+  })
+
   it('masks the token as given and trimmed, and the GitHub token', async () => {
     h = await stepHarness()
     const r = await main(h, h.runner({ mode: 'nope', 'github-token': 'ghs_x' }), {

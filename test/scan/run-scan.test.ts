@@ -120,6 +120,13 @@ describe('runScan with a node of one’s own (node-url)', () => {
     expect(result.scan).toMatchObject({ testsExitCode: 4, testsCancelled: false, testsMustPass: true })
     expect(result.scan.nodeLogPath).toBeUndefined()
     expect(result.scan.trafficMarkdown).toContain('`/api/products/{id}`')
+    // The ledger for API coverage (openapi): per method and path pattern, recorded or not.
+    expect(result.scan.sent).toContainEqual({
+      method: 'GET',
+      path: '/api/products/{id}',
+      count: 1,
+      recorded: true
+    })
     expect(readFileSync(envFile, 'utf8')).not.toContain(TOKEN)
     expect(h.logs).toContain(`Using the FAST node at ${h.emu.proxyUrl} (node-url): no container is started.`)
     expect(h.logs).toContain('The tests ended with exit code 4; 2 request(s) went through the FAST node.')

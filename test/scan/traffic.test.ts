@@ -9,6 +9,7 @@ import {
   pathPattern,
   renderTraffic,
   statusClass,
+  sentRequests,
   summarize,
   type SeenRequest
 } from '../../src/scan/traffic.js'
@@ -368,6 +369,23 @@ describe('exchanges that did not complete', () => {
     expect(lines).toEqual([
       '1 answer was cut off mid-body (the target or the FAST node closed the connection): the tests got part of it.',
       '2 requests were abandoned by the test client before their answers were complete (a dropped download or upload); the hop aborted them at the node.'
+    ])
+  })
+})
+
+describe('sentRequests: the ledger for API coverage', () => {
+  it('one entry per method and pattern, recorded by host; no tunnels, excluded or refused requests', () => {
+    const counter = new TrafficCounter()
+    counter.add(req('GET', 'app', '/users/7', 200))
+    counter.add(req('GET', 'app', '/users/8', 200))
+    counter.add(req('GET', 'other', '/x', 200))
+    counter.add(req('CONNECT', 'app', '', 200))
+    counter.add({ ...req('POST', 'app', '/logout', 200), excluded: true })
+    counter.add({ ...req('GET', 'app', '/big', undefined), refused: true })
+    const sent = sentRequests(counter.summary((h) => h === 'app'))
+    expect(sent).toEqual([
+      { method: 'GET', path: '/users/{id}', count: 2, recorded: true },
+      { method: 'GET', path: '/x', count: 1, recorded: false }
     ])
   })
 })

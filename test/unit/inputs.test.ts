@@ -553,3 +553,46 @@ describe('readSettings: modes', () => {
     expect(read({ mode: 'record', 'test-record-name': 'rec' }).testRecordName).toBe('rec')
   })
 })
+
+describe('readSettings: openapi and min-coverage', () => {
+  it('keeps the spec path and the percentage in scan mode with run', () => {
+    const scan = read({
+      mode: 'scan',
+      run: 'npm test',
+      target: 'http://127.0.0.1:3000',
+      openapi: 'api.yaml',
+      'min-coverage': '80'
+    })
+    expect(scan).toMatchObject({ openapi: 'api.yaml', minCoverage: 80 })
+    expect(read({ mode: 'record', openapi: 'api.yaml' })).toMatchObject({
+      openapi: 'api.yaml',
+      minCoverage: undefined
+    })
+  })
+
+  it('refuses min-coverage outside 0..100, and without openapi', () => {
+    const args = { mode: 'scan', run: 'npm test', target: 'http://127.0.0.1:3000', openapi: 'api.yaml' }
+    expect(errorOf(() => read({ ...args, 'min-coverage': '101' })).message).toContain(
+      'Input "min-coverage" has the value "101"'
+    )
+    expect(errorOf(() => read({ ...args, 'min-coverage': '50%' })).input).toBe('min-coverage')
+    const without = errorOf(() => read({ ...args, openapi: '', 'min-coverage': '50' }))
+    expect(without.message).toContain('without the openapi input')
+  })
+
+  it.each([
+    ['record', {}, 'record mode'],
+    ['reuse', { 'test-record-id': '5' }, 'reuse mode'],
+    ['stop', { 'test-run-id': '5' }, 'stop mode'],
+    ['wait', { 'test-run-id': '5' }, 'wait mode'],
+    ['summarize', { reports: 'r/*.json' }, 'summarize mode'],
+    ['scan', { 'test-record-id': '5', target: 'http://127.0.0.1:3000' }, 'scan mode with test-record-id']
+  ])(
+    'refuses min-coverage in %s mode where the traffic cannot be known, naming the mode',
+    (mode, extra, named) => {
+      const err = errorOf(() => read({ mode, openapi: 'api.yaml', 'min-coverage': '50', ...extra }))
+      expect(err.input).toBe('min-coverage')
+      expect(err.message).toContain(named)
+    }
+  )
+})
