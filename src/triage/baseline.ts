@@ -132,8 +132,9 @@ const BASELINE_STATUSES: ReadonlySet<string> = new Set(['new', 'expired', 'known
  * The entries plus this run's findings that the gate counted or would count: an entry found again gets
  * `last_seen` = `day`, a new identity a new entry under its path template (first and last seen `day`).
  * Every entry given is kept, with the reason, ticket and expiry people wrote. Left out: ignored, triaged
- * and out-of-scope findings (their own rules decide every run), and findings without a location (no
- * entry could tell them apart: ./identity.ts). A finding without a decision (no rules) is taken as new.
+ * and out-of-scope findings and those whose ignore entry expired (their own rules decide every run), and
+ * findings without a location (no entry could tell them apart: ./identity.ts). A finding without a
+ * decision (no rules) is taken as new.
  * Sorted by identity, so the committed file's diff shows only what changed.
  */
 export function mergeBaseline(baseline: Baseline, findings: readonly Finding[], day: string): Baseline {
@@ -142,6 +143,9 @@ export function mergeBaseline(baseline: Baseline, findings: readonly Finding[], 
   for (const { key, entry } of entries) byKey.set(key, [...(byKey.get(key) ?? []), entry])
   for (const f of findings) {
     if (!isLocated(f) || !BASELINE_STATUSES.has(f.decision?.status ?? 'new')) continue
+    // Counted because its ignore entry expired: written here it would be `known` on the next run, and the
+    // expiry would never take effect. The ignore entry stays the one rule that decides it.
+    if (f.decision?.expiredFrom === 'ignore') continue
     const key = identityKey(f)
     const known = byKey.get(key)
     if (known) for (const e of known) e.last_seen = day > e.last_seen ? day : e.last_seen

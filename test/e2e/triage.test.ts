@@ -65,7 +65,7 @@ describe('the bundled action: a pull-request check on new findings', () => {
     return ws
   }
 
-  it('one finding of each status: only new and expired ones count, in every report; then only known ones pass', async () => {
+  it('one finding of each status: only new and expired ones count, in every report; then, with its merged baseline committed, the rest is known but the expired ignore entry’s finding still counts', async () => {
     const host = new URL(target.url).host
     // An earlier run found /t/triaged, and someone marked it false positive in the console.
     const first = await step({ mode: 'stop' }, { env: await record(['/t/triaged']) })
@@ -158,26 +158,28 @@ describe('the bundled action: a pull-request check on new findings', () => {
     ) as { testsuites: { failures: string; skipped: string } }
     expect(junit.testsuites).toMatchObject({ failures: '2', skipped: '4' })
 
-    // The merged baseline: what the gate counted or would count (new, expired, known), the known one's
-    // first_seen kept; never the ignored, triaged or out-of-scope ones, whose own rules decide every run.
+    // The merged baseline: what the gate counted or would count (new, known), the known one's first_seen
+    // kept; never the ignored, triaged or out-of-scope ones, nor the one whose ignore entry expired: their
+    // own rules decide every run.
     const merged = JSON.parse(readFileSync(stop.outputs['baseline-path']!, 'utf8')) as {
       entries: Array<{ path: string; first_seen: string; last_seen: string }>
     }
-    expect(merged.entries.map((e) => e.path).sort()).toEqual(['/t/expired', '/t/known', '/t/new'])
+    expect(merged.entries.map((e) => e.path).sort()).toEqual(['/t/known', '/t/new'])
     expect(merged.entries.find((e) => e.path === '/t/known')).toMatchObject({
       first_seen: day(-30),
       last_seen: day(0)
     })
 
-    // Committed as the baseline beside the same ignore file and exclude: every finding is known, or set
-    // aside by its own rule again.
+    // Committed as the baseline beside the same ignore file and exclude: every finding is known, or decided
+    // by its own rule again; the expired ignore entry's finding still counts (committing the file did not
+    // turn it into a known one).
     const ws2 = workspace({
       '.github/wallarm-fast-baseline.json': readFileSync(stop.outputs['baseline-path']!, 'utf8'),
       '.github/wallarm-fast-ignore.yml': readFileSync(join(ws, '.github/wallarm-fast-ignore.yml'), 'utf8')
     })
     // The same record again, gated on new findings and on all of them: [exit code, outputs].
     for (const [failOn, exitCode, conclusion, counted] of [
-      ['new-vulnerabilities', 0, 'passed', '0'],
+      ['new-vulnerabilities', 1, 'failed', '1'],
       ['vulnerabilities', 1, 'failed', '3']
     ] as const) {
       const reuse = await step(
@@ -192,7 +194,7 @@ describe('the bundled action: a pull-request check on new findings', () => {
       expect(reuse.exitCode, visibleLog(reuse)).toBe(exitCode)
       expect(reuse.outputs).toMatchObject({
         conclusion,
-        'new-vulnerabilities': '0',
+        'new-vulnerabilities': '1',
         vulnerabilities: counted
       })
     }

@@ -187,6 +187,22 @@ describe('road 6: the merged baseline holds what the gate counted or would count
       })
     )
     expect(run2.findings[0]!.decision).toMatchObject({ status: 'expired', counted: true })
+    // Run 2's merged baseline committed in turn: the expired ignore entry does not become a known finding.
+    const committed2 = parseBaseline(
+      formatBaseline(mergeBaseline(committed, run2.findings, '2026-04-02')),
+      'b.json'
+    )
+    expect(committed2.entries).toEqual([])
+    const run3 = decideStatuses(
+      [at('/legacy')],
+      rules({
+        baseline: committed2,
+        ignore: ignoreUntil('2026-03-31'),
+        nowMs: Date.parse('2026-04-03T00:00:00Z'),
+        failOn: 'new-vulnerabilities'
+      })
+    )
+    expect(run3.findings[0]!.decision).toMatchObject({ status: 'expired', counted: true })
   })
 })
 
