@@ -116,7 +116,8 @@ export class Publisher {
       warnings: result.warnings,
       context: this.context,
       scan: result.scan,
-      triage: this.triageSummary(triage, tested)
+      triage: this.triageSummary(triage, tested),
+      coverage
     }
     return this.deliver(report, decision, {
       warnings: [...result.warnings, ...(triage?.warnings ?? [])],

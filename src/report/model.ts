@@ -5,6 +5,7 @@
  */
 import type { Conclusion, Mode } from '../common/constants.js'
 import type { TestRun } from '../wallarm/types.js'
+import type { Coverage } from '../openapi/index.js'
 
 /** One vulnerability, from the full details (`POST /v1/objects/vuln`) where the token may read them, else from the run's own `vulns`. */
 export interface Finding {
@@ -112,6 +113,12 @@ export interface RunReport {
   triage?: TriageSummary | undefined
   /** summarize mode: the legs of the matrix. */
   matrix?: MatrixReport | undefined
+  /**
+   * API coverage (`openapi`): every operation of the API description with what the tests sent, the
+   * baselines recorded and the findings; undefined where the traffic is not known (every mode but scan
+   * with a hop, and a summarize whose legs carry none).
+   */
+  coverage?: Coverage | undefined
 }
 
 /** summarize mode: one leg of the matrix, as its report said. */
