@@ -59,103 +59,104 @@ export const MAX_HEADER_BYTES = 256 * 1024
 /** The first byte of a TLS record carrying a handshake (a ClientHello opens every TLS connection). */
 const TLS_HANDSHAKE = 0x16
 
+/** Starts a recording hop on loopback (see the module comment) and returns once it listens. */
 export async function startHop(options: HopOptions): Promise<RecordingHop> {
-  const upstream = new URL(options.upstream)
-  const upstreamHost = upstream.hostname.replace(/^\[|\]$/g, '')
-  const upstreamPort = upstream.port === '' ? 80 : Number(upstream.port)
-  const agent = nodeAgent()
-  const sockets = new Set<Duplex>()
+  const hop = new Hop(options)
+  const port = await hop.listen(options.port ?? 0)
+  return { url: `http://127.0.0.1:${port}`, port, close: () => hop.close() }
+}
+
+/** Notes one request once, with the answer's status (or the lack of one) when it is known. */
+type Note = (status: number | undefined, incomplete?: SeenRequest['incomplete']) => void
+
+/** A request target as the hop counts it (./requestTarget). */
+type Target = NonNullable<ReturnType<typeof requestTarget>>
+
+/**
+ * The hop's server and what its handlers share: the node's address, the keep-alive agent to it, the
+ * sockets to close at the end, and what is known of each client socket (a plain-HTTP tunnel's authority,
+ * the request line last seen on it).
+ */
+class Hop {
+  private readonly upstream: URL
+  private readonly upstreamHost: string
+  private readonly upstreamPort: number
+  private readonly agent = nodeAgent()
+  private readonly sockets = new Set<Duplex>()
   /** Client sockets that carry plain HTTP inside a CONNECT tunnel, with the tunnel's authority. */
-  const tunnels = new WeakMap<object, string>()
-
+  private readonly tunnels = new WeakMap<object, string>()
   /** The request line last seen on each client socket, and the listeners that note it. */
-  const heads = new WeakMap<object, { method: string; target: string }>()
-  const sniffers = new WeakMap<object, (chunk: Buffer) => void>()
+  private readonly heads = new WeakMap<object, { method: string; target: string }>()
+  private readonly sniffers = new WeakMap<object, (chunk: Buffer) => void>()
+  private readonly server: http.Server
+  private closed: Promise<void> | undefined
 
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => forward(req, res))
-  server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => tunnel(req, client, head))
-  server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => upgrade(req, client, head))
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuse(err, socket))
-  server.on('connection', (socket: Duplex) => {
-    if (sniffers.has(socket)) return // a plain-HTTP tunnel's socket, handed back to the parser
-    noteHeads(socket)
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-  })
+  constructor(private readonly options: HopOptions) {
+    this.upstream = new URL(options.upstream)
+    this.upstreamHost = this.upstream.hostname.replace(/^\[|\]$/g, '')
+    this.upstreamPort = this.upstream.port === '' ? 80 : Number(this.upstream.port)
+    const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) =>
+      this.forward(req, res)
+    )
+    server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) =>
+      this.tunnel(req, client, head)
+    )
+    server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) =>
+      this.upgrade(req, client, head)
+    )
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.refuse(err, socket))
+    server.on('connection', (socket: Duplex) => this.accept(socket))
+    this.server = server
+  }
 
-  function forward(req: IncomingMessage, res: ServerResponse): void {
-    heads.delete(req.socket)
-    // Inside a plain-HTTP tunnel, requests name only the path: the tunnel names the host.
-    const url = absolute(req.url ?? '', tunnels.get(req.socket))
-    const target = requestTarget(url)
-    if (target === undefined) {
-      res.writeHead(400, { 'content-type': 'text/plain' })
-      res.end(
-        'This is the FAST node proxy: send requests to the application through it (HTTP_PROXY), not to it.\n'
-      )
-      return
-    }
-    const direct = url.startsWith('http:') && excludedBy(options.exclude ?? [], req.method, target.path)
-    let noted = false
-    const seen = (status: number | undefined, incomplete?: SeenRequest['incomplete']): void => {
-      if (noted) return
-      noted = true
-      options.onRequest({
-        method: req.method ?? 'GET',
-        host: target.host,
-        path: target.path,
-        status,
-        ...(direct ? { excluded: true } : {}),
-        ...(incomplete ? { incomplete } : {})
+  /** Listens on loopback; resolves with the port. */
+  async listen(port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject)
+        resolve()
       })
-    }
-    const headers = passOn(req.rawHeaders)
-    if (!req.rawHeaders.some((_, i) => i % 2 === 0 && /^host$/i.test(req.rawHeaders[i]!)))
-      headers.push('Host', target.authority)
-    const to = direct ? new URL(url) : undefined
+    })
+    return (this.server.address() as AddressInfo).port
+  }
+
+  /** Stops listening and closes every connection, both ways (once: later calls get the same promise). */
+  close(): Promise<void> {
+    return (this.closed ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve())
+      for (const socket of this.sockets) socket.destroy()
+      this.agent.destroy()
+    }))
+  }
+
+  /** A new client connection: its request lines are noted, and it is closed with the hop. */
+  private accept(socket: Duplex): void {
+    if (this.sniffers.has(socket)) return // a plain-HTTP tunnel's socket, handed back to the parser
+    this.noteHeads(socket)
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+  }
+
+  /** A plain-HTTP request: passed to the node (or, when excluded, straight to its target) and noted. */
+  private forward(req: IncomingMessage, res: ServerResponse): void {
+    this.heads.delete(req.socket)
+    // Inside a plain-HTTP tunnel, requests name only the path: the tunnel names the host.
+    const url = absolute(req.url ?? '', this.tunnels.get(req.socket))
+    const target = requestTarget(url)
+    if (target === undefined) return notAProxyRequest(res)
+    const direct =
+      url.startsWith('http:') && excludedBy(this.options.exclude ?? [], req.method, target.path) !== undefined
+    const seen = this.noteOnce(req.method ?? 'GET', target, direct)
     let answerStatus: number | undefined
     const up = requestNode(
-      {
-        host: to ? to.hostname.replace(/^\[|\]$/g, '') : upstreamHost,
-        port: to ? Number(to.port || 80) : upstreamPort,
-        method: req.method,
-        // As the client sent it: an absolute-form target is passed on byte for byte; an excluded
-        // request goes to its target in origin form (the same bytes after the authority).
-        path: to ? originForm(url) : url,
-        headers,
-        agent,
-        maxHeaderSize: MAX_HEADER_BYTES
-      },
+      this.requestOptions(req, url, target, direct),
       req,
       (answer) => {
         answerStatus = answer.statusCode
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, passOn(answer.rawHeaders))
-        answer.pipe(res)
-        // Cut off mid-body (the target or the node reset it): the client gets a cut answer, as it would
-        // straight from the node, and the ledger says so.
-        answer.once('close', () => {
-          if (answer.complete) return
-          seen(answer.statusCode, 'answer cut off')
-          res.destroy()
-        })
-        answer.on('error', () => undefined)
+        passAnswer(answer, res, seen)
       },
-      (err) => {
-        if (res.headersSent) {
-          res.destroy()
-          return
-        }
-        // An answer Node cannot parse (headers over the limit) is still an answer: the node is up.
-        const unreadable = err.code?.startsWith('HPE_') === true
-        seen(unreadable ? 502 : undefined)
-        res.writeHead(502, { 'content-type': 'text/plain' })
-        res.end(
-          unreadable
-            ? `The answer through the FAST node at ${upstream.host} could not be read (${err.message}); ` +
-                `the recording hop passes header sections up to ${MAX_HEADER_BYTES / 1024} KiB.\n`
-            : `The FAST node at ${upstream.host} did not answer: ${err.message}\n`
-        )
-      }
+      (err) => this.noAnswer(err, res, seen)
     )
     res.once('finish', () => seen(answerStatus ?? 502))
     res.once('close', () => {
@@ -166,13 +167,72 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
     })
   }
 
+  /** The note of one forwarded request, given to `onRequest` the first time it is called only. */
+  private noteOnce(method: string, target: Target, direct: boolean): Note {
+    let noted = false
+    return (status, incomplete) => {
+      if (noted) return
+      noted = true
+      this.options.onRequest({
+        method,
+        host: target.host,
+        path: target.path,
+        status,
+        ...(direct ? { excluded: true } : {}),
+        ...(incomplete ? { incomplete } : {})
+      })
+    }
+  }
+
+  /** Where a forwarded request goes (the node, or its own target when excluded), with what headers. */
+  private requestOptions(
+    req: IncomingMessage,
+    url: string,
+    target: Target,
+    direct: boolean
+  ): http.RequestOptions {
+    const headers = passOn(req.rawHeaders)
+    if (!req.rawHeaders.some((_, i) => i % 2 === 0 && /^host$/i.test(req.rawHeaders[i]!)))
+      headers.push('Host', target.authority)
+    const to = direct ? new URL(url) : undefined
+    return {
+      host: to ? to.hostname.replace(/^\[|\]$/g, '') : this.upstreamHost,
+      port: to ? Number(to.port || 80) : this.upstreamPort,
+      method: req.method,
+      // As the client sent it: an absolute-form target is passed on byte for byte; an excluded
+      // request goes to its target in origin form (the same bytes after the authority).
+      path: to ? originForm(url) : url,
+      headers,
+      agent: this.agent,
+      maxHeaderSize: MAX_HEADER_BYTES
+    }
+  }
+
+  /** No answer from the node (or one it could not read): a 502 that says which, unless the answer began. */
+  private noAnswer(err: NodeJS.ErrnoException, res: ServerResponse, seen: Note): void {
+    if (res.headersSent) {
+      res.destroy()
+      return
+    }
+    // An answer Node cannot parse (headers over the limit) is still an answer: the node is up.
+    const unreadable = err.code?.startsWith('HPE_') === true
+    seen(unreadable ? 502 : undefined)
+    res.writeHead(502, { 'content-type': 'text/plain' })
+    res.end(
+      unreadable
+        ? `The answer through the FAST node at ${this.upstream.host} could not be read (${err.message}); ` +
+            `the recording hop passes header sections up to ${MAX_HEADER_BYTES / 1024} KiB.\n`
+        : `The FAST node at ${this.upstream.host} did not answer: ${err.message}\n`
+    )
+  }
+
   /**
    * A request the hop's parser refused (headers over MAX_HEADER_BYTES, a malformed request line): it
    * is answered as Node would answer it, and counted, since the tests did send it.
    */
-  function refuse(err: NodeJS.ErrnoException, socket: Duplex): void {
-    const head = heads.get(socket)
-    heads.delete(socket)
+  private refuse(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const head = this.heads.get(socket)
+    this.heads.delete(socket)
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy()
       return
@@ -180,9 +240,9 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
     const status =
       err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
     if (head !== undefined) {
-      const target = requestTarget(absolute(head.target, tunnels.get(socket)))
+      const target = requestTarget(absolute(head.target, this.tunnels.get(socket)))
       if (target !== undefined)
-        options.onRequest({
+        this.options.onRequest({
           method: head.method,
           host: target.host,
           path: target.path,
@@ -190,28 +250,21 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
           refused: true
         })
     }
-    const body =
-      status === 431
-        ? `The recording hop in front of the FAST node passes header sections up to ${MAX_HEADER_BYTES / 1024} KiB.\n`
-        : `The recording hop in front of the FAST node could not read this request (${err.code ?? err.message}).\n`
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-    )
+    socket.end(refusal(status, err))
   }
 
   /**
    * Notes the request line of each request as its first bytes arrive, for `refuse`: once the parser has
    * refused a request, Node no longer says what its method and target were.
    */
-  function noteHeads(socket: Duplex): void {
+  private noteHeads(socket: Duplex): void {
     const listener = (chunk: Buffer): void => {
       const head = requestLine(chunk)
-      if (head !== undefined) heads.set(socket, head)
+      if (head !== undefined) this.heads.set(socket, head)
     }
     // Ahead of the parser's own listener: the line is known before the parser can refuse the request.
     socket.prependListener('data', listener)
-    sniffers.set(socket, listener)
+    this.sniffers.set(socket, listener)
   }
 
   /**
@@ -221,9 +274,9 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
    * here as requests to the tunnel's authority, each passed to the node in absolute form, so that the
    * node records it (a node may not look inside a tunnel to a plain-HTTP port) and the hop sees paths.
    */
-  function tunnel(req: IncomingMessage, client: Duplex, head: Buffer): void {
+  private tunnel(req: IncomingMessage, client: Duplex, head: Buffer): void {
     const authority = req.url ?? ''
-    heads.delete(client)
+    this.heads.delete(client)
     client.on('error', () => undefined)
     client.write('HTTP/1.1 200 Connection established\r\n\r\n')
     // A client that closes before its first byte leaves nothing to pass on, and nothing to hold.
@@ -233,33 +286,33 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
       client.off('end', gone)
       client.pause()
       client.unshift(first)
-      if (first[0] === TLS_HANDSHAKE) {
-        const sniffer = sniffers.get(client)
-        if (sniffer) client.off('data', sniffer)
-        tunnelTls(authority, req, client)
-      } else {
-        tunnels.set(client, authority)
-        server.emit('connection', client)
-        client.resume()
-      }
+      if (first[0] === TLS_HANDSHAKE) this.tunnelTls(authority, req, client)
+      else this.tunnelHttp(authority, client)
     }
     if (head.length > 0) decide(head)
     else client.once('data', decide)
   }
 
-  function tunnelTls(authority: string, req: IncomingMessage, client: Duplex): void {
+  /** Plain HTTP inside a tunnel: the socket goes back to the hop's own parser, the tunnel naming the host. */
+  private tunnelHttp(authority: string, client: Duplex): void {
+    this.tunnels.set(client, authority)
+    this.server.emit('connection', client)
+    client.resume()
+  }
+
+  /** TLS inside a tunnel: passed through the node's own CONNECT, and noted with the host only. */
+  private tunnelTls(authority: string, req: IncomingMessage, client: Duplex): void {
+    const sniffer = this.sniffers.get(client)
+    if (sniffer) client.off('data', sniffer)
     let host = authority
     try {
       host = hostOf(new URL(`http://${authority}`))
     } catch {
       // Keep the authority as given: it is only counted.
     }
-    const seen = (status: number | undefined): void => {
-      options.onRequest({ method: 'CONNECT', host, path: '', status })
-    }
-    nodeTunnel(authority, req, client, (status, upSocket) => {
-      seen(status)
-      if (upSocket) join(client, upSocket)
+    this.nodeTunnel(authority, req, client, (status, upSocket) => {
+      this.options.onRequest({ method: 'CONNECT', host, path: '', status })
+      if (upSocket) this.join(client, upSocket)
     })
   }
 
@@ -268,15 +321,15 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
    * gets the node's status, and its socket when the tunnel is open (else the client is closed: all it
    * can be told now is that the tunnel closed).
    */
-  function nodeTunnel(
+  private nodeTunnel(
     authority: string,
     req: IncomingMessage,
     client: Duplex,
     opened: (status: number | undefined, upSocket?: net.Socket) => void
   ): void {
     const up = http.request({
-      host: upstreamHost,
-      port: upstreamPort,
+      host: this.upstreamHost,
+      port: this.upstreamPort,
       method: 'CONNECT',
       path: authority,
       headers: { host: authority, ...pick(req.headers, 'proxy-authorization') },
@@ -304,9 +357,9 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
   }
 
   /** Joins a client to its node socket as one tunnel, which closes whole (./tunnel.ts). */
-  function join(client: Duplex, upSocket: net.Socket): void {
-    sockets.add(upSocket)
-    upSocket.once('close', () => sockets.delete(upSocket))
+  private join(client: Duplex, upSocket: net.Socket): void {
+    this.sockets.add(upSocket)
+    upSocket.once('close', () => this.sockets.delete(upSocket))
     splice(client, upSocket)
     client.resume()
   }
@@ -317,53 +370,69 @@ export async function startHop(options: HopOptions): Promise<RecordingHop> {
    * the node), otherwise on a connection of its own to the node, which answers it as it answers any
    * upgrade. Noted with the status of the answer's first line.
    */
-  function upgrade(req: IncomingMessage, client: Duplex, head: Buffer): void {
-    heads.delete(client)
+  private upgrade(req: IncomingMessage, client: Duplex, head: Buffer): void {
+    this.heads.delete(client)
     client.on('error', () => undefined)
-    const authority = tunnels.get(client)
+    const authority = this.tunnels.get(client)
     const target = requestTarget(absolute(req.url ?? '', authority))
     if (target === undefined) {
       client.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
     const seen = (status: number | undefined): void =>
-      options.onRequest({ method: req.method ?? 'GET', host: target.host, path: target.path, status })
+      this.options.onRequest({ method: req.method ?? 'GET', host: target.host, path: target.path, status })
     const sent = Buffer.concat([rawHead(req), head])
     const pass = (upSocket: net.Socket): void => {
       upSocket.once('data', (first: Buffer) => seen(statusOf(first)))
       upSocket.write(sent)
-      join(client, upSocket)
+      this.join(client, upSocket)
     }
     if (authority !== undefined) {
-      nodeTunnel(authority, req, client, (status, upSocket) => (upSocket ? pass(upSocket) : seen(status)))
+      this.nodeTunnel(authority, req, client, (status, upSocket) =>
+        upSocket ? pass(upSocket) : seen(status)
+      )
       return
     }
-    const upSocket = net.connect(upstreamPort, upstreamHost, () => pass(upSocket))
+    const upSocket = net.connect(this.upstreamPort, this.upstreamHost, () => pass(upSocket))
     upSocket.once('error', () => {
       if (upSocket.connecting) seen(undefined)
       client.destroy()
     })
   }
+}
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
+/** A request sent to the hop as if it were the server (not in absolute form): a 400 that says what the hop is. */
+function notAProxyRequest(res: ServerResponse): void {
+  res.writeHead(400, { 'content-type': 'text/plain' })
+  res.end(
+    'This is the FAST node proxy: send requests to the application through it (HTTP_PROXY), not to it.\n'
+  )
+}
+
+/** The node's (or the target's) answer, passed to the client as it comes; a cut-off answer is noted so. */
+function passAnswer(answer: IncomingMessage, res: ServerResponse, seen: Note): void {
+  res.writeHead(answer.statusCode ?? 502, answer.statusMessage, passOn(answer.rawHeaders))
+  answer.pipe(res)
+  // Cut off mid-body (the target or the node reset it): the client gets a cut answer, as it would
+  // straight from the node, and the ledger says so.
+  answer.once('close', () => {
+    if (answer.complete) return
+    seen(answer.statusCode, 'answer cut off')
+    res.destroy()
   })
-  const port = (server.address() as AddressInfo).port
-  let closed: Promise<void> | undefined
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () =>
-      (closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-        agent.destroy()
-      }))
-  }
+  answer.on('error', () => undefined)
+}
+
+/** The raw answer to a request the parser refused, as Node words it, with what the hop could not read. */
+function refusal(status: number, err: NodeJS.ErrnoException): string {
+  const body =
+    status === 431
+      ? `The recording hop in front of the FAST node passes header sections up to ${MAX_HEADER_BYTES / 1024} KiB.\n`
+      : `The recording hop in front of the FAST node could not read this request (${err.code ?? err.message}).\n`
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  )
 }
 
 /** An origin-form target inside a plain-HTTP tunnel made absolute with the tunnel's authority. */
