@@ -149,15 +149,84 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
   const warnings: string[] = []
 
   const mode = oneOf(Inputs.Mode, raw(Inputs.Mode), Modes, 'the input is required')
+  const access = readAccess(raw, withDefault, env)
+  const name = raw(Inputs.Name) || defaultName(env)
+  const description = raw(Inputs.Description) || defaultDescription(env)
+  const ids = readIds(raw, env, mode, warnings)
+  const recording = readRecording(raw, withDefault, mode)
+  const scan = mode === 'scan' ? readScanSettings(raw, warnings) : undefined
+  const summarize = mode === 'summarize' ? readSummarizeSettings(raw) : undefined
+  const waits = readWaits(withDefault)
+  const verdict = readVerdict(read, raw, withDefault, mode, ids.testRecordIdRaw)
+  const publishing = readPublishing(raw, withDefault)
 
+  const uses = modeUses(mode, ids.testRecordIdRaw)
+  refuseRecordIntoGivenRecord(mode, ids.testRecordIdRaw)
+  warnings.push(...unusedInputs(raw, mode, uses, ids))
+  const excludeWarning = excludeCaveat({ mode, exclude: verdict.exclude }, ids.testRecordId)
+  if (excludeWarning !== undefined) warnings.push(excludeWarning)
+  if (!uses.stops && isSetAndNotDefault(raw, Inputs.StopGracePeriod))
+    warnings.push(ignoredIn(mode, Inputs.StopGracePeriod, 'stop mode'))
+  // Mode requirements, only when the step will reach the API (see the module comment).
+  if (access.token !== undefined) requireModeInputs(mode, ids)
+
+  return {
+    mode,
+    ...access,
+    name,
+    description,
+    policyId: ids.policyId,
+    testRecordName: uses.records && ids.testRecordNameRaw !== '' ? ids.testRecordNameRaw : undefined,
+    testRecordId: mode === 'reuse' || uses.replays ? ids.testRecordId : undefined,
+    testRunId: mode === 'stop' || mode === 'wait' ? ids.testRunId : undefined,
+    ...recording,
+    ...waits,
+    ...verdict,
+    ...publishing,
+    scan,
+    summarize,
+    warnings
+  }
+}
+
+/** An input's raw value (trimmed), and the same with action.yml's default when empty. */
+type Raw = (name: InputName) => string
+
+/** The ids the inputs name, as given (for messages and warnings) and as parsed. */
+interface Ids {
+  policyId: number | undefined
+  testRecordNameRaw: string
+  testRecordIdRaw: string
+  testRecordId: string | undefined
+  testRunIdRaw: string
+  testRunId: string | undefined
+}
+
+/** What a mode does with a test record: replay one (scan with test-record-id), record, stop a recording. */
+interface ModeUses {
+  replays: boolean
+  records: boolean
+  stops: boolean
+}
+
+/** The tokens, what to do without one, and the API's and console's addresses. */
+function readAccess(
+  raw: Raw,
+  withDefault: Raw,
+  env: NodeJS.ProcessEnv
+): Pick<Settings, 'token' | 'apiToken' | 'ifNoToken' | 'api'> {
   const token = readToken(raw(Inputs.Token), env)
   const apiToken = readApiToken(raw(Inputs.ApiToken))
   const ifNoToken = oneOf(Inputs.IfNoToken, withDefault(Inputs.IfNoToken), ['fail', 'skip'] as const)
   const api = readApi(withDefault(Inputs.ApiHost), raw(Inputs.ConsoleUrl))
+  return { token, apiToken, ifNoToken, api }
+}
 
-  const name = raw(Inputs.Name) || defaultName(env)
-  const description = raw(Inputs.Description) || defaultDescription(env)
-
+/**
+ * policy-id, test-record-name, test-record-id and test-run-id (else `WALLARM_FAST_TEST_RUN_ID`: a value
+ * there that is no run id is ignored, with a warning in the modes that would use it).
+ */
+function readIds(raw: Raw, env: NodeJS.ProcessEnv, mode: Mode, warnings: string[]): Ids {
   const policyId = smallId(Inputs.PolicyId, raw(Inputs.PolicyId))
   const testRecordNameRaw = raw(Inputs.TestRecordName)
   const testRecordIdRaw = raw(Inputs.TestRecordId)
@@ -173,7 +242,23 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
       }
     }
   }
+  return { policyId, testRecordNameRaw, testRecordIdRaw, testRecordId, testRunIdRaw, testRunId }
+}
 
+/** What a new test run is given: its request rates, the recording's timeout, what it skips. */
+function readRecording(
+  raw: Raw,
+  withDefault: Raw,
+  mode: Mode
+): Pick<
+  Settings,
+  | 'rps'
+  | 'rpsPerBaseline'
+  | 'inactivityTimeout'
+  | 'stopOnFirstFail'
+  | 'skipDuplicatedBaselines'
+  | 'fileExtensionsToExclude'
+> {
   const rps = integer(Inputs.Rps, raw(Inputs.Rps), 1, 1000, 'for no cap')
   const rpsPerBaseline = integer(Inputs.RpsPerBaseline, raw(Inputs.RpsPerBaseline), 1, 500, 'for no cap')
   // Empty: 600 s in record mode; in scan mode the API's largest, as the step always stops the recording
@@ -188,9 +273,20 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     withDefault(Inputs.SkipDuplicatedBaselines)
   )
   const fileExtensionsToExclude = checkExtensions(raw(Inputs.FileExtensionsToExclude))
-  const scan = mode === 'scan' ? readScanSettings(raw, warnings) : undefined
-  const summarize = mode === 'summarize' ? readSummarizeSettings(raw) : undefined
+  return {
+    rps,
+    rpsPerBaseline,
+    inactivityTimeout,
+    stopOnFirstFail,
+    skipDuplicatedBaselines,
+    fileExtensionsToExclude
+  }
+}
 
+/** Whether and how long to wait, how often to look, and the pause before a stop. */
+function readWaits(
+  withDefault: Raw
+): Pick<Settings, 'wait' | 'waitTimeoutMs' | 'readyTimeoutMs' | 'pollIntervalMs' | 'stopGracePeriodMs'> {
   const wait = bool(Inputs.Wait, withDefault(Inputs.Wait))
   const waitTimeoutMs = duration(Inputs.WaitTimeout, withDefault(Inputs.WaitTimeout), { min: 1000 })
   const readyTimeoutMs = duration(Inputs.ReadyTimeout, withDefault(Inputs.ReadyTimeout), { min: 1000 })
@@ -202,7 +298,27 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
     min: 0,
     max: 300_000
   })
+  return { wait, waitTimeoutMs, readyTimeoutMs, pollIntervalMs, stopGracePeriodMs }
+}
 
+/** What decides the verdict: fail-on, the baseline and ignore files, the scope, the thresholds, coverage. */
+function readVerdict(
+  read: InputReader,
+  raw: Raw,
+  withDefault: Raw,
+  mode: Mode,
+  testRecordIdRaw: string
+): Pick<
+  Settings,
+  | 'failOn'
+  | 'baselineFile'
+  | 'ignoreFile'
+  | 'exclude'
+  | 'openapi'
+  | 'minCoverage'
+  | 'minThreat'
+  | 'techFailTolerance'
+> {
   const failOn = oneOf(Inputs.FailOn, withDefault(Inputs.FailOn), FailOns)
   const baselineFile = withDefault(Inputs.BaselineFile)
   const ignoreFile = withDefault(Inputs.IgnoreFile)
@@ -216,15 +332,34 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
   ) as number
   const openapi = raw(Inputs.OpenApi) || undefined
   const minCoverage = readMinCoverage(raw(Inputs.MinCoverage), mode, testRecordIdRaw, openapi)
+  return { failOn, baselineFile, ignoreFile, exclude, openapi, minCoverage, minThreat, techFailTolerance }
+}
+
+/** What the step leaves behind: the post step's stop, the SARIF file, the pull-request comment. */
+function readPublishing(
+  raw: Raw,
+  withDefault: Raw
+): Pick<Settings, 'autoStop' | 'sarif' | 'comment' | 'githubToken'> {
   const autoStop = bool(Inputs.AutoStop, withDefault(Inputs.AutoStop))
   const sarif = bool(Inputs.Sarif, withDefault(Inputs.Sarif))
   const comment = bool(Inputs.Comment, withDefault(Inputs.Comment))
   const githubToken = raw(Inputs.GithubToken) || undefined
+  return { autoStop, sarif, comment, githubToken }
+}
 
-  // Inputs a mode does not use: ignored with a warning; test-record-id in record mode is a contradiction.
-  const ignored = (input: InputName, usedBy: string): void => {
-    warnings.push(`Input "${input}" is used by ${usedBy} only: ignored in ${mode} mode.`)
-  }
+/**
+ * scan mode records like record mode and stops like stop mode: it reads their inputs too, unless it
+ * replays a test record (test-record-id), as reuse mode does.
+ */
+function modeUses(mode: Mode, testRecordIdRaw: string): ModeUses {
+  const replays = mode === 'scan' && testRecordIdRaw !== ''
+  const records = mode === 'record' || (mode === 'scan' && !replays)
+  const stops = mode === 'stop' || (mode === 'scan' && !replays)
+  return { replays, records, stops }
+}
+
+/** test-record-id in record mode would record into a new test record instead of testing the given one. */
+function refuseRecordIntoGivenRecord(mode: Mode, testRecordIdRaw: string): void {
   if (testRecordIdRaw !== '' && mode === 'record') {
     throw new InputError(
       Inputs.TestRecordId,
@@ -232,13 +367,20 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
       'expected empty in record mode, which records into a new test record; to test an existing test record, use mode reuse'
     )
   }
-  if (testRecordIdRaw !== '' && mode !== 'reuse' && mode !== 'scan')
+}
+
+function ignoredIn(mode: Mode, input: InputName, usedBy: string): string {
+  return `Input "${input}" is used by ${usedBy} only: ignored in ${mode} mode.`
+}
+
+/** Inputs the mode does not use: harmless, ignored, each with a warning. */
+function unusedInputs(raw: Raw, mode: Mode, uses: ModeUses, ids: Ids): string[] {
+  const warnings: string[] = []
+  const ignored = (input: InputName, usedBy: string): void =>
+    void warnings.push(ignoredIn(mode, input, usedBy))
+  if (ids.testRecordIdRaw !== '' && mode !== 'reuse' && mode !== 'scan')
     ignored(Inputs.TestRecordId, 'reuse and scan modes')
-  // scan mode records like record mode and stops like stop mode: it reads their inputs too, unless it
-  // replays a test record (test-record-id), as reuse mode does.
-  const replays = mode === 'scan' && testRecordIdRaw !== ''
-  const records = mode === 'record' || (mode === 'scan' && !replays)
-  if (testRecordNameRaw !== '' && !records) ignored(Inputs.TestRecordName, 'record mode')
+  if (ids.testRecordNameRaw !== '' && !uses.records) ignored(Inputs.TestRecordName, 'record mode')
   if (mode !== 'summarize') {
     for (const input of SUMMARIZE_ONLY_INPUTS)
       if (isSetAndNotDefault(raw, input)) ignored(input, 'summarize mode')
@@ -250,78 +392,35 @@ export function readSettings(read: InputReader, env: NodeJS.ProcessEnv): Setting
       `Input "${Inputs.Wait}" is ignored in scan mode, which always waits for the verdict: the node it starts must run until then.`
     )
   }
-  if (testRunIdRaw !== '' && (records || replays || mode === 'reuse')) {
+  if (ids.testRunIdRaw !== '' && (uses.records || uses.replays || mode === 'reuse')) {
     warnings.push(
       `Input "${Inputs.TestRunId}" is used by stop and wait modes only: ${mode} mode starts a new test run, so it is ignored.`
     )
   }
-  if (!records) {
+  if (!uses.records) {
     if (isSetAndNotDefault(raw, Inputs.InactivityTimeout)) ignored(Inputs.InactivityTimeout, 'record mode')
     if (isSetAndNotDefault(raw, Inputs.SkipDuplicatedBaselines)) {
       ignored(Inputs.SkipDuplicatedBaselines, 'record mode')
     }
   }
-  const excludeWarning = excludeCaveat({ mode, exclude }, testRecordId)
-  if (excludeWarning !== undefined) warnings.push(excludeWarning)
-  const stops = mode === 'stop' || (mode === 'scan' && !replays)
-  if (!stops && isSetAndNotDefault(raw, Inputs.StopGracePeriod)) ignored(Inputs.StopGracePeriod, 'stop mode')
+  return warnings
+}
 
-  // Mode requirements, only when the step will reach the API (see the module comment).
-  if (token !== undefined) {
-    if (mode === 'reuse' && testRecordId === undefined) {
-      throw new InputError(
-        Inputs.TestRecordId,
-        '',
-        'expected the id of the test record to copy a test run from (a positive whole number): reuse mode needs it'
-      )
-    }
-    if ((mode === 'stop' || mode === 'wait') && testRunId === undefined) {
-      throw new InputError(
-        Inputs.TestRunId,
-        testRunIdRaw,
-        `expected the id of a test run (a positive whole number): ${mode} mode needs it, from this input or from ${Env.TestRunId}, which a record step earlier in the same job sets`
-      )
-    }
+/** reuse mode needs test-record-id; stop and wait modes need a test run id. */
+function requireModeInputs(mode: Mode, ids: Ids): void {
+  if (mode === 'reuse' && ids.testRecordId === undefined) {
+    throw new InputError(
+      Inputs.TestRecordId,
+      '',
+      'expected the id of the test record to copy a test run from (a positive whole number): reuse mode needs it'
+    )
   }
-
-  return {
-    mode,
-    token,
-    apiToken,
-    ifNoToken,
-    api,
-    name,
-    description,
-    policyId,
-    testRecordName: records && testRecordNameRaw !== '' ? testRecordNameRaw : undefined,
-    testRecordId: mode === 'reuse' || replays ? testRecordId : undefined,
-    testRunId: mode === 'stop' || mode === 'wait' ? testRunId : undefined,
-    rps,
-    rpsPerBaseline,
-    inactivityTimeout,
-    stopOnFirstFail,
-    skipDuplicatedBaselines,
-    fileExtensionsToExclude,
-    wait,
-    waitTimeoutMs,
-    readyTimeoutMs,
-    pollIntervalMs,
-    stopGracePeriodMs,
-    failOn,
-    baselineFile,
-    ignoreFile,
-    exclude,
-    openapi,
-    minCoverage,
-    minThreat,
-    techFailTolerance,
-    autoStop,
-    sarif,
-    comment,
-    githubToken,
-    scan,
-    summarize,
-    warnings
+  if ((mode === 'stop' || mode === 'wait') && ids.testRunId === undefined) {
+    throw new InputError(
+      Inputs.TestRunId,
+      ids.testRunIdRaw,
+      `expected the id of a test run (a positive whole number): ${mode} mode needs it, from this input or from ${Env.TestRunId}, which a record step earlier in the same job sets`
+    )
   }
 }
 
