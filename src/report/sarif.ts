@@ -30,7 +30,8 @@
  *   Matrix legs share a job id: the `name` input a leg sets (`legName`) is added to keep them apart.
  * - Help: each rule says how to fix its type (./findings.ts `VULN_TYPES`, a generic line for a
  *   type it does not know), in `help.text` and `help.markdown`; `helpUri` is that remedy's page.
- * - Message: what, the endpoint as `GET /api/search`, the parameter and the host, and how bad.
+ * - Message: what, the endpoint as `GET /api/search`, the parameter and the host, and how bad. The
+ *   finding's path and title are shown redacted (./redact.ts `publishable`), as every report shows them.
  * - Level: threat ≥ 70 `error`, ≥ 40 `warning`, else `note`; `security-severity` = threat / 10 (the
  *   rule's: the highest threat of its type in this run).
  * Pure apart from hashing (node:crypto).
@@ -40,6 +41,7 @@ import type { Invocation, Location, Log, ReportingDescriptor, Result, Run, ToolC
 import type { SpecLocation } from '../openapi/index.js'
 import { compact, isoTime } from './fields.js'
 import { oneLine } from './markdown.js'
+import { publishable } from './redact.js'
 import { identityKey } from '../triage/identity.js'
 import { atThreshold, statusLabel } from './model.js'
 import type { Finding, RunReport } from './model.js'
@@ -174,12 +176,14 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
   const runId = report.run?.id ?? report.testRunId
   const results = findings.map((f): Result => {
     const id = ruleId(f.type)
-    const target = findingUrl(f)
+    // What is shown is redacted; the fingerprint and the operation are the raw finding's.
+    const shown = publishable(f)
+    const target = findingUrl(shown)
     const result: Result = {
       ruleId: id,
       ruleIndex: ruleIndex.get(id) ?? 0,
       level: sarifLevel(f.threat),
-      message: { text: resultMessage(f) },
+      message: { text: resultMessage(shown) },
       locations: [findingLocation(opts.locate?.(f)) ?? fileLocation(uri, 1)],
       partialFingerprints: {
         [FINGERPRINT_KEY]: fingerprint(f),
@@ -194,9 +198,9 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
         code: f.code,
         method: f.method,
         domain: f.domain,
-        path: f.path,
+        path: shown.path,
         parameter: f.parameter,
-        title: f.title
+        title: shown.title
       })
     }
     const decision = f.decision
