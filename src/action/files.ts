@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { buildJsonReport } from '../report/json-report.js'
 import { buildJunit } from '../report/junit.js'
 import type { RunReport } from '../report/model.js'
-import { buildSarif } from '../report/sarif.js'
+import { buildSarif, type LocateFinding } from '../report/sarif.js'
 import { formatBaseline, type Baseline } from '../triage/baseline.js'
 import { COMPLETE_CONCLUSIONS, WAITED_CONCLUSIONS } from '../common/constants.js'
 import { Redactor } from '../text/untrusted.js'
@@ -36,6 +36,8 @@ export function writeReports(
      * in what the API answers already; this holds whatever else reached a report.
      */
     secrets?: ReadonlyArray<string | undefined>
+    /** With `openapi`: where SARIF puts a finding (see buildSarif's locate). */
+    locate?: LocateFinding | undefined
   }
 ): WrittenReports {
   const root = opts.env.RUNNER_TEMP || tmpdir()
@@ -62,7 +64,8 @@ export function writeReports(
     written.sarifPath = `${base}.sarif`
     const sarif = buildSarif(report, {
       toolVersion: opts.toolVersion,
-      legName: opts.legName
+      legName: opts.legName,
+      locate: opts.locate
     })
     writeFileSync(written.sarifPath, `${JSON.stringify(redactor.deep(sarif), null, 2)}\n`)
   }

@@ -10,10 +10,17 @@ import type { SummarizeResult } from '../modes/summarize.js'
 import { decide, type GateDecision } from '../verdict/gate.js'
 import { withTests } from '../verdict/scan-outcome.js'
 import { gateOnCoverage } from '../verdict/coverage-gate.js'
-import { computeCoverage, createMatcher, type Coverage, type SentRequest } from '../openapi/index.js'
+import {
+  computeCoverage,
+  createMatcher,
+  locateFinding,
+  type Coverage,
+  type SentRequest
+} from '../openapi/index.js'
 import { excludedBy } from '../triage/exclude.js'
 import type { Settings } from '../inputs/settings.js'
 import { buildAnnotations } from '../report/annotations.js'
+import type { LocateFinding } from '../report/sarif.js'
 import { toFindings, vulnerabilitiesJsonOutput } from '../report/findings.js'
 import {
   atThreshold,
@@ -236,6 +243,18 @@ export class Publisher {
     return coverage
   }
 
+  /**
+   * With `openapi`, in every mode: the operation a finding's method and path match, for SARIF to put the
+   * finding at its method key. Undefined without a spec.
+   */
+  private findingLocator(): LocateFinding | undefined {
+    const api = this.rules?.api
+    if (api === undefined) return undefined
+    const matcher = createMatcher(api.operations)
+    return (f) =>
+      f.method === undefined || f.path === undefined ? undefined : locateFinding(matcher, f.method, f.path)
+  }
+
   /** Every finding's status, when the rules were read (see ../triage/decide.ts). */
   private triage(findings: Finding[], wallarm: readonly Finding[] | undefined): TriageOutcome | undefined {
     if (this.rules === undefined) return undefined
@@ -290,7 +309,8 @@ export class Publisher {
         toolVersion: VERSION,
         legName: this.port.getInput(Inputs.Name),
         now: new Date(),
-        secrets: [this.settings.token, this.settings.apiToken]
+        secrets: [this.settings.token, this.settings.apiToken],
+        locate: this.findingLocator()
       })
       this.outputs.set(Outputs.ReportPath, files.reportPath)
       this.outputs.set(Outputs.BaselinePath, files.baselinePath)

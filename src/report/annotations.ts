@@ -13,6 +13,7 @@ import { oneLine } from './markdown.js'
 import { countedFindings } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import { findingUrl, severityOf, typeTitle } from './findings.js'
+import { publishable } from './redact.js'
 
 export type AnnotationLevel = 'error' | 'warning' | 'notice'
 
@@ -60,7 +61,7 @@ export function buildAnnotations(
 /** The title names the kind of vulnerability, the message says the rest: the runner shows `title: message`. */
 function findingAnnotation(f: Finding, level: AnnotationLevel): Annotation {
   const title = typeTitle(f.type)
-  const where = [f.method, findingUrl(f)].filter((v) => v !== undefined).join(' ')
+  const where = [f.method, findingUrl(publishable(f))].filter((v) => v !== undefined).join(' ')
   let message = `threat ${f.threat}/100 (${severityOf(f.threat)})`
   if (where !== '') message += `: ${where}`
   if (f.parameter !== undefined) message += `, parameter ${f.parameter}`

@@ -21,6 +21,7 @@
  * redacted again. Pure.
  */
 import { Redactor, stripInvisible } from '../text/untrusted.js'
+import type { Finding } from './model.js'
 
 export const MASK = '***'
 
@@ -48,6 +49,28 @@ export function redactExploit(example: string, opts: RedactOptions = {}): string
   text = maskXmlFields(text, keep)
   text = maskFields(text, keep)
   return cut(text, opts.maxChars ?? EXPLOIT_MAX_CHARS)
+}
+
+/**
+ * A finding's own text made fit to publish: its path (a query string may carry a token), its title or
+ * description (the API's words, which may quote the request). The same masking as an exploit example,
+ * never cut, and also a credential header quoted inside a line of prose (`… with Authorization: Bearer
+ * …`), where an exploit example only has header lines. Reports show this; the finding's identity (its
+ * fingerprint, baseline and ignore entries) stays the raw text's.
+ */
+export function redactField(text: string, opts: Omit<RedactOptions, 'maxChars'> = {}): string {
+  const keep = parameterNames(opts.parameter)
+  const once = redactExploit(text, { ...opts, maxChars: Number.POSITIVE_INFINITY })
+  return maskInlineHeaders(once, keep)
+}
+
+/** The finding with its path, title and description as {@link redactField} shows them. */
+export function publishable<T extends Pick<Finding, 'path' | 'title' | 'description' | 'parameter'>>(
+  f: T
+): T {
+  const field = (text: string | undefined): string | undefined =>
+    text === undefined ? undefined : redactField(text, { parameter: f.parameter })
+  return { ...f, path: field(f.path), title: field(f.title), description: field(f.description) }
 }
 
 /** Masked whatever the finding's parameter: credentials in every request, and cookies the server sets. */
@@ -164,6 +187,22 @@ function maskHeaderLines(text: string, keep: Set<string>): string {
   return text.replace(line, (all, indent: string, name: string, colon: string, value: string) => {
     const masked = headerValue(name, value, keep)
     return masked === value ? all : `${indent}${name}${colon}${masked}`
+  })
+}
+
+/**
+ * `… Authorization: Bearer abc …` inside a line: the credential headers, and `X-…` headers whose names
+ * look like secrets, to the end of the line (prose has no other end a value is sure to stop at). Other
+ * `word: value` pairs are prose (`Missing key: id`) and stay.
+ */
+function maskInlineHeaders(text: string, keep: Set<string>): string {
+  const inline = new RegExp(`(^|[\\s,;(\\['"])(${HEADER_NAME})([ \\t]*:[ \\t]*)(\\S[^\\n]*)`, 'g')
+  return text.replace(inline, (all, pre: string, name: string, colon: string, value: string) => {
+    const lower = name.toLowerCase()
+    const credential = ALWAYS_MASKED.has(lower) || lower === 'cookie' || /^x-/.test(lower)
+    if (!credential) return all
+    const masked = headerValue(name, value, keep)
+    return masked === value ? all : `${pre}${name}${colon}${masked}`
   })
 }
 

@@ -5,17 +5,24 @@
  * - Which findings: only those that count (threat ≥ `min-threat`), the same set as the gate, the
  *   `vulnerabilities` output and the annotations. `min-threat` is the user's noise filter; raising it
  *   closes the alerts below it.
- * - Location: the workflow file that ran the tests, line 1 (`workflowPath`, else derived from
- *   GITHUB_WORKFLOW_REF, else `README.md`, a file most repositories have). The real target (method,
- *   domain, path, parameter) is in the message, `webRequest` and `properties`.
+ * - Location: with `openapi`, the operation the finding's method and path match (`locate`, from
+ *   ../openapi `locateFinding`): the API description's file, relative to the repository root, at the line
+ *   of the operation's method key (in the file that defines it where the path item is `$ref`'d), and a
+ *   logical location named by the operationId, else `METHOD /template`. A pull request that touches the
+ *   operation then shows the alert inline. Without `openapi`, or where no operation matches or two tie:
+ *   the workflow file that ran the tests, line 1 (`workflowPath`, else derived from GITHUB_WORKFLOW_REF,
+ *   else `README.md`, a file most repositories have). The real target (method, domain, path, parameter)
+ *   is in the message, `webRequest` and `properties` either way.
  * - Fingerprint: `partialFingerprints["wallarmFast/v1"]` = sha256 of `type|METHOD|domain|path|parameter`
  *   (type and domain lower-cased, ids in the path as `{id}`: ../triage/identity.ts). Neither the run id nor the vulnerability id goes in, so the same issue
  *   found again is the same alert, and an issue no longer found closes. A finding known only from the
  *   run's summary (no method, domain, path or parameter) uses `type|code` instead.
  * - `partialFingerprints.primaryLocationLineHash` is written too, from the same identity. Code scanning keys an
  *   alert by file, rule and that hash, and upload-sarif derives a missing one from the text of the result's
- *   line: every finding sits on line 1 of the workflow file, so two endpoints with the same vulnerability type
- *   would become one alert, and editing that line would re-key (and re-open) them all.
+ *   line: every finding without an operation sits on line 1 of the workflow file, so two endpoints with the
+ *   same vulnerability type would become one alert, and editing that line would re-key (and re-open) them
+ *   all; two findings of one operation share its line too, and an edit of the spec moves it. The line
+ *   number never goes in, so an alert (and its dismissal) survives edits to the spec.
  * - Category: `automationDetails.id` = `wallarm-fast/<workflow file>/<job>/` (or `category`). Code
  *   scanning keeps one analysis per category and replaces it with the next upload of the same
  *   category: it must differ between jobs (else one job's upload closes the other's alerts) and stay
@@ -23,15 +30,18 @@
  *   Matrix legs share a job id: the `name` input a leg sets (`legName`) is added to keep them apart.
  * - Help: each rule says how to fix its type (./findings.ts `VULN_TYPES`, a generic line for a
  *   type it does not know), in `help.text` and `help.markdown`; `helpUri` is that remedy's page.
- * - Message: what, the endpoint as `GET /api/search`, the parameter and the host, and how bad.
+ * - Message: what, the endpoint as `GET /api/search`, the parameter and the host, and how bad. The
+ *   finding's path and title are shown redacted (./redact.ts `publishable`), as every report shows them.
  * - Level: threat ≥ 70 `error`, ≥ 40 `warning`, else `note`; `security-severity` = threat / 10 (the
  *   rule's: the highest threat of its type in this run).
  * Pure apart from hashing (node:crypto).
  */
 import { createHash } from 'node:crypto'
-import type { Invocation, Log, ReportingDescriptor, Result, Run, ToolComponent } from 'sarif'
+import type { Invocation, Location, Log, ReportingDescriptor, Result, Run, ToolComponent } from 'sarif'
+import type { SpecLocation } from '../openapi/index.js'
 import { compact, isoTime } from './fields.js'
 import { oneLine } from './markdown.js'
+import { publishable } from './redact.js'
 import { identityKey } from '../triage/identity.js'
 import { atThreshold, statusLabel } from './model.js'
 import type { Finding, RunReport } from './model.js'
@@ -67,7 +77,16 @@ export interface SarifOptions {
    * of their own is what keeps their analyses apart. Never the default name, which changes every run.
    */
   legName?: string
+  /**
+   * With `openapi`: the operation of the API description a finding is a request to (the action layer
+   * builds it on ../openapi `locateFinding`); undefined for a finding with no method or path, no operation
+   * or a tie, which keeps the workflow file's line 1.
+   */
+  locate?: LocateFinding | undefined
 }
+
+/** A finding's operation in the API description, if it has exactly one. */
+export type LocateFinding = (f: Finding) => SpecLocation | undefined
 
 /** The SARIF log this module writes: exactly one run. */
 export type SarifLog = Log & { runs: [Run] }
@@ -157,20 +176,15 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
   const runId = report.run?.id ?? report.testRunId
   const results = findings.map((f): Result => {
     const id = ruleId(f.type)
-    const target = findingUrl(f)
+    // What is shown is redacted; the fingerprint and the operation are the raw finding's.
+    const shown = publishable(f)
+    const target = findingUrl(shown)
     const result: Result = {
       ruleId: id,
       ruleIndex: ruleIndex.get(id) ?? 0,
       level: sarifLevel(f.threat),
-      message: { text: resultMessage(f) },
-      locations: [
-        {
-          physicalLocation: {
-            artifactLocation: { uri, uriBaseId: '%SRCROOT%' },
-            region: { startLine: 1 }
-          }
-        }
-      ],
+      message: { text: resultMessage(shown) },
+      locations: [findingLocation(opts.locate?.(f)) ?? fileLocation(uri, 1)],
       partialFingerprints: {
         [FINGERPRINT_KEY]: fingerprint(f),
         primaryLocationLineHash: primaryLocationLineHash(f)
@@ -184,9 +198,9 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
         code: f.code,
         method: f.method,
         domain: f.domain,
-        path: f.path,
+        path: shown.path,
         parameter: f.parameter,
-        title: f.title
+        title: shown.title
       })
     }
     const decision = f.decision
@@ -319,6 +333,29 @@ function resultMessage(f: Finding): string {
     (f.title === undefined ? '' : ` ${f.title}`) +
     ` (${vuln}).`
   return oneLine(text)
+}
+
+/** A line of a file of the repository (`uriBaseId` `%SRCROOT%`: the root code scanning resolves it against). */
+function fileLocation(uri: string, startLine: number): Location {
+  return {
+    physicalLocation: {
+      artifactLocation: { uri, uriBaseId: '%SRCROOT%' },
+      region: { startLine }
+    }
+  }
+}
+
+/**
+ * The operation's method key in the API description, named as the operationId (else `METHOD /template`);
+ * undefined without an operation, or for a file that cannot be an artifact URI.
+ */
+function findingLocation(at: SpecLocation | undefined): Location | undefined {
+  const uri = cleanUri(at?.file)
+  if (at === undefined || uri === undefined || !(at.line >= 1)) return undefined
+  return {
+    ...fileLocation(uri, Math.floor(at.line)),
+    logicalLocations: [{ name: at.logicalName, fullyQualifiedName: `${at.method} ${at.template}` }]
+  }
 }
 
 /** A repo-relative path usable as an artifact URI: forward slashes, no leading `./` or `/`, no `..`. */
