@@ -402,7 +402,8 @@ async function caFor(
   if ('error' in ca) {
     deps.log.warning(
       `The target is HTTPS, but the FAST node's CA could not be read (${ca.error}): the tests must trust the ` +
-        "node's CA themselves (the README: Scan mode, HTTPS targets), or their TLS connections through it fail."
+        "node's CA themselves (https://github.com/wallarm/fast-action/blob/v1/docs/scan-mode.md#https-targets), " +
+        'or their TLS connections through it fail.'
     )
     return undefined
   }

@@ -1,5 +1,5 @@
 /**
- * The README's matrix recipe as a user copies it, in-process: the legs' names from its matrix, their
+ * The matrix recipe (docs/recipes.md) as a user copies it, in-process: the legs' names from its matrix, their
  * reports uploaded under its artifact name and laid out as download-artifact lays them out (its `path`,
  * then one folder per artifact, then the file `report-path` named), and its summarize step's own inputs.
  * The legs reuse the record (scan mode with `test-record-id` starts a container; the report is the same).
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { wrap, yamlBlocks, type WorkflowStep } from '../support/readme-workflows.js'
+import { docsYamlBlocks, type WorkflowStep } from '../support/readme-workflows.js'
 import { TOKEN, runMainStep, stepHarness, type StepHarness } from './harness.js'
 
 type Step = WorkflowStep
@@ -18,11 +18,10 @@ interface Job {
   steps?: Step[]
 }
 
-const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
-const recipe = yamlBlocks(readme)
-  .map(wrap)
+const recipes = docsYamlBlocks(join(import.meta.dirname, '..', '..'))
   .map((b) => parse(b.workflow) as { jobs: Record<string, Job> })
-  .find((doc) => JSON.stringify(doc).includes('"mode":"summarize"'))!
+  .filter((doc) => JSON.stringify(doc).includes('"mode":"summarize"'))
+const recipe = recipes[0]!
 const jobs = Object.values(recipe.jobs)
 const legsJob = jobs.find((j) => j.strategy?.matrix?.include)!
 const summaryJob = jobs.find((j) => (j.steps ?? []).some((s) => s.with?.mode === 'summarize'))!
@@ -61,7 +60,11 @@ async function legs(harness: StepHarness, firstVulnerable: boolean): Promise<str
   return workspace
 }
 
-describe("the README's matrix recipe", () => {
+describe('the matrix recipe', () => {
+  it('is the one workflow of the docs with a summarize step', () => {
+    expect(recipes.length).toBe(1)
+  })
+
   it('has two legs and a summary that reads sarif-path', () => {
     expect(legNames.length).toBeGreaterThanOrEqual(2)
     expect(String(sarifUpload.if)).toContain(`steps.${summarize.id}.outputs.sarif-path`)

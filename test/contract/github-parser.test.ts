@@ -1,6 +1,7 @@
 /**
  * What users load or copy, judged by GitHub's own parser (`@actions/workflow-parser`): action.yml, the
- * repository's workflows, and every YAML block of the README. A general-purpose YAML parser accepted an
+ * repository's workflows, and every YAML block of the README, CONTRIBUTING.md and docs/ (the recipes). A
+ * general-purpose YAML parser accepted an
  * action.yml that every runner refused; these tests would have failed on it.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -9,7 +10,15 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { actionErrors, loadActionManifest, workflowErrors } from '../../scripts/lib/github-parser.js'
-import { toMarkdownPosition, wrap, yamlBlocks, type WrappedBlock } from '../support/readme-workflows.js'
+import {
+  DOCS_BLOCKS,
+  docsYamlBlocks,
+  toMarkdownPosition,
+  workflowDocs,
+  wrap,
+  yamlBlocks,
+  type WrappedBlock
+} from '../support/readme-workflows.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8')
@@ -61,19 +70,26 @@ describe("GitHub's parser accepts the repository's workflows", () => {
   })
 })
 
-describe("GitHub's parser accepts every YAML block of the README", () => {
-  const blocks = yamlBlocks(read('README.md')).map(wrap)
+describe("GitHub's parser accepts every YAML block of the README, CONTRIBUTING.md and docs/", () => {
+  const blocks = docsYamlBlocks(ROOT)
 
-  it('finds whole workflows, steps and workflow keys', () => {
-    const kinds = new Set(blocks.map((b) => b.kind))
-    expect([...kinds]).toEqual(expect.arrayContaining(['workflow', 'steps', 'workflow keys']))
-    expect(blocks.filter((b) => b.kind === 'workflow').length).toBeGreaterThanOrEqual(5)
+  it('finds every whole workflow, job, steps and workflow keys block, the recipes included', () => {
+    expect(workflowDocs(ROOT)).toEqual(
+      expect.arrayContaining(['README.md', 'CONTRIBUTING.md', 'docs/recipes.md', 'docs/scan-mode.md'])
+    )
+    const counted = Object.fromEntries(
+      Object.keys(DOCS_BLOCKS).map((kind) => [kind, blocks.filter((b) => b.kind === kind).length])
+    )
+    expect(counted).toEqual(DOCS_BLOCKS)
+    // The quick start in the README, the recipes in their page.
+    expect(blocks.filter((b) => b.file === 'README.md' && b.kind === 'workflow').length).toBe(1)
+    expect(blocks.filter((b) => b.file === 'docs/recipes.md' && b.kind === 'workflow').length).toBe(7)
   })
 
-  it.each(blocks.map((b) => [`line ${b.line} (${b.kind})`, b] as const))(
-    'README.md block at %s',
+  it.each(blocks.map((b) => [`${b.file}:${b.line} (${b.kind})`, b] as const))(
+    'block at %s',
     async (_, block) => {
-      expect(await readmeBlockErrors(block)).toEqual([])
+      expect(await readmeBlockErrors(block, block.file)).toEqual([])
     }
   )
 
@@ -96,7 +112,7 @@ describe("GitHub's parser accepts every YAML block of the README", () => {
   })
 })
 
-describe("the README's steps of this action pass inputs it has", () => {
+describe("the docs' steps of this action pass inputs it has", () => {
   const action = parse(read('action.yml')) as { inputs: Record<string, { required?: boolean }> }
   const known = new Set(Object.keys(action.inputs))
   const required = Object.entries(action.inputs)
@@ -113,12 +129,12 @@ describe("the README's steps of this action pass inputs it has", () => {
       .flatMap((job) => job.steps ?? [])
       .filter((step) => step.uses?.startsWith('wallarm/fast-action@'))
   }
-  const steps = yamlBlocks(read('README.md'))
-    .map(wrap)
-    .flatMap((block) => ourSteps(block.workflow).map((step) => [`line ${block.line}`, step] as const))
+  const steps = docsYamlBlocks(ROOT).flatMap((block) =>
+    ourSteps(block.workflow).map((step) => [`${block.file}:${block.line}`, step] as const)
+  )
 
   it('finds them', () => {
-    expect(steps.length).toBeGreaterThanOrEqual(8)
+    expect(steps.length).toBe(15)
   })
 
   it.each(steps)('block at %s', (_, step) => {
@@ -130,7 +146,7 @@ describe("the README's steps of this action pass inputs it has", () => {
 
 describe('pinned actions', () => {
   const sources = [
-    'README.md',
+    ...workflowDocs(ROOT),
     ...readdirSync(join(ROOT, '.github', 'workflows')).map((f) => join('.github', 'workflows', f))
   ]
   const pins = sources.flatMap((file) =>

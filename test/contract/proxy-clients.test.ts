@@ -1,19 +1,20 @@
 /**
- * The README's quick start sets proxy variables for the tests and says which client reads which. This runs
+ * The service-container recipe (docs/recipes.md) sets proxy variables for the tests and says which client
+ * reads which. This runs
  * that test step's own `env:` and script, with the tests replaced by one request from each real client
  * (curl, Python, Node.js 24, Java where installed), and checks that the request reached a proxy: what the
- * README promises a user, checked with the clients a user has rather than with our own code.
+ * recipe promises a user, checked with the clients a user has rather than with our own code.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { node24Path } from '../e2e/harness.js'
-import { yamlBlocks } from '../support/readme-workflows.js'
+import { docsYamlBlocks } from '../support/readme-workflows.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const TARGET = 'http://app.test:3000/api/products' // never resolved: only a proxy can answer for it
@@ -24,16 +25,17 @@ interface Step {
   run?: string
 }
 
-/** The quick start's test step: its env and its script, as the README gives them. */
-function quickStartTestStep(): Step {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-  for (const block of yamlBlocks(readme)) {
+/** The recipe's test step: its env and its script, as docs/recipes.md gives them. */
+function recipeTestStep(): Step {
+  for (const block of docsYamlBlocks(ROOT)) {
     const doc = parse(block.text) as { jobs?: Record<string, { steps?: Step[] }> }
     for (const job of Object.values(doc.jobs ?? {}))
       for (const step of job.steps ?? [])
         if (step.name === 'Run the existing tests through the FAST node' && step.env?.https_proxy) return step
   }
-  throw new Error("README.md's quick start has no step 'Run the existing tests through the FAST node'")
+  throw new Error(
+    "The docs' service-container recipe has no step 'Run the existing tests through the FAST node'"
+  )
 }
 
 /** A forward proxy that answers every request itself and remembers what it was asked. */
@@ -62,7 +64,7 @@ afterAll(() => new Promise<void>((resolve) => proxy.close(() => resolve())))
 
 /** Runs the step's script with its env (the proxy's port in place of 8080) and `command` as the tests. */
 function runAsTheStep(command: string, clientId: string): Promise<{ code: number | null; output: string }> {
-  const step = quickStartTestStep()
+  const step = recipeTestStep()
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
   for (const [name, value] of Object.entries(step.env ?? {}))
     env[name] = String(value)

@@ -1,5 +1,6 @@
 /**
- * What a user who copies the README's workflows gets on GitHub, beyond parsing (./github-parser.test.ts):
+ * What a user who copies the workflows of the README and docs/ (the recipes) gets on GitHub, beyond parsing
+ * (./github-parser.test.ts):
  * every value our steps pass is one the action accepts without a warning, every output a step reads is
  * one the action has, the jobs hold the permissions their steps need, matrix legs upload under names of
  * their own, and the summarize step's `reports` glob finds the legs' reports where download-artifact puts
@@ -14,7 +15,7 @@ import { parse } from 'yaml'
 import { InputDefaults } from '../../src/inputs/parse.js'
 import { readSettings } from '../../src/inputs/settings.js'
 import { findFiles } from '../../src/summarize/glob.js'
-import { wrap, yamlBlocks, type WorkflowStep } from '../support/readme-workflows.js'
+import { DOCS_BLOCKS, docsText, docsYamlBlocks, type WorkflowStep } from '../support/readme-workflows.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8')
@@ -31,10 +32,11 @@ interface Workflow {
 }
 
 const action = parse(read('action.yml')) as { outputs: Record<string, unknown> }
-const blocks = yamlBlocks(read('README.md')).map(wrap)
+const blocks = docsYamlBlocks(ROOT)
 const workflows = blocks
   .filter((b) => b.kind === 'workflow')
-  .map((b) => [`line ${b.line}`, parse(b.workflow) as Workflow] as const)
+  .map((b) => [`${b.file}:${b.line}`, parse(b.workflow) as Workflow] as const)
+const prose = docsText(ROOT)
 const ours = (step: Step): boolean => step.uses?.startsWith('wallarm/fast-action@') === true
 
 /** A plausible value for an expression, by the input it feeds: what GitHub would pass at run time. */
@@ -58,17 +60,17 @@ const env = {
   WALLARM_FAST_TEST_RUN_ID: '7'
 }
 
-describe("the README's steps of this action pass values it takes", () => {
+describe("the docs' steps of this action pass values it takes", () => {
   const steps = blocks.flatMap((b) => {
     const doc = parse(b.workflow) as Workflow
     return Object.values(doc.jobs)
       .flatMap((job) => job.steps ?? [])
       .filter(ours)
-      .map((step) => [`line ${b.line}`, withOf(step)] as const)
+      .map((step) => [`${b.file}:${b.line}`, withOf(step)] as const)
   })
 
   it('finds them', () => {
-    expect(steps.length).toBeGreaterThanOrEqual(8)
+    expect(steps.length).toBe(15)
   })
 
   it.each(steps)('block at %s: accepted, with no warning', (_, given) => {
@@ -77,9 +79,10 @@ describe("the README's steps of this action pass values it takes", () => {
   })
 })
 
-describe("the README's workflows", () => {
-  it('finds them', () => {
-    expect(workflows.length).toBeGreaterThanOrEqual(6)
+describe("the docs' workflows", () => {
+  it('finds every one: the quick start and the recipes', () => {
+    expect(workflows.length).toBe(DOCS_BLOCKS.workflow)
+    expect(workflows.filter(([at]) => at.startsWith('docs/recipes.md:')).length).toBe(7)
   })
 
   it.each(workflows)('block at %s reads only outputs the action has', (_, doc) => {
@@ -139,7 +142,7 @@ describe("the README's workflows", () => {
   })
 })
 
-describe("the README's matrix: the summary finds the legs' reports", () => {
+describe("the matrix recipe: the summary finds the legs' reports", () => {
   const matrix = workflows.filter(([, doc]) =>
     Object.values(doc.jobs).some((j) => (j.steps ?? []).some((s) => ours(s) && s.with?.mode === 'summarize'))
   )
@@ -179,16 +182,15 @@ describe("the README's matrix: the summary finds the legs' reports", () => {
   })
 })
 
-describe("the README's baseline recipe", () => {
+describe('the baseline recipe', () => {
   it('commits the merged baseline where baseline-file reads it by default', () => {
-    const readme = read('README.md')
-    const committed = [...readme.matchAll(/commit it\s+as\s+`([^`]+)`/g)].map((m) => m[1])
+    const committed = [...prose.matchAll(/commit it\s+as\s+`([^`]+)`/g)].map((m) => m[1])
     expect(committed.length).toBeGreaterThanOrEqual(1)
     for (const path of committed) expect(path).toBe(InputDefaults['baseline-file'])
   })
 
   // RUNNER_TEMP is gone when the job ends: a workflow whose gate reads a baseline keeps the merged one
-  // as an artifact, and the README shows how a person downloads it to where baseline-file reads it.
+  // as an artifact, and the recipe shows how a person downloads it to where baseline-file reads it.
   const gated = workflows.filter(([, doc]) =>
     Object.values(doc.jobs).some((j) =>
       (j.steps ?? []).some((s) => ours(s) && s.with?.['fail-on'] === 'new-vulnerabilities')
@@ -211,7 +213,7 @@ describe("the README's baseline recipe", () => {
 
   it('shows the command that puts the artifact where baseline-file reads it', () => {
     const names = new Set(workflows.flatMap(([, doc]) => uploads(doc).map((s) => String(s.with?.name))))
-    const downloads = [...read('README.md').matchAll(/gh run download \S+ --name (\S+) --dir (\S+)/g)]
+    const downloads = [...prose.matchAll(/gh run download \S+ --name (\S+) --dir (\S+)/g)]
     expect(downloads.length).toBeGreaterThanOrEqual(1)
     for (const [, name, dir] of downloads) {
       expect(names).toContain(name)
@@ -221,9 +223,8 @@ describe("the README's baseline recipe", () => {
   })
 })
 
-describe("the README's develop section", () => {
-  const readme = read('README.md')
-  const develop = readme.slice(readme.indexOf('## Develop'), readme.indexOf('## Versioning'))
+describe('CONTRIBUTING.md', () => {
+  const develop = read('CONTRIBUTING.md')
   const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: object }).scripts)
 
   it('runs npm scripts the package has', () => {

@@ -234,7 +234,7 @@ describe('runScan with a node of one’s own (node-url)', () => {
       h.ports()
     )
     expect(h.logs.find((l) => l.includes("FAST node's CA could not be read"))).toMatch(
-      /^warning: The target is HTTPS, but the FAST node's CA could not be read .*README: Scan mode, HTTPS targets/
+      /^warning: The target is HTTPS, but the FAST node's CA could not be read .*fast-action\/blob\/v1\/docs\/scan-mode\.md#https-targets/
     )
     expect(result.scan.testsExitCode).toBe(0)
     expect(h.logs).toEqual(

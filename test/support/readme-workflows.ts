@@ -3,6 +3,8 @@
  * GitHub's parser can judge what a user copies: whole workflows as they are, a job, steps, or
  * workflow-level keys (`permissions:`, `concurrency:`) wrapped around a minimal job.
  */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parse } from 'yaml'
 
 export interface YamlBlock {
@@ -28,7 +30,7 @@ export function yamlBlocks(markdown: string): YamlBlock[] {
   return allYamlBlocks(markdown).filter((b) => !isIgnoreFile(b.text))
 }
 
-/** The README's examples of the action's ignore file (`ignore:` alone): not workflow YAML; the triage tests read them. */
+/** The docs' examples of the action's ignore file (`ignore:` alone): not workflow YAML; the triage tests read them. */
 export function ignoreFileBlocks(markdown: string): YamlBlock[] {
   return allYamlBlocks(markdown).filter((b) => isIgnoreFile(b.text))
 }
@@ -145,10 +147,61 @@ export function toMarkdownPosition(message: string, block: WrappedBlock, file: s
   })
 }
 
-/** A step of a README workflow, as the tests read it. */
+/** A step of a workflow of the docs, as the tests read it. */
 export interface WorkflowStep {
   id?: string
   uses?: string
   if?: string
   with?: Record<string, string | number | boolean>
+}
+
+/**
+ * The Markdown files whose YAML a user copies, relative to the repository: the README, CONTRIBUTING.md
+ * and every page of docs/. The recipes live in docs/recipes.md; a block moved between them stays checked.
+ */
+export function workflowDocs(root: string): string[] {
+  const pages = readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`)
+  return ['README.md', 'CONTRIBUTING.md', ...pages]
+}
+
+/** A YAML block of one of those files, wrapped into a workflow, with the file it is in. */
+export interface DocBlock extends WrappedBlock {
+  file: string
+}
+
+/** Every workflow YAML block of the README, CONTRIBUTING.md and docs/, in that order. */
+export function docsYamlBlocks(root: string): DocBlock[] {
+  return workflowDocs(root).flatMap((file) =>
+    yamlBlocks(readFileSync(join(root, file), 'utf8')).map((b) => ({ ...wrap(b), file }))
+  )
+}
+
+/** The ignore-file examples of the same files, each with the file it is in. */
+export function docsIgnoreFileBlocks(root: string): Array<YamlBlock & { file: string }> {
+  return workflowDocs(root).flatMap((file) =>
+    ignoreFileBlocks(readFileSync(join(root, file), 'utf8')).map((b) => ({ ...b, file }))
+  )
+}
+
+/** The text of those files, one after the other, for what the tests look for in the prose. */
+export function docsText(root: string): string {
+  return workflowDocs(root)
+    .map((file) => readFileSync(join(root, file), 'utf8'))
+    .join('\n')
+}
+
+/**
+ * How many YAML blocks of each kind the README, CONTRIBUTING.md and docs/ hold: the tests assert these
+ * exact numbers, so a recipe that moves to a page no test reads, or drops out, fails them. Add to them
+ * when you add a workflow to the docs.
+ */
+export const DOCS_BLOCKS: Readonly<Record<BlockKind, number>> = {
+  workflow: 8,
+  job: 1,
+  steps: 4,
+  step: 0,
+  'workflow keys': 1
 }

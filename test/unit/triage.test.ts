@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { ignoreFileBlocks } from '../support/readme-workflows.js'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { docsIgnoreFileBlocks, docsText } from '../support/readme-workflows.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -166,19 +166,20 @@ describe('ignore file', () => {
   })
 })
 
-describe("the README's examples", () => {
-  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
+describe("the docs' examples", () => {
+  const root = join(import.meta.dirname, '..', '..')
+  const docs = docsText(root)
 
   it('the ignore file is one the action reads', () => {
-    const blocks = ignoreFileBlocks(readme)
-    expect(blocks.length).toBeGreaterThanOrEqual(1)
-    for (const b of blocks) expect(parseIgnoreFile(b.text, `README.md:${b.line}`).length).toBeGreaterThan(0)
+    const blocks = docsIgnoreFileBlocks(root)
+    expect(blocks.length).toBe(1)
+    for (const b of blocks) expect(parseIgnoreFile(b.text, `${b.file}:${b.line}`).length).toBeGreaterThan(0)
   })
 
   it('the baseline file is one the action reads', () => {
-    const json = [...readme.matchAll(/```json\n(\{\n {2}"version": 1,[\s\S]*?)```/g)].map((m) => m[1]!)
+    const json = [...docs.matchAll(/```json\n(\{\n {2}"version": 1,[\s\S]*?)```/g)].map((m) => m[1]!)
     expect(json.length).toBeGreaterThanOrEqual(1)
-    for (const text of json) expect(parseBaseline(text, 'README.md').entries.length).toBeGreaterThan(0)
+    for (const text of json) expect(parseBaseline(text, 'docs/recipes.md').entries.length).toBeGreaterThan(0)
   })
 })
 
