@@ -440,7 +440,6 @@ async function job2PullRequestCheck(
     'stop-grace-period': '1s',
     // The sticky comment, on a pull request of a local stand-in for GitHub's API (for the pictures).
     comment: 'true',
-    'github-token': 'ghs_demo-comment-token',
     ...api
   }
   const github = new FakeGitHub()
