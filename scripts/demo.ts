@@ -375,7 +375,7 @@ async function job4Summarize(
       summary.outputs.conclusion === 'failed' &&
       hasSqli(vulns) &&
       summary.summary.includes(`### Legs (${legs.length} reported)`) &&
-      summary.summary.includes(`| ${bothLegs} |`),
+      summary.summary.includes(`· ${bothLegs} |`),
     `summary: exit ${summary.exitCode}, conclusion ${q(summary.outputs.conclusion)}, ${describe(vulns)}, ` +
       `each found by ${bothLegs}, deduplicated into one list`
   )

@@ -9,7 +9,7 @@ import { curlCommand } from './curl.js'
 import { findingEndpoint, remedyOf, severityOf, typeTitle, vulnType, type Severity } from './findings.js'
 import { code, codeBlock, details, escapeHtml, escapeMarkdown, link, truncate } from './markdown.js'
 import { statusLabel, type Finding } from './model.js'
-import { redactExploit } from './redact.js'
+import { MASK, redactExploit } from './redact.js'
 
 export const SEVERITY_BADGE: Record<Severity, string> = {
   critical: '🟣 critical',
@@ -91,12 +91,14 @@ export function reproduceBlock(f: Finding, opts: ReproduceOptions): string | und
   if (f.exploitExample === undefined || f.exploitExample.trim() === '') return undefined
   const redacted = { parameter: f.parameter, secrets: opts.secrets }
   const example = redactExploit(f.exploitExample, { ...redacted, maxChars: opts.maxChars })
-  const parts = [`The request that proved it (credentials masked as \`***\`):`, codeBlock(example, 'http')]
+  const masked = example.includes(MASK) ? ` (credentials masked as \`${MASK}\`)` : ''
+  const parts = [`The request that proved it${masked}:`, codeBlock(example, 'http')]
   if (opts.curl) {
     const whole = redactExploit(f.exploitExample, { ...redacted, maxChars: Number.MAX_SAFE_INTEGER })
     const command = curlCommand(whole, f)
     if (command !== undefined && command.length <= opts.maxChars) {
-      parts.push('As a curl command (put your own values where `***` is):', codeBlock(command, 'shell'))
+      const own = command.includes(MASK) ? ` (put your own values where \`${MASK}\` is)` : ''
+      parts.push(`As a curl command${own}:`, codeBlock(command, 'shell'))
     } else if (command !== undefined) {
       parts.push(
         `_The curl command is left out: it is longer than ${opts.maxChars.toLocaleString('en-US')} characters._`

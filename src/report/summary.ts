@@ -229,7 +229,7 @@ function assembleSummary(v: SummaryView, keep: Keeps): string {
       left === 0
         ? ''
         : `\n_${n(left)} more were left out to keep this summary under GitHub’s size limit; the JSON report lists them._\n`
-    parts.push(details(escapeHtml(v.setAsideTitle), shown.join('') + note))
+    parts.push(`### Set aside\n\n${details(escapeHtml(v.setAsideTitle), shown.join('') + note)}`)
   }
   if (v.setAsideTail !== '') parts.push(v.setAsideTail)
   if (v.coverage !== undefined) parts.push(coverageSection(v.coverage, keep.coverage))
@@ -326,6 +326,8 @@ function renderTail(report: RunReport, now: Date | number | undefined): string {
   }
   const facts = renderFacts(report, now)
   if (facts !== '') parts.push(details('Test run facts', facts))
+  const legs = report.matrix ? 1 : 0
+  if (parts.length > legs) parts.splice(legs, 0, '### Test run')
   return parts.join('\n\n')
 }
 

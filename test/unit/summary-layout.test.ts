@@ -168,8 +168,10 @@ describe('job summary: one order, top down', () => {
       'Tests passed (exit code 0); scan failed.',
       '### Findings that count (2)',
       '### How to reproduce',
+      '### Set aside',
       '<summary>2 findings set aside',
       '### API coverage',
+      '### Test run',
       '<summary>What the tests sent through the FAST node</summary>',
       '<summary>Test run facts</summary>'
     ])
