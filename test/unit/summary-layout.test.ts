@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Coverage } from '../../src/openapi/index.js'
 import { jobSummaryUrl, renderComment } from '../../src/report/pr-comment.js'
+import { coverageSection, coverageShort } from '../../src/report/coverage-summary.js'
 import { curlCommand } from '../../src/report/curl.js'
 import type { Finding, RunReport } from '../../src/report/model.js'
 import { renderSummary } from '../../src/report/summary.js'
@@ -271,6 +272,49 @@ describe('job summary: API coverage', () => {
     expect(unknown).not.toContain('### API coverage')
     const none = renderSummary(report({ coverage: undefined }))
     expect(none).not.toMatch(/coverage/i)
+  })
+})
+
+describe('coverage section: the rare rows', () => {
+  const many: Coverage = {
+    ...COVERAGE,
+    operations: 8,
+    tested: 0,
+    rows: Array.from({ length: 8 }, (_, i) => row('GET', `/r/${i}`, 'never-sent', 0, 0)),
+    apart: [{ ...row('POST', '/admin', 'never-sent', 0, 0), excluded: true }],
+    notInSpecOmitted: 7,
+    ties: [
+      {
+        method: 'GET',
+        path: '/a/b',
+        requests: 1,
+        baselines: 0,
+        findings: 0,
+        operations: ['GET /a/{x}', 'GET /{y}/b']
+      }
+    ]
+  }
+
+  it('says which are excluded, how many paths were left off, and the ties', () => {
+    const md = coverageSection(many)
+    expect(md).toContain('| `POST /admin` | 0 | 0 | 0 | excluded |')
+    expect(md).toContain('<summary>8 request paths not in the spec</summary>')
+    expect(md).toContain('_7 more are in the JSON report._')
+    expect(md).toContain('1 request path matched two operations equally')
+    expect(md).not.toContain('<summary>0 tested')
+  })
+
+  it('keeps at most `keep` rows and says how many were left out', () => {
+    const md = coverageSection(many, 3)
+    expect(md.match(/^\| `GET \/r\//gm)).toHaveLength(3)
+    expect(md).toContain('_7 of 10 coverage rows were left out')
+  })
+
+  it('the comment names five operations never attacked, then how many more', () => {
+    expect(coverageShort(many)).toBe(
+      '**API coverage:** 0 of 8 operations tested (0%) of `api/openapi.yaml`. Never attacked: ' +
+        '`GET /r/0`, `GET /r/1`, `GET /r/2`, `GET /r/3`, `GET /r/4` and 3 more.'
+    )
   })
 })
 
