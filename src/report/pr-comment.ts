@@ -9,6 +9,7 @@
  * A comment is public: exploit examples are redacted (./redact.ts) and the given secrets masked.
  * ../github/comment.ts adds the marker and cuts the body to GitHub's limit as the last guard. Pure.
  */
+import { WAITED_CONCLUSIONS } from '../common/constants.js'
 import { countedTable, reproduceBlock } from './counted.js'
 import { coverageShort, coverageUnknownLine } from './coverage-summary.js'
 import { link, safeUrl } from './markdown.js'
@@ -52,7 +53,7 @@ export function renderComment(report: RunReport, opts: CommentOptions = {}): str
       .filter((b): b is string => b !== undefined)
       .slice(0, opts.maxExamples ?? 5)
     if (blocks.length > 0) parts.push(['**How to reproduce:**', ...blocks].join('\n\n'))
-  } else if (report.findings.length === 0 && report.run !== undefined) {
+  } else if (report.findings.length === 0 && WAITED_CONCLUSIONS.includes(report.conclusion)) {
     parts.push('No vulnerabilities found.')
   }
 

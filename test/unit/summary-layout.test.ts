@@ -399,6 +399,19 @@ describe('pull-request comment: the short form of the same order', () => {
   })
 })
 
+describe('pull-request comment: a clean run', () => {
+  it('says none were found once the run finished, and sets nothing aside', () => {
+    const clean = renderComment(
+      report({ conclusion: 'passed', findings: [], coverage: undefined, scan: undefined })
+    )
+    expect(clean).toContain('No vulnerabilities found.')
+    expect(clean).not.toContain('set aside')
+    expect(clean).toContain('has the rest: the test-run facts.')
+    const running = renderComment(report({ conclusion: 'running', findings: [] }))
+    expect(running).not.toContain('No vulnerabilities found.')
+  })
+})
+
 describe('jobSummaryUrl', () => {
   it('is the run’s page, for the attempt when known', () => {
     expect(
