@@ -46,6 +46,7 @@ import { existingTests } from './demo/existing-tests.js'
 import { Evidence, listFiles, prepareOutputDir } from './demo/files.js'
 import { freePort, killSteps, step, track } from './demo/steps.js'
 import { Verdict, describe, hasSqli, parseVulns, q, type Vuln } from './demo/verdict.js'
+import { FakeGitHub, pullRequestEnv } from '../test/support/fake-github.js'
 
 const SAFETY_TIMEOUT_MS = 120_000
 const TIME_SCALE = 0.02
@@ -374,7 +375,7 @@ async function job4Summarize(
       summary.outputs.conclusion === 'failed' &&
       hasSqli(vulns) &&
       summary.summary.includes(`### Legs (${legs.length} reported)`) &&
-      summary.summary.includes(`| ${bothLegs} |`),
+      summary.summary.includes(`· ${bothLegs} |`),
     `summary: exit ${summary.exitCode}, conclusion ${q(summary.outputs.conclusion)}, ${describe(vulns)}, ` +
       `each found by ${bothLegs}, deduplicated into one list`
   )
@@ -437,10 +438,25 @@ async function job2PullRequestCheck(
     ].join('\n'),
     'fail-on': 'new-vulnerabilities',
     'stop-grace-period': '1s',
+    // The sticky comment, on a pull request of a local stand-in for GitHub's API (for the pictures).
+    comment: 'true',
     ...api
   }
-  const pr = await step('scan', { inputs, runnerTemp, env: { GITHUB_WORKSPACE: workspace } })
+  const github = new FakeGitHub()
+  await github.start()
+  let pr
+  try {
+    pr = await step('scan', {
+      inputs,
+      runnerTemp,
+      env: { GITHUB_WORKSPACE: workspace, ...pullRequestEnv(github) }
+    })
+  } finally {
+    await github.stop()
+  }
   evidence.step('pull-request check', pr, '4-pr-check.md')
+  const comment = github.comments[0]?.body
+  if (comment !== undefined) evidence.file('4-pr-check-comment.md', comment)
   const merged = pr.outputs['baseline-path']
   if (merged && existsSync(merged))
     evidence.file('4-pr-check-merged-baseline.json', readFileSync(merged, 'utf8'))

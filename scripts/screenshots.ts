@@ -1,6 +1,6 @@
 /**
  * `npm run screenshots`: pictures of what a reviewer sees, for the docs. It renders the demo's job
- * summaries and the pull-request comment made from one of them (`npm run demo` writes the summaries to
+ * summaries and the pull-request comment its pull-request check posted (`npm run demo` writes them to
  * .demo-output/, or $DEMO_OUTPUT_DIR) with a GitHub-flavoured Markdown renderer (`marked`) and GitHub's
  * Markdown stylesheet (`github-markdown-css`), and screenshots each page in headless Chromium into
  * docs/images/.
@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os'
 import { basename, join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { marked } from 'marked'
-import { commentMarker, renderCommentBody } from '../src/github/comment.js'
 import { ROOT } from './lib/action-runner.js'
 import { OUT_DIR } from './demo/files.js'
 
@@ -46,7 +45,7 @@ function defaultPages(): Page[] {
       heading: 'pr-check summary'
     },
     {
-      source: demo('4-pr-check.md'),
+      source: demo('4-pr-check-comment.md'),
       image: 'pr-comment.png',
       kind: 'comment',
       heading: 'github-actions bot commented'
@@ -167,12 +166,9 @@ function screenshot(browser: string, page: Page, markdown: string, outDir: strin
   }
 }
 
-/** A summary as it is; a comment as the action posts it (the summary under its hidden marker). */
+/** A summary, or a comment as the action posted it (the demo keeps the body, hidden marker and all). */
 function markdownOf(page: Page): string {
-  const summary = readFileSync(page.source, 'utf8')
-  if (page.kind === 'summary') return summary
-  const marker = commentMarker({ workflow: 'CI', job: 'pr-check', runName: '' })
-  return renderCommentBody(summary, marker)
+  return readFileSync(page.source, 'utf8')
 }
 
 function pagesFromArgs(args: string[]): Page[] {

@@ -52,6 +52,7 @@ export class Evidence {
 }
 
 function what(file: string): string {
+  if (file.endsWith('-comment.md')) return style.dim('pull-request comment (Markdown)')
   if (file.endsWith('.md')) return style.dim('job summary (Markdown)')
   if (file.endsWith('.sarif')) return style.dim('SARIF 2.1.0, for code scanning')
   if (file.endsWith('.xml')) return style.dim('JUnit XML, one test case per vulnerability')

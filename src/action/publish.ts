@@ -34,6 +34,7 @@ import { today } from '../triage/dates.js'
 import { decideStatuses, type TriageOutcome } from '../triage/decide.js'
 import type { LoadedRules } from '../triage/load.js'
 import { renderSummary } from '../report/summary.js'
+import { renderComment } from '../report/pr-comment.js'
 import { withWallarmKnowledge } from '../report/wallarm-knowledge.js'
 import { commentMarker, pullRequestTarget, renderCommentBody, upsertComment } from '../github/comment.js'
 import { logSafe } from '../text/untrusted.js'
@@ -213,9 +214,13 @@ export class Publisher {
       this.rules && mergeBaseline(this.rules.baseline, findings, today(this.now()))
     )
     this.annotate(report)
-    const summary = renderSummary(report, { now: this.now() })
-    await this.writeSummary(summary)
-    if (settings.comment) await this.comment(summary)
+    // Exploit examples are recorded traffic: the tokens are masked in them wherever they are published.
+    const shown = {
+      secrets: [settings.token, settings.apiToken],
+      openapi: this.rules?.api?.file
+    }
+    await this.writeSummary(renderSummary(report, { now: this.now(), ...shown }))
+    if (settings.comment) await this.comment(renderComment(report, shown))
 
     // Said once: as the step's failure when the gate fails it (the caller), else as a log line.
     // A stdout line, which the runner reads for workflow commands: the reason may quote the API.
@@ -341,7 +346,7 @@ export class Publisher {
     }
   }
 
-  private async comment(summary: string): Promise<void> {
+  private async comment(markdown: string): Promise<void> {
     const { port, context } = this
     const target = pullRequestTarget(
       this.env.GITHUB_EVENT_NAME,
@@ -370,7 +375,7 @@ export class Publisher {
         token,
         target,
         marker,
-        body: renderCommentBody(summary, marker),
+        body: renderCommentBody(markdown, marker),
         secrets: [this.settings.token ?? '', this.settings.apiToken ?? ''],
         ...(baseUrl ? { baseUrl } : {})
       })

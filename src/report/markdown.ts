@@ -169,3 +169,39 @@ export function codeBlock(text: string, lang = ''): string {
   const fence = '`'.repeat(Math.max(3, longest + 1))
   return `${fence}${/^[a-z]+$/i.test(lang) ? lang : ''}\n${body}\n${fence}`
 }
+
+/**
+ * `text` as inert text inside raw HTML (a `<summary>`, where GitHub renders no Markdown): one line; a
+ * zero-width space after `@`, `#` before a digit, `GH-`, `://` and `www.`, so that no mention, issue link
+ * or bare URL is made of it; then `& < > " '` and the Markdown punctuation as named entities, so that
+ * nothing in it is HTML or Markdown whichever way a renderer reads it.
+ */
+export function escapeHtml(text: string): string {
+  return oneLine(text)
+    .replace(/@(?=[\p{L}\p{N}])|#(?=\p{N})/gu, (sign) => sign + '\u200B')
+    .replace(/\b(GH)-(?=\d)/gi, '$1\u200B-')
+    .replace(/:\/\//g, ':\u200B//')
+    .replace(/\b(www)\./gi, '$1\u200B.')
+    .replace(/[&<>"'`*_[\]|\\]/g, (c) => HTML_ENTITIES[c] ?? c)
+}
+
+/** Named, so that no `#` and digits show in the source (where a careless reader sees an issue link). */
+const HTML_ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '`': '&grave;',
+  '*': '&ast;',
+  _: '&lowbar;',
+  '[': '&lsqb;',
+  ']': '&rsqb;',
+  '|': '&vert;',
+  '\\': '&bsol;'
+}
+
+/** A collapsed block: `summary` is HTML already escaped (see {@link escapeHtml}), `body` Markdown. */
+export function details(summary: string, body: string, open = false): string {
+  return `<details${open ? ' open' : ''}>\n<summary>${summary}</summary>\n\n${body.replace(/\n+$/, '')}\n\n</details>`
+}

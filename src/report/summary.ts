@@ -1,18 +1,43 @@
 /**
- * The job summary (GITHUB_STEP_SUMMARY) as Markdown: a verdict line, the reason, warnings as GitHub
- * alerts, an overview of the test run, and the vulnerabilities, highest threat first. Pure: the action
- * layer writes it. Everything that came from the API is escaped (see markdown.ts), and the result is
- * kept under `maxBytes` by leaving whole table rows out (never by cutting a table in half).
+ * The job summary (GITHUB_STEP_SUMMARY) as Markdown, in the order a reviewer reads it:
+ * 1. the verdict, its reason, which failed (tests or scan), the triage counts, warnings;
+ * 2. what counts (./counted.ts), and why expired entries count again;
+ * 3. how to reproduce each counted finding: its redacted request and a curl command, collapsed;
+ * 4. the findings set aside (known, ignored, triaged, out of scope, below min-threat), collapsed;
+ * 5. API coverage (`openapi`, ./coverage-summary.ts);
+ * 6. the matrix's legs, then what the tests sent and the test-run facts, collapsed.
+ * Pure: the action layer writes it. Everything that came from the API is escaped (see markdown.ts), and
+ * the result is kept under `maxBytes` by leaving whole rows and blocks out (never by cutting one in half).
  */
 import { WAITED_CONCLUSIONS, type Conclusion } from '../common/constants.js'
 import { formatDuration } from '../common/duration.js'
 import { baselineTally } from '../verdict/gate.js'
 import { isTerminalState } from '../wallarm/types.js'
-import { severityOf, typeTitle, type Severity } from './findings.js'
-import { code, escapeMarkdown, escapeProse, link, safeUrl, truncate } from './markdown.js'
-import { atThreshold, countedFindings, type Finding, type RunReport, type ScanOutcome } from './model.js'
+import type { Coverage } from '../openapi/index.js'
+import { countedTable, reproduceBlock, SEVERITY_BADGE } from './counted.js'
+import { coverageRowCount, coverageSection, coverageUnknownLine } from './coverage-summary.js'
+import { severityOf } from './findings.js'
+import {
+  code,
+  details,
+  escapeHtml,
+  escapeMarkdown,
+  escapeProse,
+  link,
+  safeUrl,
+  truncate
+} from './markdown.js'
+import { atThreshold, countedFindings, type RunReport, type ScanOutcome } from './model.js'
 import { renderLegs } from './legs.js'
-import { statusCell, triageLine, triageSections, unlocatedNote } from './triage-summary.js'
+import {
+  countedNotes,
+  setAside,
+  setAsideCounts,
+  setAsideItem,
+  triageLine,
+  unlocatedNote,
+  unobservedSection
+} from './triage-summary.js'
 
 export interface SummaryOptions {
   /** Upper bound of the result in UTF-8 bytes. Default 1,000,000: under GitHub's 1 MiB per step. */
@@ -24,8 +49,12 @@ export interface SummaryOptions {
    * for the duration of a run still running: the function reads no clock. A monotonic clock will not do.
    */
   now?: Date | number
-  /** Vulnerability rows shown in the open table; the rest go in a `<details>` block. Default 20. */
+  /** Rows of the counted findings shown in the open table; the rest go in a `<details>` block. Default 20. */
   top?: number
+  /** Masked in every form in the exploit examples (the action's token and API token). */
+  secrets?: ReadonlyArray<string | undefined> | undefined
+  /** The API description (`openapi`, relative): with no coverage in the report, one line says it cannot be known. */
+  openapi?: string | undefined
 }
 
 export const DEFAULT_SUMMARY_MAX_BYTES = 1_000_000
@@ -42,15 +71,6 @@ const VERDICTS: Record<Conclusion, { emoji: string; label: string }> = {
   skipped: { emoji: '⏭️', label: 'skipped' }
 }
 
-const SEVERITY_BADGE: Record<Severity, string> = {
-  critical: '🟣 critical',
-  high: '🔴 high',
-  medium: '🟠 medium',
-  low: '🟡 low'
-}
-
-/** Room kept for the "N left out" note and the closing tags when rows must be dropped. */
-const RESERVE = 1024
 const MAX_WARNINGS = 20
 const MAX_PROSE = 2000
 
@@ -89,49 +109,230 @@ export function summaryWarnings(report: RunReport): string[] {
 
 export function renderSummary(report: RunReport, opts: SummaryOptions = {}): string {
   const maxBytes = opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES
-  const head = renderHead(report, opts)
-  const vulns = renderVulnerabilities(report, Math.max(0, opts.top ?? 20), maxBytes - bytes(head))
-  const out = head + vulns
+  const view = summaryView(report, opts)
+  // Everything, if it fits; else whole blocks and rows are dropped, reproduction first, what counts last.
+  const keeps: Keeps = {
+    counted: view.counted.length,
+    reproduce: view.reproduce.length,
+    setAside: view.setAside.length,
+    coverage: view.coverageRows
+  }
+  const fits = (k: Keeps): boolean => bytes(assembleSummary(view, k)) <= maxBytes
+  if (!fits(keeps)) {
+    for (const key of ['reproduce', 'setAside', 'coverage', 'counted'] as const) {
+      // The largest count of this section that fits, the earlier ones already cut (binary search).
+      let lo = 0
+      let hi = keeps[key]
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2)
+        if (fits({ ...keeps, [key]: mid })) lo = mid
+        else hi = mid - 1
+      }
+      keeps[key] = lo
+      if (fits(keeps)) break
+    }
+  }
+  const out = assembleSummary(view, keeps)
   if (bytes(out) <= maxBytes) return out
   // Only when maxBytes is too small for even the head: the verdict line alone, then a byte cut.
   const minimal = `${verdictLine(report, opts)}\n\n${escapeProse(truncate(report.reason, 500))}\n`
   return bytes(minimal) <= maxBytes ? minimal : cutBytes(minimal, maxBytes)
 }
 
-function verdictLine(report: RunReport, opts: SummaryOptions): string {
+interface Keeps {
+  counted: number
+  reproduce: number
+  setAside: number
+  coverage: number
+}
+
+/** The summary's parts, rendered once; the size bound only chooses how many of each list to keep. */
+interface SummaryView {
+  head: string
+  countedHeading: string
+  countedHeader: string
+  counted: string[]
+  countedTail: string
+  top: number
+  reproduce: string[]
+  /** Counted findings with an example beyond the cap (never rendered). */
+  reproduceCapped: number
+  setAsideTitle: string
+  setAside: string[]
+  setAsideTail: string
+  coverage: Coverage | undefined
+  coverageRows: number
+  coverageUnknown: string
+  tail: string
+  runUrl: string | undefined
+}
+
+/** At most this many reproduction blocks in the summary (each up to {@link EXAMPLE_MAX_CHARS}). */
+const MAX_REPRODUCE = 20
+const EXAMPLE_MAX_CHARS = 4_000
+
+function summaryView(report: RunReport, opts: SummaryOptions): SummaryView {
+  const counted = countedFindings(report)
+  const table = countedTable(counted)
+  const blocks = counted
+    .filter((f) => f.exploitExample !== undefined && f.exploitExample.trim() !== '')
+    .map((f) => reproduceBlock(f, { curl: true, secrets: opts.secrets, maxChars: EXAMPLE_MAX_CHARS }))
+    .filter((b): b is string => b !== undefined)
+  const aside = setAside(report)
+  return {
+    head: renderHead(report, opts),
+    countedHeading: countedHeading(report, counted.length),
+    countedHeader: table.header,
+    counted: table.rows,
+    countedTail: countedNotes(report),
+    top: Math.max(0, opts.top ?? 20),
+    reproduce: blocks.slice(0, MAX_REPRODUCE),
+    reproduceCapped: Math.max(0, blocks.length - MAX_REPRODUCE),
+    setAsideTitle:
+      aside.length === 0
+        ? ''
+        : `${n(aside.length)} finding${aside.length === 1 ? '' : 's'} set aside: ${setAsideCounts(report, aside)}`,
+    setAside: aside.map((f) => setAsideItem(report, f, SEVERITY_BADGE[severityOf(f.threat)])),
+    setAsideTail: unobservedSection(report),
+    coverage: report.coverage,
+    coverageRows: report.coverage === undefined ? 0 : coverageRowCount(report.coverage),
+    coverageUnknown:
+      report.coverage === undefined && opts.openapi !== undefined && opts.openapi !== ''
+        ? coverageUnknownLine(opts.openapi)
+        : '',
+    tail: renderTail(report, opts.now),
+    runUrl: report.runUrl
+  }
+}
+
+function assembleSummary(v: SummaryView, keep: Keeps): string {
+  const parts = [v.head]
+  const counted = renderCounted(v, keep.counted)
+  if (counted !== '') parts.push(counted)
+  if (v.reproduce.length > 0) {
+    const shown = v.reproduce.slice(0, keep.reproduce)
+    const cut = v.reproduce.length - shown.length
+    const capped = v.reproduceCapped
+    const where = `the JSON report (\`report-path\`) has them, redacted, and so does ${link('the test run in Wallarm', v.runUrl)}`
+    const note: string[] = []
+    if (capped > 0) note.push(`_The first ${MAX_REPRODUCE} are shown; ${where}._`)
+    if (cut > 0)
+      note.push(
+        `_${n(cut)} of these were left out to keep this summary under GitHub’s size limit; ${where}._`
+      )
+    parts.push(['### How to reproduce', ...shown, ...note].join('\n\n'))
+  }
+  if (v.setAside.length > 0) {
+    const shown = v.setAside.slice(0, keep.setAside)
+    const left = v.setAside.length - shown.length
+    const note =
+      left === 0
+        ? ''
+        : `\n_${n(left)} more were left out to keep this summary under GitHub’s size limit; the JSON report lists them._\n`
+    parts.push(`### Set aside\n\n${details(escapeHtml(v.setAsideTitle), shown.join('') + note)}`)
+  }
+  if (v.setAsideTail !== '') parts.push(v.setAsideTail)
+  if (v.coverage !== undefined) parts.push(coverageSection(v.coverage, keep.coverage))
+  else if (v.coverageUnknown !== '') parts.push(v.coverageUnknown)
+  if (v.tail !== '') parts.push(v.tail)
+  return parts.join('\n\n') + '\n'
+}
+
+function countedHeading(report: RunReport, count: number): string {
+  if (count > 0) return `### Findings that count (${n(count)})`
+  if (report.findings.length > 0) return `No finding counts towards the gate${gateNote(report)}.`
+  const finished = WAITED_CONCLUSIONS.includes(report.conclusion)
+  return finished ? 'No vulnerabilities found.' : ''
+}
+
+/** `; those found are set aside below` */
+function gateNote(report: RunReport): string {
+  return report.findings.length === 1
+    ? ': the one found is set aside below'
+    : ': those found are set aside below'
+}
+
+function renderCounted(v: SummaryView, keep: number): string {
+  if (v.countedHeading === '') return ''
+  if (v.counted.length === 0) return v.countedHeading
+  const kept = v.counted.slice(0, keep)
+  const shown = Math.min(v.top, kept.length)
+  let out = `${v.countedHeading}\n\n`
+  if (shown > 0) out += v.countedHeader + kept.slice(0, shown).join('')
+  if (kept.length > shown) {
+    const more = kept.length - shown
+    out +=
+      '\n' +
+      details(
+        `${n(more)} more finding${more === 1 ? '' : 's'} that count`,
+        v.countedHeader + kept.slice(shown).join('')
+      ) +
+      '\n'
+  }
+  const left = v.counted.length - kept.length
+  if (left > 0) {
+    const where = link('the test run in Wallarm', v.runUrl)
+    out +=
+      `\n> [!NOTE]\n> ${n(left)} of ${n(v.counted.length)} findings that count were left out to keep this summary under ` +
+      `GitHub’s size limit. The JSON report (\`report-path\`) lists them all, and so does ${where}.\n`
+  }
+  if (v.countedTail !== '') out += `\n${v.countedTail}\n`
+  return out.replace(/\n+$/, '')
+}
+
+export function verdictLine(report: RunReport, opts: Pick<SummaryOptions, 'heading'>): string {
   const v = VERDICTS[report.conclusion] ?? { emoji: '', label: String(report.conclusion) }
   const heading = escapeMarkdown(truncate(opts.heading ?? 'Wallarm FAST', 200))
   return `## ${v.emoji} ${heading}: ${v.label}`
 }
 
-function renderHead(report: RunReport, opts: SummaryOptions): string {
+/**
+ * The verdict, its reason, which failed (tests or scan), the triage counts, warnings and notes: the part
+ * that the comment shares.
+ */
+export function renderHead(
+  report: RunReport,
+  opts: Pick<SummaryOptions, 'heading'>,
+  maxWarnings = MAX_WARNINGS
+): string {
   const parts: string[] = [verdictLine(report, opts)]
-  // The counts by status lead, so the pull-request comment does too.
+  if (report.reason.trim() !== '') parts.push(escapeProse(truncate(report.reason, MAX_PROSE)))
+  // scan mode: which failed, the tests or the scan.
+  if (report.scan) parts.push(testsLine(report.scan, VERDICTS[report.conclusion]?.label ?? report.conclusion))
   const statuses = triageLine(report)
   if (statuses !== undefined) parts.push(statuses)
-  if (report.reason.trim() !== '') parts.push(escapeProse(truncate(report.reason, MAX_PROSE)))
 
   const warnings = summaryWarnings(report)
-  for (const w of warnings.slice(0, MAX_WARNINGS)) {
+  for (const w of warnings.slice(0, maxWarnings)) {
     parts.push(`> [!WARNING]\n> ${escapeProse(truncate(w, MAX_PROSE))}`)
   }
-  if (warnings.length > MAX_WARNINGS) {
-    parts.push(`_${warnings.length - MAX_WARNINGS} more warnings are in the log._`)
+  if (warnings.length > maxWarnings) {
+    parts.push(`_${warnings.length - maxWarnings} more warnings are in the log._`)
   }
   const unlocated = unlocatedNote(report)
   if (unlocated !== undefined) parts.push(`> [!NOTE]\n> ${unlocated}`)
-
-  // scan mode: which failed, the tests or the scan, and what the tests sent.
-  if (report.scan)
-    parts.push(renderScanSection(report.scan, VERDICTS[report.conclusion]?.label ?? report.conclusion))
-
-  const overview = renderOverview(report, opts.now)
-  if (overview !== '') parts.push(overview)
-  if (report.matrix) parts.push(renderLegs(report.matrix))
-  return parts.join('\n\n') + '\n' + triageSections(report)
+  return parts.join('\n\n')
 }
 
-function renderOverview(report: RunReport, now: Date | number | undefined): string {
+/** The matrix's legs (open), then what the tests sent and the test-run facts, collapsed. */
+function renderTail(report: RunReport, now: Date | number | undefined): string {
+  const parts: string[] = []
+  if (report.matrix) parts.push(renderLegs(report.matrix))
+  const traffic = report.scan?.trafficMarkdown?.trim()
+  if (traffic) {
+    // The section's own heading becomes the block's summary.
+    const body = traffic.replace(/^### What the tests sent through the FAST node\s*\n+/, '')
+    parts.push(details('What the tests sent through the FAST node', body))
+  }
+  const facts = renderFacts(report, now)
+  if (facts !== '') parts.push(details('Test run facts', facts))
+  const legs = report.matrix ? 1 : 0
+  if (parts.length > legs) parts.splice(legs, 0, '### Test run')
+  return parts.join('\n\n')
+}
+
+/** The run's facts as a definition-style list (`- **Policy:** Default Policy (104)`). */
+function renderFacts(report: RunReport, now: Date | number | undefined): string {
   const run = report.run
   const runId = run?.id ?? report.testRunId
   const recordId = run?.test_record_id ?? report.testRecordId
@@ -147,7 +348,7 @@ function renderOverview(report: RunReport, now: Date | number | undefined): stri
   if (recordId !== undefined) rows.push(['Test record', String(recordId)])
   if (run !== undefined) {
     rows.push(['Policy', policyText(run.policy_name, run.policy_id)])
-    rows.push(['State', code(truncate(String(run.state), 50), { table: true })])
+    rows.push(['State', code(truncate(String(run.state), 50))])
     // Skipped baselines count in baseline_count and in no check counter: said, as a pass without checks is none.
     // So are interrupted ones (stop-on-first-fail): the API counts them as terminated, never tested.
     const { skipped, interrupted } = baselineTally(run)
@@ -169,11 +370,8 @@ function renderOverview(report: RunReport, now: Date | number | undefined): stri
     if (duration !== undefined) rows.push(['Duration', duration])
   }
   rows.push(['Vulnerabilities', vulnCountText(report)])
-
-  const [first, ...rest] = rows
-  if (first === undefined) return ''
-  const lines = [`| ${first[0]} | ${first[1]} |`, '| --- | --- |', ...rest.map(([k, v]) => `| ${k} | ${v} |`)]
-  return lines.join('\n')
+  if (report.scan?.nodeLogPath) rows.push(['FAST node log', 'the `node-log-path` output'])
+  return rows.map(([k, v]) => `- **${k}:** ${v}`).join('\n')
 }
 
 function policyText(name: string | undefined, id: number | undefined): string {
@@ -215,121 +413,6 @@ export function runDuration(
   return undefined
 }
 
-interface Column {
-  title: string
-  align?: 'right'
-  cell: (f: Finding, minThreat: number) => string
-  /** Whether the column is shown at all: not when no finding has a value for it. */
-  has?: (f: Finding) => boolean
-}
-
-const COLUMNS: Column[] = [
-  {
-    title: 'Severity',
-    cell: (f, min) => SEVERITY_BADGE[severityOf(f.threat)] + (atThreshold(f, min) ? '' : ' (not counted)')
-  },
-  { title: 'Status', cell: statusCell, has: (f) => f.decision !== undefined },
-  {
-    title: 'Type',
-    cell: (f) => {
-      const title = typeTitle(f.type)
-      const type = escapeMarkdown(truncate(f.type, 50))
-      return title === f.type ? type : `${escapeMarkdown(title)} (${type})`
-    }
-  },
-  { title: 'Threat', align: 'right', cell: (f) => String(f.threat) },
-  {
-    title: 'Code',
-    cell: (f) => escapeMarkdown(truncate(f.code ?? '', 50)),
-    has: (f) => f.code !== undefined
-  },
-  {
-    title: 'Method',
-    cell: (f) => escapeMarkdown(truncate(f.method ?? '', 20)),
-    has: (f) => f.method !== undefined
-  },
-  {
-    title: 'Domain',
-    cell: (f) => escapeMarkdown(truncate(f.domain ?? '', 100)),
-    has: (f) => f.domain !== undefined
-  },
-  {
-    title: 'Path',
-    cell: (f) => code(truncate(f.path ?? '', 200), { table: true }),
-    has: (f) => f.path !== undefined
-  },
-  {
-    title: 'Parameter',
-    cell: (f) => code(truncate(f.parameter ?? '', 100), { table: true }),
-    has: (f) => f.parameter !== undefined
-  },
-  {
-    title: 'Legs',
-    cell: (f) => escapeMarkdown(truncate((f.legs ?? []).join(', '), 300)),
-    has: (f) => f.legs !== undefined
-  }
-]
-
-function renderVulnerabilities(report: RunReport, top: number, budget: number): string {
-  const findings = report.findings
-  if (findings.length === 0) {
-    const finished = WAITED_CONCLUSIONS.includes(report.conclusion)
-    return finished ? '\n### Vulnerabilities\n\nNone found.\n' : ''
-  }
-
-  const columns = COLUMNS.filter((c) => c.has === undefined || findings.some(c.has))
-  const header =
-    `| ${columns.map((c) => c.title).join(' | ')} |\n` +
-    `| ${columns.map((c) => (c.align === 'right' ? '---:' : '---')).join(' | ')} |\n`
-  const rows = findings.map((f) => `| ${columns.map((c) => c.cell(f, report.minThreat)).join(' | ')} |\n`)
-
-  const intro = '\n### Vulnerabilities\n\n'
-  const detailsOpen = (count: number): string =>
-    `\n<details>\n<summary>${n(count)} more vulnerabilities</summary>\n\n`
-  const detailsClose = '\n</details>\n'
-
-  // Everything, if it fits.
-  const all = assemble(intro, header, rows, top, rows.length, detailsOpen, detailsClose, '')
-  if (bytes(all) <= budget) return all
-
-  // Else as many rows as fit, in order, with room kept for the note.
-  let used =
-    bytes(intro) + bytes(header) + bytes(detailsOpen(rows.length)) + bytes(header) + bytes(detailsClose)
-  const room = budget - RESERVE
-  let kept = 0
-  for (const row of rows) {
-    const size = bytes(row)
-    if (used + size > room) break
-    used += size
-    kept++
-  }
-  if (kept === 0 && room < bytes(intro) + bytes(header)) return ''
-  const left = rows.length - kept
-  const where = link('the test run in Wallarm', report.runUrl)
-  const note =
-    `\n> [!NOTE]\n> ${n(left)} of ${n(rows.length)} vulnerabilities were left out to keep this summary under ` +
-    `GitHub’s size limit. The JSON report (\`report-path\`) lists them all, and so does ${where}.\n`
-  return assemble(intro, header, rows, top, kept, detailsOpen, detailsClose, note)
-}
-
-function assemble(
-  intro: string,
-  header: string,
-  rows: string[],
-  top: number,
-  kept: number,
-  detailsOpen: (count: number) => string,
-  detailsClose: string,
-  note: string
-): string {
-  const shown = Math.min(top, kept)
-  let out = intro
-  if (shown > 0) out += header + rows.slice(0, shown).join('')
-  if (kept > shown)
-    out += detailsOpen(kept - shown) + header + rows.slice(shown, kept).join('') + detailsClose
-  return out + note
-}
-
 function n(value: number): string {
   return Number.isFinite(value) ? value.toLocaleString('en-US') : '0'
 }
@@ -351,20 +434,18 @@ function cutBytes(s: string, max: number): string {
   return out
 }
 
-/** The lines that say which failed — the tests, the scan, both or neither — then what the tests sent. */
-export function renderScanSection(scan: ScanOutcome, scanConclusion: string): string {
-  const code = scan.testsExitCode
+/** `Tests passed (exit code 0); scan failed.`: which failed, the tests, the scan, both or neither. */
+export function testsLine(scan: ScanOutcome, scanConclusion: string): string {
+  const exit = scan.testsExitCode
   const tests =
-    code === undefined
+    exit === undefined
       ? scan.replayedRecordId !== undefined
-        ? `none: test record ${scan.replayedRecordId} replayed`
-        : 'not run'
+        ? `No tests ran: test record ${scan.replayedRecordId} was replayed`
+        : 'Tests did not run'
       : scan.testsCancelled
-        ? `cancelled (exit code ${code})`
-        : code === 0
-          ? 'passed (exit code 0)'
-          : `failed (exit code ${code})${scan.testsMustPass ? '' : ', not failing the step (tests-must-pass: false)'}`
-  const lines = [`| Tests | ${tests} |`, '| --- | --- |', `| Scan | ${escapeProse(scanConclusion)} |`]
-  if (scan.nodeLogPath) lines.push(`| FAST node log | \`node-log-path\` output |`)
-  return [lines.join('\n'), scan.trafficMarkdown ?? ''].filter((s) => s !== '').join('\n\n')
+        ? `Tests cancelled (exit code ${exit})`
+        : exit === 0
+          ? 'Tests passed (exit code 0)'
+          : `Tests failed (exit code ${exit})${scan.testsMustPass ? '' : ', not failing the step (tests-must-pass: false)'}`
+  return `${tests}; scan ${escapeProse(scanConclusion)}.`
 }

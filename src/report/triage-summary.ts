@@ -5,8 +5,16 @@
  * narrower test suite tests less). Pure; everything from files or the API is escaped.
  */
 import { code, escapeMarkdown, escapeProse, link, truncate } from './markdown.js'
-import { atThreshold, statusLabel, type Finding, type FindingStatus, type RunReport } from './model.js'
+import {
+  atThreshold,
+  FindingStatuses,
+  statusLabel,
+  type Finding,
+  type FindingStatus,
+  type RunReport
+} from './model.js'
 import { isLocated } from '../triage/identity.js'
+import { findingEndpoint, typeTitle } from './findings.js'
 
 const MAX_LISTED = 50
 
@@ -61,8 +69,11 @@ export function statusCell(f: Finding): string {
   return escapeMarkdown(text)
 }
 
-/** The "expired" and "not observed" sections, or ''. */
-export function triageSections(report: RunReport): string {
+/**
+ * Under the table of what counts: why the expired findings count again, and which are regressions of a
+ * vulnerability closed in Wallarm; or ''.
+ */
+export function countedNotes(report: RunReport): string {
   const triage = report.triage
   if (triage === undefined) return ''
   const parts: string[] = []
@@ -73,8 +84,23 @@ export function triageSections(report: RunReport): string {
       const from = d?.expiredFrom === 'ignore' ? triage.ignoreFile : triage.baselineFile
       return `- ${where(f)}: the entry in ${code(from)} expired on ${d?.expires ?? '?'} (${escapeProse(truncate(d?.reason ?? 'no reason given', 200))}); it counts again.`
     })
-    parts.push(`### Expired\n\n${rows.join('\n')}`)
+    parts.push(`**Expired:**\n\n${rows.join('\n')}`)
   }
+  const regressions = report.findings.filter(
+    (f) => f.decision?.regressionOf !== undefined && f.decision.counted && atThreshold(f, report.minThreat)
+  )
+  if (regressions.length > 0) {
+    const rows = regressions.slice(0, MAX_LISTED).map((f) => `- ${where(f)}: ${statusCell(f)}; found again.`)
+    parts.push(`**Regressions:**\n\n${rows.join('\n')}`)
+  }
+  return parts.join('\n\n')
+}
+
+/** The baseline entries not observed (collapsed) and the note on a missing baseline file, or ''. */
+export function unobservedSection(report: RunReport): string {
+  const triage = report.triage
+  if (triage === undefined) return ''
+  const parts: string[] = []
   if (triage.unobserved.length > 0) {
     const rows = triage.unobserved.slice(0, MAX_LISTED).map((e) => `- ${where(e)}`)
     if (triage.unobserved.length > MAX_LISTED)
@@ -90,7 +116,46 @@ export function triageSections(report: RunReport): string {
       `_No baseline file at ${code(triage.baselineFile)}: every finding is new. Upload the file at \`baseline-path\` as an artifact and commit it to start one._`
     )
   }
-  return parts.length === 0 ? '' : `\n${parts.join('\n\n')}\n`
+  return parts.join('\n\n')
+}
+
+/**
+ * The findings set aside: at or above the threshold but not counted by a rule (known, ignored, triaged,
+ * out of scope), then those below `min-threat`; highest threat first as the report keeps them.
+ */
+export function setAside(report: RunReport): Finding[] {
+  return report.findings.filter((f) => !atThreshold(f, report.minThreat) || f.decision?.counted === false)
+}
+
+/** `1 known, 1 ignored, 2 below min-threat 30`: the set-aside findings by reason. */
+export function setAsideCounts(report: RunReport, findings: readonly Finding[]): string {
+  const byReason = new Map<string, number>()
+  for (const f of findings) {
+    const key = !atThreshold(f, report.minThreat)
+      ? `below min-threat ${report.minThreat}`
+      : statusLabel(f.decision?.status ?? 'new')
+    byReason.set(key, (byReason.get(key) ?? 0) + 1)
+  }
+  const order = (reason: string): number => {
+    const i = FindingStatuses.findIndex((s) => statusLabel(s) === reason)
+    return i < 0 ? FindingStatuses.length : i
+  }
+  return [...byReason]
+    .sort(([a], [b]) => order(a) - order(b))
+    .map(([reason, count]) => `${count} ${reason}`)
+    .join(', ')
+}
+
+/** One list item: `- 🟠 medium (50) · Path traversal \`GET /files\` parameter \`f\`: known: tracked in SEC-1`. */
+export function setAsideItem(report: RunReport, f: Finding, badge: string): string {
+  const reason = !atThreshold(f, report.minThreat) ? `below min-threat ${report.minThreat}` : statusCell(f)
+  const endpoint = findingEndpoint(f)
+  let text = `- ${badge} · ${escapeMarkdown(truncate(typeTitle(f.type), 80))}`
+  if (endpoint !== undefined) text += ` ${code(truncate(endpoint, 200))}`
+  if (f.parameter !== undefined) text += ` parameter ${code(truncate(f.parameter, 100))}`
+  if (f.legs !== undefined && f.legs.length > 0)
+    text += ` (${escapeMarkdown(truncate(f.legs.join(', '), 200))})`
+  return `${text}: ${reason}\n`
 }
 
 function where(f: Pick<Finding, 'type' | 'method' | 'domain' | 'path' | 'parameter' | 'code'>): string {

@@ -241,7 +241,7 @@ describe('a pass means tested', () => {
     expect(r.outputs.baselines).toBe('3')
     expect(r.outputs.conclusion).toBe('passed')
     expect(r.summaries[0]).toContain(
-      '| Baselines | 3 recorded, 1 checked, 0 failed, 0 with technical failures, 2 skipped'
+      '- **Baselines:** 3 recorded, 1 checked, 0 failed, 0 with technical failures, 2 skipped'
     )
   })
 })

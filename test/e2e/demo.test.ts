@@ -57,14 +57,14 @@ describe('npm run demo', () => {
     expect(output).toMatch(
       /the shop received \d+ attack requests from the FAST node \([1-9]\d* on \/api\/search\)/
     )
-    expect(readFileSync(join(outDir, '2-stop.md'), 'utf8')).toContain('sqli')
+    expect(readFileSync(join(outDir, '2-stop.md'), 'utf8')).toContain('SQL injection')
     // The demo ends with the matrix as one: both legs in one summary, the sqli once, naming both.
     const summary = readFileSync(join(outDir, '6-summary.md'), 'utf8')
     expect(summary).toContain('### Legs (2 reported)')
     // The legs replayed one test record, and their verdicts are final: no "so far".
-    expect(summary).toMatch(/\| Test record \| \d+ \|/)
-    expect(summary).toMatch(/\| Vulnerabilities \| 2 \|/)
-    expect(summary.match(/\(sqli\) \|.*\| leg 1, leg 2 \|/g)).toHaveLength(1)
+    expect(summary).toMatch(/- \*\*Test record:\*\* \d+/)
+    expect(summary).toMatch(/- \*\*Vulnerabilities:\*\* 2\n/)
+    expect(summary.match(/^\| .*SQL injection .*· leg 1, leg 2 \|/gm)).toHaveLength(1)
     expect(output).toContain('(mode: summarize)')
     expect(JSON.parse(readFileSync(join(outDir, '2-stop.sarif'), 'utf8'))).toHaveProperty('version', '2.1.0')
 

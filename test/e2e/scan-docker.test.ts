@@ -149,7 +149,7 @@ describe
       expect(step.outputs.conclusion).toBe('failed')
       expect(step.outputs['tests-exit-code']).toBe('')
       expect(step.exitCode).toBe(1)
-      expect(step.summary).toContain(`| Tests | none: test record ${recordId} replayed |`)
+      expect(step.summary).toContain(`No tests ran: test record ${recordId} was replayed;`)
       expect(readFileSync(step.outputs['node-log-path']!, 'utf8')).toContain(
         'Node connected to Wallarm Cloud'
       )
@@ -188,7 +188,7 @@ describe
       expect(visibleLog(step)).not.toContain('never\n')
       expect(step.outputs.conclusion).toBe('error')
       expect(readFileSync(step.outputs['node-log-path']!, 'utf8')).toContain('access denied')
-      expect(step.summary).toContain('| Tests | not run |')
+      expect(step.summary).toContain('Tests did not run;')
       expect(ourContainers()).toEqual(before)
     })
 

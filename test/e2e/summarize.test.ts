@@ -115,7 +115,7 @@ describe('summarize: the legs of a matrix as one (bundled action)', () => {
     expect(step.outputs.vulnerabilities).toBe('1')
     expect(emu.requests.length).toBe(requestsBefore)
     expect(step.summary).toContain('### Legs (3 reported)')
-    expect(step.summary).toMatch(/\(sqli\) \|.*\| chrome, edge \|/)
+    expect(step.summary).toMatch(/^\| .*SQL injection .*\| `[A-Z]+ \/[^`]*` · chrome, edge \|/m)
     expect(step.summary).toMatch(/\| firefox \| .* \| passed \| 2 \| 0 \|/)
     const sarif = JSON.parse(readFileSync(step.outputs['sarif-path']!, 'utf8')) as {
       runs: Array<{ results: unknown[] }>

@@ -126,7 +126,7 @@ describe('the bundled action: a pull-request check on new findings', () => {
     expect(stop.summary).toContain('**2 new** (1 expired) · 1 known · 1 ignored · 1 triaged · 1 out of scope')
     expect(stop.summary).toContain('ignored: accepted risk (SEC-12)')
     expect(stop.summary).toMatch(new RegExp(`triaged \\(false positive: \\[?vulnerability ${earlier}\\b`))
-    expect(stop.summary).toContain('### Expired')
+    expect(stop.summary).toContain('**Expired:**')
 
     const report = JSON.parse(readFileSync(stop.outputs['report-path']!, 'utf8')) as {
       findings: Array<{ path: string; counted: boolean; decision: { status: string } }>
@@ -259,7 +259,7 @@ describe('the bundled action: a pull-request check on new findings', () => {
     )
     expect(run2.exitCode, visibleLog(run2)).toBe(1)
     expect(run2.outputs).toMatchObject({ conclusion: 'failed', 'new-vulnerabilities': '1' })
-    expect(run2.summary).toContain('### Expired')
+    expect(run2.summary).toContain('**Expired:**')
   }, 240_000)
 
   it('road 2: findings known only from the summary are never known by type: two new sqli fail the gate', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { GateDecision } from '../../src/verdict/gate.js'
 import type { ScanOutcome } from '../../src/report/model.js'
-import { renderScanSection } from '../../src/report/summary.js'
+import { testsLine } from '../../src/report/summary.js'
 import { verdictLabel, withTests } from '../../src/verdict/scan-outcome.js'
 
 const passed: GateDecision = {
@@ -65,25 +65,24 @@ describe('verdictLabel', () => {
   })
 })
 
-describe('renderScanSection', () => {
-  it('which failed, the tests or the scan, then what the tests sent', () => {
-    const md = renderScanSection(
-      outcome({ testsExitCode: 3, nodeLogPath: '/tmp/n.log', trafficMarkdown: '### sent' }),
-      'passed'
-    )
-    expect(md).toBe(
-      '| Tests | failed (exit code 3) |\n| --- | --- |\n| Scan | passed |\n| FAST node log | `node-log-path` output |\n\n### sent'
+describe('testsLine', () => {
+  it('which failed, the tests or the scan, as a short line (not a table)', () => {
+    expect(testsLine(outcome({ testsExitCode: 3, nodeLogPath: '/tmp/n.log' }), 'passed')).toBe(
+      'Tests failed (exit code 3); scan passed.'
     )
   })
-  it('tests not run, passed, cancelled, or failing without failing the step', () => {
-    expect(renderScanSection(outcome({}), 'error')).toContain('| Tests | not run |')
-    expect(renderScanSection(outcome({ testsExitCode: 0 }), 'failed')).toContain(
-      '| Tests | passed (exit code 0) |'
+  it('tests not run, replayed, passed, cancelled, or failing without failing the step', () => {
+    expect(testsLine(outcome({}), 'error')).toBe('Tests did not run; scan error.')
+    expect(testsLine(outcome({ replayedRecordId: '9' }), 'passed')).toBe(
+      'No tests ran: test record 9 was replayed; scan passed.'
     )
-    expect(renderScanSection(outcome({ testsExitCode: 130, testsCancelled: true }), 'error')).toContain(
-      '| Tests | cancelled (exit code 130) |'
+    expect(testsLine(outcome({ testsExitCode: 0 }), 'failed')).toBe(
+      'Tests passed (exit code 0); scan failed.'
     )
-    expect(renderScanSection(outcome({ testsExitCode: 1, testsMustPass: false }), 'passed')).toContain(
+    expect(testsLine(outcome({ testsExitCode: 130, testsCancelled: true }), 'error')).toBe(
+      'Tests cancelled (exit code 130); scan error.'
+    )
+    expect(testsLine(outcome({ testsExitCode: 1, testsMustPass: false }), 'passed')).toContain(
       'failed (exit code 1), not failing the step (tests-must-pass: false)'
     )
   })

@@ -96,8 +96,8 @@ describe('renderSummary: verdict', () => {
       baseline_check_tech_fail_count: 0
     })
     expect(renderSummary(makeReport({ run }))).toContain(
-      '| Baselines | 5 recorded, 2 checked, 0 failed, 0 with technical failures, 3 skipped (excluded by ' +
-        'file-extensions-to-exclude, or duplicates) |'
+      '- **Baselines:** 5 recorded, 2 checked, 0 failed, 0 with technical failures, 3 skipped (excluded by ' +
+        'file-extensions-to-exclude, or duplicates)'
     )
   })
 
@@ -111,38 +111,41 @@ describe('renderSummary: verdict', () => {
       baseline_check_interrupted_count: 3
     })
     expect(renderSummary(makeReport({ run }))).toContain(
-      '| Baselines | 4 recorded, 1 checked, 1 failed, 0 with technical failures, 3 interrupted (not tested) |'
+      '- **Baselines:** 4 recorded, 1 checked, 1 failed, 0 with technical failures, 3 interrupted (not tested)'
     )
   })
 
-  it('renders the overview table', () => {
+  it('renders the test-run facts as a collapsed list', () => {
     const md = renderSummary(makeReport())
+    expect(md).toContain('<details>\n<summary>Test run facts</summary>\n\n- **Test run:** ')
     expect(md).toContain(
-      '| Test run | [ci-build-123 (5080)](https://us1.my.wallarm.com/testing/testruns/5080) |'
+      '- **Test run:** [ci-build-123 (5080)](https://us1.my.wallarm.com/testing/testruns/5080)'
     )
-    expect(md).toContain('| Test record | 9058 |')
-    expect(md).toContain('| Policy | Default Policy (104) |')
-    expect(md).toContain('| State | `failed` |')
-    expect(md).toContain('| Baselines | 12 recorded, 12 checked, 1 failed, 2 with technical failures |')
-    expect(md).toContain('| Requests sent | 700 |')
-    expect(md).toContain('| Duration | 4m 31s |')
+    expect(md).toContain('- **Test record:** 9058')
+    expect(md).toContain('- **Policy:** Default Policy (104)')
+    expect(md).toContain('- **State:** `failed`')
+    expect(md).toContain('- **Baselines:** 12 recorded, 12 checked, 1 failed, 2 with technical failures')
+    expect(md).toContain('- **Requests sent:** 700')
+    expect(md).toContain('- **Duration:** 4m 31s')
   })
 
   it('links the run only to an http(s) URL', () => {
     expect(renderSummary(makeReport({ runUrl: 'javascript:alert(1)' }))).not.toContain('javascript:')
-    expect(renderSummary(makeReport({ runUrl: undefined }))).toContain('| Test run | ci-build-123 (5080) |')
+    expect(renderSummary(makeReport({ runUrl: undefined }))).toContain(
+      '- **Test run:** ci-build-123 (5080)\n'
+    )
   })
 
   it('gives the duration of a running run from `now`', () => {
     const run = makeRun({ state: 'running', end_time: null })
     const now = new Date((1555572038 + 125) * 1000)
     expect(renderSummary(makeReport({ conclusion: 'running', run }), { now })).toContain(
-      '| Duration | 2m 5s so far |'
+      '- **Duration:** 2m 5s so far'
     )
     expect(renderSummary(makeReport({ conclusion: 'running', run }), { now: now.getTime() })).toContain(
       '2m 5s so far'
     )
-    expect(renderSummary(makeReport({ conclusion: 'running', run }))).not.toContain('| Duration |')
+    expect(renderSummary(makeReport({ conclusion: 'running', run }))).not.toContain('**Duration:**')
   })
 
   it('has no overview when there is no run at all', () => {
@@ -155,36 +158,48 @@ describe('renderSummary: verdict', () => {
         findings: []
       })
     )
-    expect(md).not.toContain('| Test run |')
-    expect(md).not.toContain('### Vulnerabilities')
+    expect(md).not.toContain('Test run facts')
+    expect(md).not.toContain('Findings that count')
+    expect(md).not.toContain('No vulnerabilities found')
   })
 })
 
 describe('renderSummary: vulnerabilities', () => {
-  it('lists them with severity and notes those below min-threat as not counted', () => {
+  it('counts those at or above min-threat, and sets the rest aside with their reason', () => {
     const findings: Finding[] = [
       { id: '1', type: 'sqli', threat: 95, method: 'GET', domain: 'a', path: '/x' },
       { id: '2', type: 'info', threat: 10, method: 'GET', domain: 'a', path: '/y' }
     ]
     const md = renderSummary(makeReport({ findings, minThreat: 30 }))
-    expect(md).toContain('| 🟣 critical | SQL injection (sqli) | 95 |')
-    expect(md).toContain('| 🟡 low (not counted) | Information exposure (info) | 10 |')
-    expect(md).toContain('| Vulnerabilities | 1 (threat ≥ 30), 1 below the threshold (not counted) |')
+    expect(md).toContain(
+      '| 🟣 critical (95) | SQL injection ([CWE-89](https://cwe.mitre.org/data/definitions/89.html)) | `GET /x` |'
+    )
+    expect(md).toContain('<summary>1 finding set aside: 1 below min-threat 30</summary>')
+    expect(md).toContain('- 🟡 low · Information exposure `GET /y`: below min-threat 30')
+    expect(md).toContain('- **Vulnerabilities:** 1 (threat ≥ 30), 1 below the threshold (not counted)')
   })
 
-  it('omits the columns no finding has', () => {
+  it('omits the parameter column when no finding has one, and says which have no location', () => {
     const md = renderSummary(
       makeReport({ findings: [{ id: '1', type: 'xss', threat: 50, code: 'S1' }], findingsSource: 'summary' })
     )
-    expect(md).toContain('| Severity | Type | Threat | Code |\n')
-    expect(md).not.toContain('| Path |')
+    expect(md).toContain('| Severity | Type | Endpoint | Fix |\n')
+    expect(md).toContain('| unknown |')
+    expect(md).not.toContain('| Parameter |')
     expect(md).toContain(
       '1 vulnerability has no location: the vulnerability details (method, domain, path, parameter) could not be read'
     )
   })
 
-  it('says none were found on a clean finished run', () => {
-    expect(renderSummary(makeReport({ conclusion: 'passed', findings: [] }))).toContain('None found.')
+  it('says none were found on a clean finished run, and when none of those found counts', () => {
+    expect(renderSummary(makeReport({ conclusion: 'passed', findings: [] }))).toContain(
+      'No vulnerabilities found.'
+    )
+    const below = renderSummary(
+      makeReport({ conclusion: 'passed', minThreat: 90, findings: [{ id: '1', type: 'xss', threat: 50 }] })
+    )
+    expect(below).toContain('No finding counts towards the gate: the one found is set aside below.')
+    expect(below).not.toContain('### Findings that count')
   })
 
   it('shows the top N in the table and the rest in <details>', () => {
@@ -195,9 +210,9 @@ describe('renderSummary: vulnerabilities', () => {
     }))
     const md = renderSummary(makeReport({ findings }), { top: 20 })
     const [open, details] = md.split('<details>')
-    expect((open?.match(/^\| .*xss/gm) ?? []).length).toBe(20)
-    expect(details).toContain('<summary>5 more vulnerabilities</summary>')
-    expect((details?.match(/^\| .*xss/gm) ?? []).length).toBe(5)
+    expect((open?.match(/^\| .*Cross-site/gm) ?? []).length).toBe(20)
+    expect(details).toContain('<summary>5 more findings that count</summary>')
+    expect((details?.match(/^\| .*Cross-site/gm) ?? []).length).toBe(5)
     expect(details).toContain('</details>')
   })
 
@@ -214,12 +229,15 @@ describe('renderSummary: vulnerabilities', () => {
         domain: evil,
         path: evil,
         parameter: evil,
-        code: evil
-      }
+        code: evil,
+        exploitExample: `GET /?q=${evil} HTTP/1.1\nHost: a\n`
+      },
+      { id: '2', type: 'xss', threat: 70, method: 'GET', domain: 'other', path: '/', parameter: evil }
     ]
     const md = renderSummary(makeReport({ run, findings, reason: `Run ${evil} failed`, warnings: [evil] }))
-    // Code spans are inert (no HTML, link or mention renders in one): check what is outside them.
-    const prose = withoutCodeSpans(md)
+    // Code spans and fenced blocks are inert (no HTML, link or mention renders in one): check what is outside them.
+    const outsideBlocks = md.replace(/^(`{3,})[a-z]*\n[\s\S]*?\n\1$/gm, '')
+    const prose = withoutCodeSpans(outsideBlocks)
     expect(prose).not.toContain('<img')
     expect(prose).not.toContain('<b>')
     expect(prose).not.toMatch(/(?<!\\)\[link(?<!\\)\]\(/)
@@ -229,15 +247,13 @@ describe('renderSummary: vulnerabilities', () => {
     expect(prose).not.toMatch(/@mention/)
     expect(prose).not.toMatch(/#12/)
     expect(prose).not.toMatch(/(?<!\\)\*\*b/)
-    expect(md).not.toContain('\nnext')
+    expect(outsideBlocks).not.toContain('\nnext')
     // The path and parameter show as they are, in code spans whose fence outlasts the backticks inside.
     expect(md).toContain('``\\| x \\| <img src=x> [link](http://evil) @mention')
-    // Every table row keeps its cells: the overview has 2 columns, the vulnerability table 8.
-    for (const line of md.split('\n').filter((l) => l.startsWith('| '))) {
-      expect([2, 8]).toContain(cellPipes(line) - 1)
-    }
-    const vulnRow = md.split('\n').find((l) => l.includes('| 80 |'))
-    expect(vulnRow && cellPipes(vulnRow)).toBe(9)
+    // Every row of the findings table keeps its cells: 6 columns (two hosts).
+    const table = md.split('\n').filter((l) => l.startsWith('| ') && !l.includes('| Method |'))
+    expect(table.length).toBeGreaterThanOrEqual(4)
+    for (const line of table) expect(cellPipes(line) - 1).toBe(6)
   })
 
   it('stays under maxBytes with 3000 findings with long paths, and says how many were left out', () => {
@@ -254,15 +270,15 @@ describe('renderSummary: vulnerabilities', () => {
     for (const maxBytes of [1_000_000, 200_000, 20_000]) {
       const md = renderSummary(makeReport({ findings }), { maxBytes })
       expect(bytes(md)).toBeLessThanOrEqual(maxBytes)
-      const m = /> (\d[\d,]*) of 3,000 vulnerabilities were left out/.exec(md)
+      const m = /> (\d[\d,]*) of 3,000 findings that count were left out/.exec(md)
       expect(m).not.toBeNull()
       const left = Number((m?.[1] ?? '').replace(/,/g, ''))
-      const rows = md.split('\n').filter((l) => l.includes('| ptrav') || l.includes('(ptrav)'))
+      const rows = md.split('\n').filter((l) => l.includes('| Path traversal'))
       expect(rows.length + left).toBe(3000)
       // No row is cut: every one ends with its closing pipe and has all its cells.
       for (const r of rows) {
         expect(r.endsWith(' |')).toBe(true)
-        expect(cellPipes(r)).toBe(9)
+        expect(cellPipes(r)).toBe(7)
       }
       expect(md.split('<details>').length).toBe(md.split('</details>').length)
     }
@@ -276,7 +292,7 @@ describe('renderSummary: vulnerabilities', () => {
     }))
     const md = renderSummary(makeReport({ findings }))
     expect(md).not.toContain('left out')
-    expect((md.match(/^\| .*xss/gm) ?? []).length).toBe(100)
+    expect((md.match(/^\| .*Cross-site/gm) ?? []).length).toBe(100)
   })
 
   it('falls back to the verdict line when maxBytes cannot hold the head', () => {
@@ -298,8 +314,8 @@ describe('renderSummary: a run still going', () => {
       }),
       { now: Date.UTC(2019, 3, 18, 7, 25) }
     )
-    expect(md).toContain('| Vulnerabilities | none so far |')
-    expect(renderSummary(makeReport())).not.toContain('so far |')
+    expect(md).toContain('- **Vulnerabilities:** none so far')
+    expect(renderSummary(makeReport())).not.toContain('so far')
   })
 })
 
