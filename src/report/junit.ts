@@ -19,6 +19,14 @@ interface TestCase {
 }
 
 export function buildJunit(report: RunReport): string {
+  return [...junitPieces(report)].join('')
+}
+
+/**
+ * The JUnit XML in pieces (the head, each test case, the tail), each ending in a newline: a file can be
+ * written one piece at a time (../report/stream-write.ts), and a piece is masked whole.
+ */
+export function* junitPieces(report: RunReport): Generator<string> {
   const run = report.run
   const runName =
     run?.name !== undefined && run.name !== ''
@@ -77,10 +85,9 @@ export function buildJunit(report: RunReport): string {
     for (const [k, v] of props) lines.push(`      <property name="${attr(k)}" value="${attr(v)}"/>`)
     lines.push('    </properties>')
   }
-  for (const t of cases) lines.push(...renderCase(t))
-  lines.push('  </testsuite>')
-  lines.push('</testsuites>')
-  return lines.join('\n') + '\n'
+  yield lines.join('\n') + '\n'
+  for (const t of cases) yield renderCase(t).join('\n') + '\n'
+  yield '  </testsuite>\n</testsuites>\n'
 }
 
 function findingCase(f: Finding, report: RunReport): TestCase {
