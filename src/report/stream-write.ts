@@ -1,8 +1,9 @@
 /**
  * Report files written piece by piece: with 20,000 findings, a report built whole as one string (and its
  * redacted copy, and the Buffer `writeFileSync` makes of it) grew the heap by tens of megabytes per file.
- * Here a report is serialised one finding (one SARIF result, one JUnit test case) at a time into a small
- * buffer that is flushed to the file, so that only one piece is ever held as text.
+ * Here a report is serialised value by value (a JUnit file test case by test case) into a small buffer
+ * that is flushed to the file, so that only a few kilobytes are ever held as text, and nothing is copied
+ * to be masked.
  *
  * The bytes are the same as before: `writeJsonFile` writes exactly
  * `JSON.stringify(redactor.deep(value), null, 2) + '\n'`, and the secrets are masked per whole value (a
@@ -13,13 +14,6 @@ import type { Redactor } from '../text/untrusted.js'
 
 /** How many characters are gathered before one write to the file. */
 const FLUSH_CHARS = 64 * 1024
-
-/**
- * Below this depth (the report's root is 0), arrays and objects are written member by member; deeper
- * values are serialised whole. 4 reaches one JSON report finding (root → findings → [i] → field) and one
- * SARIF result (root → runs → [0] → results → [i]).
- */
-const STRUCTURAL_DEPTH = 4
 
 /** A file written in pieces: `write` gathers, and the file gets them in chunks of {@link FLUSH_CHARS}. */
 export class FileSink {
@@ -93,11 +87,14 @@ const STRUCTURAL = Symbol('structural')
 
 /**
  * A value's JSON text at `depth` (its lines indented to it), or {@link STRUCTURAL} when it is an array or a
- * plain object shallow enough to be written member by member, or undefined where JSON.stringify leaves it
- * out (undefined, a function, a symbol).
+ * plain object, written member by member; undefined where JSON.stringify leaves it out (undefined, a
+ * function, a symbol). A string is masked whole, as `Redactor.deep` masks it, and nothing is copied.
  */
 function leaf(value: unknown, depth: number, redactor: Redactor): string | typeof STRUCTURAL | undefined {
-  if (depth < STRUCTURAL_DEPTH && isContainer(value)) return STRUCTURAL
+  if (typeof value === 'string') return JSON.stringify(redactor.text(value))
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) as string | undefined
+  if (isContainer(value)) return STRUCTURAL
+  // An object with a toJSON of its own (a Date): serialised whole, as it was.
   const text = JSON.stringify(redactor.deep(value), null, 2) as string | undefined
   if (text === undefined || depth === 0) return text
   // Inside JSON text a newline is only ever layout (a newline in a string is written `\n`).
