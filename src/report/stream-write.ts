@@ -92,7 +92,7 @@ const STRUCTURAL = Symbol('structural')
  */
 function leaf(value: unknown, depth: number, redactor: Redactor): string | typeof STRUCTURAL | undefined {
   if (typeof value === 'string') return JSON.stringify(redactor.text(value))
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value) as string | undefined
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value)
   if (isContainer(value)) return STRUCTURAL
   // An object with a toJSON of its own (a Date): serialised whole, as it was.
   const text = JSON.stringify(redactor.deep(value), null, 2) as string | undefined

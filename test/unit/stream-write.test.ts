@@ -143,7 +143,9 @@ describe('writeReports: the files, byte for byte as the whole-string serialisati
     description: `${NASTY[i % NASTY.length]} ${TOKEN}`,
     exploitExample: `GET /api?q=${NASTY[(i + 7) % NASTY.length]}&t=${TOKEN} HTTP/1.1\nCookie: s=${API_TOKEN}`,
     ...(i % 5 === 0
-      ? { decision: { status: 'ignored' as const, counted: false, inBaseline: false, reason: `why ${TOKEN}` } }
+      ? {
+          decision: { status: 'ignored' as const, counted: false, inBaseline: false, reason: `why ${TOKEN}` }
+        }
       : {})
   }))
 
