@@ -9,9 +9,10 @@ import { entry } from './entry.js'
 import { currentStep } from './step.js'
 
 // V8's young generation keeps its first size instead of growing after each scavenge in which much
-// survives. Reading and reporting 20,000 findings builds long-lived lists all along, which grew it to
-// tens of megabytes that were never given back: npm run bench, 20,000 findings, ~270 → ~155 MB peak,
-// and faster. A runtime flag, as action.yml gives node no arguments (Node keeps V8's flags writable).
+// survives. Reading and reporting 20,000 findings builds long-lived lists all along, which grew it by
+// tens of megabytes never given back (npm run bench, 20,000 findings, the reports already streamed:
+// ~280 → ~145 MB peak, and faster). A runtime flag: action.yml gives node no arguments, and Node keeps
+// V8's flags writable for v8.setFlagsFromString.
 setFlagsFromString('--semi-space-growth-factor=1')
 
 await entry(corePort, process, currentStep())

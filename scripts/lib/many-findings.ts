@@ -187,8 +187,8 @@ export const manyFindings: BenchSection = {
         `peak RSS ${c.peak_mb} MB (target < ${TARGET.peakMb} MB), wall ${c.ms} ms (before: ${before.ms} ms, ` +
           `${before.peak_mb} MB, ${beforeSays})`,
         `runs: ${runs('this')}${c.before ? `; before: ${runs('before')}` : ''}`,
-        'where it goes (docs/benchmarks.md): the report files are written a value at a time, the summary renders ' +
-          'only the rows that fit',
+        'where it went (docs/benchmarks.md): the report files are now written a value at a time, the summary ' +
+          "renders only the rows that fit, V8's young generation keeps its first size (src/index.ts)",
         `largest output ${largest ? `${largest[0]} ${largest[1]} bytes` : 'none'} (limit ${OUTPUT_MAX_BYTES}); job summary ${c.summary_bytes} bytes (limit ${DEFAULT_SUMMARY_MAX_BYTES})`
       ],
       targets: [
