@@ -3,6 +3,7 @@
  *
  *   npm run bench            a table, with each target and ✓/✗
  *   npm run -s bench -- --json  one JSON object on stdout, nothing else (progress goes to stderr)
+ *   npm run bench -- --section many_findings   one section alone (its key in --json)
  *
  * A measurement, not a test: it exits 0 when a target is missed, and says which.
  */
@@ -318,6 +319,31 @@ function table(r: Results, load: { before: number; after: number }, seconds: num
   out.push(missed.length === 0 ? 'All targets met.' : `Missed: ${missed.map((v) => v.target).join('; ')}.`)
   for (const note of r.notes) out.push(`Note: ${note}`)
   return out.join('\n')
+}
+
+/** `--section <key>`: that section alone (its lines and targets), for working on one measurement. */
+const only = process.argv.indexOf('--section')
+if (only !== -1) {
+  const key = process.argv[only + 1]
+  const section = SECTIONS.find((s) => s.key === key)
+  if (!section)
+    throw new Error(`--section: no section ${key}; one of ${SECTIONS.map((s) => s.key).join(', ')}`)
+  progress(section.progress)
+  const r = await section.run()
+  if (json) process.stdout.write(`${JSON.stringify({ [section.key]: r.json })}\n`)
+  else
+    console.log(
+      [
+        r.heading,
+        '',
+        ...r.lines.map((l) => `   ${l}`),
+        '',
+        ...r.targets.map(
+          (t) => `   ${t.ok === null ? '–' : t.ok ? '✓' : '✗'} ${pad(t.target, 62)} ${t.actual}`
+        )
+      ].join('\n')
+    )
+  process.exit(0)
 }
 
 const started = performance.now()

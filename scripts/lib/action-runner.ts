@@ -78,6 +78,8 @@ export interface StepOptions {
   runnerTemp?: string
   /** Which entry of action.yml runs: the main step's (default) or the post step's. */
   entry?: 'main' | 'post'
+  /** Another build of the action to run instead of action.yml's entry (a bench comparing two builds). */
+  script?: string | undefined
 }
 
 let stepCounter = 0
@@ -133,11 +135,15 @@ export async function runStep(options: StepOptions = {}): Promise<StepResult> {
     else env[name] = value
   }
 
-  const child = spawn(options.node ?? process.execPath, [options.entry === 'post' ? DIST_POST : DIST], {
-    env,
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
+  const child = spawn(
+    options.node ?? process.execPath,
+    [options.script ?? (options.entry === 'post' ? DIST_POST : DIST)],
+    {
+      env,
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  )
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))

@@ -2,9 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildJsonReport } from '../report/json-report.js'
-import { buildJunit } from '../report/junit.js'
+import { junitPieces } from '../report/junit.js'
 import type { RunReport } from '../report/model.js'
 import { buildSarif, type LocateFinding } from '../report/sarif.js'
+import { writeJsonFile, writeTextFile } from '../report/stream-write.js'
 import { formatBaseline, type Baseline } from '../triage/baseline.js'
 import { COMPLETE_CONCLUSIONS, WAITED_CONCLUSIONS } from '../common/constants.js'
 import { Redactor } from '../text/untrusted.js'
@@ -48,12 +49,17 @@ export function writeReports(
 
   const redactor = new Redactor(opts.secrets ?? [])
   const written: WrittenReports = { reportPath: `${base}.json` }
-  const json = buildJsonReport(report, {
-    generatedAt: opts.now.toISOString(),
-    toolVersion: opts.toolVersion,
-    legName: opts.legName
-  })
-  writeFileSync(written.reportPath, `${JSON.stringify(redactor.deep(json), null, 2)}\n`)
+  // Each file written piece by piece (../report/stream-write.ts): 20,000 findings must not need a copy of
+  // every report as one string in memory.
+  writeJsonFile(
+    written.reportPath,
+    buildJsonReport(report, {
+      generatedAt: opts.now.toISOString(),
+      toolVersion: opts.toolVersion,
+      legName: opts.legName
+    }),
+    redactor
+  )
   if (opts.baseline !== undefined) {
     written.baselinePath = join(dir, 'wallarm-fast-baseline.json')
     writeFileSync(written.baselinePath, formatBaseline(opts.baseline))
@@ -62,12 +68,11 @@ export function writeReports(
   // the partial findings of an interrupted or timed-out run would close alerts that still stand.
   if (opts.sarif && COMPLETE_CONCLUSIONS.includes(report.conclusion)) {
     written.sarifPath = `${base}.sarif`
-    const sarif = buildSarif(report, {
-      toolVersion: opts.toolVersion,
-      legName: opts.legName,
-      locate: opts.locate
-    })
-    writeFileSync(written.sarifPath, `${JSON.stringify(redactor.deep(sarif), null, 2)}\n`)
+    writeJsonFile(
+      written.sarifPath,
+      buildSarif(report, { toolVersion: opts.toolVersion, legName: opts.legName, locate: opts.locate }),
+      redactor
+    )
   }
   // JUnit for every run that was waited for: an interrupted or timed-out run is an error case there. So is
   // a scan's run that ended in error (its node died during the stop or the wait): the run is not lost.
@@ -76,7 +81,7 @@ export function writeReports(
     (report.mode === 'scan' && report.conclusion === 'error' && report.run !== undefined)
   if ((report.run || report.matrix) && report.mode !== 'record' && waited) {
     written.junitPath = `${base}.junit.xml`
-    writeFileSync(written.junitPath, redactor.text(buildJunit(report)))
+    writeTextFile(written.junitPath, junitPieces(report), redactor)
   }
   return written
 }
