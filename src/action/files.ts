@@ -8,6 +8,7 @@ import { buildSarif } from '../report/sarif.js'
 import { formatBaseline, type Baseline } from '../triage/baseline.js'
 import { COMPLETE_CONCLUSIONS, WAITED_CONCLUSIONS } from '../common/constants.js'
 import { Redactor } from '../text/untrusted.js'
+import type { PathTemplateResolver } from '../common/path-template.js'
 
 export interface WrittenReports {
   reportPath: string
@@ -28,6 +29,8 @@ export function writeReports(
     toolVersion: string
     /** The `name` input as given (see buildSarif's legName). */
     legName: string
+    /** The spec's templates (`openapi`) for the findings' identities (../triage/identity.ts). */
+    resolve?: PathTemplateResolver | undefined
     now: Date
     /** The merged baseline, for a later step or person to commit (written whatever the conclusion). */
     baseline?: Baseline | undefined
@@ -49,7 +52,8 @@ export function writeReports(
   const json = buildJsonReport(report, {
     generatedAt: opts.now.toISOString(),
     toolVersion: opts.toolVersion,
-    legName: opts.legName
+    legName: opts.legName,
+    resolve: opts.resolve
   })
   writeFileSync(written.reportPath, `${JSON.stringify(redactor.deep(json), null, 2)}\n`)
   if (opts.baseline !== undefined) {
@@ -62,7 +66,8 @@ export function writeReports(
     written.sarifPath = `${base}.sarif`
     const sarif = buildSarif(report, {
       toolVersion: opts.toolVersion,
-      legName: opts.legName
+      legName: opts.legName,
+      resolve: opts.resolve
     })
     writeFileSync(written.sarifPath, `${JSON.stringify(redactor.deep(sarif), null, 2)}\n`)
   }

@@ -33,6 +33,7 @@ import type { Invocation, Log, ReportingDescriptor, Result, Run, ToolComponent }
 import { compact, isoTime } from './fields.js'
 import { oneLine } from './markdown.js'
 import { identityKey } from '../triage/identity.js'
+import type { PathTemplateResolver } from '../common/path-template.js'
 import { atThreshold, statusLabel } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import {
@@ -67,6 +68,8 @@ export interface SarifOptions {
    * of their own is what keeps their analyses apart. Never the default name, which changes every run.
    */
   legName?: string
+  /** The spec's templates (`openapi`): they win over the id rule in the fingerprint (../triage/identity.ts). */
+  resolve?: PathTemplateResolver | undefined
 }
 
 /** The SARIF log this module writes: exactly one run. */
@@ -86,16 +89,16 @@ export function ruleId(type: string): string {
 }
 
 /** The stable fingerprint of a finding (see the module comment). */
-export function fingerprint(f: Finding): string {
-  return createHash('sha256').update(identityKey(f), 'utf8').digest('hex')
+export function fingerprint(f: Finding, resolve?: PathTemplateResolver): string {
+  return createHash('sha256').update(identityKey(f, resolve), 'utf8').digest('hex')
 }
 
 /**
  * The `primaryLocationLineHash` of a finding: the first 16 hex digits of its fingerprint, with the
  * `:<occurrence>` suffix upload-sarif writes (always 1: one result per identity and run).
  */
-export function primaryLocationLineHash(f: Finding): string {
-  return `${fingerprint(f).slice(0, 16)}:1`
+export function primaryLocationLineHash(f: Finding, resolve?: PathTemplateResolver): string {
+  return `${fingerprint(f, resolve).slice(0, 16)}:1`
 }
 
 /** `.github/workflows/ci.yml` from `owner/repo/.github/workflows/ci.yml@refs/heads/main`. */
@@ -172,8 +175,8 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
         }
       ],
       partialFingerprints: {
-        [FINGERPRINT_KEY]: fingerprint(f),
-        primaryLocationLineHash: primaryLocationLineHash(f)
+        [FINGERPRINT_KEY]: fingerprint(f, opts.resolve),
+        primaryLocationLineHash: primaryLocationLineHash(f, opts.resolve)
       },
       properties: compact({
         threat: f.threat,
