@@ -10,7 +10,7 @@ import type { SummarizeResult } from '../modes/summarize.js'
 import { decide, type GateDecision } from '../verdict/gate.js'
 import { withTests } from '../verdict/scan-outcome.js'
 import { gateOnCoverage } from '../verdict/coverage-gate.js'
-import { computeCoverage, createMatcher, type Coverage, type SentRequest } from '../openapi/index.js'
+import { computeCoverage, type Coverage, type SentRequest } from '../openapi/index.js'
 import { excludedBy } from '../triage/exclude.js'
 import type { Settings } from '../inputs/settings.js'
 import { buildAnnotations } from '../report/annotations.js'
@@ -154,7 +154,20 @@ export class Publisher {
       techFailTolerance: settings.techFailTolerance
     })
     // The matrix's own reason names the legs: kept unless the gate changed the conclusion.
-    const decision = gated.conclusion === result.conclusion ? { ...gated, reason: result.reason } : gated
+    const judged = gated.conclusion === result.conclusion ? { ...gated, reason: result.reason } : gated
+    // min-coverage applies to the union of the legs' coverage.
+    const coverage = result.coverage
+    if (coverage !== undefined) {
+      this.outputs.set(Outputs.Operations, coverage.operations)
+      this.outputs.set(Outputs.OperationsTested, coverage.tested)
+    }
+    const decision = gateOnCoverage(
+      judged,
+      coverage,
+      settings.minCoverage,
+      settings.failOn,
+      'no leg’s report carries API coverage (the legs need openapi, in scan mode with run, and this version of the action)'
+    )
     const report: RunReport = {
       mode: settings.mode,
       conclusion: decision.conclusion,
@@ -167,7 +180,8 @@ export class Publisher {
       warnings: result.warnings,
       context: this.context,
       matrix: result.matrix,
-      triage: this.triageSummary(triage, tested)
+      triage: this.triageSummary(triage, tested),
+      coverage
     }
     if (result.testRecordId !== undefined) this.outputs.set(Outputs.TestRecordId, result.testRecordId)
     return this.deliver(report, decision, {
@@ -203,7 +217,7 @@ export class Publisher {
     this.writeFiles(
       report,
       vulnerabilities,
-      this.rules && mergeBaseline(this.rules.baseline, findings, today(this.now()))
+      this.rules && mergeBaseline(this.rules.baseline, findings, today(this.now()), this.rules.resolve)
     )
     this.annotate(report)
     const summary = renderSummary(report, { now: this.now() })
@@ -222,10 +236,11 @@ export class Publisher {
    */
   private coverage(sent: SentRequest[] | undefined, findings: readonly Finding[]): Coverage | undefined {
     const api = this.rules?.api
-    if (api === undefined || sent === undefined) return undefined
+    const matcher = this.rules?.matcher
+    if (api === undefined || matcher === undefined || sent === undefined) return undefined
     const exclude = this.rules?.exclude ?? []
     const coverage = computeCoverage({
-      matcher: createMatcher(api.operations),
+      matcher,
       spec: api.file,
       requests: sent,
       findings,
@@ -289,6 +304,7 @@ export class Publisher {
         sarif: this.settings.sarif,
         toolVersion: VERSION,
         legName: this.port.getInput(Inputs.Name),
+        resolve: this.rules?.resolve,
         now: new Date(),
         secrets: [this.settings.token, this.settings.apiToken]
       })
