@@ -1,6 +1,6 @@
 /**
  * Reading the legs' JSON reports (../report/json-report.ts, the contract) back: every file the glob
- * found is a report of the one schema version this action writes, or it is refused by name. Nothing is
+ * found is a report of a schema version this action reads, or it is refused by name. Nothing is
  * skipped silently. What a report holds is untrusted (an artifact anyone with write access to the
  * workflow could have shaped): each field is checked for its type, and only the known fields are kept.
  * Version 3 is read too (a leg of the previous version: no coverage, identities by the id rule).
