@@ -63,7 +63,10 @@ export async function runMain(port: RunnerPort, createClient: ClientFactory, dep
         settings,
         deps.env.GITHUB_WORKSPACE || process.cwd(),
         { info: (m) => port.info(m), warning: (m) => port.warning(m) },
-        publisher.matrixRules
+        publisher.matrixRules,
+        rules.resolve === undefined || settings.openapi === undefined
+          ? undefined
+          : { file: settings.openapi, resolve: rules.resolve }
       )
       const decision = await publisher.publishMatrix(result)
       if (decision.failed) throw new ReportedFailure(decision.reason)

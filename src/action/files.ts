@@ -9,6 +9,7 @@ import { writeJsonFile, writeTextFile } from '../report/stream-write.js'
 import { formatBaseline, type Baseline } from '../triage/baseline.js'
 import { COMPLETE_CONCLUSIONS, WAITED_CONCLUSIONS } from '../common/constants.js'
 import { Redactor } from '../text/untrusted.js'
+import type { PathTemplateResolver } from '../common/path-template.js'
 
 export interface WrittenReports {
   reportPath: string
@@ -29,6 +30,8 @@ export function writeReports(
     toolVersion: string
     /** The `name` input as given (see buildSarif's legName). */
     legName: string
+    /** The spec's templates (`openapi`) for the findings' identities (../triage/identity.ts). */
+    resolve?: PathTemplateResolver | undefined
     now: Date
     /** The merged baseline, for a later step or person to commit (written whatever the conclusion). */
     baseline?: Baseline | undefined
@@ -56,7 +59,8 @@ export function writeReports(
     buildJsonReport(report, {
       generatedAt: opts.now.toISOString(),
       toolVersion: opts.toolVersion,
-      legName: opts.legName
+      legName: opts.legName,
+      resolve: opts.resolve
     }),
     redactor
   )
@@ -70,7 +74,12 @@ export function writeReports(
     written.sarifPath = `${base}.sarif`
     writeJsonFile(
       written.sarifPath,
-      buildSarif(report, { toolVersion: opts.toolVersion, legName: opts.legName, locate: opts.locate }),
+      buildSarif(report, {
+        toolVersion: opts.toolVersion,
+        legName: opts.legName,
+        locate: opts.locate,
+        resolve: opts.resolve
+      }),
       redactor
     )
   }

@@ -10,13 +10,7 @@ import type { SummarizeResult } from '../modes/summarize.js'
 import { decide, type GateDecision } from '../verdict/gate.js'
 import { withTests } from '../verdict/scan-outcome.js'
 import { gateOnCoverage } from '../verdict/coverage-gate.js'
-import {
-  computeCoverage,
-  createMatcher,
-  locateFinding,
-  type Coverage,
-  type SentRequest
-} from '../openapi/index.js'
+import { computeCoverage, locateFinding, type Coverage, type SentRequest } from '../openapi/index.js'
 import { excludedBy } from '../triage/exclude.js'
 import type { Settings } from '../inputs/settings.js'
 import { buildAnnotations } from '../report/annotations.js'
@@ -162,7 +156,20 @@ export class Publisher {
       techFailTolerance: settings.techFailTolerance
     })
     // The matrix's own reason names the legs: kept unless the gate changed the conclusion.
-    const decision = gated.conclusion === result.conclusion ? { ...gated, reason: result.reason } : gated
+    const judged = gated.conclusion === result.conclusion ? { ...gated, reason: result.reason } : gated
+    // min-coverage applies to the union of the legs' coverage.
+    const coverage = result.coverage
+    if (coverage !== undefined) {
+      this.outputs.set(Outputs.Operations, coverage.operations)
+      this.outputs.set(Outputs.OperationsTested, coverage.tested)
+    }
+    const decision = gateOnCoverage(
+      judged,
+      coverage,
+      settings.minCoverage,
+      settings.failOn,
+      'no leg’s report carries API coverage (the legs need openapi, in scan mode with run, and this version of the action)'
+    )
     const report: RunReport = {
       mode: settings.mode,
       conclusion: decision.conclusion,
@@ -175,7 +182,8 @@ export class Publisher {
       warnings: result.warnings,
       context: this.context,
       matrix: result.matrix,
-      triage: this.triageSummary(triage, tested)
+      triage: this.triageSummary(triage, tested),
+      coverage
     }
     if (result.testRecordId !== undefined) this.outputs.set(Outputs.TestRecordId, result.testRecordId)
     return this.deliver(report, decision, {
@@ -211,7 +219,7 @@ export class Publisher {
     this.writeFiles(
       report,
       vulnerabilities,
-      this.rules && mergeBaseline(this.rules.baseline, findings, today(this.now()))
+      this.rules && mergeBaseline(this.rules.baseline, findings, today(this.now()), this.rules.resolve)
     )
     this.annotate(report)
     // Exploit examples are recorded traffic: the tokens are masked in them wherever they are published.
@@ -234,10 +242,11 @@ export class Publisher {
    */
   private coverage(sent: SentRequest[] | undefined, findings: readonly Finding[]): Coverage | undefined {
     const api = this.rules?.api
-    if (api === undefined || sent === undefined) return undefined
+    const matcher = this.rules?.matcher
+    if (api === undefined || matcher === undefined || sent === undefined) return undefined
     const exclude = this.rules?.exclude ?? []
     const coverage = computeCoverage({
-      matcher: createMatcher(api.operations),
+      matcher,
       spec: api.file,
       requests: sent,
       findings,
@@ -253,9 +262,8 @@ export class Publisher {
    * finding at its method key. Undefined without a spec.
    */
   private findingLocator(): LocateFinding | undefined {
-    const api = this.rules?.api
-    if (api === undefined) return undefined
-    const matcher = createMatcher(api.operations)
+    const matcher = this.rules?.matcher
+    if (matcher === undefined) return undefined
     return (f) =>
       f.method === undefined || f.path === undefined ? undefined : locateFinding(matcher, f.method, f.path)
   }
@@ -313,6 +321,7 @@ export class Publisher {
         sarif: this.settings.sarif,
         toolVersion: VERSION,
         legName: this.port.getInput(Inputs.Name),
+        resolve: this.rules?.resolve,
         now: new Date(),
         secrets: [this.settings.token, this.settings.apiToken],
         locate: this.findingLocator()

@@ -17,6 +17,12 @@
  * Everything else stays as written. A template from the API's own description (issue "Your API as the
  * map": an OpenAPI path such as `/users/{userId}`) wins over the rule: a caller that knows one passes a
  * {@link PathTemplateResolver}.
+ *
+ * Parameter names never decide: `/users/{id}`, `/users/{uid}` and `/users/{userId}` are one template
+ * ({@link comparableTemplate}), as OpenAPI itself holds two templates that differ only in their
+ * parameters' names to be the same path. So an entry written with the id rule's `{id}` still matches the
+ * spec's `{userId}`, and an entry written with the spec's template matches the id rule's where no spec
+ * is given.
  */
 
 /** What an id segment becomes. */
@@ -72,4 +78,16 @@ export function templatePath(
     .map((segment) => (isIdSegment(segment) ? ID_PLACEHOLDER : segment))
     .join('/')
   return templated + rest
+}
+
+/** A template expression (`{userId}`), wherever it stands in a segment. */
+const EXPRESSION = /\{[^{}/]*\}/g
+
+/**
+ * `/users/{userId}/orders` → `/users/{id}/orders`: every template expression as {@link ID_PLACEHOLDER},
+ * the form in which two templates compare (see the module comment). The id rule's own templates are
+ * unchanged by it, so identities made before keep their keys.
+ */
+export function comparableTemplate(template: string): string {
+  return template.replace(EXPRESSION, ID_PLACEHOLDER)
 }

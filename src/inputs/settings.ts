@@ -499,9 +499,9 @@ function readApi(apiHost: string, consoleUrl: string): ResolvedApi {
 }
 
 /**
- * `min-coverage` gates on the traffic the tests sent, which only scan mode's hop sees (and summarize, from
- * nowhere else yet: the legs' reports do not carry coverage): elsewhere a gate on it could never pass,
- * so it is refused, naming the mode.
+ * `min-coverage` gates on the traffic the tests sent, which only scan mode's hop sees, and summarize from
+ * the legs' reports (each carries its leg's coverage; the gate applies to their union): elsewhere a gate
+ * on it could never pass, so it is refused, naming the mode.
  */
 function readMinCoverage(
   value: string,
@@ -520,12 +520,12 @@ function readMinCoverage(
   }
   const where =
     mode === 'scan' && testRecordId !== '' ? 'scan mode with test-record-id (a replay)' : `${mode} mode`
-  // summarize: the legs' reports carry no coverage yet, so a gate there could never be met.
+  if (mode === 'summarize') return minCoverage
   if (mode !== 'scan' || testRecordId !== '') {
     throw new InputError(
       Inputs.MinCoverage,
       value,
-      `expected empty in ${where}, where the step cannot know which requests the tests sent; it applies in scan mode with run`
+      `expected empty in ${where}, where the step cannot know which requests the tests sent; it applies in scan mode with run, and in summarize to the legs' coverage`
     )
   }
   return minCoverage

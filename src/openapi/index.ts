@@ -22,6 +22,7 @@
  *
  *   // identity and SARIF: per finding
  *   locateFinding(matcher, method, path)       // { pathTemplate, file, line, logicalName, … } | undefined
+ *   pathTemplateResolver(matcher)              // for ../triage/identity.ts: the spec's template wins
  */
 export { OpenApiError, OPENAPI_INPUT } from './errors.js'
 export { loadApiDescription, type ApiDescription, type LoadOptions, type Operation } from './load.js'
@@ -44,3 +45,4 @@ export {
 } from './coverage.js'
 export { CoverageFormatError, parseCoverage } from './coverage-json.js'
 export { locateFinding, type SpecLocation } from './locate.js'
+export { pathTemplateResolver } from './resolver.js'

@@ -5,7 +5,9 @@
  * judge a leg; fields may be added). Version 2 added the leg's name, each finding's identity and status.
  * Version 3 moved Wallarm's own status of a finding into `wallarm` with what the leg learned from
  * Wallarm's triage (a regression, a false positive), which summarize applies again, and made summarize
- * recompute every identity from the finding's fields. Built from the `RunReport` field by field, never by spreading API objects, so it
+ * recompute every identity from the finding's fields. Version 4 added the run's API coverage (`coverage`,
+ * with `openapi`) and, per finding, the spec's `pathTemplate` its identity used; summarize still reads
+ * version 3 (no coverage). Built from the `RunReport` field by field, never by spreading API objects, so it
  * cannot carry a token or any field the API might add. Pure: the action layer writes it.
  */
 import type { Conclusion, Mode } from '../common/constants.js'
@@ -24,9 +26,13 @@ import { isoTime } from './fields.js'
 import { severityOf, type Severity } from './findings.js'
 import { fingerprint } from './sarif.js'
 import { redactExploit } from './redact.js'
+import type { PathTemplateResolver } from '../common/path-template.js'
+import type { Coverage } from '../openapi/index.js'
 
-/** The report format this version writes, and the only one `mode: summarize` reads. */
-export const REPORT_SCHEMA_VERSION = 3
+/** The report format this version writes. */
+export const REPORT_SCHEMA_VERSION = 4
+/** The formats `mode: summarize` reads: version 3 is version 4 without coverage and path templates. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, REPORT_SCHEMA_VERSION]
 
 /**
  * What the baseline, ignore and scope rules made of a finding (issue 17's statuses); `new` where no rule
@@ -72,9 +78,15 @@ export interface JsonReportFinding extends Omit<Finding, 'status' | 'learned'> {
   /**
    * The finding's identity across runs and legs: the SHA-256 of `type|METHOD|domain|path|parameter`
    * (`type|code` when the API gave no location), as SARIF's partial fingerprint. The id is not part of
-   * it: every test run makes new vulnerability objects.
+   * it: every test run makes new vulnerability objects. With `openapi`, the path is the template of the
+   * operation the finding matches (`pathTemplate`), else the id rule's (../triage/identity.ts).
    */
   identity: string
+  /**
+   * The spec's template (server prefix included, `/v1/users/{userId}`) that the identity used, when
+   * `openapi` was given and the finding matched one operation; absent otherwise.
+   */
+  pathTemplate?: string
   status: ReportFindingStatus
   /**
    * What the leg learned from Wallarm about it, whatever its own rules made of it, so that summarize can
@@ -145,6 +157,12 @@ export interface JsonReport {
    * `summarize` keeps a leg's failing tests in the matrix's verdict whatever it makes of the findings.
    */
   tests: { exitCode: number; cancelled: boolean; mustPass: boolean } | null
+  /**
+   * API coverage (`openapi`, scan mode with a hop; a matrix's union in summarize): every operation of the
+   * API description with the requests the tests sent, the baselines recorded and the findings (the
+   * `Coverage` object of ../openapi/coverage.ts, plain data); null where it is not known.
+   */
+  coverage: Coverage | null
   warnings: string[]
   context: WorkflowContext
 }
@@ -154,12 +172,14 @@ export interface JsonReportOptions {
   toolVersion: string
   /** The `name` input as given ('' when empty). */
   legName: string
+  /** The spec's templates (`openapi`) for the findings' identities. */
+  resolve?: PathTemplateResolver | undefined
 }
 
 export function buildJsonReport(report: RunReport, opts: JsonReportOptions): JsonReport {
   const run = report.run
   const counted = countedFindings(report)
-  const findings = report.findings.map((f) => jsonFinding(f, report.minThreat))
+  const findings = report.findings.map((f) => jsonFinding(f, report.minThreat, opts.resolve))
   const statuses = Object.fromEntries(ReportFindingStatuses.map((s) => [s, 0])) as JsonReport['statuses']
   for (const f of findings) statuses[f.status]++
   return {
@@ -214,14 +234,24 @@ export function buildJsonReport(report: RunReport, opts: JsonReportOptions): Jso
             cancelled: report.scan.testsCancelled,
             mustPass: report.scan.testsMustPass
           },
+    coverage: report.coverage === undefined ? null : structuredClone(report.coverage),
     warnings: [...report.warnings],
     context: jsonContext(report.context)
   }
 }
 
-function jsonFinding(f: Finding, minThreat: number): JsonReportFinding {
+function jsonFinding(
+  f: Finding,
+  minThreat: number,
+  resolve: PathTemplateResolver | undefined
+): JsonReportFinding {
+  const pathTemplate =
+    resolve === undefined || f.path === undefined
+      ? undefined
+      : resolve({ method: f.method?.toUpperCase(), domain: f.domain?.toLowerCase(), path: f.path })
   const out: JsonReportFinding = {
-    identity: fingerprint(f),
+    identity: fingerprint(f, resolve),
+    ...(pathTemplate === undefined ? {} : { pathTemplate }),
     // The rules' status (../triage/decide.ts); none applied (the step ended before): new.
     status: f.decision?.status ?? 'new',
     id: f.id,

@@ -43,6 +43,7 @@ import { compact, isoTime } from './fields.js'
 import { oneLine } from './markdown.js'
 import { publishable } from './redact.js'
 import { identityKey } from '../triage/identity.js'
+import type { PathTemplateResolver } from '../common/path-template.js'
 import { atThreshold, statusLabel } from './model.js'
 import type { Finding, RunReport } from './model.js'
 import {
@@ -83,6 +84,8 @@ export interface SarifOptions {
    * or a tie, which keeps the workflow file's line 1.
    */
   locate?: LocateFinding | undefined
+  /** The spec's templates (`openapi`): they win over the id rule in the fingerprint (../triage/identity.ts). */
+  resolve?: PathTemplateResolver | undefined
 }
 
 /** A finding's operation in the API description, if it has exactly one. */
@@ -105,16 +108,16 @@ export function ruleId(type: string): string {
 }
 
 /** The stable fingerprint of a finding (see the module comment). */
-export function fingerprint(f: Finding): string {
-  return createHash('sha256').update(identityKey(f), 'utf8').digest('hex')
+export function fingerprint(f: Finding, resolve?: PathTemplateResolver): string {
+  return createHash('sha256').update(identityKey(f, resolve), 'utf8').digest('hex')
 }
 
 /**
  * The `primaryLocationLineHash` of a finding: the first 16 hex digits of its fingerprint, with the
  * `:<occurrence>` suffix upload-sarif writes (always 1: one result per identity and run).
  */
-export function primaryLocationLineHash(f: Finding): string {
-  return `${fingerprint(f).slice(0, 16)}:1`
+export function primaryLocationLineHash(f: Finding, resolve?: PathTemplateResolver): string {
+  return `${fingerprint(f, resolve).slice(0, 16)}:1`
 }
 
 /** `.github/workflows/ci.yml` from `owner/repo/.github/workflows/ci.yml@refs/heads/main`. */
@@ -186,8 +189,8 @@ export function buildSarif(report: RunReport, opts: SarifOptions): SarifLog {
       message: { text: resultMessage(shown) },
       locations: [findingLocation(opts.locate?.(f)) ?? fileLocation(uri, 1)],
       partialFingerprints: {
-        [FINGERPRINT_KEY]: fingerprint(f),
-        primaryLocationLineHash: primaryLocationLineHash(f)
+        [FINGERPRINT_KEY]: fingerprint(f, opts.resolve),
+        primaryLocationLineHash: primaryLocationLineHash(f, opts.resolve)
       },
       properties: compact({
         threat: f.threat,

@@ -1,8 +1,9 @@
 /**
  * Reading the legs' JSON reports (../report/json-report.ts, the contract) back: every file the glob
- * found is a report of the one schema version this action writes, or it is refused by name. Nothing is
+ * found is a report of a schema version this action reads, or it is refused by name. Nothing is
  * skipped silently. What a report holds is untrusted (an artifact anyone with write access to the
  * workflow could have shaped): each field is checked for its type, and only the known fields are kept.
+ * Version 3 is read too (a leg of the previous version: no coverage, identities by the id rule).
  */
 import { readFileSync, statSync } from 'node:fs'
 import { relative } from 'node:path'
@@ -11,10 +12,12 @@ import { isOneOf } from '../inputs/parse.js'
 import type { Finding } from '../report/model.js'
 import { fingerprint } from '../report/sarif.js'
 import { describeIdentity } from '../triage/identity.js'
+import type { PathTemplateResolver } from '../common/path-template.js'
+import { CoverageFormatError, parseCoverage, type Coverage } from '../openapi/index.js'
 import type { RunCounters } from '../verdict/gate.js'
 import {
   FINDING_TEXT_FIELDS,
-  REPORT_SCHEMA_VERSION,
+  READABLE_SCHEMA_VERSIONS,
   ReportFindingStatuses,
   type ReportFindingStatus
 } from '../report/json-report.js'
@@ -55,6 +58,15 @@ export interface LegReport {
   toolVersion: string | undefined
   /** GITHUB_RUN_ID from the report's workflow context, when it is a run id (digits). */
   runId?: string | undefined
+  /** The leg's API coverage (`openapi`, scan mode), checked; undefined where its report carries none. */
+  coverage?: Coverage | undefined
+}
+
+/** This step's API description (`openapi`): the identities are recomputed with its templates. */
+export interface SummarizeSpec {
+  /** The `openapi` input, for messages. */
+  file: string
+  resolve: PathTemplateResolver
 }
 
 /** A file that is not a report this version reads: the file and why. */
@@ -75,7 +87,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
 
 /** @throws RefusedReport naming the file and what is wrong with it */
-export function readLegReport(path: string, workspace: string): LegReport {
+export function readLegReport(path: string, workspace: string, spec?: SummarizeSpec): LegReport {
   const rel = relative(workspace, path)
   const file = rel !== '' && !rel.startsWith('..') ? rel : path
   const refuse = (why: string): never => {
@@ -104,10 +116,10 @@ export function readLegReport(path: string, workspace: string): LegReport {
       'is not a Wallarm FAST report (no schemaVersion, testRun and findings): the reports input should match only the legs’ report-path files'
     )
   const tool = isObject(data.tool) ? str(data.tool.version) : undefined
-  if (data.schemaVersion !== REPORT_SCHEMA_VERSION) {
+  if (typeof data.schemaVersion !== 'number' || !READABLE_SCHEMA_VERSIONS.includes(data.schemaVersion)) {
     return refuse(
       `has schema version ${JSON.stringify(data.schemaVersion)}${tool ? ` (written by version ${tool})` : ''}, ` +
-        `and this version of the action reads version ${REPORT_SCHEMA_VERSION} only: use the same version of the action in the legs and here`
+        `and this version of the action reads versions ${READABLE_SCHEMA_VERSIONS.join(' and ')} only: use the same version of the action in the legs and here`
     )
   }
   const conclusion = str(data.conclusion) ?? ''
@@ -122,7 +134,17 @@ export function readLegReport(path: string, workspace: string): LegReport {
   const baselines = isObject(run.baselines) ? num(run.baselines.recorded) : undefined
   const counters = isObject(run.baselines) ? runCounters(run.baselines) : undefined
   const mode = str(data.mode) ?? ''
-  const findings = (data.findings as unknown[]).map((f, i) => legFinding(f, i, refuse))
+  const findings = (data.findings as unknown[]).map((f, i) => legFinding(f, i, refuse, spec))
+  let coverage: Coverage | undefined
+  if (data.coverage !== undefined && data.coverage !== null) {
+    try {
+      coverage = parseCoverage(data.coverage, file)
+    } catch (err) {
+      if (!(err instanceof CoverageFormatError)) throw err
+      const said = err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message
+      refuse(said)
+    }
+  }
   return {
     file,
     leg: leg as string,
@@ -141,7 +163,8 @@ export function readLegReport(path: string, workspace: string): LegReport {
     minThreat: num(data.minThreat) ?? 1,
     findings,
     toolVersion: tool,
-    runId: workflowRunId(data.context)
+    runId: workflowRunId(data.context),
+    coverage
   }
 }
 
@@ -173,7 +196,12 @@ function runCounters(b: Json): RunCounters {
   }
 }
 
-function legFinding(f: unknown, i: number, refuse: (why: string) => never): LegFinding {
+function legFinding(
+  f: unknown,
+  i: number,
+  refuse: (why: string) => never,
+  spec: SummarizeSpec | undefined
+): LegFinding {
   if (!isObject(f)) return refuse(`finding ${i + 1} is not an object`)
   const stored = str(f.identity)
   const type = str(f.type)
@@ -191,13 +219,26 @@ function legFinding(f: unknown, i: number, refuse: (why: string) => never): LegF
     if (value !== undefined) out[key] = value
   }
   // The identity follows from the fields, never from the report's word: one carrying another finding's
-  // identity would fold a real finding of another leg into it, out of the verdict.
-  out.identity = fingerprint(out)
-  if (stored !== out.identity)
+  // identity would fold a real finding of another leg into it, out of the verdict. It is this step's
+  // (with this step's `openapi`); the leg's may be that, or the id rule's (a leg without `openapi`).
+  out.identity = fingerprint(out, spec?.resolve)
+  if (stored !== out.identity && stored !== fingerprint(out)) {
+    const template = str(f.pathTemplate)
+    const named = `finding ${i + 1} (${describeIdentity(out).slice(0, 200)})`
+    // The leg's identity used its API description's template: this step needs the same description.
+    if (template !== undefined && stored === fingerprint(out, () => template)) {
+      const shown = JSON.stringify(template.slice(0, 200))
+      return refuse(
+        spec === undefined
+          ? `${named} has an identity made with the path template ${shown} of the leg's API description: give this step the openapi input the legs had, so that it makes the same identities`
+          : `${named} has an identity made with the path template ${shown} of the leg's API description, which this step's openapi (${spec.file}) does not give it: give the legs and this step the same openapi file`
+      )
+    }
     return refuse(
-      `finding ${i + 1} (${describeIdentity(out).slice(0, 200)}) has the identity ${short(stored)}, but its fields make ` +
+      `${named} has the identity ${short(stored)}, but its fields make ` +
         `${short(out.identity)}: the report was changed after the leg wrote it, or another version of the action wrote it`
     )
+  }
   const wallarm = isObject(f.wallarm) ? f.wallarm : {}
   const wallarmStatus = str(wallarm.status)
   if (wallarmStatus !== undefined) out.status = wallarmStatus

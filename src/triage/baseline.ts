@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs'
 import type { Finding } from '../report/model.js'
 import { isDate } from './dates.js'
 import { TriageFileError } from './errors.js'
+import type { PathTemplateResolver } from '../common/path-template.js'
 import { describeIdentity, identityKey, identityOf, isLocated, type IdentityFields } from './identity.js'
 
 export const BASELINE_VERSION = 1
@@ -115,11 +116,17 @@ export function parseBaseline(raw: string, file: string): Baseline {
   return { version: BASELINE_VERSION, entries }
 }
 
-/** The baseline entries by identity (parseBaseline refuses duplicates; the first would win). */
-export function baselineIndex(baseline: Baseline): Map<string, BaselineEntry> {
+/**
+ * The baseline entries by identity (parseBaseline refuses duplicates; the first would win, as it does
+ * where the spec's templates, `resolve`, make two entries one).
+ */
+export function baselineIndex(
+  baseline: Baseline,
+  resolve?: PathTemplateResolver
+): Map<string, BaselineEntry> {
   const index = new Map<string, BaselineEntry>()
   for (const e of baseline.entries) {
-    const key = identityKey(e)
+    const key = identityKey(e, resolve)
     if (!index.has(key)) index.set(key, e)
   }
   return index
@@ -135,10 +142,17 @@ const BASELINE_STATUSES: ReadonlySet<string> = new Set(['new', 'expired', 'known
  * and out-of-scope findings and those whose ignore entry expired (their own rules decide every run), and
  * findings without a location (no entry could tell them apart: ./identity.ts). A finding without a
  * decision (no rules) is taken as new.
+ * With `resolve` (`openapi`), identities are the spec's: a new entry records the operation's template
+ * (`/v1/users/{userId}`), and an entry written before (`/v1/users/7`, `/v1/users/{id}`) is found again.
  * Sorted by identity, so the committed file's diff shows only what changed.
  */
-export function mergeBaseline(baseline: Baseline, findings: readonly Finding[], day: string): Baseline {
-  const entries = baseline.entries.map((e) => ({ key: identityKey(e), entry: { ...e } }))
+export function mergeBaseline(
+  baseline: Baseline,
+  findings: readonly Finding[],
+  day: string,
+  resolve?: PathTemplateResolver
+): Baseline {
+  const entries = baseline.entries.map((e) => ({ key: identityKey(e, resolve), entry: { ...e } }))
   const byKey = new Map<string, BaselineEntry[]>()
   for (const { key, entry } of entries) byKey.set(key, [...(byKey.get(key) ?? []), entry])
   for (const f of findings) {
@@ -146,11 +160,11 @@ export function mergeBaseline(baseline: Baseline, findings: readonly Finding[], 
     // Counted because its ignore entry expired: written here it would be `known` on the next run, and the
     // expiry would never take effect. The ignore entry stays the one rule that decides it.
     if (f.decision?.expiredFrom === 'ignore') continue
-    const key = identityKey(f)
+    const key = identityKey(f, resolve)
     const known = byKey.get(key)
     if (known) for (const e of known) e.last_seen = day > e.last_seen ? day : e.last_seen
     else {
-      const entry: BaselineEntry = { ...identityOf(f), first_seen: day, last_seen: day }
+      const entry: BaselineEntry = { ...identityOf(f, resolve), first_seen: day, last_seen: day }
       entries.push({ key, entry })
       byKey.set(key, [entry])
     }

@@ -21,6 +21,7 @@ import { FindingStatuses, type Finding, type FindingDecision, type FindingStatus
 import { baselineIndex, type Baseline, type BaselineEntry } from './baseline.js'
 import { expiryOn, today } from './dates.js'
 import { excludedBy, type ExcludeRule } from './exclude.js'
+import type { PathTemplateResolver } from '../common/path-template.js'
 import { describeIdentity, identityKey, isLocated } from './identity.js'
 import { ignoreEntryName, ignoreMatches, type IgnoreEntry } from './ignore.js'
 
@@ -45,6 +46,11 @@ export interface TriageRules {
   vulnerabilitiesUrl?: string | undefined
   /** The clock (ms since the epoch): expiry is decided on its UTC date. */
   nowMs: number
+  /**
+   * The API description's path templates (`openapi`): they win over the id rule in every identity
+   * compared here (findings, baseline entries, ignore paths, Wallarm's triage). See ./identity.ts.
+   */
+  resolve?: PathTemplateResolver | undefined
 }
 
 export interface TriageOutcome {
@@ -61,14 +67,15 @@ export interface TriageOutcome {
 
 export function decideStatuses(findings: readonly Finding[], rules: TriageRules): TriageOutcome {
   const day = today(rules.nowMs)
-  const known = baselineIndex(rules.baseline)
-  const wallarm = wallarmIndex(rules.wallarm ?? [])
+  const { resolve } = rules
+  const known = baselineIndex(rules.baseline, resolve)
+  const wallarm = wallarmIndex(rules.wallarm ?? [], resolve)
   const byId = new Map((rules.wallarm ?? []).filter((v) => v.id !== '').map((v) => [v.id, v.status]))
   const usedIgnores = new Set<IgnoreEntry>()
   const observed = new Set<string>()
 
   const decided = findings.map((f): Finding => {
-    const key = identityKey(f)
+    const key = identityKey(f, resolve)
     const located = isLocated(f)
     if (located) observed.add(key)
     const entry = located ? known.get(key) : undefined
@@ -101,7 +108,9 @@ export function decideStatuses(findings: readonly Finding[], rules: TriageRules)
       })
     }
 
-    const ignores = rules.ignore.filter((e) => (located || e.id !== undefined) && ignoreMatches(e, f))
+    const ignores = rules.ignore.filter(
+      (e) => (located || e.id !== undefined) && ignoreMatches(e, f, resolve)
+    )
     for (const e of ignores) usedIgnores.add(e)
     const ignore = ignores.find((e) => expiryOn(e.expires, day) !== 'expired')
     if (ignore !== undefined) return decision('ignored', covering(ignore))
@@ -147,7 +156,7 @@ export function decideStatuses(findings: readonly Finding[], rules: TriageRules)
         `The ignore entry ${ignoreEntryName(rules.ignoreFile, e)} matched no finding of this run ("${e.reason}").`
     )
 
-  const unobserved = rules.baseline.entries.filter((e) => !observed.has(identityKey(e)))
+  const unobserved = rules.baseline.entries.filter((e) => !observed.has(identityKey(e, resolve)))
   return { findings: decided, counts, unobserved, warnings, notices }
 }
 
@@ -164,11 +173,14 @@ function covering(e: {
 }
 
 /** identity → Wallarm status → the lowest vulnerability id with it (a stable choice). */
-function wallarmIndex(vulns: readonly Finding[]): Map<string, Map<string, string>> {
+function wallarmIndex(
+  vulns: readonly Finding[],
+  resolve: PathTemplateResolver | undefined
+): Map<string, Map<string, string>> {
   const index = new Map<string, Map<string, string>>()
   for (const v of vulns) {
     if ((v.status !== FALSE_POSITIVE && v.status !== CLOSED) || !isLocated(v)) continue
-    const key = identityKey(v)
+    const key = identityKey(v, resolve)
     const byStatus = index.get(key) ?? new Map<string, string>()
     const had = byStatus.get(v.status)
     if (had === undefined || had.length > v.id.length || (had.length === v.id.length && had > v.id))

@@ -14,6 +14,8 @@
  * id: a new run's vulnerabilities have new ids, so it matches one run only); every field it names must
  * match. A `path` matches the finding's path as it is, or as its template (../common/path-template.ts):
  * the glob's own id segments are templated too, so `/users/123` matches the finding at `/users/456`.
+ * With `openapi`, "its template" is the spec's (`/v1/users/{userId}`), and a template's parameter names
+ * never decide (`/users/{id}` in the file matches `/users/{userId}`: ../common/path-template.ts).
  * A bad file fails the step with the file, the line and what is allowed, before any API call. A UTF-8
  * byte-order mark is accepted.
  */
@@ -23,7 +25,7 @@ import type { Finding } from '../report/model.js'
 import { isDate } from './dates.js'
 import { TriageFileError } from './errors.js'
 import { globToRegExp } from '../common/glob.js'
-import { templatePath } from '../common/path-template.js'
+import { comparableTemplate, templatePath, type PathTemplateResolver } from '../common/path-template.js'
 import { matchesEveryPath } from './match-all.js'
 
 export interface IgnoreEntry {
@@ -157,23 +159,40 @@ export function parseIgnoreFile(text: string, file: string): IgnoreEntry[] {
   })
 }
 
-/** Whether every field `entry` names matches `f` (type, method, domain: any case; path: the glob). */
-export function ignoreMatches(entry: IgnoreEntry, f: Finding): boolean {
+/**
+ * Whether every field `entry` names matches `f` (type, method, domain: any case; path: the glob), with the
+ * spec's templates when `resolve` is given (`openapi`).
+ */
+export function ignoreMatches(entry: IgnoreEntry, f: Finding, resolve?: PathTemplateResolver): boolean {
   const same = (a: string | undefined, b: string | undefined): boolean =>
     a === undefined || (b !== undefined && a.toLowerCase() === b.toLowerCase())
   return (
     same(entry.type, f.type) &&
     same(entry.method, f.method) &&
     same(entry.domain, f.domain) &&
-    (entry.path === undefined || (f.path !== undefined && pathMatches(entry.path, f.path))) &&
+    (entry.path === undefined ||
+      (f.path !== undefined && pathMatches(entry.path, f.path, f.method, resolve))) &&
     (entry.parameter === undefined || entry.parameter === f.parameter) &&
     (entry.id === undefined || entry.id === f.id)
   )
 }
 
-/** The glob matches the path as it is, or, both templated, the path's template (`/users/123` ~ `/users/456`). */
-function pathMatches(glob: string, path: string): boolean {
-  return globToRegExp(glob).test(path) || globToRegExp(templatePath(glob)).test(templatePath(path))
+/**
+ * The glob matches the path as it is, or, both templated (by the spec where it knows the template, the
+ * parameter names aside), the path's template (`/users/123` ~ `/users/456`).
+ */
+function pathMatches(
+  glob: string,
+  path: string,
+  method: string | undefined,
+  resolve: PathTemplateResolver | undefined
+): boolean {
+  if (globToRegExp(glob).test(path)) return true
+  const where = { method: method?.toUpperCase(), resolve }
+  const template = (p: string, by = where): string => comparableTemplate(templatePath(p, by))
+  // A glob with a wildcard is no path: the spec's template of `/users/a*` would widen it to every user.
+  const globWhere = glob.includes('*') ? { ...where, resolve: undefined } : where
+  return globToRegExp(template(glob, globWhere)).test(template(path))
 }
 
 /** How an entry is named in messages: `.github/wallarm-fast-ignore.yml:4 (SEC-12)`. */

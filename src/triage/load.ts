@@ -4,7 +4,14 @@
  */
 import { isAbsolute, join } from 'node:path'
 import type { Settings } from '../inputs/settings.js'
-import { loadApiDescription, type ApiDescription } from '../openapi/index.js'
+import type { PathTemplateResolver } from '../common/path-template.js'
+import {
+  createMatcher,
+  loadApiDescription,
+  pathTemplateResolver,
+  type ApiDescription,
+  type Matcher
+} from '../openapi/index.js'
 import { readBaseline, type Baseline } from './baseline.js'
 import type { ExcludeRule } from './exclude.js'
 import { readIgnoreFile, type IgnoreEntry } from './ignore.js'
@@ -19,6 +26,13 @@ export interface LoadedRules {
   exclude: ExcludeRule[]
   /** The API description of the `openapi` input; undefined without it. */
   api?: ApiDescription | undefined
+  /** Its operations, to match requests and findings against (built once per run). */
+  matcher?: Matcher | undefined
+  /**
+   * The spec's templates for every identity (triage, the merged baseline, SARIF, the JSON report):
+   * ./identity.ts. Undefined without `openapi`: the id rule alone.
+   */
+  resolve?: PathTemplateResolver | undefined
 }
 
 /**
@@ -32,6 +46,9 @@ export function loadTriageRules(
   const at = (file: string): string => (isAbsolute(file) ? file : join(workspace, file))
   const baseline = readBaseline(at(settings.baselineFile), settings.baselineFile)
   const ignore = readIgnoreFile(at(settings.ignoreFile), settings.ignoreFile)
+  const api =
+    settings.openapi === undefined ? undefined : loadApiDescription({ file: settings.openapi, workspace })
+  const matcher = api === undefined ? undefined : createMatcher(api.operations)
   return {
     baseline: baseline.baseline,
     baselineFile: settings.baselineFile,
@@ -40,7 +57,8 @@ export function loadTriageRules(
     ignoreFile: settings.ignoreFile,
     ignoreMissing: ignore.missing,
     exclude: settings.exclude,
-    api:
-      settings.openapi === undefined ? undefined : loadApiDescription({ file: settings.openapi, workspace })
+    api,
+    matcher,
+    resolve: matcher === undefined ? undefined : pathTemplateResolver(matcher)
   }
 }

@@ -37,6 +37,14 @@ describe('gateOnCoverage (min-coverage)', () => {
     expect(gateOnCoverage(passed, all, 80, 'vulnerabilities').conclusion).toBe('passed')
   })
 
+  it('min-coverage where the coverage cannot be known (a matrix whose legs carry none): inconclusive, saying why', () => {
+    const d = gateOnCoverage(passed, undefined, 50, 'vulnerabilities', 'no leg carries coverage')
+    expect(d).toMatchObject({ conclusion: 'inconclusive', failed: true })
+    expect(d.reason).toBe('Inconclusive: min-coverage 50% is set, but no leg carries coverage.')
+    expect(gateOnCoverage(passed, undefined, 50, 'never', 'no leg carries coverage').failed).toBe(false)
+    expect(gateOnCoverage(passed, undefined, undefined, 'vulnerabilities', 'unknown')).toBe(passed)
+  })
+
   it('leaves a failure a failure: the findings say more than coverage', () => {
     const failed: GateDecision = { conclusion: 'failed', reason: 'Found 1.', failed: true, counted: 1 }
     expect(gateOnCoverage(failed, coverageOf([]), 100, 'vulnerabilities')).toBe(failed)

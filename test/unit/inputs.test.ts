@@ -570,6 +570,15 @@ describe('readSettings: openapi and min-coverage', () => {
     })
   })
 
+  it('keeps min-coverage in summarize mode: it applies to the union of the legs’ coverage', () => {
+    expect(
+      read({ mode: 'summarize', reports: 'r/*.json', openapi: 'api.yaml', 'min-coverage': '60' })
+    ).toMatchObject({ openapi: 'api.yaml', minCoverage: 60 })
+    // Still counted over the operations of an API description: the legs' and this step's.
+    const without = errorOf(() => read({ mode: 'summarize', reports: 'r/*.json', 'min-coverage': '60' }))
+    expect(without.message).toContain('without the openapi input')
+  })
+
   it('refuses min-coverage outside 0..100, and without openapi', () => {
     const args = { mode: 'scan', run: 'npm test', target: 'http://127.0.0.1:3000', openapi: 'api.yaml' }
     expect(errorOf(() => read({ ...args, 'min-coverage': '101' })).message).toContain(
@@ -585,7 +594,6 @@ describe('readSettings: openapi and min-coverage', () => {
     ['reuse', { 'test-record-id': '5' }, 'reuse mode'],
     ['stop', { 'test-run-id': '5' }, 'stop mode'],
     ['wait', { 'test-run-id': '5' }, 'wait mode'],
-    ['summarize', { reports: 'r/*.json' }, 'summarize mode'],
     ['scan', { 'test-record-id': '5', target: 'http://127.0.0.1:3000' }, 'scan mode with test-record-id']
   ])(
     'refuses min-coverage in %s mode where the traffic cannot be known, naming the mode',

@@ -4,6 +4,8 @@ import { fingerprint } from '../../src/report/sarif.js'
 import type { RunReport } from '../../src/report/model.js'
 import type { TestRun } from '../../src/wallarm/types.js'
 import { runReport, testRun } from '../support/fixtures.js'
+import { computeCoverage, createMatcher, loadApiDescription, parseCoverage } from '../../src/openapi/index.js'
+import { FIXTURES } from '../openapi/helpers.js'
 
 const TOKEN = 'tok_9f8e7d6c5b4a39281706abcdef0123456789'
 
@@ -48,7 +50,7 @@ describe('buildJsonReport', () => {
       opts({ generatedAt: '2026-01-02T03:04:05.000Z', legName: ' chrome ' })
     )
     expect(json).toEqual({
-      schemaVersion: 3,
+      schemaVersion: 4,
       generatedAt: '2026-01-02T03:04:05.000Z',
       tool: { name: 'wallarm-fast-action', version: '1.2.3' },
       leg: 'chrome',
@@ -110,6 +112,7 @@ describe('buildJsonReport', () => {
       findingsSource: 'details',
       triage: null,
       tests: null,
+      coverage: null,
       warnings: ['Something to know.'],
       context: { repository: 'octo/app', job: 'dast', runId: '42', sha: 'abc' }
     })
@@ -211,5 +214,28 @@ describe('buildJsonReport', () => {
     const text = JSON.stringify(buildJsonReport(report, opts()))
     expect(text).not.toContain(TOKEN)
     expect(text).not.toMatch(/token/i)
+  })
+})
+
+describe('API coverage in the JSON report (schema version 4)', () => {
+  const api = loadApiDescription({ file: 'petstore.json', workspace: FIXTURES })
+  const coverage = computeCoverage({
+    matcher: createMatcher(api.operations),
+    spec: api.file,
+    requests: [{ method: 'GET', path: '/v2/pets/7', count: 3, recorded: true }]
+  })
+
+  it('carries the run’s coverage as plain data that summarize reads back', () => {
+    const json = buildJsonReport(makeReport({ coverage }), opts())
+    expect(json.schemaVersion).toBe(4)
+    const written = JSON.parse(JSON.stringify(json)) as Record<string, unknown>
+    expect(written.coverage).toEqual(JSON.parse(JSON.stringify(coverage)))
+    expect(parseCoverage(written.coverage, 'leg.json')).toEqual(coverage)
+    // A copy: the report never shares the run's objects.
+    expect(json.coverage).not.toBe(coverage)
+  })
+
+  it('null where the coverage is not known (no openapi, or a mode that cannot see the traffic)', () => {
+    expect(buildJsonReport(makeReport(), opts()).coverage).toBeNull()
   })
 })

@@ -166,18 +166,18 @@ describe('reading a leg’s report', () => {
     [
       'an older schema',
       JSON.stringify({ schemaVersion: 1, testRun: {}, findings: [], conclusion: 'passed' }),
-      /^r\/x\.json: has schema version 1, and this version of the action reads version 3 only/
+      /^r\/x\.json: has schema version 1, and this version of the action reads versions 3 and 4 only/
     ],
     [
       // Version 2 carried neither what the leg learned from Wallarm nor identities summarize could trust.
       'schema version 2, naming its writer',
       JSON.stringify({ schemaVersion: 2, tool: { version: '0.1.0' }, testRun: {}, findings: [] }),
-      /^r\/x\.json: has schema version 2 \(written by version 0\.1\.0\), and this version of the action reads version 3 only: use the same version/
+      /^r\/x\.json: has schema version 2 \(written by version 0\.1\.0\), and this version of the action reads versions 3 and 4 only: use the same version/
     ],
     [
       'a newer schema, naming its writer',
-      JSON.stringify({ schemaVersion: 4, tool: { version: '9.0.0' }, testRun: {}, findings: [] }),
-      /has schema version 4 \(written by version 9\.0\.0\)/
+      JSON.stringify({ schemaVersion: 5, tool: { version: '9.0.0' }, testRun: {}, findings: [] }),
+      /has schema version 5 \(written by version 9\.0\.0\)/
     ],
     [
       "a finding carrying another finding's identity",

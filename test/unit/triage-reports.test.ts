@@ -198,7 +198,7 @@ describe('every report shows each finding’s status', () => {
       toolVersion: 'test',
       legName: ''
     })
-    expect(json.schemaVersion).toBe(3)
+    expect(json.schemaVersion).toBe(4)
     // The contract's status is the decision's.
     expect(json.findings.map((x) => x.status)).toEqual(json.findings.map((x) => x.decision?.status))
     expect(json.statuses).toEqual(json.triage?.counts)
