@@ -101,8 +101,8 @@ export function coverageShort(c: Coverage): string {
 
 function operationTable(rows: readonly CoverageRow[], withWhy = false): string {
   const lines = [
-    '| Operation | Requests | Baselines | Findings | Status |',
-    '| --- | ---: | ---: | ---: | --- |'
+    '| Operation | operationId | Requests | Baselines | Findings | Status |',
+    '| --- | --- | ---: | ---: | ---: | --- |'
   ]
   for (const r of rows) {
     const why = withWhy
@@ -110,7 +110,7 @@ function operationTable(rows: readonly CoverageRow[], withWhy = false): string {
       : []
     const status = why.length > 0 ? why.join(', ') : STATUS_TEXT[r.status]
     lines.push(
-      `| ${code(opName(r), { table: true })} | ${r.requests} | ${r.baselines} | ${r.findings} | ${escapeProse(status)} |`
+      `| ${code(opName(r), { table: true })} | ${r.operationId === undefined ? '' : code(r.operationId, { table: true })} | ${r.requests} | ${r.baselines} | ${r.findings} | ${escapeProse(status)} |`
     )
   }
   return lines.join('\n')

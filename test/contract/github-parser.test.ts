@@ -83,7 +83,7 @@ describe("GitHub's parser accepts every YAML block of the README, CONTRIBUTING.m
     expect(counted).toEqual(DOCS_BLOCKS)
     // The quick start in the README, the recipes in their page.
     expect(blocks.filter((b) => b.file === 'README.md' && b.kind === 'workflow').length).toBe(1)
-    expect(blocks.filter((b) => b.file === 'docs/recipes.md' && b.kind === 'workflow').length).toBe(7)
+    expect(blocks.filter((b) => b.file === 'docs/recipes.md' && b.kind === 'workflow').length).toBe(8)
   })
 
   it.each(blocks.map((b) => [`${b.file}:${b.line} (${b.kind})`, b] as const))(
@@ -134,7 +134,7 @@ describe("the docs' steps of this action pass inputs it has", () => {
   )
 
   it('finds them', () => {
-    expect(steps.length).toBe(15)
+    expect(steps.length).toBe(18)
   })
 
   it.each(steps)('block at %s', (_, step) => {

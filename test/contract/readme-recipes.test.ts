@@ -70,7 +70,7 @@ describe("the docs' steps of this action pass values it takes", () => {
   })
 
   it('finds them', () => {
-    expect(steps.length).toBe(15)
+    expect(steps.length).toBe(18)
   })
 
   it.each(steps)('block at %s: accepted, with no warning', (_, given) => {
@@ -82,7 +82,7 @@ describe("the docs' steps of this action pass values it takes", () => {
 describe("the docs' workflows", () => {
   it('finds every one: the quick start and the recipes', () => {
     expect(workflows.length).toBe(DOCS_BLOCKS.workflow)
-    expect(workflows.filter(([at]) => at.startsWith('docs/recipes.md:')).length).toBe(7)
+    expect(workflows.filter(([at]) => at.startsWith('docs/recipes.md:')).length).toBe(8)
   })
 
   it.each(workflows)('block at %s reads only outputs the action has', (_, doc) => {

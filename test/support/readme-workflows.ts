@@ -199,9 +199,9 @@ export function docsText(root: string): string {
  * when you add a workflow to the docs.
  */
 export const DOCS_BLOCKS: Readonly<Record<BlockKind, number>> = {
-  workflow: 8,
+  workflow: 9,
   job: 1,
-  steps: 4,
+  steps: 6,
   step: 0,
   'workflow keys': 1
 }

@@ -74,7 +74,7 @@ const COVERAGE: Coverage = {
   rows: [
     row('DELETE', '/users/{id}', 'never-sent', 0, 0),
     row('PUT', '/users/{id}', 'not-recorded', 2, 0),
-    row('POST', '/api/search', 'tested', 4, 4)
+    { ...row('POST', '/api/search', 'tested', 4, 4), operationId: 'searchProducts' }
   ],
   apart: [{ ...row('GET', '/legacy', 'never-sent', 0, 0), deprecated: true }],
   notInSpec: [{ method: 'GET', path: '/internal/debug', requests: 3, baselines: 3, findings: 1 }],
@@ -265,6 +265,13 @@ describe('job summary: API coverage', () => {
     expect(section).toContain('`GET /internal/debug`')
   })
 
+  it('each operation row names its operationId, requests, baselines and findings', () => {
+    const md = renderSummary(report(), { openapi: 'api/openapi.yaml' })
+    expect(md).toContain('| Operation | operationId | Requests | Baselines | Findings | Status |')
+    expect(md).toContain('| `POST /api/search` | `searchProducts` | 4 | 4 | 0 | tested |')
+    expect(md).toContain('| `DELETE /users/{id}` |  | 0 | 0 | 0 | never sent |')
+  })
+
   it('one line when openapi was given but the traffic is unknown, nothing without openapi', () => {
     const unknown = renderSummary(report({ coverage: undefined }), { openapi: 'api/openapi.yaml' })
     expect(unknown.match(/API coverage/g)).toHaveLength(1)
@@ -297,7 +304,7 @@ describe('coverage section: the rare rows', () => {
 
   it('says which are excluded, how many paths were left off, and the ties', () => {
     const md = coverageSection(many)
-    expect(md).toContain('| `POST /admin` | 0 | 0 | 0 | excluded |')
+    expect(md).toContain('| `POST /admin` |  | 0 | 0 | 0 | excluded |')
     expect(md).toContain('<summary>8 request paths not in the spec</summary>')
     expect(md).toContain('_7 more are in the JSON report._')
     expect(md).toContain('1 request path matched two operations equally')
