@@ -19,6 +19,8 @@ interface Job {
 }
 
 const recipes = docsYamlBlocks(join(import.meta.dirname, '..', '..'))
+  // Whole workflows only: a page may show a summarize step on its own (docs/api-coverage.md).
+  .filter((b) => b.kind === 'workflow')
   .map((b) => parse(b.workflow) as { jobs: Record<string, Job> })
   .filter((doc) => JSON.stringify(doc).includes('"mode":"summarize"'))
 const recipe = recipes[0]!
