@@ -8,13 +8,15 @@
  * 6. the matrix's legs, then what the tests sent and the test-run facts, collapsed.
  * Pure: the action layer writes it. Everything that came from the API is escaped (see markdown.ts), and
  * the result is kept under `maxBytes` by leaving whole rows and blocks out (never by cutting one in half).
+ * Rows and items are rendered only while they could still fit, so 20,000 findings cost what fits, not
+ * 20,000 rendered lines (issue 25: one step's memory).
  */
 import { WAITED_CONCLUSIONS, type Conclusion } from '../common/constants.js'
 import { formatDuration } from '../common/duration.js'
 import { baselineTally } from '../verdict/gate.js'
 import { isTerminalState } from '../wallarm/types.js'
 import type { Coverage } from '../openapi/index.js'
-import { countedTable, reproduceBlock, SEVERITY_BADGE } from './counted.js'
+import { countedColumns, reproduceBlocks, SEVERITY_BADGE } from './counted.js'
 import { coverageRowCount, coverageSection, coverageUnknownLine } from './coverage-summary.js'
 import { severityOf } from './findings.js'
 import {
@@ -27,7 +29,7 @@ import {
   safeUrl,
   truncate
 } from './markdown.js'
-import { atThreshold, countedFindings, type RunReport, type ScanOutcome } from './model.js'
+import { atThreshold, countedFindings, type Finding, type RunReport, type ScanOutcome } from './model.js'
 import { renderLegs } from './legs.js'
 import {
   countedNotes,
@@ -109,7 +111,7 @@ export function summaryWarnings(report: RunReport): string[] {
 
 export function renderSummary(report: RunReport, opts: SummaryOptions = {}): string {
   const maxBytes = opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES
-  const view = summaryView(report, opts)
+  const view = summaryView(report, opts, maxBytes)
   // Everything, if it fits; else whole blocks and rows are dropped, reproduction first, what counts last.
   const keeps: Keeps = {
     counted: view.counted.length,
@@ -146,12 +148,17 @@ interface Keeps {
   coverage: number
 }
 
-/** The summary's parts, rendered once; the size bound only chooses how many of each list to keep. */
+/**
+ * The summary's parts, rendered once; the size bound only chooses how many of each list to keep. The
+ * lists hold only what could fit (rows while their bytes add up to at most `maxBytes`), the totals say
+ * how many there are.
+ */
 interface SummaryView {
   head: string
   countedHeading: string
   countedHeader: string
   counted: string[]
+  countedTotal: number
   countedTail: string
   top: number
   reproduce: string[]
@@ -159,6 +166,7 @@ interface SummaryView {
   reproduceCapped: number
   setAsideTitle: string
   setAside: string[]
+  setAsideTotal: number
   setAsideTail: string
   coverage: Coverage | undefined
   coverageRows: number
@@ -171,28 +179,32 @@ interface SummaryView {
 const MAX_REPRODUCE = 20
 const EXAMPLE_MAX_CHARS = 4_000
 
-function summaryView(report: RunReport, opts: SummaryOptions): SummaryView {
+function summaryView(report: RunReport, opts: SummaryOptions, maxBytes: number): SummaryView {
   const counted = countedFindings(report)
-  const table = countedTable(counted)
-  const blocks = counted
-    .filter((f) => f.exploitExample !== undefined && f.exploitExample.trim() !== '')
-    .map((f) => reproduceBlock(f, { curl: true, secrets: opts.secrets, maxChars: EXAMPLE_MAX_CHARS }))
-    .filter((b): b is string => b !== undefined)
+  const table = countedColumns(counted)
+  const reproduce = reproduceBlocks(counted, MAX_REPRODUCE, {
+    curl: true,
+    secrets: opts.secrets,
+    maxChars: EXAMPLE_MAX_CHARS
+  })
   const aside = setAside(report)
+  const asideItem = (f: Finding): string => setAsideItem(report, f, SEVERITY_BADGE[severityOf(f.threat)])
   return {
     head: renderHead(report, opts),
     countedHeading: countedHeading(report, counted.length),
     countedHeader: table.header,
-    counted: table.rows,
+    counted: renderWhileFits(counted, table.row, maxBytes),
+    countedTotal: counted.length,
     countedTail: countedNotes(report),
     top: Math.max(0, opts.top ?? 20),
-    reproduce: blocks.slice(0, MAX_REPRODUCE),
-    reproduceCapped: Math.max(0, blocks.length - MAX_REPRODUCE),
+    reproduce: reproduce.blocks,
+    reproduceCapped: reproduce.more,
     setAsideTitle:
       aside.length === 0
         ? ''
         : `${n(aside.length)} finding${aside.length === 1 ? '' : 's'} set aside: ${setAsideCounts(report, aside)}`,
-    setAside: aside.map((f) => setAsideItem(report, f, SEVERITY_BADGE[severityOf(f.threat)])),
+    setAside: renderWhileFits(aside, asideItem, maxBytes),
+    setAsideTotal: aside.length,
     setAsideTail: unobservedSection(report),
     coverage: report.coverage,
     coverageRows: report.coverage === undefined ? 0 : coverageRowCount(report.coverage),
@@ -203,6 +215,22 @@ function summaryView(report: RunReport, opts: SummaryOptions): SummaryView {
     tail: renderTail(report, opts.now),
     runUrl: report.runUrl
   }
+}
+
+/**
+ * The lines of the first findings, until their bytes add up to more than `maxBytes`: a summary within
+ * `maxBytes` can hold no more of them, so the rest are only counted.
+ */
+function renderWhileFits<T>(items: readonly T[], render: (item: T) => string, maxBytes: number): string[] {
+  const lines: string[] = []
+  let size = 0
+  for (const item of items) {
+    if (size > maxBytes) break
+    const line = render(item)
+    lines.push(line)
+    size += bytes(line)
+  }
+  return lines
 }
 
 function assembleSummary(v: SummaryView, keep: Keeps): string {
@@ -222,9 +250,9 @@ function assembleSummary(v: SummaryView, keep: Keeps): string {
       )
     parts.push(['### How to reproduce', ...shown, ...note].join('\n\n'))
   }
-  if (v.setAside.length > 0) {
+  if (v.setAsideTotal > 0) {
     const shown = v.setAside.slice(0, keep.setAside)
-    const left = v.setAside.length - shown.length
+    const left = v.setAsideTotal - shown.length
     const note =
       left === 0
         ? ''
@@ -254,7 +282,7 @@ function gateNote(report: RunReport): string {
 
 function renderCounted(v: SummaryView, keep: number): string {
   if (v.countedHeading === '') return ''
-  if (v.counted.length === 0) return v.countedHeading
+  if (v.countedTotal === 0) return v.countedHeading
   const kept = v.counted.slice(0, keep)
   const shown = Math.min(v.top, kept.length)
   let out = `${v.countedHeading}\n\n`
@@ -269,11 +297,11 @@ function renderCounted(v: SummaryView, keep: number): string {
       ) +
       '\n'
   }
-  const left = v.counted.length - kept.length
+  const left = v.countedTotal - kept.length
   if (left > 0) {
     const where = link('the test run in Wallarm', v.runUrl)
     out +=
-      `\n> [!NOTE]\n> ${n(left)} of ${n(v.counted.length)} findings that count were left out to keep this summary under ` +
+      `\n> [!NOTE]\n> ${n(left)} of ${n(v.countedTotal)} findings that count were left out to keep this summary under ` +
       `GitHub’s size limit. The JSON report (\`report-path\`) lists them all, and so does ${where}.\n`
   }
   if (v.countedTail !== '') out += `\n${v.countedTail}\n`
