@@ -119,7 +119,8 @@ export function renderSummary(report: RunReport, opts: SummaryOptions = {}): str
     setAside: view.setAside.length,
     coverage: view.coverageRows
   }
-  const fits = (k: Keeps): boolean => bytes(assembleSummary(view, k)) <= maxBytes
+  // Measured piece by piece: the search joins no rows, so trying a size copies nothing.
+  const fits = (k: Keeps): boolean => size(assembleSummary(view, k)) <= maxBytes
   if (!fits(keeps)) {
     for (const key of ['reproduce', 'setAside', 'coverage', 'counted'] as const) {
       // The largest count of this section that fits, the earlier ones already cut (binary search).
@@ -134,7 +135,7 @@ export function renderSummary(report: RunReport, opts: SummaryOptions = {}): str
       if (fits(keeps)) break
     }
   }
-  const out = assembleSummary(view, keeps)
+  const out = assembleSummary(view, keeps).join('')
   if (bytes(out) <= maxBytes) return out
   // Only when maxBytes is too small for even the head: the verdict line alone, then a byte cut.
   const minimal = `${verdictLine(report, opts)}\n\n${escapeProse(truncate(report.reason, 500))}\n`
@@ -233,10 +234,11 @@ function renderWhileFits<T>(items: readonly T[], render: (item: T) => string, ma
   return lines
 }
 
-function assembleSummary(v: SummaryView, keep: Keeps): string {
-  const parts = [v.head]
+/** The summary as pieces to join (rows are kept as they are, never copied): see {@link renderSummary}. */
+function assembleSummary(v: SummaryView, keep: Keeps): string[] {
+  const parts: string[][] = [[v.head]]
   const counted = renderCounted(v, keep.counted)
-  if (counted !== '') parts.push(counted)
+  if (counted.length > 0) parts.push(counted)
   if (v.reproduce.length > 0) {
     const shown = v.reproduce.slice(0, keep.reproduce)
     const cut = v.reproduce.length - shown.length
@@ -248,7 +250,7 @@ function assembleSummary(v: SummaryView, keep: Keeps): string {
       note.push(
         `_${n(cut)} of these were left out to keep this summary under GitHub’s size limit; ${where}._`
       )
-    parts.push(['### How to reproduce', ...shown, ...note].join('\n\n'))
+    parts.push([['### How to reproduce', ...shown, ...note].join('\n\n')])
   }
   if (v.setAsideTotal > 0) {
     const shown = v.setAside.slice(0, keep.setAside)
@@ -257,13 +259,38 @@ function assembleSummary(v: SummaryView, keep: Keeps): string {
       left === 0
         ? ''
         : `\n_${n(left)} more were left out to keep this summary under GitHub’s size limit; the JSON report lists them._\n`
-    parts.push(`### Set aside\n\n${details(escapeHtml(v.setAsideTitle), shown.join('') + note)}`)
+    parts.push(['### Set aside\n\n', ...detailsParts(escapeHtml(v.setAsideTitle), [...shown, note])])
   }
-  if (v.setAsideTail !== '') parts.push(v.setAsideTail)
-  if (v.coverage !== undefined) parts.push(coverageSection(v.coverage, keep.coverage))
-  else if (v.coverageUnknown !== '') parts.push(v.coverageUnknown)
-  if (v.tail !== '') parts.push(v.tail)
-  return parts.join('\n\n') + '\n'
+  if (v.setAsideTail !== '') parts.push([v.setAsideTail])
+  if (v.coverage !== undefined) parts.push([coverageSection(v.coverage, keep.coverage)])
+  else if (v.coverageUnknown !== '') parts.push([v.coverageUnknown])
+  if (v.tail !== '') parts.push([v.tail])
+  const out: string[] = []
+  for (const [i, part] of parts.entries()) {
+    if (i > 0) out.push('\n\n')
+    for (const piece of part) out.push(piece)
+  }
+  out.push('\n')
+  return out
+}
+
+/** {@link details} as pieces: the body's pieces are kept as they are. */
+function detailsParts(summary: string, body: string[]): string[] {
+  return [`<details>\n<summary>${summary}</summary>\n\n`, ...trimEndNewlines(body), '\n\n</details>']
+}
+
+/** The pieces without the newlines that end their join (as `.replace(/\n+$/, '')` on the joined string). */
+function trimEndNewlines(pieces: string[]): string[] {
+  const out = pieces.slice()
+  while (out.length > 0) {
+    const last = (out.at(-1) ?? '').replace(/\n+$/, '')
+    if (last !== '') {
+      out[out.length - 1] = last
+      break
+    }
+    out.pop()
+  }
+  return out
 }
 
 function countedHeading(report: RunReport, count: number): string {
@@ -280,32 +307,34 @@ function gateNote(report: RunReport): string {
     : ': those found are set aside below'
 }
 
-function renderCounted(v: SummaryView, keep: number): string {
-  if (v.countedHeading === '') return ''
-  if (v.countedTotal === 0) return v.countedHeading
+function renderCounted(v: SummaryView, keep: number): string[] {
+  if (v.countedHeading === '') return []
+  if (v.countedTotal === 0) return [v.countedHeading]
   const kept = v.counted.slice(0, keep)
   const shown = Math.min(v.top, kept.length)
-  let out = `${v.countedHeading}\n\n`
-  if (shown > 0) out += v.countedHeader + kept.slice(0, shown).join('')
+  const out = [`${v.countedHeading}\n\n`]
+  if (shown > 0) out.push(v.countedHeader, ...kept.slice(0, shown))
   if (kept.length > shown) {
     const more = kept.length - shown
-    out +=
-      '\n' +
-      details(
-        `${n(more)} more finding${more === 1 ? '' : 's'} that count`,
-        v.countedHeader + kept.slice(shown).join('')
-      ) +
+    out.push(
+      '\n',
+      ...detailsParts(`${n(more)} more finding${more === 1 ? '' : 's'} that count`, [
+        v.countedHeader,
+        ...kept.slice(shown)
+      ]),
       '\n'
+    )
   }
   const left = v.countedTotal - kept.length
   if (left > 0) {
     const where = link('the test run in Wallarm', v.runUrl)
-    out +=
+    out.push(
       `\n> [!NOTE]\n> ${n(left)} of ${n(v.countedTotal)} findings that count were left out to keep this summary under ` +
-      `GitHub’s size limit. The JSON report (\`report-path\`) lists them all, and so does ${where}.\n`
+        `GitHub’s size limit. The JSON report (\`report-path\`) lists them all, and so does ${where}.\n`
+    )
   }
-  if (v.countedTail !== '') out += `\n${v.countedTail}\n`
-  return out.replace(/\n+$/, '')
+  if (v.countedTail !== '') out.push(`\n${v.countedTail}\n`)
+  return trimEndNewlines(out)
 }
 
 export function verdictLine(report: RunReport, opts: Pick<SummaryOptions, 'heading'>): string {
@@ -447,6 +476,12 @@ function n(value: number): string {
 
 function bytes(s: string): number {
   return Buffer.byteLength(s, 'utf8')
+}
+
+function size(pieces: readonly string[]): number {
+  let total = 0
+  for (const piece of pieces) total += bytes(piece)
+  return total
 }
 
 /** The longest prefix of `s` within `max` UTF-8 bytes, not splitting a character. */
