@@ -20,6 +20,18 @@ export const SEVERITY_BADGE: Record<Severity, string> = {
 
 /** The table's header and one line per finding; the host column only when the findings span hosts. */
 export function countedTable(findings: readonly Finding[]): { header: string; rows: string[] } {
+  const table = countedColumns(findings)
+  return { header: table.header, rows: findings.map(table.row) }
+}
+
+/**
+ * The table's header, and a function that renders one finding's line: the columns depend on all of
+ * `findings`, so a caller with many can render only the lines that fit.
+ */
+export function countedColumns(findings: readonly Finding[]): {
+  header: string
+  row: (f: Finding) => string
+} {
   const hosts = new Set(findings.map((f) => f.domain ?? ''))
   const withHost = hosts.size > 1
   const withParameter = findings.some((f) => f.parameter !== undefined)
@@ -27,15 +39,15 @@ export function countedTable(findings: readonly Finding[]): { header: string; ro
   if (withParameter) titles.push('Parameter')
   titles.push('Fix')
   const header = `| ${titles.join(' | ')} |\n| ${titles.map(() => '---').join(' | ')} |\n`
-  const rows = findings.map((f) => {
+  const row = (f: Finding): string => {
     const cells = [severityCell(f), typeCell(f)]
     if (withHost) cells.push(escapeMarkdown(truncate(f.domain ?? '–', 100)))
     cells.push(endpointCell(f))
     if (withParameter) cells.push(code(truncate(f.parameter ?? '', 100), { table: true }) || '–')
     cells.push(fixCell(f))
     return `| ${cells.join(' | ')} |\n`
-  })
-  return { header, rows }
+  }
+  return { header, row }
 }
 
 /** `🔴 high (80)`, with the status when it is not plain new: `· expired`, `· regression`, `· known`. */
@@ -83,12 +95,41 @@ export interface ReproduceOptions {
   maxChars: number
 }
 
+/** Whether `f` has an exploit example, that is, a reproduction block. */
+export function hasExample<F extends Pick<Finding, 'exploitExample'>>(
+  f: F
+): f is F & { exploitExample: string } {
+  return f.exploitExample !== undefined && f.exploitExample.trim() !== ''
+}
+
+/**
+ * The reproduction blocks of the first `max` findings that have an example (the rest are never
+ * rendered), and how many more have one.
+ */
+export function reproduceBlocks(
+  findings: readonly Finding[],
+  max: number,
+  opts: ReproduceOptions
+): { blocks: string[]; more: number } {
+  const blocks: string[] = []
+  let more = 0
+  for (const f of findings) {
+    if (!hasExample(f)) continue
+    if (blocks.length >= max) more++
+    else {
+      const block = reproduceBlock(f, opts)
+      if (block !== undefined) blocks.push(block)
+    }
+  }
+  return { blocks, more }
+}
+
 /**
  * A collapsed block with the redacted request that proved `f` (and its curl command), or undefined when
  * no example was recorded.
  */
 export function reproduceBlock(f: Finding, opts: ReproduceOptions): string | undefined {
-  if (f.exploitExample === undefined || f.exploitExample.trim() === '') return undefined
+  if (!hasExample(f)) return undefined
   const redacted = { parameter: f.parameter, secrets: opts.secrets }
   const example = redactExploit(f.exploitExample, { ...redacted, maxChars: opts.maxChars })
   const masked = example.includes(MASK) ? ` (credentials masked as \`${MASK}\`)` : ''

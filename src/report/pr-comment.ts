@@ -10,7 +10,7 @@
  * ../github/comment.ts adds the marker and cuts the body to GitHub's limit as the last guard. Pure.
  */
 import { WAITED_CONCLUSIONS } from '../common/constants.js'
-import { countedTable, reproduceBlock } from './counted.js'
+import { countedTable, reproduceBlocks } from './counted.js'
 import { coverageShort, coverageUnknownLine } from './coverage-summary.js'
 import { link, safeUrl } from './markdown.js'
 import { countedFindings, type RunReport, type WorkflowContext } from './model.js'
@@ -48,10 +48,12 @@ export function renderComment(report: RunReport, opts: CommentOptions = {}): str
       `### Findings that count (${counted.length})\n\n${table.header}${table.rows.join('').trimEnd()}` +
         (left > 0 ? `\n\n_${left} more findings that count are in the ${summary}._` : '')
     )
-    const blocks = counted
-      .map((f) => reproduceBlock(f, { curl: false, secrets: opts.secrets, maxChars: EXAMPLE_MAX_CHARS }))
-      .filter((b): b is string => b !== undefined)
-      .slice(0, opts.maxExamples ?? 5)
+    // Only the blocks shown are rendered: the rest are in the job summary and the JSON report.
+    const { blocks } = reproduceBlocks(counted, opts.maxExamples ?? 5, {
+      curl: false,
+      secrets: opts.secrets,
+      maxChars: EXAMPLE_MAX_CHARS
+    })
     if (blocks.length > 0) parts.push(['**How to reproduce:**', ...blocks].join('\n\n'))
   } else if (report.findings.length === 0 && WAITED_CONCLUSIONS.includes(report.conclusion)) {
     parts.push('No vulnerabilities found.')

@@ -8,13 +8,15 @@
  * 6. the matrix's legs, then what the tests sent and the test-run facts, collapsed.
  * Pure: the action layer writes it. Everything that came from the API is escaped (see markdown.ts), and
  * the result is kept under `maxBytes` by leaving whole rows and blocks out (never by cutting one in half).
+ * Rows and items are rendered only while they could still fit, so 20,000 findings cost what fits, not
+ * 20,000 rendered lines (issue 25: one step's memory).
  */
 import { WAITED_CONCLUSIONS, type Conclusion } from '../common/constants.js'
 import { formatDuration } from '../common/duration.js'
 import { baselineTally } from '../verdict/gate.js'
 import { isTerminalState } from '../wallarm/types.js'
 import type { Coverage } from '../openapi/index.js'
-import { countedTable, reproduceBlock, SEVERITY_BADGE } from './counted.js'
+import { countedColumns, reproduceBlocks, SEVERITY_BADGE } from './counted.js'
 import { coverageRowCount, coverageSection, coverageUnknownLine } from './coverage-summary.js'
 import { severityOf } from './findings.js'
 import {
@@ -27,7 +29,7 @@ import {
   safeUrl,
   truncate
 } from './markdown.js'
-import { atThreshold, countedFindings, type RunReport, type ScanOutcome } from './model.js'
+import { atThreshold, countedFindings, type Finding, type RunReport, type ScanOutcome } from './model.js'
 import { renderLegs } from './legs.js'
 import {
   countedNotes,
@@ -109,7 +111,7 @@ export function summaryWarnings(report: RunReport): string[] {
 
 export function renderSummary(report: RunReport, opts: SummaryOptions = {}): string {
   const maxBytes = opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES
-  const view = summaryView(report, opts)
+  const view = summaryView(report, opts, maxBytes)
   // Everything, if it fits; else whole blocks and rows are dropped, reproduction first, what counts last.
   const keeps: Keeps = {
     counted: view.counted.length,
@@ -117,7 +119,8 @@ export function renderSummary(report: RunReport, opts: SummaryOptions = {}): str
     setAside: view.setAside.length,
     coverage: view.coverageRows
   }
-  const fits = (k: Keeps): boolean => bytes(assembleSummary(view, k)) <= maxBytes
+  // Measured piece by piece: the search joins no rows, so trying a size copies nothing.
+  const fits = (k: Keeps): boolean => size(assembleSummary(view, k)) <= maxBytes
   if (!fits(keeps)) {
     for (const key of ['reproduce', 'setAside', 'coverage', 'counted'] as const) {
       // The largest count of this section that fits, the earlier ones already cut (binary search).
@@ -132,7 +135,7 @@ export function renderSummary(report: RunReport, opts: SummaryOptions = {}): str
       if (fits(keeps)) break
     }
   }
-  const out = assembleSummary(view, keeps)
+  const out = assembleSummary(view, keeps).join('')
   if (bytes(out) <= maxBytes) return out
   // Only when maxBytes is too small for even the head: the verdict line alone, then a byte cut.
   const minimal = `${verdictLine(report, opts)}\n\n${escapeProse(truncate(report.reason, 500))}\n`
@@ -146,12 +149,17 @@ interface Keeps {
   coverage: number
 }
 
-/** The summary's parts, rendered once; the size bound only chooses how many of each list to keep. */
+/**
+ * The summary's parts, rendered once; the size bound only chooses how many of each list to keep. The
+ * lists hold only what could fit (rows while their bytes add up to at most `maxBytes`), the totals say
+ * how many there are.
+ */
 interface SummaryView {
   head: string
   countedHeading: string
   countedHeader: string
   counted: string[]
+  countedTotal: number
   countedTail: string
   top: number
   reproduce: string[]
@@ -159,6 +167,7 @@ interface SummaryView {
   reproduceCapped: number
   setAsideTitle: string
   setAside: string[]
+  setAsideTotal: number
   setAsideTail: string
   coverage: Coverage | undefined
   coverageRows: number
@@ -171,28 +180,32 @@ interface SummaryView {
 const MAX_REPRODUCE = 20
 const EXAMPLE_MAX_CHARS = 4_000
 
-function summaryView(report: RunReport, opts: SummaryOptions): SummaryView {
+function summaryView(report: RunReport, opts: SummaryOptions, maxBytes: number): SummaryView {
   const counted = countedFindings(report)
-  const table = countedTable(counted)
-  const blocks = counted
-    .filter((f) => f.exploitExample !== undefined && f.exploitExample.trim() !== '')
-    .map((f) => reproduceBlock(f, { curl: true, secrets: opts.secrets, maxChars: EXAMPLE_MAX_CHARS }))
-    .filter((b): b is string => b !== undefined)
+  const table = countedColumns(counted)
+  const reproduce = reproduceBlocks(counted, MAX_REPRODUCE, {
+    curl: true,
+    secrets: opts.secrets,
+    maxChars: EXAMPLE_MAX_CHARS
+  })
   const aside = setAside(report)
+  const asideItem = (f: Finding): string => setAsideItem(report, f, SEVERITY_BADGE[severityOf(f.threat)])
   return {
     head: renderHead(report, opts),
     countedHeading: countedHeading(report, counted.length),
     countedHeader: table.header,
-    counted: table.rows,
+    counted: renderWhileFits(counted, table.row, maxBytes),
+    countedTotal: counted.length,
     countedTail: countedNotes(report),
     top: Math.max(0, opts.top ?? 20),
-    reproduce: blocks.slice(0, MAX_REPRODUCE),
-    reproduceCapped: Math.max(0, blocks.length - MAX_REPRODUCE),
+    reproduce: reproduce.blocks,
+    reproduceCapped: reproduce.more,
     setAsideTitle:
       aside.length === 0
         ? ''
         : `${n(aside.length)} finding${aside.length === 1 ? '' : 's'} set aside: ${setAsideCounts(report, aside)}`,
-    setAside: aside.map((f) => setAsideItem(report, f, SEVERITY_BADGE[severityOf(f.threat)])),
+    setAside: renderWhileFits(aside, asideItem, maxBytes),
+    setAsideTotal: aside.length,
     setAsideTail: unobservedSection(report),
     coverage: report.coverage,
     coverageRows: report.coverage === undefined ? 0 : coverageRowCount(report.coverage),
@@ -205,10 +218,27 @@ function summaryView(report: RunReport, opts: SummaryOptions): SummaryView {
   }
 }
 
-function assembleSummary(v: SummaryView, keep: Keeps): string {
-  const parts = [v.head]
+/**
+ * The lines of the first findings, until their bytes add up to more than `maxBytes`: a summary within
+ * `maxBytes` can hold no more of them, so the rest are only counted.
+ */
+function renderWhileFits<T>(items: readonly T[], render: (item: T) => string, maxBytes: number): string[] {
+  const lines: string[] = []
+  let size = 0
+  for (const item of items) {
+    if (size > maxBytes) break
+    const line = render(item)
+    lines.push(line)
+    size += bytes(line)
+  }
+  return lines
+}
+
+/** The summary as pieces to join (rows are kept as they are, never copied): see {@link renderSummary}. */
+function assembleSummary(v: SummaryView, keep: Keeps): string[] {
+  const parts: string[][] = [[v.head]]
   const counted = renderCounted(v, keep.counted)
-  if (counted !== '') parts.push(counted)
+  if (counted.length > 0) parts.push(counted)
   if (v.reproduce.length > 0) {
     const shown = v.reproduce.slice(0, keep.reproduce)
     const cut = v.reproduce.length - shown.length
@@ -220,22 +250,47 @@ function assembleSummary(v: SummaryView, keep: Keeps): string {
       note.push(
         `_${n(cut)} of these were left out to keep this summary under GitHub’s size limit; ${where}._`
       )
-    parts.push(['### How to reproduce', ...shown, ...note].join('\n\n'))
+    parts.push([['### How to reproduce', ...shown, ...note].join('\n\n')])
   }
-  if (v.setAside.length > 0) {
+  if (v.setAsideTotal > 0) {
     const shown = v.setAside.slice(0, keep.setAside)
-    const left = v.setAside.length - shown.length
+    const left = v.setAsideTotal - shown.length
     const note =
       left === 0
         ? ''
         : `\n_${n(left)} more were left out to keep this summary under GitHub’s size limit; the JSON report lists them._\n`
-    parts.push(`### Set aside\n\n${details(escapeHtml(v.setAsideTitle), shown.join('') + note)}`)
+    parts.push(['### Set aside\n\n', ...detailsParts(escapeHtml(v.setAsideTitle), [...shown, note])])
   }
-  if (v.setAsideTail !== '') parts.push(v.setAsideTail)
-  if (v.coverage !== undefined) parts.push(coverageSection(v.coverage, keep.coverage))
-  else if (v.coverageUnknown !== '') parts.push(v.coverageUnknown)
-  if (v.tail !== '') parts.push(v.tail)
-  return parts.join('\n\n') + '\n'
+  if (v.setAsideTail !== '') parts.push([v.setAsideTail])
+  if (v.coverage !== undefined) parts.push([coverageSection(v.coverage, keep.coverage)])
+  else if (v.coverageUnknown !== '') parts.push([v.coverageUnknown])
+  if (v.tail !== '') parts.push([v.tail])
+  const out: string[] = []
+  for (const [i, part] of parts.entries()) {
+    if (i > 0) out.push('\n\n')
+    for (const piece of part) out.push(piece)
+  }
+  out.push('\n')
+  return out
+}
+
+/** {@link details} as pieces: the body's pieces are kept as they are. */
+function detailsParts(summary: string, body: string[]): string[] {
+  return [`<details>\n<summary>${summary}</summary>\n\n`, ...trimEndNewlines(body), '\n\n</details>']
+}
+
+/** The pieces without the newlines that end their join (as `.replace(/\n+$/, '')` on the joined string). */
+function trimEndNewlines(pieces: string[]): string[] {
+  const out = pieces.slice()
+  while (out.length > 0) {
+    const last = (out.at(-1) ?? '').replace(/\n+$/, '')
+    if (last !== '') {
+      out[out.length - 1] = last
+      break
+    }
+    out.pop()
+  }
+  return out
 }
 
 function countedHeading(report: RunReport, count: number): string {
@@ -252,32 +307,34 @@ function gateNote(report: RunReport): string {
     : ': those found are set aside below'
 }
 
-function renderCounted(v: SummaryView, keep: number): string {
-  if (v.countedHeading === '') return ''
-  if (v.counted.length === 0) return v.countedHeading
+function renderCounted(v: SummaryView, keep: number): string[] {
+  if (v.countedHeading === '') return []
+  if (v.countedTotal === 0) return [v.countedHeading]
   const kept = v.counted.slice(0, keep)
   const shown = Math.min(v.top, kept.length)
-  let out = `${v.countedHeading}\n\n`
-  if (shown > 0) out += v.countedHeader + kept.slice(0, shown).join('')
+  const out = [`${v.countedHeading}\n\n`]
+  if (shown > 0) out.push(v.countedHeader, ...kept.slice(0, shown))
   if (kept.length > shown) {
     const more = kept.length - shown
-    out +=
-      '\n' +
-      details(
-        `${n(more)} more finding${more === 1 ? '' : 's'} that count`,
-        v.countedHeader + kept.slice(shown).join('')
-      ) +
+    out.push(
+      '\n',
+      ...detailsParts(`${n(more)} more finding${more === 1 ? '' : 's'} that count`, [
+        v.countedHeader,
+        ...kept.slice(shown)
+      ]),
       '\n'
+    )
   }
-  const left = v.counted.length - kept.length
+  const left = v.countedTotal - kept.length
   if (left > 0) {
     const where = link('the test run in Wallarm', v.runUrl)
-    out +=
-      `\n> [!NOTE]\n> ${n(left)} of ${n(v.counted.length)} findings that count were left out to keep this summary under ` +
-      `GitHub’s size limit. The JSON report (\`report-path\`) lists them all, and so does ${where}.\n`
+    out.push(
+      `\n> [!NOTE]\n> ${n(left)} of ${n(v.countedTotal)} findings that count were left out to keep this summary under ` +
+        `GitHub’s size limit. The JSON report (\`report-path\`) lists them all, and so does ${where}.\n`
+    )
   }
-  if (v.countedTail !== '') out += `\n${v.countedTail}\n`
-  return out.replace(/\n+$/, '')
+  if (v.countedTail !== '') out.push(`\n${v.countedTail}\n`)
+  return trimEndNewlines(out)
 }
 
 export function verdictLine(report: RunReport, opts: Pick<SummaryOptions, 'heading'>): string {
@@ -419,6 +476,12 @@ function n(value: number): string {
 
 function bytes(s: string): number {
   return Buffer.byteLength(s, 'utf8')
+}
+
+function size(pieces: readonly string[]): number {
+  let total = 0
+  for (const piece of pieces) total += bytes(piece)
+  return total
 }
 
 /** The longest prefix of `s` within `max` UTF-8 bytes, not splitting a character. */
