@@ -6,10 +6,10 @@
  * as a curl command. Pure; all API text is escaped.
  */
 import { curlCommand } from './curl.js'
-import { findingEndpoint, remedyOf, severityOf, typeTitle, vulnType, type Severity } from './findings.js'
+import { remedyOf, severityOf, typeTitle, vulnType, type Severity } from './findings.js'
 import { code, codeBlock, details, escapeHtml, escapeMarkdown, link, truncate } from './markdown.js'
 import { statusLabel, type Finding } from './model.js'
-import { MASK, redactExploit } from './redact.js'
+import { MASK, redactExploit, shownEndpoint } from './redact.js'
 
 export const SEVERITY_BADGE: Record<Severity, string> = {
   critical: '🟣 critical',
@@ -70,7 +70,7 @@ export function typeCell(f: Pick<Finding, 'type'>): string {
 
 /** `` `GET /api/search` ``, and in a matrix the legs that found it. */
 function endpointCell(f: Finding): string {
-  const endpoint = findingEndpoint(f)
+  const endpoint = shownEndpoint(f)
   const where = endpoint === undefined ? 'unknown' : code(truncate(endpoint, 200), { table: true })
   const legs =
     f.legs === undefined || f.legs.length === 0
@@ -152,7 +152,7 @@ export function reproduceBlock(f: Finding, opts: ReproduceOptions): string | und
 /** `🔴 high · SQL injection in <code>GET /api/search</code>, parameter <code>q</code>` (HTML: a `<summary>`). */
 function reproduceTitle(f: Finding): string {
   let title = `${SEVERITY_BADGE[severityOf(f.threat)]} · ${escapeHtml(truncate(typeTitle(f.type), 80))}`
-  const endpoint = findingEndpoint(f)
+  const endpoint = shownEndpoint(f)
   if (endpoint !== undefined) title += ` in <code>${escapeHtml(truncate(endpoint, 200))}</code>`
   if (f.parameter !== undefined) title += `, parameter <code>${escapeHtml(truncate(f.parameter, 100))}</code>`
   if (f.legs !== undefined && f.legs.length > 0) title += ` (${escapeHtml(truncate(f.legs.join(', '), 200))})`

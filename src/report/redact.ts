@@ -21,6 +21,7 @@
  * redacted again. Pure.
  */
 import { Redactor, stripInvisible } from '../text/untrusted.js'
+import { findingEndpoint } from './findings.js'
 import type { Finding } from './model.js'
 
 export const MASK = '***'
@@ -71,6 +72,15 @@ export function publishable<T extends Pick<Finding, 'path' | 'title' | 'descript
   const field = (text: string | undefined): string | undefined =>
     text === undefined ? undefined : redactField(text, { parameter: f.parameter })
   return { ...f, path: field(f.path), title: field(f.title), description: field(f.description) }
+}
+
+/**
+ * `GET /files?token=***`: the finding's endpoint as the job summary and the comment show it, its path
+ * redacted as {@link redactField} redacts it (a path is recorded traffic too).
+ */
+export function shownEndpoint(f: Pick<Finding, 'method' | 'path' | 'parameter'>): string | undefined {
+  const path = f.path === undefined ? undefined : redactField(f.path, { parameter: f.parameter })
+  return findingEndpoint({ method: f.method, path })
 }
 
 /** Masked whatever the finding's parameter: credentials in every request, and cookies the server sets. */

@@ -14,7 +14,8 @@ import {
   type RunReport
 } from './model.js'
 import { isLocated } from '../triage/identity.js'
-import { findingEndpoint, typeTitle } from './findings.js'
+import { typeTitle } from './findings.js'
+import { shownEndpoint } from './redact.js'
 
 const MAX_LISTED = 50
 
@@ -149,7 +150,7 @@ export function setAsideCounts(report: RunReport, findings: readonly Finding[]):
 /** One list item: `- 🟠 medium (50) · Path traversal \`GET /files\` parameter \`f\`: known: tracked in SEC-1`. */
 export function setAsideItem(report: RunReport, f: Finding, badge: string): string {
   const reason = !atThreshold(f, report.minThreat) ? `below min-threat ${report.minThreat}` : statusCell(f)
-  const endpoint = findingEndpoint(f)
+  const endpoint = shownEndpoint(f)
   let text = `- ${badge} · ${escapeMarkdown(truncate(typeTitle(f.type), 80))}`
   if (endpoint !== undefined) text += ` ${code(truncate(endpoint, 200))}`
   if (f.parameter !== undefined) text += ` parameter ${code(truncate(f.parameter, 100))}`

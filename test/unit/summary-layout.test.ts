@@ -419,6 +419,29 @@ describe('pull-request comment: a clean run', () => {
   })
 })
 
+describe('a secret in the path of a finding', () => {
+  // The path is recorded traffic too: a query string with a token in it is shown masked, in the table of
+  // what counts, the reproduction headings and the set-aside list, in the summary and in the comment.
+  const leaky: Finding[] = [
+    { ...FINDINGS[0]!, path: '/api/search?token=tok-PATH-1234&q=1', exploitExample: undefined },
+    {
+      ...FINDINGS[2]!,
+      path: '/files?session=sess-PATH-5678',
+      decision: { ...decision('known', false), inBaseline: true }
+    }
+  ]
+  it('never appears in the summary or the comment; the endpoint still does', () => {
+    const md = renderSummary(report({ findings: leaky }), {})
+    const comment = renderComment(report({ findings: leaky }), {})
+    for (const text of [md, comment]) {
+      expect(text).not.toContain('tok-PATH-1234')
+      expect(text).toContain('POST /api/search?token=***&q=1')
+    }
+    expect(md).not.toContain('sess-PATH-5678')
+    expect(md).toContain('GET /files?session=***')
+  })
+})
+
 describe('jobSummaryUrl', () => {
   it('is the run’s page, for the attempt when known', () => {
     expect(
