@@ -11,14 +11,16 @@
  *          (the gate fails on the sqli and xss it found)
  *          → the record step's post step (nothing left recording)
  *   job 2: the pull-request check (fail-on: new-vulnerabilities): a scan with the xss in the committed
- *          baseline and the path traversal ignored with a ticket; the gate fails only on the new sqli
+ *          baseline and the path traversal ignored with a ticket; the gate fails only on the new sqli;
+ *          with `openapi: sample-app/openapi.yaml`, its API coverage
  *   job 3: a matrix of two parallel legs that replay the test record (scan with test-record-id), one
  *          FAST node (token) per leg, each handing its JSON report on
  *   job 4: summarize: the legs' reports as one verdict and one job summary, no token
  *
  * Each step is printed as the Actions log shows it, with its outputs and its job summary; the summaries
- * and the stop step's reports are written to .demo-output/ (or $DEMO_OUTPUT_DIR). It ends with a verdict
- * and exits 0 only when everything behaved as designed.
+ * and the stop step's reports are written to .demo-output/ (or $DEMO_OUTPUT_DIR). It ends with the pull-request
+ * check's API coverage (the table, the operation never attacked, the route not in the spec, a finding at its
+ * operation's line in the spec) and a verdict, and exits 0 only when everything behaved as designed.
  *
  * This file is the story, in the order it runs; how a step is run and shown, what is written and how the
  * verdict is said are in scripts/demo/.
@@ -35,13 +37,14 @@ import {
   writeFileSync
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, join, relative } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../sample-app/server.js'
 import { CONTAINER_LABEL } from '../src/scan/node.js'
-import { DIST, RUN_ID, runStep } from './lib/action-runner.js'
+import { DIST, ROOT, RUN_ID, runStep, type StepResult } from './lib/action-runner.js'
 import { EMULATOR_IMAGE, emulatorImageUnavailable } from './lib/docker.js'
 import { jobHeader, masker, say, showStep, style } from './demo/console.js'
+import { SPEC, showApiCoverage } from './demo/coverage.js'
 import { existingTests } from './demo/existing-tests.js'
 import { Evidence, listFiles, prepareOutputDir } from './demo/files.js'
 import { freePort, killSteps, step, track } from './demo/steps.js'
@@ -114,13 +117,14 @@ async function demo(emu: Emulator, app: SampleApp, tempRoot: string, started: nu
 
   await job0Scan(stage)
   const { recordId, found } = await job1RecordTestStop(stage)
-  await job2PullRequestCheck(stage, found)
-  // The demo ends with the matrix as one.
+  const pr = await job2PullRequestCheck(stage, found)
   const legs = await job3ReplayMatrix(stage, recordId)
   await job4Summarize(stage, legs)
   checkNoTokenLeaked(stage)
 
   stage.evidence.show()
+  // The demo ends with the team's own map: the pull-request check's API coverage and a finding at its line.
+  showApiCoverage(readFileSync(join(ROOT, SPEC), 'utf8'), pr, stage.check)
   return verdict.print(started)
 }
 
@@ -385,7 +389,7 @@ async function job4Summarize(
 async function job2PullRequestCheck(
   { emu, app, api, tempRoot, check, evidence }: Stage,
   found: Vuln[]
-): Promise<void> {
+): Promise<StepResult> {
   jobHeader(
     'Job 2 · pull-request check',
     'fail-on: new-vulnerabilities, a committed baseline and an ignore file'
@@ -422,6 +426,9 @@ async function job2PullRequestCheck(
     `${JSON.stringify(baseline, null, 2)}\n`
   )
   writeFileSync(join(workspace, '.github', 'wallarm-fast-ignore.yml'), ignore)
+  // The checkout: the sample app's API description, at its place in the repository.
+  mkdirSync(join(workspace, dirname(SPEC)), { recursive: true })
+  copyFileSync(join(ROOT, SPEC), join(workspace, SPEC))
   evidence.file('4-pr-check-baseline.json', `${JSON.stringify(baseline, null, 2)}\n`)
   evidence.file('4-pr-check-ignore.yml', ignore)
 
@@ -431,12 +438,19 @@ async function job2PullRequestCheck(
     name: 'shop · pull request',
     'node-url': emu.proxyUrl,
     target: app.url,
+    // Every operation of the spec but GET /hello; GET /files, which the spec leaves out, too.
     run: [
+      `curl -sSf '${app.url}/' > /dev/null && echo "✓ home page"`,
+      `curl -sSf '${app.url}/api/products' > /dev/null && echo "✓ products"`,
+      `curl -sSf '${app.url}/api/products/2' > /dev/null && echo "✓ one product"`,
       `curl -sSf '${app.url}${INJECTABLE_PATH}?q=tea' > /dev/null && echo "✓ search"`,
+      `curl -sSf -X POST -H 'content-type: application/json' -d '{"productId":1,"qty":2}' '${app.url}/api/cart' > /dev/null && echo "✓ cart"`,
       `curl -sSf '${app.url}/greet?name=Ann' > /dev/null && echo "✓ greeting"`,
       `curl -sSf '${app.url}/files?name=terms.txt' > /dev/null && echo "✓ terms"`
     ].join('\n'),
     'fail-on': 'new-vulnerabilities',
+    // API coverage against the sample app's spec (relative to the workspace, the repository root).
+    openapi: SPEC,
     'stop-grace-period': '1s',
     // The sticky comment, on a pull request of a local stand-in for GitHub's API (for the pictures).
     comment: 'true',
@@ -472,6 +486,7 @@ async function job2PullRequestCheck(
       `${q(pr.outputs['new-vulnerabilities'])}, ignored ${q(pr.outputs.ignored)}; the summary says ` +
       `${q(/\*\*\d+ new\*\*[^\n]*/.exec(pr.summary)?.[0] ?? 'no counts')}`
   )
+  return pr
 }
 
 // ── Secrets: no token in anything a step put out, wrote or left behind ──────────────────────────────────────

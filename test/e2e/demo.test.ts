@@ -67,6 +67,15 @@ describe('npm run demo', () => {
     expect(summary.match(/^\| .*SQL injection .*· leg 1, leg 2 \|/gm)).toHaveLength(1)
     expect(output).toContain('(mode: summarize)')
     expect(JSON.parse(readFileSync(join(outDir, '2-stop.sarif'), 'utf8'))).toHaveProperty('version', '2.1.0')
+    // It ends with the pull-request check's API coverage: the operation never attacked, the route not in
+    // the spec, and the sqli at the line of its operation in the sample app's spec.
+    const ending = output.slice(output.lastIndexOf('━━ API coverage'))
+    expect(ending).toMatch(/^ +never attacked: +GET \/hello \(hello\)$/m)
+    expect(ending).toMatch(/^ +not in the spec: +GET \/files\b/m)
+    expect(ending).toMatch(
+      /^ +finding at: +wallarm-fast\/sqli → sample-app\/openapi\.yaml:\d+ \(searchProducts\)$/m
+    )
+    expect(readFileSync(join(outDir, '4-pr-check.md'), 'utf8')).toContain('### API coverage')
 
     // Plain text: no colour codes with NO_COLOR, no workflow commands, no token anywhere.
     expect(output.includes('\u001b[')).toBe(false)

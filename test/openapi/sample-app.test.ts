@@ -25,8 +25,9 @@ function demoRequests(): SentRequest[] {
       if (text.slice(Math.max(0, m.index - 20), m.index).includes('injectFault(')) continue
       out.push({ method: m[1]!, path: m[2]!, count: 1, recorded: true })
     }
-    for (const m of text.matchAll(/\$\{app\.url\}(\/[^'"\s`]*)/g)) {
-      out.push({ method: 'GET', path: m[1]!, count: 1, recorded: true })
+    // A run: command's curl, GET unless its line says `-X METHOD`.
+    for (const m of text.matchAll(/^.*?(?:-X ([A-Z]+)\b.*?)?\$\{app\.url\}(\/[^'"\s`]*)/gm)) {
+      out.push({ method: m[1] ?? 'GET', path: m[2]!, count: 1, recorded: true })
     }
   }
   return out
