@@ -9,15 +9,13 @@
  * The SARIF location at the operation's method key is test/e2e/scan-sarif-openapi.test.ts.
  */
 import { readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
-import { node24Path, runStep, type StepResult } from './harness.js'
+import { node24Path, type StepResult } from './harness.js'
+import { scanWithSpec, SPEC } from './openapi-scan.js'
 import { visibleLog } from './scenarios.js'
 
-const REPO = resolve(import.meta.dirname, '..', '..')
-const SPEC = 'sample-app/openapi.yaml'
 const TOKEN = 'fast-api-coverage-scan-s3cr3t'
 
 /** Every operation of the spec but GET /hello, the deprecated GET /api/echo, and the undocumented GET /files. */
@@ -68,22 +66,9 @@ describe('scan mode with openapi and min-coverage: the sample app’s coverage, 
   })
 
   const scan = (minCoverage: string): Promise<StepResult> =>
-    runStep({
-      node: node24,
-      env: { PATH: `${dirname(node24)}:${process.env.PATH}`, GITHUB_WORKSPACE: REPO, TARGET: app.url },
-      inputs: {
-        mode: 'scan',
-        token: TOKEN,
-        'api-host': emu.apiUrl,
-        'node-url': emu.proxyUrl,
-        target: app.url,
-        openapi: SPEC,
-        'min-coverage': minCoverage,
-        sarif: 'false',
-        'stop-grace-period': '0s',
-        'inactivity-timeout': '86400',
-        run: TESTS
-      }
+    scanWithSpec({ node24, app, emu, token: TOKEN }, TESTS, {
+      'min-coverage': minCoverage,
+      sarif: 'false'
     })
   const reportOf = (step: StepResult): Report =>
     JSON.parse(readFileSync(step.outputs['report-path']!, 'utf8')) as Report

@@ -3,15 +3,14 @@
  * emulator's node, is put in code scanning at its operation's method key in sample-app/openapi.yaml.
  */
 import { readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Log } from 'sarif'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { INJECTABLE_PATH, startSampleApp, type SampleApp } from '../../sample-app/server.js'
-import { node24Path, runStep } from './harness.js'
+import { node24Path } from './harness.js'
+import { REPO, scanWithSpec, SPEC } from './openapi-scan.js'
 
-const REPO = resolve(import.meta.dirname, '..', '..')
-const SPEC = 'sample-app/openapi.yaml'
 const TOKEN = 'fast-scan-sarif-openapi-s3cr3t'
 
 /** The 1-based line of `    get:` under the path item `  <template>:` of the sample app's spec. */
@@ -43,24 +42,13 @@ describe('scan mode with openapi: SARIF at the operation, the bundled action on 
   })
 
   it('a finding of GET /api/search sits at the line of its get: key, named searchProducts', async () => {
-    const step = await runStep({
-      node: node24,
-      env: { PATH: `${dirname(node24)}:${process.env.PATH}`, GITHUB_WORKSPACE: REPO, TARGET: app.url },
-      inputs: {
-        mode: 'scan',
-        token: TOKEN,
-        'api-host': emu.apiUrl,
-        'node-url': emu.proxyUrl,
-        target: app.url,
-        openapi: SPEC,
-        'stop-grace-period': '0s',
-        'inactivity-timeout': '86400',
-        run: [
-          'curl -sSf "$TARGET/api/products/1" >/dev/null',
-          `curl -sSf "$TARGET${INJECTABLE_PATH}?q=tea" >/dev/null`
-        ].join('\n')
-      }
-    })
+    const step = await scanWithSpec(
+      { node24, app, emu, token: TOKEN },
+      [
+        'curl -sSf "$TARGET/api/products/1" >/dev/null',
+        `curl -sSf "$TARGET${INJECTABLE_PATH}?q=tea" >/dev/null`
+      ].join('\n')
+    )
     expect(step.outputs, `${step.stdout}\n${step.stderr}`).toMatchObject({
       conclusion: 'failed',
       vulnerabilities: '1'
